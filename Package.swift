@@ -1,0 +1,79 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+/// Upcoming features every Gantry target opts into (as Hummingbird does).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Gantry",
+    products: [
+        .executable(name: "gantry", targets: ["gantry"]),
+        /** The pure data model and parser, for tools that only need to read workflows. */
+        .library(name: "WorkflowKit", targets: ["WorkflowModel", "WorkflowParsing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: System libraries
+
+        /** libyaml (Debian `libyaml-dev`), read only by WorkflowParsing. */
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+
+        // MARK: Pure core (no I/O)
+
+        /** Workflows, jobs, steps, triggers, source locations and diagnostics, as plain values. */
+        .target(name: "WorkflowModel", swiftSettings: swiftSettings),
+
+        /** libyaml events → positioned nodes → a typed `Workflow` plus every diagnostic found on the way. */
+        .target(
+            name: "WorkflowParsing",
+            dependencies: ["WorkflowModel", "CYAML"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Front end
+
+        /** ArgumentParser commands, shared option groups, file discovery and diagnostic printers. */
+        .target(
+            name: "GantryCLI",
+            dependencies: [
+                "WorkflowModel",
+                "WorkflowParsing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        /** The `gantry` executable: `Entrypoint.swift` only. */
+        .executableTarget(name: "gantry", dependencies: ["GantryCLI"], swiftSettings: swiftSettings),
+
+        // MARK: Test support
+
+        /** Golden-file assertions with a record mode, fixture lookup. Not API. */
+        .target(name: "_GantryTestSupport", dependencies: ["WorkflowModel"], swiftSettings: swiftSettings),
+
+        // MARK: Tests
+
+        .testTarget(
+            name: "WorkflowParsingTests",
+            dependencies: ["WorkflowParsing", "WorkflowModel", "_GantryTestSupport"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GantryCLITests",
+            dependencies: ["GantryCLI", "_GantryTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,50 @@
+public import WorkflowModel
+
+/// Renders diagnostics for people (`text`) or machines (`json`).
+public enum DiagnosticPrinter {
+    /// One diagnostic per line: `path:line:col: severity: message [rule]`.
+    public static func text(_ diagnostics: [Diagnostic]) -> String {
+        var out = ""
+        for diagnostic in diagnostics {
+            out += diagnostic.description
+            out += "\n"
+        }
+        return out
+    }
+
+    /// A JSON array of objects with `file`, `line`, `column`, `severity`, `message` and `rule`.
+    public static func json(_ diagnostics: [Diagnostic]) -> String {
+        if diagnostics.isEmpty { return "[]\n" }
+        var out = "[\n"
+        for (i, d) in diagnostics.enumerated() {
+            out += "  {\"file\": \(JSON.quote(d.location.file)), \"line\": \(d.location.line), \"column\": \(d.location.column), "
+            out += "\"severity\": \(JSON.quote(d.severity.rawValue)), \"message\": \(JSON.quote(d.message)), \"rule\": \(JSON.quote(d.rule))}"
+            out += i == diagnostics.count - 1 ? "\n" : ",\n"
+        }
+        out += "]\n"
+        return out
+    }
+}
+
+/// Minimal JSON text helpers (no Foundation on the hot path).
+enum JSON {
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+        return out
+    }
+}

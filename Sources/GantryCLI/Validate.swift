@@ -1,0 +1,78 @@
+import ArgumentParser
+public import WorkflowModel
+import WorkflowParsing
+
+extension GantryCommand {
+    /// `gantry validate`: parses workflows and prints every problem with its `file:line:col`.
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check workflow files and print every problem with its file:line:col.",
+            discussion: """
+                Exit status: 0 when no errors were found (warnings allowed), 1 when any error was found, \
+                64 for bad usage.
+                """
+        )
+
+        @OptionGroup var options: WorkflowOptions
+
+        @Option(help: "Output format: text or json.")
+        var format: OutputFormat = .text
+
+        @Argument(help: ArgumentHelp("Workflow files or directories (default: .github/workflows).", valueName: "path"))
+        var paths: [String] = []
+
+        func run() throws {
+            let outcome = ValidateFrontend.run(paths: options.workflowPaths(explicit: paths))
+            switch format {
+            case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
+            case .json: FileSystem.write(DiagnosticPrinter.json(outcome.diagnostics), to: 1)
+            }
+            var stderr = ""
+            for problem in outcome.problems { stderr += "gantry: error: \(problem)\n" }
+            if format == .text { stderr += outcome.summary + "\n" }
+            FileSystem.write(stderr, to: 2)
+            if outcome.failed { throw ExitCode.failure }
+        }
+    }
+}
+
+/// The work behind `gantry validate`, apart from printing, so tests can call it.
+public enum ValidateFrontend {
+    /// What validating a set of paths found.
+    public struct Outcome: Sendable {
+        public var files: [String] = []
+        public var diagnostics: [Diagnostic] = []
+        /// Paths that could not be read.
+        public var problems: [String] = []
+
+        public var errorCount: Int { diagnostics.count { $0.severity == .error } }
+        public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
+        public var failed: Bool { errorCount > 0 || !problems.isEmpty }
+
+        /// One line for a person: how many files, errors and warnings.
+        public var summary: String {
+            let fileWord = files.count == 1 ? "file" : "files"
+            if diagnostics.isEmpty && problems.isEmpty { return "\(files.count) workflow \(fileWord) checked: no problems" }
+            var parts = ["\(errorCount) error\(errorCount == 1 ? "" : "s")"]
+            if warningCount > 0 { parts.append("\(warningCount) warning\(warningCount == 1 ? "" : "s")") }
+            let failedFiles = Set(diagnostics.map(\.location.file)).count
+            return "\(files.count) workflow \(fileWord) checked: " + parts.joined(separator: ", ")
+                + " in \(failedFiles) file\(failedFiles == 1 ? "" : "s")"
+        }
+    }
+
+    public static func run(paths: [String]) -> Outcome {
+        let discovery = WorkflowFiles.discover(paths)
+        var outcome = Outcome(files: discovery.files, problems: discovery.problems)
+        for file in discovery.files {
+            do {
+                let bytes = try FileSystem.read(file)
+                outcome.diagnostics += WorkflowParser.parse(bytes, file: file).diagnostics
+            } catch {
+                outcome.problems.append(error.description)
+            }
+        }
+        outcome.diagnostics.sort()
+        return outcome
+    }
+}

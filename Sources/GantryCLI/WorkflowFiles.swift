@@ -1,0 +1,36 @@
+/// Finds the workflow files a command should read.
+enum WorkflowFiles {
+    /// What discovery found: files to read, and paths that could not be used.
+    struct Discovery {
+        var files: [String] = []
+        var problems: [String] = []
+    }
+
+    /// Expands each path: a file is taken as is; a directory gives its `*.yml` and `*.yaml` files (not
+    /// recursing, as GitHub reads only the top of `.github/workflows`).
+    static func discover(_ paths: [String]) -> Discovery {
+        var discovery = Discovery()
+        var seen = Set<String>()
+        for path in paths {
+            if FileSystem.isDirectory(path) {
+                do {
+                    let names = try FileSystem.list(path).filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }
+                    if names.isEmpty {
+                        discovery.problems.append("no workflow files (*.yml, *.yaml) in '\(path)'")
+                    }
+                    let prefix = path.hasSuffix("/") ? path : path + "/"
+                    for name in names where !FileSystem.isDirectory(prefix + name) && seen.insert(prefix + name).inserted {
+                        discovery.files.append(prefix + name)
+                    }
+                } catch {
+                    discovery.problems.append(error.description)
+                }
+            } else if FileSystem.exists(path) {
+                if seen.insert(path).inserted { discovery.files.append(path) }
+            } else {
+                discovery.problems.append("cannot read '\(path)': No such file or directory")
+            }
+        }
+        return discovery
+    }
+}

@@ -1,0 +1,123 @@
+/// A parsed workflow file: everything GitHub's workflow syntax allows, each part with its location.
+///
+/// Text that may hold `${{ }}` is kept raw; the expression engine evaluates it later.
+public struct Workflow: Hashable, Sendable, Codable {
+    /// The path the workflow was read from, as the user named it.
+    public var file: String
+    public var name: Located<String>?
+    public var runName: Located<String>?
+    /// The events that trigger the workflow, in file order.
+    public var triggers: [Trigger]
+    public var permissions: Permissions?
+    public var env: Environment?
+    public var defaults: RunDefaults?
+    public var concurrency: Concurrency?
+    /// The jobs, in file order.
+    public var jobs: [Job]
+
+    public init(
+        file: String,
+        name: Located<String>? = nil,
+        runName: Located<String>? = nil,
+        triggers: [Trigger] = [],
+        permissions: Permissions? = nil,
+        env: Environment? = nil,
+        defaults: RunDefaults? = nil,
+        concurrency: Concurrency? = nil,
+        jobs: [Job] = []
+    ) {
+        self.file = file
+        self.name = name
+        self.runName = runName
+        self.triggers = triggers
+        self.permissions = permissions
+        self.env = env
+        self.defaults = defaults
+        self.concurrency = concurrency
+        self.jobs = jobs
+    }
+
+    /// The job with this id; ids compare case-insensitively, as GitHub compares them.
+    public func job(_ id: String) -> Job? {
+        let folded = id.lowercased()
+        return jobs.first { $0.id.value.lowercased() == folded }
+    }
+
+    /// The trigger for this event name, if the workflow has one.
+    public func trigger(_ event: String) -> Trigger? {
+        triggers.first { $0.event.value == event }
+    }
+}
+
+/// An `env:` block: a mapping, or one expression that yields a mapping.
+public enum Environment: Hashable, Sendable, Codable {
+    case mapping([MappingEntry])
+    case expression(Located<String>)
+
+    /// The entries of a literal mapping; empty for an expression.
+    public var entries: [MappingEntry] {
+        if case .mapping(let entries) = self { return entries }
+        return []
+    }
+}
+
+/// A boolean setting that may also be written as an expression (`continue-on-error`, `fail-fast`…).
+public enum BoolOrExpression: Hashable, Sendable, Codable {
+    case value(Bool)
+    case expression(String)
+}
+
+/// A number setting that may also be written as an expression (`timeout-minutes`, `max-parallel`).
+public enum NumberOrExpression: Hashable, Sendable, Codable {
+    case value(Double)
+    case expression(String)
+}
+
+/// `defaults.run` at workflow or job level.
+public struct RunDefaults: Hashable, Sendable, Codable {
+    public var shell: Located<String>?
+    public var workingDirectory: Located<String>?
+
+    public init(shell: Located<String>? = nil, workingDirectory: Located<String>? = nil) {
+        self.shell = shell
+        self.workingDirectory = workingDirectory
+    }
+}
+
+/// `concurrency:` at workflow or job level.
+public struct Concurrency: Hashable, Sendable, Codable {
+    /// The group name, raw (it may hold expressions). Compared case-insensitively once evaluated.
+    public var group: Located<String>
+    public var cancelInProgress: Located<BoolOrExpression>?
+    /// `single` (the default) or `max`.
+    public var queue: Located<String>?
+
+    public init(
+        group: Located<String>,
+        cancelInProgress: Located<BoolOrExpression>? = nil,
+        queue: Located<String>? = nil
+    ) {
+        self.group = group
+        self.cancelInProgress = cancelInProgress
+        self.queue = queue
+    }
+}
+
+/// `permissions:` for the `GITHUB_TOKEN`.
+public enum Permissions: Hashable, Sendable, Codable {
+    /// `read-all` or `write-all`.
+    case all(Located<String>)
+    /// Per scope, e.g. `contents: read`; an empty list is `{}` (no permissions).
+    case scopes([Scope])
+
+    /// One `scope: level` entry.
+    public struct Scope: Hashable, Sendable, Codable {
+        public var name: Located<String>
+        public var level: Located<String>
+
+        public init(name: Located<String>, level: Located<String>) {
+            self.name = name
+            self.level = level
+        }
+    }
+}

@@ -1,0 +1,114 @@
+import WorkflowModel
+
+/// Checks `needs`: every named job exists, and the graph has no cycle.
+///
+/// Job ids compare case-insensitively, as GitHub compares them. Each cycle is reported once, starting at
+/// the job declared first, so the message never depends on hashing order.
+enum NeedsRule {
+    static func check(_ workflow: Workflow) -> [Diagnostic] {
+        var diagnostics: [Diagnostic] = []
+        var index: [String: Int] = [:]
+        for (i, job) in workflow.jobs.enumerated() where index[job.id.value.lowercased()] == nil {
+            index[job.id.value.lowercased()] = i
+        }
+        let ids = workflow.jobs.map(\.id.value)
+        var edges: [[Int]] = Array(repeating: [], count: workflow.jobs.count)
+        for (i, job) in workflow.jobs.enumerated() {
+            var seen = Set<Int>()
+            for need in job.needs {
+                guard let target = index[need.value.lowercased()] else {
+                    var message = "job '\(job.id.value)' needs job '\(need.value)', which does not exist in this workflow"
+                    if let suggestion = closestMatch(to: need.value, in: ids) {
+                        message += "; did you mean '\(suggestion)'?"
+                    }
+                    diagnostics.append(Diagnostic(.error, message, at: need.location, rule: "job-needs"))
+                    continue
+                }
+                if !seen.insert(target).inserted {
+                    diagnostics.append(
+                        Diagnostic(.error, "job '\(job.id.value)' lists '\(need.value)' in 'needs' more than once", at: need.location, rule: "job-needs"))
+                    continue
+                }
+                edges[i].append(target)
+            }
+        }
+        for component in stronglyConnectedComponents(edges) {
+            let start = component.min()!
+            guard component.count > 1 || edges[start].contains(start) else { continue }
+            let members = Set(component)
+            let path = cyclePath(from: start, edges: edges, within: members)
+            let names = (path + [start]).map { "'\(ids[$0])'" }.joined(separator: " -> ")
+            diagnostics.append(
+                Diagnostic(.error, "cyclic dependency in 'needs': \(names)", at: workflow.jobs[start].id.location, rule: "job-needs"))
+        }
+        return diagnostics
+    }
+
+    /// The shortest path from `start` back to itself inside one component, by breadth-first search
+    /// following `needs` in declared order.
+    private static func cyclePath(from start: Int, edges: [[Int]], within members: Set<Int>) -> [Int] {
+        var previous: [Int: Int] = [:]
+        var queue = [start]
+        var head = 0
+        while head < queue.count {
+            let node = queue[head]
+            head += 1
+            for next in edges[node] where members.contains(next) {
+                if next == start {
+                    var path = [node]
+                    while let p = previous[path[0]] { path.insert(p, at: 0) }
+                    return path
+                }
+                if previous[next] == nil && next != start {
+                    previous[next] = node
+                    queue.append(next)
+                }
+            }
+        }
+        return [start]
+    }
+
+    /// Tarjan's algorithm, iterative; components come out in no particular order, so callers sort.
+    static func stronglyConnectedComponents(_ edges: [[Int]]) -> [[Int]] {
+        let n = edges.count
+        var indexOf = [Int](repeating: -1, count: n)
+        var lowlink = [Int](repeating: 0, count: n)
+        var onStack = [Bool](repeating: false, count: n)
+        var stack: [Int] = []
+        var components: [[Int]] = []
+        var counter = 0
+        for root in 0..<n where indexOf[root] == -1 {
+            var work: [(node: Int, edge: Int)] = [(root, 0)]
+            indexOf[root] = counter; lowlink[root] = counter; counter += 1
+            stack.append(root); onStack[root] = true
+            while let (node, edge) = work.last {
+                if edge < edges[node].count {
+                    work[work.count - 1].edge += 1
+                    let next = edges[node][edge]
+                    if indexOf[next] == -1 {
+                        indexOf[next] = counter; lowlink[next] = counter; counter += 1
+                        stack.append(next); onStack[next] = true
+                        work.append((next, 0))
+                    } else if onStack[next] {
+                        lowlink[node] = min(lowlink[node], indexOf[next])
+                    }
+                } else {
+                    work.removeLast()
+                    if let parent = work.last {
+                        lowlink[parent.node] = min(lowlink[parent.node], lowlink[node])
+                    }
+                    if lowlink[node] == indexOf[node] {
+                        var component: [Int] = []
+                        while let top = stack.popLast() {
+                            onStack[top] = false
+                            component.append(top)
+                            if top == node { break }
+                        }
+                        components.append(component)
+                    }
+                }
+            }
+        }
+        return components.sorted { $0.min()! < $1.min()! }
+    }
+}

@@ -1,0 +1,106 @@
+import WorkflowModel
+
+extension WorkflowDecoder {
+    static let runStepKeys = [
+        "name", "id", "if", "timeout-minutes", "run", "continue-on-error", "env", "working-directory", "shell",
+    ]
+    static let usesStepKeys = ["name", "id", "if", "continue-on-error", "timeout-minutes", "uses", "with", "env"]
+
+    mutating func steps(_ node: YAMLNode, jobWhat: String) -> [Step] {
+        guard case .sequence(let items) = node.kind else {
+            typeMismatch("'steps' of \(jobWhat)", expected: "a sequence of steps", found: node)
+            return []
+        }
+        var result: [Step] = []
+        var ids: [String: Located<String>] = [:]
+        for (index, item) in items.enumerated() {
+            guard let step = step(item, number: index + 1, jobWhat: jobWhat) else { continue }
+            if let id = step.id {
+                let folded = id.value.lowercased()
+                if let first = ids[folded] {
+                    report(
+                        "step id '\(id.value)' is already used in \(jobWhat) at line \(first.location.line), column \(first.location.column); step ids must be unique within a job",
+                        at: id.location, rule: "id")
+                } else {
+                    ids[folded] = id
+                }
+            }
+            result.append(step)
+        }
+        return result
+    }
+
+    private mutating func step(_ node: YAMLNode, number: Int, jobWhat: String) -> Step? {
+        let what = "step \(number) of \(jobWhat)"
+        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
+        let hasRun = pairs.contains { $0.key.scalar == "run" }
+        let hasUses = pairs.contains { $0.key.scalar == "uses" }
+        if hasRun && hasUses {
+            report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
+        } else if !hasRun && !hasUses {
+            report("\(what) needs either 'run' or 'uses'", at: node, rule: "step")
+        }
+        let allowed = hasUses && !hasRun ? Self.usesStepKeys : hasRun && !hasUses ? Self.runStepKeys : Self.runStepKeys + ["uses", "with"]
+        var step = Step(at: location(node))
+        for pair in pairs {
+            let key = pair.key.scalar ?? ""
+            let value = pair.value
+            let keyWhat = "'\(key)' of \(what)"
+            guard allowed.contains(key) else {
+                if Self.runStepKeys.contains(key) || Self.usesStepKeys.contains(key) {
+                    let kind = hasUses ? "a step that uses an action" : "a 'run' step"
+                    let reason =
+                        key == "with" ? "'with' passes inputs to an action" : "'\(key)' only applies to 'run' steps"
+                    report("'\(key)' is not allowed in \(kind): \(reason)", at: pair.key, rule: "unexpected-key")
+                } else {
+                    report(unexpectedKeyMessage(key, in: what, allowed: Self.runStepKeys + ["uses", "with"]), at: pair.key, rule: "unexpected-key")
+                }
+                continue
+            }
+            switch key {
+            case "id":
+                if let id = string(value, keyWhat, expressions: false, nonEmpty: true) {
+                    if !Self.isValidIdentifier(id.value) {
+                        report(
+                            "invalid step id '\(id.value)': an id must start with a letter or '_' and contain only letters, digits, '-' and '_'",
+                            at: value, rule: "id")
+                    }
+                    step.id = id
+                }
+            case "if": step.condition = string(value, keyWhat)
+            case "name": step.name = string(value, keyWhat)
+            case "uses":
+                step.uses = string(value, keyWhat, expressions: false, nonEmpty: true)
+                if let uses = step.uses { checkActionReference(uses, node: value) }
+            case "run": step.run = string(value, keyWhat, nonEmpty: true)
+            case "shell": step.shell = string(value, keyWhat, expressions: false, nonEmpty: true)
+            case "with": step.with = scalarMap(value, keyWhat) ?? []
+            case "env": step.env = environment(value, keyWhat)
+            case "continue-on-error": step.continueOnError = boolOrExpression(value, keyWhat)
+            case "timeout-minutes": step.timeoutMinutes = timeout(value, keyWhat)
+            case "working-directory": step.workingDirectory = string(value, keyWhat, nonEmpty: true)
+            default: break
+            }
+        }
+        return step
+    }
+
+    /// `./path`, `docker://image`, or `owner/repo[/path]@ref`.
+    private mutating func checkActionReference(_ uses: Located<String>, node: YAMLNode) {
+        let text = uses.value
+        if text.hasPrefix("./") || text.hasPrefix("../") { return }
+        if text.hasPrefix("docker://") {
+            if text.count == "docker://".count {
+                report("'uses: docker://' needs an image name", at: node, rule: "action")
+            }
+            return
+        }
+        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = parts[0].split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count != 2 || parts[1].isEmpty {
+            report("action '\(text)' needs a version: write '\(parts[0])@REF' (a tag, branch or commit)", at: node, rule: "action")
+        } else if path.count < 2 || path.contains(where: \.isEmpty) {
+            report("invalid action '\(text)': expected 'OWNER/REPO@REF', 'OWNER/REPO/PATH@REF', './PATH' or 'docker://IMAGE'", at: node, rule: "action")
+        }
+    }
+}

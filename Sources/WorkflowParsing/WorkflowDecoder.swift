@@ -1,0 +1,260 @@
+import WorkflowModel
+
+/// Turns a `YAMLNode` tree into a `Workflow`, collecting every problem as a `Diagnostic`.
+///
+/// Nothing here throws: a part that cannot be read is reported and left out, and decoding goes on, so
+/// one pass finds every problem in a file.
+struct WorkflowDecoder {
+    let file: String
+    var diagnostics: [Diagnostic] = []
+
+    init(file: String) {
+        self.file = file
+    }
+
+    // MARK: Reporting
+
+    func location(_ node: YAMLNode) -> SourceLocation {
+        SourceLocation(file: file, line: node.line, column: node.column)
+    }
+
+    mutating func report(_ message: String, at node: YAMLNode, rule: String, severity: Diagnostic.Severity = .error) {
+        diagnostics.append(Diagnostic(severity, message, at: location(node), rule: rule))
+    }
+
+    mutating func report(_ message: String, at location: SourceLocation, rule: String, severity: Diagnostic.Severity = .error) {
+        diagnostics.append(Diagnostic(severity, message, at: location, rule: rule))
+    }
+
+    mutating func typeMismatch(_ what: String, expected: String, found node: YAMLNode) {
+        report("expected \(expected) for \(what), found \(node.kindDescription)\(Self.scalarHint(node))", at: node, rule: "type")
+    }
+
+    private static func scalarHint(_ node: YAMLNode) -> String {
+        guard let text = node.scalar, !text.isEmpty, !node.isNull else { return "" }
+        let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+        return " '\(shown.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\\n"))'"
+    }
+
+    // MARK: Mappings
+
+    /// The keys of a mapping that passed `fields(_:_:allowed:)`: known keys by name, in file order.
+    struct Fields {
+        var pairs: [YAMLPair] = []
+        var node: YAMLNode
+
+        subscript(_ key: String) -> YAMLNode? {
+            pairs.first { $0.key.scalar == key }?.value
+        }
+
+        func keyNode(_ key: String) -> YAMLNode? {
+            pairs.first { $0.key.scalar == key }?.key
+        }
+
+        func has(_ key: String) -> Bool { self[key] != nil }
+    }
+
+    /// The pairs of a mapping with scalar keys, duplicates (compared case-insensitively, as GitHub does)
+    /// reported and dropped. A null node reads as an empty mapping when `allowNull` is set.
+    mutating func pairs(_ node: YAMLNode, _ what: String, allowNull: Bool = true) -> [YAMLPair]? {
+        switch node.kind {
+        case .mapping(let pairs):
+            var seen: [String: YAMLNode] = [:]
+            var result: [YAMLPair] = []
+            result.reserveCapacity(pairs.count)
+            for pair in pairs {
+                guard let key = pair.key.scalar else {
+                    report("expected a string as a key of \(what), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
+                    continue
+                }
+                let folded = key.lowercased()
+                if let first = seen[folded] {
+                    report(
+                        "key '\(key)' is duplicated in \(what); it was first defined at line \(first.line), column \(first.column)",
+                        at: pair.key, rule: "duplicate-key")
+                    continue
+                }
+                seen[folded] = pair.key
+                result.append(pair)
+            }
+            return result
+        case .scalar where allowNull && node.isNull:
+            return []
+        default:
+            typeMismatch(what, expected: "a mapping", found: node)
+            return nil
+        }
+    }
+
+    /// A mapping with a fixed set of keys: unknown keys are reported with a suggestion.
+    mutating func fields(_ node: YAMLNode, _ what: String, allowed: [String], allowNull: Bool = true) -> Fields? {
+        guard let pairs = pairs(node, what, allowNull: allowNull) else { return nil }
+        var fields = Fields(node: node)
+        for pair in pairs {
+            let key = pair.key.scalar ?? ""
+            if allowed.contains(key) {
+                fields.pairs.append(pair)
+            } else {
+                report(unexpectedKeyMessage(key, in: what, allowed: allowed), at: pair.key, rule: "unexpected-key")
+            }
+        }
+        return fields
+    }
+
+    func unexpectedKeyMessage(_ key: String, in what: String, allowed: [String]) -> String {
+        var message = "unexpected key '\(key)' for \(what)"
+        if let suggestion = closestMatch(to: key, in: allowed) {
+            message += "; did you mean '\(suggestion)'?"
+        } else {
+            message += "; expected one of " + allowed.map { "'\($0)'" }.joined(separator: ", ")
+        }
+        return message
+    }
+
+    /// Reports a required key that is missing, at the mapping (or at `anchor` when given).
+    mutating func require(_ key: String, in fields: Fields, _ what: String, at anchor: YAMLNode? = nil) {
+        if !fields.has(key) {
+            report("\(what) is missing required key '\(key)'", at: anchor ?? fields.node, rule: "missing-key")
+        }
+    }
+
+    // MARK: Scalars
+
+    /// A string value. Booleans and numbers are accepted as their text, as GitHub converts them.
+    mutating func string(
+        _ node: YAMLNode, _ what: String, expressions: Bool = true, nonEmpty: Bool = false
+    ) -> Located<String>? {
+        guard case .scalar(let text, let plain) = node.kind else {
+            typeMismatch(what, expected: "a string", found: node)
+            return nil
+        }
+        let value = plain && node.isNull ? "" : text
+        if nonEmpty && value.isEmpty {
+            report("\(what) must not be empty", at: node, rule: "type")
+            return nil
+        }
+        if !expressions && value.contains("${{") {
+            report("an expression is not allowed in \(what)", at: node, rule: "expression")
+        }
+        return Located(value, at: location(node))
+    }
+
+    /// A string or a sequence of strings, as `branches`, `needs`, `runs-on` allow.
+    mutating func stringList(
+        _ node: YAMLNode, _ what: String, expressions: Bool = true, nonEmpty: Bool = true
+    ) -> [Located<String>]? {
+        switch node.kind {
+        case .scalar:
+            return string(node, what, expressions: expressions, nonEmpty: nonEmpty).map { [$0] }
+        case .sequence(let items):
+            return items.compactMap { string($0, "an item of \(what)", expressions: expressions, nonEmpty: nonEmpty) }
+        case .mapping:
+            typeMismatch(what, expected: "a string or a sequence of strings", found: node)
+            return nil
+        }
+    }
+
+    /// A sequence of strings only.
+    mutating func sequenceOfStrings(_ node: YAMLNode, _ what: String, expressions: Bool = true) -> [Located<String>]? {
+        guard case .sequence(let items) = node.kind else {
+            if node.isNull { return [] }
+            typeMismatch(what, expected: "a sequence of strings", found: node)
+            return nil
+        }
+        return items.compactMap { string($0, "an item of \(what)", expressions: expressions, nonEmpty: true) }
+    }
+
+    mutating func boolOrExpression(_ node: YAMLNode, _ what: String) -> Located<BoolOrExpression>? {
+        if case .scalar(let text, let plain) = node.kind {
+            if plain, case .bool(let b) = resolvePlainScalar(text) {
+                return Located(.value(b), at: location(node))
+            }
+            if text.contains("${{") {
+                return Located(.expression(text), at: location(node))
+            }
+        }
+        typeMismatch(what, expected: "a boolean (true or false) or an expression", found: node)
+        return nil
+    }
+
+    mutating func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+        if case .scalar(let text, true) = node.kind, case .bool(let b) = resolvePlainScalar(text) {
+            return b
+        }
+        typeMismatch(what, expected: "a boolean (true or false)", found: node)
+        return nil
+    }
+
+    mutating func numberOrExpression(_ node: YAMLNode, _ what: String) -> Located<NumberOrExpression>? {
+        if case .scalar(let text, let plain) = node.kind {
+            if plain, case .number(let n) = resolvePlainScalar(text) {
+                return Located(.value(n), at: location(node))
+            }
+            if text.contains("${{") {
+                return Located(.expression(text), at: location(node))
+            }
+        }
+        typeMismatch(what, expected: "a number or an expression", found: node)
+        return nil
+    }
+
+    /// True when a scalar is one `${{ }}` expression or holds one, so it can stand for any type.
+    func isExpression(_ node: YAMLNode) -> Bool {
+        if case .scalar(let text, _) = node.kind { return text.contains("${{") }
+        return false
+    }
+
+    // MARK: Untyped values
+
+    /// Any YAML value, for `with:`, matrix vectors and input defaults.
+    mutating func value(_ node: YAMLNode, _ what: String) -> ValueNode {
+        let loc = location(node)
+        switch node.kind {
+        case .scalar(let text, let plain):
+            guard plain else { return ValueNode(.string(text), at: loc) }
+            switch resolvePlainScalar(text) {
+            case .null: return ValueNode(.null, at: loc)
+            case .bool(let b): return ValueNode(.bool(b), at: loc)
+            case .number(let n): return ValueNode(.number(n, text: text), at: loc)
+            case .string: return ValueNode(.string(text), at: loc)
+            }
+        case .sequence(let items):
+            return ValueNode(.sequence(items.map { value($0, what) }), at: loc)
+        case .mapping:
+            let entries = (pairs(node, what) ?? []).map { pair in
+                MappingEntry(key: Located(pair.key.scalar ?? "", at: location(pair.key)), value: value(pair.value, what))
+            }
+            return ValueNode(.mapping(entries), at: loc)
+        }
+    }
+
+    /// A mapping of names to scalar values (`env`, `outputs`, `with`): values stay typed, collections are
+    /// reported.
+    mutating func scalarMap(_ node: YAMLNode, _ what: String) -> [MappingEntry]? {
+        guard let pairs = pairs(node, what) else { return nil }
+        var entries: [MappingEntry] = []
+        entries.reserveCapacity(pairs.count)
+        for pair in pairs {
+            let key = pair.key.scalar ?? ""
+            if key.isEmpty {
+                report("a key of \(what) must not be empty", at: pair.key, rule: "type")
+                continue
+            }
+            switch pair.value.kind {
+            case .scalar:
+                entries.append(MappingEntry(key: Located(key, at: location(pair.key)), value: value(pair.value, what)))
+            case .sequence, .mapping:
+                typeMismatch("'\(key)' in \(what)", expected: "a string", found: pair.value)
+            }
+        }
+        return entries
+    }
+
+    /// `env:`: a mapping of names to strings, or one expression.
+    mutating func environment(_ node: YAMLNode, _ what: String, expressions: Bool = true) -> Environment? {
+        if isExpression(node), expressions, let text = node.scalar {
+            return .expression(Located(text, at: location(node)))
+        }
+        return scalarMap(node, what).map { .mapping($0) }
+    }
+}

@@ -1,0 +1,151 @@
+internal import CYAML
+
+/// Turns libyaml's event stream into one positioned `YAMLNode` tree.
+///
+/// Anchors and aliases are resolved here; a YAML syntax error, an undefined or recursive alias, or an
+/// alias expansion past `maxNodes` stops loading with one positioned error.
+struct YAMLLoader {
+    /// Why loading stopped.
+    struct Failure: Error {
+        var message: String
+        var line: Int
+        var column: Int
+    }
+
+    /// Nodes a document may expand to through aliases before it is refused (a "billion laughs" guard).
+    static let maxNodes = 1_000_000
+
+    /// Loads the first document. Returns nil for a stream with no document (an empty file).
+    static func load(_ bytes: [UInt8]) throws(Failure) -> YAMLNode? {
+        var parser = yaml_parser_t()
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw Failure(message: "could not initialise the YAML parser", line: 1, column: 1)
+        }
+        defer { yaml_parser_delete(&parser) }
+        return try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> YAMLNode? in
+            yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
+            var builder = Builder()
+            return try builder.run(&parser)
+        }
+    }
+
+    private enum Frame {
+        case sequence(items: [YAMLNode], line: Int, column: Int, anchor: String?, weight: Int)
+        case mapping(pairs: [YAMLPair], key: YAMLNode?, line: Int, column: Int, anchor: String?, weight: Int)
+    }
+
+    private struct Builder {
+        var stack: [Frame] = []
+        var anchors: [String: YAMLNode] = [:]
+        var openAnchors: Set<String> = []
+        var root: YAMLNode?
+        var documents = 0
+        var expanded = 0
+
+        mutating func run(_ parser: inout yaml_parser_t) throws(Failure) -> YAMLNode? {
+            var event = yaml_event_t()
+            while true {
+                guard yaml_parser_parse(&parser, &event) == 1 else {
+                    throw Builder.syntaxFailure(parser)
+                }
+                defer { yaml_event_delete(&event) }
+                let line = Int(event.start_mark.line) + 1
+                let column = Int(event.start_mark.column) + 1
+                switch event.type {
+                case YAML_STREAM_END_EVENT:
+                    return root
+                case YAML_DOCUMENT_START_EVENT:
+                    documents += 1
+                    if documents > 1 {
+                        throw Failure(
+                            message: "a workflow file holds one YAML document; found a second one",
+                            line: line, column: column)
+                    }
+                case YAML_SCALAR_EVENT:
+                    let scalar = event.data.scalar
+                    let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                    let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.plain_implicit == 1
+                    let node = YAMLNode(kind: .scalar(text, plain: plain), line: line, column: column, weight: 1)
+                    if let anchor = Builder.string(scalar.anchor) { anchors[anchor] = node }
+                    try add(node)
+                case YAML_ALIAS_EVENT:
+                    let name = Builder.string(event.data.alias.anchor) ?? ""
+                    guard let node = anchors[name] else {
+                        let why = openAnchors.contains(name) ? "recursive alias" : "undefined alias"
+                        throw Failure(message: "\(why) '*\(name)': an alias must refer to an anchor defined before it", line: line, column: column)
+                    }
+                    expanded += node.weight
+                    if expanded > YAMLLoader.maxNodes {
+                        throw Failure(message: "aliases expand to more than \(YAMLLoader.maxNodes) nodes", line: line, column: column)
+                    }
+                    try add(node)
+                case YAML_SEQUENCE_START_EVENT:
+                    let anchor = Builder.string(event.data.sequence_start.anchor)
+                    if let anchor { openAnchors.insert(anchor) }
+                    stack.append(.sequence(items: [], line: line, column: column, anchor: anchor, weight: 1))
+                case YAML_MAPPING_START_EVENT:
+                    let anchor = Builder.string(event.data.mapping_start.anchor)
+                    if let anchor { openAnchors.insert(anchor) }
+                    stack.append(.mapping(pairs: [], key: nil, line: line, column: column, anchor: anchor, weight: 1))
+                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+                    guard let frame = stack.popLast() else { break }
+                    let node: YAMLNode
+                    let anchor: String?
+                    switch frame {
+                    case .sequence(let items, let l, let c, let a, let w):
+                        node = YAMLNode(kind: .sequence(items), line: l, column: c, weight: w)
+                        anchor = a
+                    case .mapping(let pairs, _, let l, let c, let a, let w):
+                        node = YAMLNode(kind: .mapping(pairs), line: l, column: c, weight: w)
+                        anchor = a
+                    }
+                    if let anchor {
+                        openAnchors.remove(anchor)
+                        anchors[anchor] = node
+                    }
+                    try add(node)
+                default:
+                    break
+                }
+            }
+        }
+
+        mutating func add(_ node: YAMLNode) throws(Failure) {
+            guard let top = stack.popLast() else {
+                if root == nil { root = node }
+                return
+            }
+            switch top {
+            case .sequence(var items, let l, let c, let a, let w):
+                items.append(node)
+                stack.append(.sequence(items: items, line: l, column: c, anchor: a, weight: w + node.weight))
+            case .mapping(var pairs, let key, let l, let c, let a, let w):
+                if let key {
+                    pairs.append(YAMLPair(key: key, value: node))
+                    stack.append(.mapping(pairs: pairs, key: nil, line: l, column: c, anchor: a, weight: w + node.weight))
+                } else {
+                    stack.append(.mapping(pairs: pairs, key: node, line: l, column: c, anchor: a, weight: w + node.weight))
+                }
+            }
+        }
+
+        static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
+            guard let pointer else { return nil }
+            return String(cString: pointer)
+        }
+
+        static func syntaxFailure(_ parser: yaml_parser_t) -> Failure {
+            var message = "could not parse as YAML: "
+            if let problem = parser.problem {
+                message += String(cString: problem)
+            } else {
+                message += "unknown error"
+            }
+            if let context = parser.context {
+                message += " (\(String(cString: context)) at line \(parser.context_mark.line + 1), column \(parser.context_mark.column + 1))"
+            }
+            let mark = parser.problem_mark
+            return Failure(message: message, line: Int(mark.line) + 1, column: Int(mark.column) + 1)
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import GantryCLI
+
+@main
+struct Entrypoint {
+    static func main() {
+        GantryCommand.start()
+    }
+}
