@@ -66,12 +66,13 @@ let package = Package(
         .testTarget(
             name: "WorkflowParsingTests",
             dependencies: ["WorkflowParsing", "WorkflowModel", "_GantryTestSupport"],
-            resources: [.copy("Fixtures")],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GantryCLITests",
-            dependencies: ["GantryCLI", "_GantryTestSupport"],
+            dependencies: ["GantryCLI", "WorkflowModel", "_GantryTestSupport"],
+            exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),
     ],

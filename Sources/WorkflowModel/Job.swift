@@ -18,6 +18,8 @@ public struct Job: Hashable, Sendable, Codable {
     public var continueOnError: Located<BoolOrExpression>?
     public var container: Container?
     public var services: [Service]
+    /// `services:` written as one expression yielding the mapping, evaluated at run time.
+    public var servicesExpression: Located<String>?
     public var concurrency: Concurrency?
     public var permissions: Permissions?
     /// A reusable workflow: `./.github/workflows/x.yml` or `owner/repo/path@ref`.
@@ -98,10 +100,13 @@ public struct Container: Hashable, Sendable, Codable {
     public struct Credentials: Hashable, Sendable, Codable {
         public var username: Located<String>?
         public var password: Located<String>?
+        /// The credentials written as one expression yielding `{username, password}`.
+        public var expression: Located<String>?
 
-        public init(username: Located<String>? = nil, password: Located<String>? = nil) {
+        public init(username: Located<String>? = nil, password: Located<String>? = nil, expression: Located<String>? = nil) {
             self.username = username
             self.password = password
+            self.expression = expression
         }
     }
 }

@@ -8,7 +8,10 @@ extension WorkflowDecoder {
     mutating func container(_ node: YAMLNode, _ what: String, isService: Bool) -> Container? {
         var container = Container(at: location(node))
         if case .scalar = node.kind {
-            container.image = string(node, what, nonEmpty: !isService)
+            // GitHub converts null to an empty string here: an empty job container means none, an empty
+            // service image means the service is not started.
+            guard let image = string(node, what), !image.value.isEmpty || isService else { return nil }
+            container.image = image
             return container
         }
         guard let fields = fields(node, what, allowed: isService ? Self.serviceKeys : Self.containerKeys, allowNull: false)
@@ -20,7 +23,9 @@ extension WorkflowDecoder {
             switch key {
             case "image": container.image = string(value, keyWhat)
             case "credentials":
-                if let creds = self.fields(value, keyWhat, allowed: ["username", "password"], allowNull: false) {
+                if isExpression(value), let text = value.scalar {
+                    container.credentials = Container.Credentials(expression: Located(text, at: location(value)))
+                } else if let creds = self.fields(value, keyWhat, allowed: ["username", "password"], allowNull: false) {
                     container.credentials = Container.Credentials(
                         username: creds["username"].flatMap { string($0, "'username' of \(keyWhat)", nonEmpty: true) },
                         password: creds["password"].flatMap { string($0, "'password' of \(keyWhat)", nonEmpty: true) })

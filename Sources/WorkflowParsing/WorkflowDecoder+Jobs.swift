@@ -62,7 +62,12 @@ extension WorkflowDecoder {
             case "strategy": job.strategy = strategy(value, keyWhat)
             case "continue-on-error": job.continueOnError = boolOrExpression(value, keyWhat)
             case "container": job.container = container(value, keyWhat, isService: false)
-            case "services": job.services = services(value, what)
+            case "services":
+                if isExpression(value), let text = value.scalar {
+                    job.servicesExpression = Located(text, at: location(value))
+                } else {
+                    job.services = services(value, what)
+                }
             case "concurrency": job.concurrency = concurrency(value, keyWhat, jobLevel: true)
             case "permissions": job.permissions = permissions(value, keyWhat)
             case "uses": job.uses = reusableWorkflowReference(value, keyWhat)
@@ -73,7 +78,7 @@ extension WorkflowDecoder {
             default: break
             }
         }
-        if !isReusable, fields.has("steps"), job.steps.isEmpty, fields["steps"].map({ !isExpression($0) }) ?? false {
+        if !isReusable, job.steps.isEmpty, let stepsNode = fields["steps"], case .sequence = stepsNode.kind {
             report("\(what) must have at least one step", at: fields.keyNode("steps")!, rule: "missing-key")
         }
         return job
@@ -123,7 +128,7 @@ extension WorkflowDecoder {
             guard let fields = fields(node, what, allowed: ["group", "labels"]) else { return nil }
             let group = fields["group"].flatMap { string($0, "'group' of \(what)", nonEmpty: true) }
             let labels = fields["labels"].flatMap { stringList($0, "'labels' of \(what)") } ?? []
-            if group == nil && labels.isEmpty {
+            if !fields.has("group") && !fields.has("labels") {
                 report("\(what) needs a 'group' or 'labels'", at: node, rule: "missing-key")
             }
             return RunsOn(labels: labels, group: group, at: location(node))
@@ -207,7 +212,7 @@ extension WorkflowDecoder {
         if case .scalar = node.kind {
             guard let text = string(node, what, expressions: false) else { return nil }
             guard text.value == "read-all" || text.value == "write-all" else {
-                report("invalid \(what) '\(text.value)'; expected 'read-all', 'write-all' or a mapping of scopes", at: node, rule: "value")
+                report("invalid value '\(text.value)' for \(what); expected 'read-all', 'write-all' or a mapping of scopes", at: node, rule: "value")
                 return nil
             }
             return .all(text)
@@ -222,7 +227,7 @@ extension WorkflowDecoder {
                 continue
             }
             guard let level = string(pair.value, "permission '\(key)'", expressions: false) else { continue }
-            if !levels.contains(level.value) {
+            if !levels.contains(level.value) && !level.value.contains("${{") {
                 report(
                     "invalid level '\(level.value)' for permission '\(key)'; expected "
                         + levels.map { "'\($0)'" }.joined(separator: ", "),
@@ -310,6 +315,7 @@ extension WorkflowDecoder {
     private mutating func reusableWorkflowReference(_ node: YAMLNode, _ what: String) -> Located<String>? {
         guard let ref = string(node, what, expressions: false, nonEmpty: true) else { return nil }
         let text = ref.value
+        if text.contains("${{") { return ref }
         if text.hasPrefix("./") {
             if !(text.hasPrefix("./.github/workflows/") && (text.hasSuffix(".yml") || text.hasSuffix(".yaml"))) {
                 report(
@@ -325,7 +331,8 @@ extension WorkflowDecoder {
             && path[2] == ".github" && path[3] == "workflows" && (parts[0].hasSuffix(".yml") || parts[0].hasSuffix(".yaml"))
         if !valid {
             report(
-                "invalid reusable workflow '\(text)': expected 'OWNER/REPO/.github/workflows/FILE.yml@REF' or './.github/workflows/FILE.yml'",
+                "invalid reusable workflow '\(text)': references to workflows must be rooted in '.github/workflows'; "
+                    + "expected 'OWNER/REPO/.github/workflows/FILE.yml@REF' or './.github/workflows/FILE.yml'",
                 at: node, rule: "action")
         }
         return ref
@@ -338,7 +345,7 @@ extension WorkflowDecoder {
     private mutating func reusableSecrets(_ node: YAMLNode, _ what: String) -> ReusableWorkflowSecrets? {
         if case .scalar(let text, _) = node.kind, !node.isNull {
             if text == "inherit" { return .inherit(location(node)) }
-            report("invalid \(what) '\(text)'; expected 'inherit' or a mapping of secrets", at: node, rule: "value")
+            report("invalid value '\(text)' for \(what); expected 'inherit' or a mapping of secrets", at: node, rule: "value")
             return nil
         }
         return scalarMap(node, what).map { .mapping($0) }

@@ -88,7 +88,7 @@ extension WorkflowDecoder {
     /// `./path`, `docker://image`, or `owner/repo[/path]@ref`.
     private mutating func checkActionReference(_ uses: Located<String>, node: YAMLNode) {
         let text = uses.value
-        if text.hasPrefix("./") || text.hasPrefix("../") { return }
+        if text.hasPrefix("./") || text.hasPrefix("../") || text.contains("${{") { return }
         if text.hasPrefix("docker://") {
             if text.count == "docker://".count {
                 report("'uses: docker://' needs an image name", at: node, rule: "action")

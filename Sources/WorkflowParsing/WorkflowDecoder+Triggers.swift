@@ -5,8 +5,11 @@ extension WorkflowDecoder {
     mutating func triggers(_ node: YAMLNode) -> [Trigger] {
         switch node.kind {
         case .scalar:
-            guard let name = string(node, "'on'", expressions: false, nonEmpty: true) else { return [] }
-            return eventName(name, node: node).map { [Trigger(event: $0)] } ?? []
+            guard let name = string(node, "'on'", expressions: false, nonEmpty: true),
+                let event = eventName(name, node: node)
+            else { return [] }
+            warnUnconfiguredSchedule(event)
+            return [Trigger(event: event)]
         case .sequence(let items):
             if items.isEmpty {
                 report("'on' must name at least one event", at: node, rule: "events")
@@ -17,6 +20,7 @@ extension WorkflowDecoder {
                 guard let name = string(item, "an event in 'on'", expressions: false, nonEmpty: true),
                     let event = eventName(name, node: item)
                 else { continue }
+                warnUnconfiguredSchedule(event)
                 if !seen.insert(event.value).inserted {
                     report("event '\(event.value)' is listed twice in 'on'", at: item, rule: "events")
                     continue
@@ -36,6 +40,15 @@ extension WorkflowDecoder {
                 result.append(trigger(event, config: pair.value))
             }
             return result
+        }
+    }
+
+    /// `on: schedule` without a mapping is accepted by GitHub's schema but can never trigger.
+    private mutating func warnUnconfiguredSchedule(_ event: Located<String>) {
+        if event.value == "schedule" {
+            report(
+                "event 'schedule' without '- cron:' entries never triggers; write 'schedule:' with a list of '- cron:' entries",
+                at: event.location, rule: "events", severity: .warning)
         }
     }
 
@@ -208,8 +221,14 @@ extension WorkflowDecoder {
     private mutating func checkInputDefault(_ input: WorkflowInput, what: String, fields: Fields) {
         guard let type = input.type?.value else { return }
         if type == .choice {
-            if input.options.isEmpty {
+            if !fields.has("options") || fields["options"]?.isNull == true {
                 report("\(what) has type 'choice' but no 'options'", at: fields.keyNode("type")!, rule: "value")
+            } else if case .sequence(let items)? = fields["options"]?.kind, items.isEmpty {
+                report("'options' of \(what) must list at least one option", at: fields["options"]!, rule: "value")
+            }
+            var seen = Set<String>()
+            for option in input.options where !seen.insert(option.value).inserted {
+                report("option '\(option.value)' is listed twice in \(what)", at: option.location, rule: "value")
             }
         } else if let optionsKey = fields.keyNode("options") {
             report("'options' is only valid for inputs of type 'choice'", at: optionsKey, rule: "value")

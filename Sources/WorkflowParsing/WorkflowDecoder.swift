@@ -67,6 +67,10 @@ struct WorkflowDecoder {
                     report("expected a string as a key of \(what), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
                     continue
                 }
+                if key == "<<", case .scalar(_, true) = pair.key.kind {
+                    report("YAML merge key '<<' is not supported by GitHub Actions; repeat the keys or use an alias for the whole value", at: pair.key, rule: "syntax")
+                    continue
+                }
                 let folded = key.lowercased()
                 if let first = seen[folded] {
                     report(

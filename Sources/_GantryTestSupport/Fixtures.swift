@@ -1,0 +1,65 @@
+public import Foundation
+
+/// Finds test fixtures and the package's build products from a test file's `#filePath`.
+public enum Fixtures {
+    /// `Tests/<Target>/Fixtures` next to the calling test file.
+    public static func directory(for testFile: String = #filePath) -> URL {
+        URL(fileURLWithPath: testFile).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    }
+
+    /// The package root (the folder holding `Package.swift`).
+    public static func packageRoot(for testFile: String = #filePath) -> URL {
+        var url = URL(fileURLWithPath: testFile).deletingLastPathComponent()
+        while url.path != "/" {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+            url.deleteLastPathComponent()
+        }
+        return url
+    }
+
+    /// Sorted names of the files in `directory` with one of the given extensions.
+    public static func files(in directory: URL, extensions: [String]) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.filter { name in extensions.contains { name.hasSuffix("." + $0) } }.sorted()
+    }
+
+    /// The built `gantry` executable: next to the running test bundle, else under `.build/debug`.
+    public static func gantryExecutable(for testFile: String = #filePath) -> URL {
+        var candidates: [URL] = []
+        let argv0 = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var dir = argv0.deletingLastPathComponent()
+        for _ in 0..<4 {
+            candidates.append(dir.appendingPathComponent("gantry"))
+            dir.deleteLastPathComponent()
+        }
+        candidates.append(packageRoot(for: testFile).appendingPathComponent(".build/debug/gantry"))
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates.last!
+    }
+}
+
+/// The result of running a command to completion.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+/// Runs an executable with arguments in a directory and collects its output.
+public func runCommand(_ executable: URL, _ arguments: [String], in directory: URL? = nil) throws -> CommandResult {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    if let directory { process.currentDirectoryURL = directory }
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self))
+}
