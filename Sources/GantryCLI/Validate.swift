@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 public import WorkflowModel
 import WorkflowParsing
 
@@ -64,15 +65,61 @@ public enum ValidateFrontend {
     public static func run(paths: [String]) -> Outcome {
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
-        for file in discovery.files {
-            do {
-                let bytes = try FileSystem.read(file)
-                outcome.diagnostics += WorkflowParser.parse(bytes, file: file).diagnostics
-            } catch {
-                outcome.problems.append(error.description)
+        for result in ParallelParser.parse(discovery.files) {
+            switch result {
+            case .success(let diagnostics): outcome.diagnostics += diagnostics
+            case .failure(let error): outcome.problems.append(error.description)
             }
         }
         outcome.diagnostics.sort()
         return outcome
+    }
+}
+
+/// Reads and parses files on every core; files are independent, and results keep the input order.
+enum ParallelParser {
+    /// Below this many files a second thread costs more than it saves.
+    static let threshold = 16
+
+    static func parse(_ files: [String]) -> [Result<[Diagnostic], FileSystem.Failure>] {
+        let results = ResultSlots(count: files.count)
+        let work: @Sendable (Int) -> Void = { index in
+            let file = files[index]
+            do throws(FileSystem.Failure) {
+                let bytes = try FileSystem.read(file)
+                results.store(.success(WorkflowParser.parse(bytes, file: file).diagnostics), at: index)
+            } catch {
+                results.store(.failure(error), at: index)
+            }
+        }
+        if files.count < threshold {
+            for index in files.indices { work(index) }
+        } else {
+            DispatchQueue.concurrentPerform(iterations: files.count, execute: work)
+        }
+        return results.values()
+    }
+
+    /// One slot per file, each written by exactly one iteration, read after all have finished.
+    private final class ResultSlots: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<Result<[Diagnostic], FileSystem.Failure>?>
+
+        init(count: Int) {
+            slots = .allocate(capacity: count)
+            slots.initialize(repeating: nil)
+        }
+
+        deinit {
+            slots.deinitialize()
+            slots.deallocate()
+        }
+
+        func store(_ value: Result<[Diagnostic], FileSystem.Failure>, at index: Int) {
+            slots[index] = value
+        }
+
+        func values() -> [Result<[Diagnostic], FileSystem.Failure>] {
+            slots.map { $0! }
+        }
     }
 }

@@ -15,7 +15,7 @@ enum NeedsRule {
         var edges: [[Int]] = Array(repeating: [], count: workflow.jobs.count)
         for (i, job) in workflow.jobs.enumerated() {
             var seen = Set<Int>()
-            for need in job.needs where !need.value.contains("${{") {
+            for need in job.needs where !need.value.hasExpressionMarker {
                 guard let target = index[need.value.lowercased()] else {
                     var message = "job '\(job.id.value)' needs job '\(need.value)', which does not exist in this workflow"
                     if let suggestion = closestMatch(to: need.value, in: ids) {

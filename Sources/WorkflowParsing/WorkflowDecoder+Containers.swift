@@ -5,21 +5,21 @@ extension WorkflowDecoder {
     static let serviceKeys = containerKeys + ["command", "entrypoint"]
 
     /// `container:` (a string naming the image, or a mapping) or one service.
-    mutating func container(_ node: YAMLNode, _ what: String, isService: Bool) -> Container? {
+    mutating func container(_ node: YAMLNode, _ what: @autoclosure () -> String, isService: Bool) -> Container? {
         var container = Container(at: location(node))
         if case .scalar = node.kind {
             // GitHub converts null to an empty string here: an empty job container means none, an empty
             // service image means the service is not started.
-            guard let image = string(node, what), !image.value.isEmpty || isService else { return nil }
+            guard let image = string(node, what()), !image.value.isEmpty || isService else { return nil }
             container.image = image
             return container
         }
-        guard let fields = fields(node, what, allowed: isService ? Self.serviceKeys : Self.containerKeys, allowNull: false)
+        guard let fields = fields(node, what(), allowed: isService ? Self.serviceKeys : Self.containerKeys, allowNull: false)
         else { return nil }
         for pair in fields.pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
-            let keyWhat = "'\(key)' of \(what)"
+            lazy var keyWhat = "'\(key)' of \(what())"
             switch key {
             case "image": container.image = string(value, keyWhat)
             case "credentials":
@@ -51,7 +51,7 @@ extension WorkflowDecoder {
             }
         }
         if !isService, !fields.has("image") {
-            report("\(what) is missing required key 'image'", at: node, rule: "missing-key")
+            report("\(what()) is missing required key 'image'", at: node, rule: "missing-key")
         }
         return container
     }

@@ -47,7 +47,7 @@ extension WorkflowDecoder {
         for pair in fields.pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
-            let keyWhat = "'\(key)' of \(what)"
+            lazy var keyWhat = "'\(key)' of \(what)"
             switch key {
             case "name": job.name = string(value, keyWhat)
             case "needs": job.needs = stringList(value, keyWhat, expressions: false) ?? []
@@ -85,8 +85,8 @@ extension WorkflowDecoder {
     }
 
     /// Like `fields`, but a key that belongs only to the other kind of job gets a message saying so.
-    private mutating func fieldsForJob(_ node: YAMLNode, _ what: String, allowed: [String], reusable: Bool) -> Fields? {
-        guard let pairs = pairs(node, what) else { return nil }
+    private mutating func fieldsForJob(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String], reusable: Bool) -> Fields? {
+        guard let pairs = pairs(node, what()) else { return nil }
         var fields = Fields(node: node)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
@@ -94,10 +94,10 @@ extension WorkflowDecoder {
                 fields.pairs.append(pair)
             } else if reusable && Self.stepJobKeys.contains(key) {
                 report(
-                    "'\(key)' is not allowed in \(what), which calls a reusable workflow with 'uses'",
+                    "'\(key)' is not allowed in \(what()), which calls a reusable workflow with 'uses'",
                     at: pair.key, rule: "unexpected-key")
             } else {
-                report(unexpectedKeyMessage(key, in: what, allowed: allowed), at: pair.key, rule: "unexpected-key")
+                report(unexpectedKeyMessage(key, in: what(), allowed: allowed), at: pair.key, rule: "unexpected-key")
             }
         }
         return fields
@@ -115,46 +115,46 @@ extension WorkflowDecoder {
 
     // MARK: Parts of a job
 
-    mutating func timeout(_ node: YAMLNode, _ what: String) -> Located<NumberOrExpression>? {
-        let result = numberOrExpression(node, what)
+    mutating func timeout(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<NumberOrExpression>? {
+        let result = numberOrExpression(node, what())
         if case .value(let minutes)? = result?.value, !(minutes > 0) || !minutes.isFinite {
-            report("\(what) must be a positive number of minutes", at: node, rule: "value")
+            report("\(what()) must be a positive number of minutes", at: node, rule: "value")
         }
         return result
     }
 
-    private mutating func runsOn(_ node: YAMLNode, _ what: String) -> RunsOn? {
+    private mutating func runsOn(_ node: YAMLNode, _ what: @autoclosure () -> String) -> RunsOn? {
         if case .mapping = node.kind {
-            guard let fields = fields(node, what, allowed: ["group", "labels"]) else { return nil }
-            let group = fields["group"].flatMap { string($0, "'group' of \(what)", nonEmpty: true) }
-            let labels = fields["labels"].flatMap { stringList($0, "'labels' of \(what)") } ?? []
+            guard let fields = fields(node, what(), allowed: ["group", "labels"]) else { return nil }
+            let group = fields["group"].flatMap { string($0, "'group' of \(what())", nonEmpty: true) }
+            let labels = fields["labels"].flatMap { stringList($0, "'labels' of \(what())") } ?? []
             if !fields.has("group") && !fields.has("labels") {
-                report("\(what) needs a 'group' or 'labels'", at: node, rule: "missing-key")
+                report("\(what()) needs a 'group' or 'labels'", at: node, rule: "missing-key")
             }
             return RunsOn(labels: labels, group: group, at: location(node))
         }
-        guard let labels = stringList(node, what) else { return nil }
+        guard let labels = stringList(node, what()) else { return nil }
         if labels.isEmpty {
-            report("\(what) must name at least one runner label", at: node, rule: "value")
+            report("\(what()) must name at least one runner label", at: node, rule: "value")
         }
         return RunsOn(labels: labels, at: location(node))
     }
 
-    private mutating func environment(_ node: YAMLNode, _ what: String) -> DeploymentEnvironment? {
+    private mutating func environment(_ node: YAMLNode, _ what: @autoclosure () -> String) -> DeploymentEnvironment? {
         if case .scalar = node.kind {
-            return string(node, what, nonEmpty: true).map { DeploymentEnvironment(name: $0) }
+            return string(node, what(), nonEmpty: true).map { DeploymentEnvironment(name: $0) }
         }
-        guard let fields = fields(node, what, allowed: ["name", "url", "deployment"], allowNull: false) else { return nil }
-        require("name", in: fields, what)
-        if let n = fields["deployment"] { _ = boolOrExpression(n, "'deployment' of \(what)") }
-        guard let nameNode = fields["name"], let name = string(nameNode, "'name' of \(what)", nonEmpty: true) else { return nil }
-        return DeploymentEnvironment(name: name, url: fields["url"].flatMap { string($0, "'url' of \(what)") })
+        guard let fields = fields(node, what(), allowed: ["name", "url", "deployment"], allowNull: false) else { return nil }
+        require("name", in: fields, what())
+        if let n = fields["deployment"] { _ = boolOrExpression(n, "'deployment' of \(what())") }
+        guard let nameNode = fields["name"], let name = string(nameNode, "'name' of \(what())", nonEmpty: true) else { return nil }
+        return DeploymentEnvironment(name: name, url: fields["url"].flatMap { string($0, "'url' of \(what())") })
     }
 
-    mutating func defaults(_ node: YAMLNode, _ what: String, expressions: Bool) -> RunDefaults? {
-        guard let fields = fields(node, what, allowed: ["run"]) else { return nil }
+    mutating func defaults(_ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool) -> RunDefaults? {
+        guard let fields = fields(node, what(), allowed: ["run"]) else { return nil }
         guard let run = fields["run"] else { return nil }
-        let runWhat = "'run' of \(what)"
+        let runWhat = "'run' of \(what())"
         guard let runFields = self.fields(run, runWhat, allowed: ["shell", "working-directory"]) else { return nil }
         return RunDefaults(
             shell: runFields["shell"].flatMap { string($0, "'shell' of \(runWhat)", expressions: expressions, nonEmpty: true) },
@@ -163,27 +163,27 @@ extension WorkflowDecoder {
             })
     }
 
-    mutating func concurrency(_ node: YAMLNode, _ what: String, jobLevel: Bool) -> Concurrency? {
+    mutating func concurrency(_ node: YAMLNode, _ what: @autoclosure () -> String, jobLevel: Bool) -> Concurrency? {
         if case .scalar = node.kind {
-            return string(node, what, nonEmpty: jobLevel).map { Concurrency(group: $0) }
+            return string(node, what(), nonEmpty: jobLevel).map { Concurrency(group: $0) }
         }
-        guard let fields = fields(node, what, allowed: ["group", "cancel-in-progress", "queue"], allowNull: false) else {
+        guard let fields = fields(node, what(), allowed: ["group", "cancel-in-progress", "queue"], allowNull: false) else {
             return nil
         }
-        require("group", in: fields, what)
+        require("group", in: fields, what())
         var queue: Located<String>?
-        if let n = fields["queue"], let q = string(n, "'queue' of \(what)") {
-            if q.value == "single" || q.value == "max" || q.value.contains("${{") {
+        if let n = fields["queue"], let q = string(n, "'queue' of \(what())") {
+            if q.value == "single" || q.value == "max" || q.value.hasExpressionMarker {
                 queue = q
             } else {
-                report("invalid 'queue' value '\(q.value)' in \(what); expected 'single' or 'max'", at: n, rule: "value")
+                report("invalid 'queue' value '\(q.value)' in \(what()); expected 'single' or 'max'", at: n, rule: "value")
             }
         }
-        let cancel = fields["cancel-in-progress"].flatMap { boolOrExpression($0, "'cancel-in-progress' of \(what)") }
+        let cancel = fields["cancel-in-progress"].flatMap { boolOrExpression($0, "'cancel-in-progress' of \(what())") }
         if case .value(true)? = cancel?.value, queue?.value == "max" {
-            report("'queue: max' cannot be combined with 'cancel-in-progress: true' in \(what)", at: fields.keyNode("queue")!, rule: "value")
+            report("'queue: max' cannot be combined with 'cancel-in-progress: true' in \(what())", at: fields.keyNode("queue")!, rule: "value")
         }
-        guard let groupNode = fields["group"], let group = string(groupNode, "'group' of \(what)", nonEmpty: true) else { return nil }
+        guard let groupNode = fields["group"], let group = string(groupNode, "'group' of \(what())", nonEmpty: true) else { return nil }
         return Concurrency(group: group, cancelInProgress: cancel, queue: queue)
     }
 
@@ -208,26 +208,26 @@ extension WorkflowDecoder {
         "vulnerability-alerts": ["read", "none"],
     ]
 
-    mutating func permissions(_ node: YAMLNode, _ what: String) -> Permissions? {
+    mutating func permissions(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Permissions? {
         if case .scalar = node.kind {
-            guard let text = string(node, what, expressions: false) else { return nil }
+            guard let text = string(node, what(), expressions: false) else { return nil }
             guard text.value == "read-all" || text.value == "write-all" else {
-                report("invalid value '\(text.value)' for \(what); expected 'read-all', 'write-all' or a mapping of scopes", at: node, rule: "value")
+                report("invalid value '\(text.value)' for \(what()); expected 'read-all', 'write-all' or a mapping of scopes", at: node, rule: "value")
                 return nil
             }
             return .all(text)
         }
-        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
+        guard let pairs = pairs(node, what(), allowNull: false) else { return nil }
         var scopes: [Permissions.Scope] = []
         let names = Self.permissionScopes.keys.sorted()
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             guard let levels = Self.permissionScopes[key] else {
-                report(unexpectedKeyMessage(key, in: what, allowed: names), at: pair.key, rule: "unexpected-key")
+                report(unexpectedKeyMessage(key, in: what(), allowed: names), at: pair.key, rule: "unexpected-key")
                 continue
             }
             guard let level = string(pair.value, "permission '\(key)'", expressions: false) else { continue }
-            if !levels.contains(level.value) && !level.value.contains("${{") {
+            if !levels.contains(level.value) && !level.value.hasExpressionMarker {
                 report(
                     "invalid level '\(level.value)' for permission '\(key)'; expected "
                         + levels.map { "'\($0)'" }.joined(separator: ", "),
@@ -241,29 +241,29 @@ extension WorkflowDecoder {
 
     // MARK: strategy
 
-    private mutating func strategy(_ node: YAMLNode, _ what: String) -> Strategy? {
+    private mutating func strategy(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Strategy? {
         var strategy = Strategy(at: location(node))
         if isExpression(node), let text = node.scalar {
             strategy.expression = Located(text, at: location(node))
             return strategy
         }
-        guard let fields = fields(node, what, allowed: ["matrix", "fail-fast", "max-parallel"]) else { return nil }
-        if let n = fields["fail-fast"] { strategy.failFast = boolOrExpression(n, "'fail-fast' of \(what)") }
+        guard let fields = fields(node, what(), allowed: ["matrix", "fail-fast", "max-parallel"]) else { return nil }
+        if let n = fields["fail-fast"] { strategy.failFast = boolOrExpression(n, "'fail-fast' of \(what())") }
         if let n = fields["max-parallel"] {
-            strategy.maxParallel = numberOrExpression(n, "'max-parallel' of \(what)")
+            strategy.maxParallel = numberOrExpression(n, "'max-parallel' of \(what())")
             if case .value(let v)? = strategy.maxParallel?.value, v < 1 || v != v.rounded() {
-                report("'max-parallel' of \(what) must be a whole number of at least 1", at: n, rule: "value")
+                report("'max-parallel' of \(what()) must be a whole number of at least 1", at: n, rule: "value")
             }
         }
-        if let n = fields["matrix"] { strategy.matrix = matrix(n, "'matrix' of \(what)") }
+        if let n = fields["matrix"] { strategy.matrix = matrix(n, "'matrix' of \(what())") }
         return strategy
     }
 
-    private mutating func matrix(_ node: YAMLNode, _ what: String) -> Matrix? {
+    private mutating func matrix(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Matrix? {
         if isExpression(node), let text = node.scalar {
             return .expression(Located(text, at: location(node)))
         }
-        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
+        guard let pairs = pairs(node, what(), allowNull: false) else { return nil }
         var definition = MatrixDefinition(at: location(node))
         for pair in pairs {
             let key = pair.key.scalar ?? ""
@@ -279,14 +279,14 @@ extension WorkflowDecoder {
                         if isExpression(item), let text = item.scalar {
                             values.append(ValueNode(.string(text), at: location(item)))
                         } else if case .mapping = item.kind {
-                            values.append(value(item, "an item of '\(key)' in \(what)"))
+                            values.append(value(item, "an item of '\(key)' in \(what())"))
                         } else {
-                            typeMismatch("an item of '\(key)' in \(what)", expected: "a mapping", found: item)
+                            typeMismatch("an item of '\(key)' in \(what())", expected: "a mapping", found: item)
                         }
                     }
                     rows = .literal(values)
                 } else {
-                    typeMismatch("'\(key)' of \(what)", expected: "a sequence of mappings", found: pair.value)
+                    typeMismatch("'\(key)' of \(what())", expected: "a sequence of mappings", found: pair.value)
                     rows = nil
                 }
                 if key == "include" { definition.include = rows } else { definition.exclude = rows }
@@ -305,17 +305,17 @@ extension WorkflowDecoder {
             }
         }
         if definition.axes.isEmpty && definition.include == nil {
-            report("\(what) has no keys and no 'include'; it would produce no job", at: node, rule: "matrix")
+            report("\(what()) has no keys and no 'include'; it would produce no job", at: node, rule: "matrix")
         }
         return .literal(definition)
     }
 
     // MARK: Reusable workflow calls
 
-    private mutating func reusableWorkflowReference(_ node: YAMLNode, _ what: String) -> Located<String>? {
-        guard let ref = string(node, what, expressions: false, nonEmpty: true) else { return nil }
+    private mutating func reusableWorkflowReference(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<String>? {
+        guard let ref = string(node, what(), expressions: false, nonEmpty: true) else { return nil }
         let text = ref.value
-        if text.contains("${{") { return ref }
+        if text.hasExpressionMarker { return ref }
         if text.hasPrefix("./") {
             if !(text.hasPrefix("./.github/workflows/") && (text.hasSuffix(".yml") || text.hasSuffix(".yaml"))) {
                 report(
@@ -338,28 +338,28 @@ extension WorkflowDecoder {
         return ref
     }
 
-    private mutating func reusableWith(_ node: YAMLNode, _ what: String) -> [MappingEntry] {
-        scalarMap(node, what) ?? []
+    private mutating func reusableWith(_ node: YAMLNode, _ what: @autoclosure () -> String) -> [MappingEntry] {
+        scalarMap(node, what()) ?? []
     }
 
-    private mutating func reusableSecrets(_ node: YAMLNode, _ what: String) -> ReusableWorkflowSecrets? {
+    private mutating func reusableSecrets(_ node: YAMLNode, _ what: @autoclosure () -> String) -> ReusableWorkflowSecrets? {
         if case .scalar(let text, _) = node.kind, !node.isNull {
             if text == "inherit" { return .inherit(location(node)) }
-            report("invalid value '\(text)' for \(what); expected 'inherit' or a mapping of secrets", at: node, rule: "value")
+            report("invalid value '\(text)' for \(what()); expected 'inherit' or a mapping of secrets", at: node, rule: "value")
             return nil
         }
-        return scalarMap(node, what).map { .mapping($0) }
+        return scalarMap(node, what()).map { .mapping($0) }
     }
 
-    private mutating func snapshot(_ node: YAMLNode, _ what: String) {
+    private mutating func snapshot(_ node: YAMLNode, _ what: @autoclosure () -> String) {
         if case .scalar = node.kind {
-            _ = string(node, what, expressions: false, nonEmpty: true)
+            _ = string(node, what(), expressions: false, nonEmpty: true)
             return
         }
-        guard let fields = fields(node, what, allowed: ["image-name", "if", "version"], allowNull: false) else { return }
-        require("image-name", in: fields, what)
-        if let n = fields["image-name"] { _ = string(n, "'image-name' of \(what)", expressions: false, nonEmpty: true) }
-        if let n = fields["version"] { _ = string(n, "'version' of \(what)", expressions: false, nonEmpty: true) }
-        if let n = fields["if"] { _ = string(n, "'if' of \(what)") }
+        guard let fields = fields(node, what(), allowed: ["image-name", "if", "version"], allowNull: false) else { return }
+        require("image-name", in: fields, what())
+        if let n = fields["image-name"] { _ = string(n, "'image-name' of \(what())", expressions: false, nonEmpty: true) }
+        if let n = fields["version"] { _ = string(n, "'version' of \(what())", expressions: false, nonEmpty: true) }
+        if let n = fields["if"] { _ = string(n, "'if' of \(what())") }
     }
 }

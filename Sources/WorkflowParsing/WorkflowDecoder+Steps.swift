@@ -45,7 +45,7 @@ extension WorkflowDecoder {
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
-            let keyWhat = "'\(key)' of \(what)"
+            lazy var keyWhat = "'\(key)' of \(what)"
             guard allowed.contains(key) else {
                 if Self.runStepKeys.contains(key) || Self.usesStepKeys.contains(key) {
                     let kind = hasUses ? "a step that uses an action" : "a 'run' step"
@@ -88,18 +88,27 @@ extension WorkflowDecoder {
     /// `./path`, `docker://image`, or `owner/repo[/path]@ref`.
     private mutating func checkActionReference(_ uses: Located<String>, node: YAMLNode) {
         let text = uses.value
-        if text.hasPrefix("./") || text.hasPrefix("../") || text.contains("${{") { return }
+        if text.hasPrefix("./") || text.hasPrefix("../") || text.hasExpressionMarker { return }
         if text.hasPrefix("docker://") {
             if text.count == "docker://".count {
                 report("'uses: docker://' needs an image name", at: node, rule: "action")
             }
             return
         }
-        let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-        let path = parts[0].split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count != 2 || parts[1].isEmpty {
-            report("action '\(text)' needs a version: write '\(parts[0])@REF' (a tag, branch or commit)", at: node, rule: "action")
-        } else if path.count < 2 || path.contains(where: \.isEmpty) {
+        // OWNER/REPO[/PATH]@REF, checked on the bytes (this runs for every step of every file).
+        let bytes = Array(text.utf8)
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")), at + 1 < bytes.count else {
+            let name = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            report("action '\(text)' needs a version: write '\(name)@REF' (a tag, branch or commit)", at: node, rule: "action")
+            return
+        }
+        var segments = 1
+        var emptySegment = at == 0 || bytes[0] == UInt8(ascii: "/")
+        for i in 0..<at where bytes[i] == UInt8(ascii: "/") {
+            segments += 1
+            if i + 1 == at || bytes[i + 1] == UInt8(ascii: "/") { emptySegment = true }
+        }
+        if segments < 2 || emptySegment {
             report("invalid action '\(text)': expected 'OWNER/REPO@REF', 'OWNER/REPO/PATH@REF', './PATH' or 'docker://IMAGE'", at: node, rule: "action")
         }
     }

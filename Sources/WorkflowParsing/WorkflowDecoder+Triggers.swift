@@ -84,7 +84,7 @@ extension WorkflowDecoder {
         for pair in fields.pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
-            let keyWhat = "'\(key)' of \(what)"
+            lazy var keyWhat = "'\(key)' of \(what)"
             switch key {
             case "types":
                 if event.value == "repository_dispatch" {

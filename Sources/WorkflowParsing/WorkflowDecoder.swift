@@ -26,8 +26,8 @@ struct WorkflowDecoder {
         diagnostics.append(Diagnostic(severity, message, at: location, rule: rule))
     }
 
-    mutating func typeMismatch(_ what: String, expected: String, found node: YAMLNode) {
-        report("expected \(expected) for \(what), found \(node.kindDescription)\(Self.scalarHint(node))", at: node, rule: "type")
+    mutating func typeMismatch(_ what: @autoclosure () -> String, expected: String, found node: YAMLNode) {
+        report("expected \(expected) for \(what()), found \(node.kindDescription)\(Self.scalarHint(node))", at: node, rule: "type")
     }
 
     private static func scalarHint(_ node: YAMLNode) -> String {
@@ -56,50 +56,57 @@ struct WorkflowDecoder {
 
     /// The pairs of a mapping with scalar keys, duplicates (compared case-insensitively, as GitHub does)
     /// reported and dropped. A null node reads as an empty mapping when `allowNull` is set.
-    mutating func pairs(_ node: YAMLNode, _ what: String, allowNull: Bool = true) -> [YAMLPair]? {
+    mutating func pairs(_ node: YAMLNode, _ what: @autoclosure () -> String, allowNull: Bool = true) -> [YAMLPair]? {
         switch node.kind {
         case .mapping(let pairs):
-            var seen: [String: YAMLNode] = [:]
             var result: [YAMLPair] = []
             result.reserveCapacity(pairs.count)
+            // Small mappings compare keys pairwise; large ones (hundreds of jobs) hash folded keys.
+            var folded: [String: YAMLNode]? = pairs.count > 16 ? [:] : nil
             for pair in pairs {
                 guard let key = pair.key.scalar else {
-                    report("expected a string as a key of \(what), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
+                    report("expected a string as a key of \(what()), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
                     continue
                 }
                 if key == "<<", case .scalar(_, true) = pair.key.kind {
                     report("YAML merge key '<<' is not supported by GitHub Actions; repeat the keys or use an alias for the whole value", at: pair.key, rule: "syntax")
                     continue
                 }
-                let folded = key.lowercased()
-                if let first = seen[folded] {
+                let first: YAMLNode?
+                if folded != nil {
+                    let lower = key.lowercased()
+                    first = folded![lower]
+                    if first == nil { folded![lower] = pair.key }
+                } else {
+                    first = result.first(where: { equalIgnoringASCIICase($0.key.scalar!, key) })?.key
+                }
+                if let first {
                     report(
-                        "key '\(key)' is duplicated in \(what); it was first defined at line \(first.line), column \(first.column)",
+                        "key '\(key)' is duplicated in \(what()); it was first defined at line \(first.line), column \(first.column)",
                         at: pair.key, rule: "duplicate-key")
                     continue
                 }
-                seen[folded] = pair.key
                 result.append(pair)
             }
             return result
         case .scalar where allowNull && node.isNull:
             return []
         default:
-            typeMismatch(what, expected: "a mapping", found: node)
+            typeMismatch(what(), expected: "a mapping", found: node)
             return nil
         }
     }
 
     /// A mapping with a fixed set of keys: unknown keys are reported with a suggestion.
-    mutating func fields(_ node: YAMLNode, _ what: String, allowed: [String], allowNull: Bool = true) -> Fields? {
-        guard let pairs = pairs(node, what, allowNull: allowNull) else { return nil }
+    mutating func fields(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String], allowNull: Bool = true) -> Fields? {
+        guard let pairs = pairs(node, what(), allowNull: allowNull) else { return nil }
         var fields = Fields(node: node)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             if allowed.contains(key) {
                 fields.pairs.append(pair)
             } else {
-                report(unexpectedKeyMessage(key, in: what, allowed: allowed), at: pair.key, rule: "unexpected-key")
+                report(unexpectedKeyMessage(key, in: what(), allowed: allowed), at: pair.key, rule: "unexpected-key")
             }
         }
         return fields
@@ -116,9 +123,9 @@ struct WorkflowDecoder {
     }
 
     /// Reports a required key that is missing, at the mapping (or at `anchor` when given).
-    mutating func require(_ key: String, in fields: Fields, _ what: String, at anchor: YAMLNode? = nil) {
+    mutating func require(_ key: String, in fields: Fields, _ what: @autoclosure () -> String, at anchor: YAMLNode? = nil) {
         if !fields.has(key) {
-            report("\(what) is missing required key '\(key)'", at: anchor ?? fields.node, rule: "missing-key")
+            report("\(what()) is missing required key '\(key)'", at: anchor ?? fields.node, rule: "missing-key")
         }
     }
 
@@ -126,92 +133,92 @@ struct WorkflowDecoder {
 
     /// A string value. Booleans and numbers are accepted as their text, as GitHub converts them.
     mutating func string(
-        _ node: YAMLNode, _ what: String, expressions: Bool = true, nonEmpty: Bool = false
+        _ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool = true, nonEmpty: Bool = false
     ) -> Located<String>? {
         guard case .scalar(let text, let plain) = node.kind else {
-            typeMismatch(what, expected: "a string", found: node)
+            typeMismatch(what(), expected: "a string", found: node)
             return nil
         }
         let value = plain && node.isNull ? "" : text
         if nonEmpty && value.isEmpty {
-            report("\(what) must not be empty", at: node, rule: "type")
+            report("\(what()) must not be empty", at: node, rule: "type")
             return nil
         }
-        if !expressions && value.contains("${{") {
-            report("an expression is not allowed in \(what)", at: node, rule: "expression")
+        if !expressions && value.hasExpressionMarker {
+            report("an expression is not allowed in \(what())", at: node, rule: "expression")
         }
         return Located(value, at: location(node))
     }
 
     /// A string or a sequence of strings, as `branches`, `needs`, `runs-on` allow.
     mutating func stringList(
-        _ node: YAMLNode, _ what: String, expressions: Bool = true, nonEmpty: Bool = true
+        _ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool = true, nonEmpty: Bool = true
     ) -> [Located<String>]? {
         switch node.kind {
         case .scalar:
-            return string(node, what, expressions: expressions, nonEmpty: nonEmpty).map { [$0] }
+            return string(node, what(), expressions: expressions, nonEmpty: nonEmpty).map { [$0] }
         case .sequence(let items):
-            return items.compactMap { string($0, "an item of \(what)", expressions: expressions, nonEmpty: nonEmpty) }
+            return items.compactMap { string($0, "an item of \(what())", expressions: expressions, nonEmpty: nonEmpty) }
         case .mapping:
-            typeMismatch(what, expected: "a string or a sequence of strings", found: node)
+            typeMismatch(what(), expected: "a string or a sequence of strings", found: node)
             return nil
         }
     }
 
     /// A sequence of strings only.
-    mutating func sequenceOfStrings(_ node: YAMLNode, _ what: String, expressions: Bool = true) -> [Located<String>]? {
+    mutating func sequenceOfStrings(_ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool = true) -> [Located<String>]? {
         guard case .sequence(let items) = node.kind else {
             if node.isNull { return [] }
-            typeMismatch(what, expected: "a sequence of strings", found: node)
+            typeMismatch(what(), expected: "a sequence of strings", found: node)
             return nil
         }
-        return items.compactMap { string($0, "an item of \(what)", expressions: expressions, nonEmpty: true) }
+        return items.compactMap { string($0, "an item of \(what())", expressions: expressions, nonEmpty: true) }
     }
 
-    mutating func boolOrExpression(_ node: YAMLNode, _ what: String) -> Located<BoolOrExpression>? {
+    mutating func boolOrExpression(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<BoolOrExpression>? {
         if case .scalar(let text, let plain) = node.kind {
             if plain, case .bool(let b) = resolvePlainScalar(text) {
                 return Located(.value(b), at: location(node))
             }
-            if text.contains("${{") {
+            if text.hasExpressionMarker {
                 return Located(.expression(text), at: location(node))
             }
         }
-        typeMismatch(what, expected: "a boolean (true or false) or an expression", found: node)
+        typeMismatch(what(), expected: "a boolean (true or false) or an expression", found: node)
         return nil
     }
 
-    mutating func bool(_ node: YAMLNode, _ what: String) -> Bool? {
+    mutating func bool(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Bool? {
         if case .scalar(let text, true) = node.kind, case .bool(let b) = resolvePlainScalar(text) {
             return b
         }
-        typeMismatch(what, expected: "a boolean (true or false)", found: node)
+        typeMismatch(what(), expected: "a boolean (true or false)", found: node)
         return nil
     }
 
-    mutating func numberOrExpression(_ node: YAMLNode, _ what: String) -> Located<NumberOrExpression>? {
+    mutating func numberOrExpression(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<NumberOrExpression>? {
         if case .scalar(let text, let plain) = node.kind {
             if plain, case .number(let n) = resolvePlainScalar(text) {
                 return Located(.value(n), at: location(node))
             }
-            if text.contains("${{") {
+            if text.hasExpressionMarker {
                 return Located(.expression(text), at: location(node))
             }
         }
-        typeMismatch(what, expected: "a number or an expression", found: node)
+        typeMismatch(what(), expected: "a number or an expression", found: node)
         return nil
     }
 
     /// True when a scalar is one `${{ }}` expression or holds one, so it can stand for any type.
     func isExpression(_ node: YAMLNode) -> Bool {
-        if case .scalar(let text, _) = node.kind { return text.contains("${{") }
+        if case .scalar(let text, _) = node.kind { return text.hasExpressionMarker }
         return false
     }
 
     // MARK: Untyped values
 
     /// Any YAML value, for `with:`, matrix vectors and input defaults.
-    mutating func value(_ node: YAMLNode, _ what: String) -> ValueNode {
+    mutating func value(_ node: YAMLNode, _ what: @autoclosure () -> String) -> ValueNode {
         let loc = location(node)
         switch node.kind {
         case .scalar(let text, let plain):
@@ -223,10 +230,10 @@ struct WorkflowDecoder {
             case .string: return ValueNode(.string(text), at: loc)
             }
         case .sequence(let items):
-            return ValueNode(.sequence(items.map { value($0, what) }), at: loc)
+            return ValueNode(.sequence(items.map { value($0, what()) }), at: loc)
         case .mapping:
-            let entries = (pairs(node, what) ?? []).map { pair in
-                MappingEntry(key: Located(pair.key.scalar ?? "", at: location(pair.key)), value: value(pair.value, what))
+            let entries = (pairs(node, what()) ?? []).map { pair in
+                MappingEntry(key: Located(pair.key.scalar ?? "", at: location(pair.key)), value: value(pair.value, what()))
             }
             return ValueNode(.mapping(entries), at: loc)
         }
@@ -234,31 +241,46 @@ struct WorkflowDecoder {
 
     /// A mapping of names to scalar values (`env`, `outputs`, `with`): values stay typed, collections are
     /// reported.
-    mutating func scalarMap(_ node: YAMLNode, _ what: String) -> [MappingEntry]? {
-        guard let pairs = pairs(node, what) else { return nil }
+    mutating func scalarMap(_ node: YAMLNode, _ what: @autoclosure () -> String) -> [MappingEntry]? {
+        guard let pairs = pairs(node, what()) else { return nil }
         var entries: [MappingEntry] = []
         entries.reserveCapacity(pairs.count)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             if key.isEmpty {
-                report("a key of \(what) must not be empty", at: pair.key, rule: "type")
+                report("a key of \(what()) must not be empty", at: pair.key, rule: "type")
                 continue
             }
             switch pair.value.kind {
             case .scalar:
-                entries.append(MappingEntry(key: Located(key, at: location(pair.key)), value: value(pair.value, what)))
+                entries.append(MappingEntry(key: Located(key, at: location(pair.key)), value: value(pair.value, what())))
             case .sequence, .mapping:
-                typeMismatch("'\(key)' in \(what)", expected: "a string", found: pair.value)
+                typeMismatch("'\(key)' in \(what())", expected: "a string", found: pair.value)
             }
         }
         return entries
     }
 
     /// `env:`: a mapping of names to strings, or one expression.
-    mutating func environment(_ node: YAMLNode, _ what: String, expressions: Bool = true) -> Environment? {
+    mutating func environment(_ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool = true) -> Environment? {
         if isExpression(node), expressions, let text = node.scalar {
             return .expression(Located(text, at: location(node)))
         }
-        return scalarMap(node, what).map { .mapping($0) }
+        return scalarMap(node, what()).map { .mapping($0) }
     }
+}
+
+/// Case-insensitive equality as GitHub compares keys (ASCII letters folded; other text compared as is
+/// after `lowercased()`).
+func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
+    if a == b { return true }
+    let x = a.utf8, y = b.utf8
+    guard x.count == y.count else { return a.lowercased() == b.lowercased() }
+    var allASCII = true
+    for (p, q) in zip(x, y) {
+        if p >= 0x80 || q >= 0x80 { allASCII = false; break }
+        if p != q && (p | 0x20) != (q | 0x20) { return false }
+        if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7A) { return false }
+    }
+    return allASCII || a.lowercased() == b.lowercased()
 }

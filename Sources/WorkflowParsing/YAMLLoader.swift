@@ -29,9 +29,16 @@ struct YAMLLoader {
         }
     }
 
-    private enum Frame {
-        case sequence(items: [YAMLNode], line: Int, column: Int, anchor: String?, weight: Int)
-        case mapping(pairs: [YAMLPair], key: YAMLNode?, line: Int, column: Int, anchor: String?, weight: Int)
+    /// An open collection: its children so far and, for a mapping, a key waiting for its value.
+    private struct Frame {
+        var isMapping: Bool
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var key: YAMLNode?
+        var line: Int
+        var column: Int
+        var anchor: String?
+        var weight = 1
     }
 
     private struct Builder {
@@ -82,23 +89,17 @@ struct YAMLLoader {
                 case YAML_SEQUENCE_START_EVENT:
                     let anchor = Builder.string(event.data.sequence_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
-                    stack.append(.sequence(items: [], line: line, column: column, anchor: anchor, weight: 1))
+                    stack.append(Frame(isMapping: false, line: line, column: column, anchor: anchor))
                 case YAML_MAPPING_START_EVENT:
                     let anchor = Builder.string(event.data.mapping_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
-                    stack.append(.mapping(pairs: [], key: nil, line: line, column: column, anchor: anchor, weight: 1))
+                    stack.append(Frame(isMapping: true, line: line, column: column, anchor: anchor))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     guard let frame = stack.popLast() else { break }
-                    let node: YAMLNode
-                    let anchor: String?
-                    switch frame {
-                    case .sequence(let items, let l, let c, let a, let w):
-                        node = YAMLNode(kind: .sequence(items), line: l, column: c, weight: w)
-                        anchor = a
-                    case .mapping(let pairs, _, let l, let c, let a, let w):
-                        node = YAMLNode(kind: .mapping(pairs), line: l, column: c, weight: w)
-                        anchor = a
-                    }
+                    let node = YAMLNode(
+                        kind: frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items),
+                        line: frame.line, column: frame.column, weight: frame.weight)
+                    let anchor = frame.anchor
                     if let anchor {
                         openAnchors.remove(anchor)
                         anchors[anchor] = node
@@ -111,21 +112,19 @@ struct YAMLLoader {
         }
 
         mutating func add(_ node: YAMLNode) throws(Failure) {
-            guard let top = stack.popLast() else {
+            guard !stack.isEmpty else {
                 if root == nil { root = node }
                 return
             }
-            switch top {
-            case .sequence(var items, let l, let c, let a, let w):
-                items.append(node)
-                stack.append(.sequence(items: items, line: l, column: c, anchor: a, weight: w + node.weight))
-            case .mapping(var pairs, let key, let l, let c, let a, let w):
-                if let key {
-                    pairs.append(YAMLPair(key: key, value: node))
-                    stack.append(.mapping(pairs: pairs, key: nil, line: l, column: c, anchor: a, weight: w + node.weight))
-                } else {
-                    stack.append(.mapping(pairs: pairs, key: node, line: l, column: c, anchor: a, weight: w + node.weight))
-                }
+            let top = stack.count - 1
+            stack[top].weight += node.weight
+            if !stack[top].isMapping {
+                stack[top].items.append(node)
+            } else if let key = stack[top].key {
+                stack[top].pairs.append(YAMLPair(key: key, value: node))
+                stack[top].key = nil
+            } else {
+                stack[top].key = node
             }
         }
 

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import WorkflowModel
+import WorkflowParsing
+import _GantryTestSupport
+
+/// Bad input never crashes the parser and always gets a positioned diagnostic.
+@Suite struct RobustnessTests {
+    /// Every prefix of a real workflow (cut at each line) parses to a workflow or to diagnostics whose
+    /// positions lie inside the text.
+    @Test func everyTruncationIsHandled() throws {
+        let url = Fixtures.directory().appendingPathComponent("ok/whole-syntax.yml")
+        let text = try String(contentsOf: url, encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var failures = 0
+        for cut in 0..<lines.count {
+            let prefix = lines[0..<cut].joined(separator: "\n")
+            let result = WorkflowParser.parse(prefix, file: "cut.yml")
+            for d in result.diagnostics {
+                #expect(d.location.line >= 1 && d.location.line <= cut + 1)
+                #expect(d.location.column >= 1)
+            }
+            if result.diagnostics.containsErrors { failures += 1 }
+        }
+        // Most prefixes lack `jobs` or end mid-job, so most are errors; the full text is not.
+        #expect(failures > lines.count / 2)
+        #expect(WorkflowParser.parse(text, file: "w.yml").diagnostics.isEmpty)
+    }
+
+    @Test(
+        "garbage input gets one clear syntax error",
+        arguments: [
+            ([0x6F, 0x6E, 0x3A, 0x20, 0xFF, 0x0A] as [UInt8], "could not parse as YAML: invalid leading UTF-8 octet"),
+            (Array("on: push\njobs: {a: [}\n".utf8), "could not parse as YAML"),
+            (Array("\t- x\n".utf8), "could not parse as YAML"),
+            (Array("key: !!binary [\n".utf8), "could not parse as YAML"),
+        ])
+    func garbage(bytes: [UInt8], message: String) {
+        let result = WorkflowParser.parse(bytes, file: "g.yml")
+        #expect(result.workflow == nil)
+        #expect(result.diagnostics.count == 1)
+        #expect(result.diagnostics.first?.message.hasPrefix(message) == true)
+        #expect(result.diagnostics.first?.rule == "syntax")
+    }
+
+    @Test(
+        "scalars, sequences and nulls where mappings belong are type errors",
+        arguments: ["42", "'text'", "[1, 2]", "null", "on: 5\njobs: 5", "on: push\njobs: [a]", "on: {}\njobs:\n  a: 1"])
+    func wrongShapes(text: String) {
+        let result = WorkflowParser.parse(text, file: "s.yml")
+        #expect(result.diagnostics.containsErrors)
+        #expect(result.diagnostics.allSatisfy { !$0.message.isEmpty && !$0.rule.isEmpty })
+    }
+}
