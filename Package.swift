@@ -13,7 +13,7 @@ let package = Package(
     products: [
         .executable(name: "gantry", targets: ["gantry"]),
         /** The pure data model and parser, for tools that only need to read workflows. */
-        .library(name: "WorkflowKit", targets: ["WorkflowModel", "WorkflowParsing"]),
+        .library(name: "WorkflowKit", targets: ["WorkflowModel", "WorkflowExpressions", "WorkflowParsing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,10 +33,13 @@ let package = Package(
         /** Workflows, jobs, steps, triggers, source locations and diagnostics, as plain values. */
         .target(name: "WorkflowModel", swiftSettings: swiftSettings),
 
+        /** GitHub's `${{ }}` language: lexer, parser, evaluator, functions, templates, context availability. */
+        .target(name: "WorkflowExpressions", dependencies: ["WorkflowModel"], swiftSettings: swiftSettings),
+
         /** libyaml events → positioned nodes → a typed `Workflow` plus every diagnostic found on the way. */
         .target(
             name: "WorkflowParsing",
-            dependencies: ["WorkflowModel", "CYAML"],
+            dependencies: ["WorkflowModel", "WorkflowExpressions", "CYAML"],
             swiftSettings: swiftSettings
         ),
 
@@ -47,6 +50,7 @@ let package = Package(
             name: "GantryCLI",
             dependencies: [
                 "WorkflowModel",
+                "WorkflowExpressions",
                 "WorkflowParsing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -66,6 +70,12 @@ let package = Package(
         .testTarget(
             name: "WorkflowParsingTests",
             dependencies: ["WorkflowParsing", "WorkflowModel", "_GantryTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowExpressionsTests",
+            dependencies: ["WorkflowExpressions", "_GantryTestSupport"],
             exclude: ["Fixtures"],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,63 @@
+/// A parsed expression.
+public indirect enum ExpressionSyntax: Sendable {
+    /// `null`, `true`, a number or a string literal.
+    case literal(ExpressionValue)
+    /// A named context such as `github` (lowercased name, and where it was written).
+    case context(String, offset: Int)
+    /// `base[index]`, `base.name`, `base.*` and `base[*]`.
+    case index(ExpressionSyntax, IndexSyntax)
+    /// A function call, with the name lowercased.
+    case call(String, [ExpressionSyntax], offset: Int)
+    /// `!operand`.
+    case not(ExpressionSyntax)
+    /// `==`, `!=`, `<`, `<=`, `>`, `>=`.
+    case comparison(ComparisonOperator, ExpressionSyntax, ExpressionSyntax)
+    /// `a && b && …` (returns the first falsy operand, else the last).
+    case and([ExpressionSyntax])
+    /// `a || b || …` (returns the first truthy operand, else the last).
+    case or([ExpressionSyntax])
+    /// `( … )`.
+    case group(ExpressionSyntax)
+
+    /// What follows a base in an index access.
+    public enum IndexSyntax: Sendable {
+        case star
+        case expression(ExpressionSyntax)
+    }
+
+    /// The comparison operators.
+    public enum ComparisonOperator: String, Sendable {
+        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    }
+
+    /// Every function called anywhere in the expression (lowercased names).
+    public var calledFunctions: Set<String> {
+        var names = Set<String>()
+        visit { if case .call(let name, _, _) = $0 { names.insert(name) } }
+        return names
+    }
+
+    /// Every context named anywhere in the expression (lowercased).
+    public var namedContexts: Set<String> {
+        var names = Set<String>()
+        visit { if case .context(let name, _) = $0 { names.insert(name) } }
+        return names
+    }
+
+    /// Calls `body` on this node and every node below it.
+    public func visit(_ body: (ExpressionSyntax) -> Void) {
+        body(self)
+        switch self {
+        case .literal, .context: break
+        case .index(let base, let index):
+            base.visit(body)
+            if case .expression(let e) = index { e.visit(body) }
+        case .call(_, let args, _): args.forEach { $0.visit(body) }
+        case .not(let e), .group(let e): e.visit(body)
+        case .comparison(_, let l, let r):
+            l.visit(body)
+            r.visit(body)
+        case .and(let items), .or(let items): items.forEach { $0.visit(body) }
+        }
+    }
+}

@@ -1,0 +1,185 @@
+/// A token of the expression language, with its offset (in Unicode scalars) in the expression.
+struct Token: Sendable {
+    enum Kind: Sendable, Equatable {
+        case leftParen, rightParen, leftBracket, rightBracket, comma, dot
+        case bang, bangEqual, equalEqual, greater, greaterEqual, less, lessEqual, and, or
+        case star, number, string, identifier, `true`, `false`, null
+        case end
+    }
+
+    var kind: Kind
+    /// The text as written.
+    var lexeme: String
+    var number: Double = 0
+    /// The unquoted value of a string literal.
+    var string: String = ""
+    var offset: Int
+
+    /// How GitHub shows a token in an error message.
+    var display: String {
+        switch kind {
+        case .end: return "EOF"
+        case .string: return string
+        default: return lexeme
+        }
+    }
+}
+
+/// Splits an expression into tokens exactly as GitHub's lexer does: runs of non-boundary characters
+/// become one symbol, so a bad character reports the whole run (`Unexpected symbol: 'b@r'`).
+struct Lexer {
+    private let scalars: [Unicode.Scalar]
+    private let text: String
+    private var offset = 0
+    private var start = 0
+    private(set) var tokens: [Token] = []
+
+    init(_ text: String) {
+        self.text = text
+        self.scalars = Array(text.unicodeScalars)
+    }
+
+    static func tokenize(_ text: String) throws(ExpressionError) -> [Token] {
+        var lexer = Lexer(text)
+        try lexer.run()
+        return lexer.tokens
+    }
+
+    private mutating func run() throws(ExpressionError) {
+        if scalars.count > ExpressionError.maxLength {
+            throw ExpressionError(
+                .lexing, "Exceeded max expression length \(ExpressionError.maxLength)", position: nil, expression: text)
+        }
+        while offset < scalars.count {
+            start = offset
+            let c = scalars[offset]
+            offset += 1
+            switch c {
+            case "(": add(.leftParen)
+            case ")": add(.rightParen)
+            case "[": add(.leftBracket)
+            case "]": add(.rightBracket)
+            case ",": add(.comma)
+            case ".":
+                switch previous {
+                case .identifier, .rightBracket, .rightParen, .star: add(.dot)
+                default: try number()
+                }
+            case "-", "+": try number()
+            case "!": add(match("=") ? .bangEqual : .bang)
+            case "=":
+                if match("=") { add(.equalEqual) } else { try identifier() }
+            case "<": add(match("=") ? .lessEqual : .less)
+            case ">": add(match("=") ? .greaterEqual : .greater)
+            case "&":
+                if match("&") { add(.and) } else { try identifier() }
+            case "|":
+                if match("|") { add(.or) } else { try identifier() }
+            case "*": add(.star)
+            case " ", "\t", "\r", "\n": break
+            case "'": try string()
+            default:
+                if c >= "0" && c <= "9" { try number() } else { try identifier() }
+            }
+        }
+        tokens.append(Token(kind: .end, lexeme: "", offset: scalars.count))
+    }
+
+    private var previous: Token.Kind? { tokens.last?.kind }
+
+    private mutating func match(_ expected: Unicode.Scalar) -> Bool {
+        guard offset < scalars.count, scalars[offset] == expected else { return false }
+        offset += 1
+        return true
+    }
+
+    private var lexeme: String {
+        var s = String.UnicodeScalarView()
+        s.append(contentsOf: scalars[start..<offset])
+        return String(s)
+    }
+
+    private mutating func add(_ kind: Token.Kind) {
+        tokens.append(Token(kind: kind, lexeme: lexeme, offset: start))
+    }
+
+    private func unexpected(_ symbol: String) -> ExpressionError {
+        ExpressionError(.lexing, "Unexpected symbol: '\(symbol)'", position: start, expression: text)
+    }
+
+    private mutating func number() throws(ExpressionError) {
+        while offset < scalars.count, !Self.isBoundary(scalars[offset]) || scalars[offset] == "." {
+            offset += 1
+        }
+        let text = lexeme
+        guard let value = ExpressionNumber.parseLiteral(Substring(text)) else { throw unexpected(text) }
+        var token = Token(kind: .number, lexeme: text, offset: start)
+        token.number = value
+        tokens.append(token)
+    }
+
+    private mutating func string() throws(ExpressionError) {
+        var value = String.UnicodeScalarView()
+        while true {
+            guard offset < scalars.count else {
+                var rest = String.UnicodeScalarView()
+                rest.append(contentsOf: scalars[start...])
+                throw unexpected(String(rest))
+            }
+            let c = scalars[offset]
+            if c == "'" {
+                if offset + 1 < scalars.count, scalars[offset + 1] == "'" {
+                    value.append("'")
+                    offset += 2
+                    continue
+                }
+                offset += 1
+                break
+            }
+            value.append(c)
+            offset += 1
+        }
+        var token = Token(kind: .string, lexeme: lexeme, offset: start)
+        token.string = String(value)
+        tokens.append(token)
+    }
+
+    private mutating func identifier() throws(ExpressionError) {
+        while offset < scalars.count, !Self.isBoundary(scalars[offset]) {
+            offset += 1
+        }
+        let text = lexeme
+        var kind = Token.Kind.identifier
+        var number = 0.0
+        if previous != .dot {
+            switch text {
+            case "true": kind = .true
+            case "false": kind = .false
+            case "null": kind = .null
+            case "NaN": kind = .number; number = .nan
+            case "Infinity": kind = .number; number = .infinity
+            default: break
+            }
+        }
+        guard Self.isLegalIdentifier(text) else { throw unexpected(text) }
+        var token = Token(kind: kind, lexeme: text, offset: start)
+        token.number = number
+        tokens.append(token)
+    }
+
+    static func isBoundary(_ c: Unicode.Scalar) -> Bool {
+        switch c {
+        case "(", "[", ")", "]", ",", ".", "!", ">", "<", "=", "&", "|": return true
+        default: return c.properties.isWhitespace
+        }
+    }
+
+    static func isLegalIdentifier(_ s: String) -> Bool {
+        guard let first = s.unicodeScalars.first, first.isASCII,
+            first.properties.isAlphabetic || first == "_"
+        else { return false }
+        return s.unicodeScalars.dropFirst().allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-")
+        }
+    }
+}
