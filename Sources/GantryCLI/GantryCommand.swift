@@ -12,7 +12,7 @@ public struct GantryCommand: ParsableCommand {
             'gantry validate' to check every workflow of a repository.
             """,
         version: version,
-        subcommands: [Validate.self]
+        subcommands: [Validate.self, Eval.self]
     )
 
     public init() {}

@@ -60,7 +60,7 @@ extension WorkflowDecoder {
             switch key {
             case "id":
                 if let id = string(value, keyWhat, expressions: false, nonEmpty: true) {
-                    if !Self.isValidIdentifier(id.value) {
+                    if !Self.isValidIdentifier(id.value) && !id.value.hasExpressionMarker {
                         report(
                             "invalid step id '\(id.value)': an id must start with a letter or '_' and contain only letters, digits, '-' and '_'",
                             at: value, rule: "id")

@@ -34,6 +34,7 @@ public enum WorkflowParser {
         let workflow = decoder.workflow(root)
         if let workflow {
             decoder.diagnostics += NeedsRule.check(workflow)
+            decoder.diagnostics += ExpressionRule.check(workflow, source: bytes)
         }
         return Result(workflow: workflow, diagnostics: decoder.diagnostics.sorted())
     }

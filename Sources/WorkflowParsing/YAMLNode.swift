@@ -1,3 +1,5 @@
+import WorkflowExpressions
+
 /// A YAML node with its position, as the loader builds it from libyaml's events.
 ///
 /// Aliases are resolved into copies of the anchored node (values are copy-on-write, so this is cheap);
@@ -133,25 +135,5 @@ private func hexDigit(_ b: UInt8) -> Int? {
 
 extension String {
     /// Whether the text holds `${{`, found by a byte scan (the generic `contains` is much slower).
-    var hasExpressionMarker: Bool {
-        var utf8 = self.utf8
-        if let found = utf8.withContiguousStorageIfAvailable({ Self.scanForMarker($0) }) { return found }
-        var copy = self
-        copy.makeContiguousUTF8()
-        utf8 = copy.utf8
-        return utf8.withContiguousStorageIfAvailable({ Self.scanForMarker($0) }) ?? false
-    }
-
-    private static func scanForMarker(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let count = bytes.count
-        guard count >= 3 else { return false }
-        var i = 0
-        while i < count - 2 {
-            if bytes[i] == UInt8(ascii: "$"), bytes[i + 1] == UInt8(ascii: "{"), bytes[i + 2] == UInt8(ascii: "{") {
-                return true
-            }
-            i += 1
-        }
-        return false
-    }
+    var hasExpressionMarker: Bool { ExpressionTemplate.containsExpression(self) }
 }

@@ -1,0 +1,159 @@
+/// A string that mixes literal text with `${{ }}` expressions, as workflow values do.
+public struct ExpressionTemplate: Sendable {
+    /// One piece of a template.
+    public enum Segment: Sendable {
+        case text(String)
+        /// The expression text between `${{` and `}}`, and its offset (in Unicode scalars) in the
+        /// template.
+        case expression(String, offset: Int)
+    }
+
+    /// A template that cannot be split, with the offset of the problem.
+    public struct SyntaxError: Error, Sendable, Hashable {
+        public var message: String
+        public var offset: Int
+
+        public init(message: String, offset: Int) {
+            self.message = message
+            self.offset = offset
+        }
+    }
+
+    public var segments: [Segment]
+
+    /// True when the text holds at least one `${{`.
+    public static func containsExpression(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { bytes in
+            guard bytes.count >= 3 else { return false }
+            for i in 0..<(bytes.count - 2)
+            where bytes[i] == UInt8(ascii: "$") && bytes[i + 1] == UInt8(ascii: "{") && bytes[i + 2] == UInt8(ascii: "{") {
+                return true
+            }
+            return false
+        }
+    }
+
+    /// Splits `text` into literal text and expressions. The closing `}}` is the first one outside a
+    /// single-quoted string, so `${{ format('}}') }}` is one expression.
+    public static func parse(_ text: String) throws(SyntaxError) -> ExpressionTemplate {
+        let scalars = Array(text.unicodeScalars)
+        var segments: [Segment] = []
+        var literal = String.UnicodeScalarView()
+        var i = 0
+        while i < scalars.count {
+            if scalars[i] == "$", i + 2 < scalars.count, scalars[i + 1] == "{", scalars[i + 2] == "{" {
+                let open = i
+                var j = i + 3
+                var inString = false
+                var close: Int?
+                while j < scalars.count {
+                    let c = scalars[j]
+                    if c == "'" {
+                        inString.toggle()
+                    } else if !inString, c == "}", j + 1 < scalars.count, scalars[j + 1] == "}" {
+                        close = j
+                        break
+                    }
+                    j += 1
+                }
+                guard let close else {
+                    throw SyntaxError(
+                        message: "the expression is not closed: an unescaped '${{' was found, but the closing '}}' was not",
+                        offset: open)
+                }
+                var inner = String.UnicodeScalarView()
+                inner.append(contentsOf: scalars[(open + 3)..<close])
+                let innerText = String(inner)
+                if innerText.allSatisfy(\.isWhitespace) {
+                    throw SyntaxError(message: "an expression was expected between '${{' and '}}'", offset: open)
+                }
+                if !literal.isEmpty {
+                    segments.append(.text(String(literal)))
+                    literal = String.UnicodeScalarView()
+                }
+                segments.append(.expression(innerText, offset: open + 3))
+                i = close + 2
+            } else {
+                literal.append(scalars[i])
+                i += 1
+            }
+        }
+        if !literal.isEmpty { segments.append(.text(String(literal))) }
+        return ExpressionTemplate(segments: segments)
+    }
+
+    /// The expression when the template is exactly one `${{ }}` and nothing else, whose value keeps its
+    /// type; nil otherwise. Even whitespace around it makes the template a string, as on GitHub.
+    public var singleExpression: (text: String, offset: Int)? {
+        guard segments.count == 1, case .expression(let text, let offset) = segments[0] else { return nil }
+        return (text, offset)
+    }
+
+    /// Evaluates the template: one expression keeps its value's type; otherwise the pieces are joined
+    /// as strings (arrays as `Array`, objects as `Object`).
+    public func evaluate(in context: EvaluationContext, options: ParseOptions = .permissive) throws(ExpressionError) -> ExpressionValue {
+        if let single = singleExpression {
+            return try Evaluator.evaluate(single.text, in: context, options: options)
+        }
+        var out = ""
+        for segment in segments {
+            switch segment {
+            case .text(let t): out += t
+            case .expression(let e, _): out += try Evaluator.evaluate(e, in: context, options: options).stringValue
+            }
+        }
+        return .string(out)
+    }
+}
+
+/// A job or step `if:` as GitHub reads it.
+///
+/// The condition may omit `${{ }}`. A value that is exactly one `${{ }}` is that expression; a value
+/// that mixes `${{ }}` with other text is a string, hence truthy when not empty (GitHub documents that
+/// `if: true && ${{ false }}` is true). Unless the condition calls a status function, it runs as
+/// `success() && (<condition>)`; an empty condition is `success()`.
+public struct IfCondition: Sendable {
+    /// The expression to evaluate, after the `success() && (…)` rewrite (just `success()` for a mixed
+    /// template, which is then and-ed with the template's string value).
+    public var expression: String
+    /// The condition's own text when it came from a mixed template (evaluated as a string).
+    public var template: ExpressionTemplate?
+
+    public init(_ raw: String?, options: ParseOptions) throws(ExpressionError) {
+        let text = raw.map { String(ExpressionNumber.trimWhitespace($0)) } ?? ""
+        if text.isEmpty {
+            expression = "success()"
+            return
+        }
+        var condition = text
+        if ExpressionTemplate.containsExpression(text) {
+            let parsed: ExpressionTemplate
+            do {
+                parsed = try ExpressionTemplate.parse(text)
+            } catch {
+                throw ExpressionError(.parsing, error.message, position: error.offset, expression: text)
+            }
+            if let single = parsed.singleExpression {
+                condition = single.text
+            } else {
+                template = parsed
+                expression = "success()"
+                return
+            }
+        }
+        let syntax = try ExpressionParser.parse(condition, options: options)
+        let usesStatus = !(syntax?.calledFunctions.isDisjoint(with: FunctionSignature.statusFunctionNames) ?? true)
+        expression = usesStatus ? condition : "success() && (\(condition))"
+    }
+
+    /// Evaluates the condition to a boolean.
+    public func evaluate(in context: EvaluationContext, options: ParseOptions) throws(ExpressionError) -> Bool {
+        if let template {
+            // success() && ('<the template as a string>')
+            guard try Evaluator.evaluate(expression, in: context, options: options).isTruthy else { return false }
+            return try template.evaluate(in: context, options: options).isTruthy
+        }
+        return try Evaluator.evaluate(expression, in: context, options: options).isTruthy
+    }
+}

@@ -1,0 +1,212 @@
+import WorkflowExpressions
+import WorkflowModel
+
+/// Checks every `${{ }}` in a workflow: it must parse, call known functions with the right number of
+/// arguments, and use only the contexts its key allows (GitHub's availability table).
+struct ExpressionRule {
+    private let file: String
+    private let bytes: [UInt8]
+    private var map: SourceMap?
+    private(set) var diagnostics: [Diagnostic] = []
+
+    static func check(_ workflow: Workflow, source: [UInt8]) -> [Diagnostic] {
+        var rule = ExpressionRule(file: workflow.file, bytes: source)
+        rule.visit(workflow)
+        return rule.diagnostics
+    }
+
+    private init(file: String, bytes: [UInt8]) {
+        self.file = file
+        self.bytes = bytes
+    }
+
+    // MARK: The workflow's keys and what each may use
+
+    private mutating func visit(_ wf: Workflow) {
+        check(wf.runName, ContextAvailability.workflowLevel)
+        check(wf.env, ContextAvailability.workflowEnv)
+        check(wf.concurrency, ContextAvailability.workflowLevel)
+        for trigger in wf.triggers {
+            for input in trigger.inputs where trigger.event.value == "workflow_call" {
+                check(input.defaultValue, ContextAvailability.workflowLevel)
+            }
+            for output in trigger.outputs {
+                check(output.value, ContextAvailability.workflowCallOutput)
+            }
+        }
+        for job in wf.jobs { visit(job) }
+    }
+
+    private mutating func visit(_ job: Job) {
+        let settings = ContextAvailability.jobSettings
+        check(job.condition, ContextAvailability.jobIf, isCondition: true)
+        check(job.name, settings)
+        for label in job.runsOn?.labels ?? [] { check(label, settings) }
+        check(job.runsOn?.group, settings)
+        check(job.environment?.name, settings)
+        check(job.environment?.url, ContextAvailability.environmentURL)
+        for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
+        check(job.env, ContextAvailability.jobEnv)
+        check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
+        check(job.defaults?.workingDirectory, ContextAvailability.jobDefaultsRun)
+        check(job.timeoutMinutes, settings)
+        check(job.continueOnError, settings)
+        check(job.concurrency, settings)
+        if let strategy = job.strategy { visit(strategy) }
+        if let container = job.container { visit(container) }
+        check(job.servicesExpression, settings)
+        for service in job.services { visit(service.container) }
+        for entry in job.with { check(entry.value, settings) }
+        if case .mapping(let secrets)? = job.secrets {
+            for entry in secrets { check(entry.value, ContextAvailability.jobEnv) }
+        }
+        for step in job.steps { visit(step) }
+    }
+
+    private mutating func visit(_ strategy: Strategy) {
+        let options = ContextAvailability.jobStrategy
+        check(strategy.expression, options)
+        check(strategy.failFast, options)
+        check(strategy.maxParallel, options)
+        switch strategy.matrix {
+        case .expression(let text)?: check(text, options)
+        case .literal(let definition)?:
+            for axis in definition.axes {
+                switch axis.values {
+                case .expression(let text): check(text, options)
+                case .literal(let values): values.forEach { check($0, options) }
+                }
+            }
+            for rows in [definition.include, definition.exclude] {
+                switch rows {
+                case .expression(let text)?: check(text, options)
+                case .literal(let values)?: values.forEach { check($0, options) }
+                case nil: break
+                }
+            }
+        case nil: break
+        }
+    }
+
+    private mutating func visit(_ container: Container) {
+        let settings = ContextAvailability.jobSettings
+        check(container.image, settings)
+        check(container.options, settings)
+        check(container.command, settings)
+        check(container.entrypoint, settings)
+        container.ports.forEach { check($0, settings) }
+        container.volumes.forEach { check($0, settings) }
+        check(container.env, ContextAvailability.containerEnv)
+        if let credentials = container.credentials {
+            let options = ContextAvailability.containerCredentials
+            check(credentials.username, options)
+            check(credentials.password, options)
+            check(credentials.expression, options)
+        }
+    }
+
+    private mutating func visit(_ step: Step) {
+        let options = ContextAvailability.step
+        check(step.condition, ContextAvailability.stepIf, isCondition: true)
+        check(step.name, options)
+        check(step.run, options)
+        check(step.workingDirectory, options)
+        check(step.env, options)
+        check(step.continueOnError, options)
+        check(step.timeoutMinutes, options)
+        for entry in step.with { check(entry.value, options) }
+    }
+
+    // MARK: Value shapes
+
+    private mutating func check(_ env: Environment?, _ options: ParseOptions) {
+        switch env {
+        case .expression(let text)?: check(text, options)
+        case .mapping(let entries)?: entries.forEach { check($0.value, options) }
+        case nil: break
+        }
+    }
+
+    private mutating func check(_ concurrency: Concurrency?, _ options: ParseOptions) {
+        guard let concurrency else { return }
+        check(concurrency.group, options)
+        check(concurrency.cancelInProgress, options)
+        check(concurrency.queue, options)
+    }
+
+    private mutating func check(_ value: Located<BoolOrExpression>?, _ options: ParseOptions) {
+        if let value, case .expression(let text) = value.value { check(Located(text, at: value.location), options) }
+    }
+
+    private mutating func check(_ value: Located<NumberOrExpression>?, _ options: ParseOptions) {
+        if let value, case .expression(let text) = value.value { check(Located(text, at: value.location), options) }
+    }
+
+    private mutating func check(_ node: ValueNode?, _ options: ParseOptions) {
+        guard let node else { return }
+        switch node.kind {
+        case .string(let text): check(Located(text, at: node.location), options)
+        case .sequence(let items): items.forEach { check($0, options) }
+        case .mapping(let entries): entries.forEach { check($0.value, options) }
+        default: break
+        }
+    }
+
+    // MARK: One string
+
+    /// Checks a value that may hold `${{ }}`; for a condition, a value without `${{ }}` is itself an
+    /// expression.
+    private mutating func check(_ value: Located<String>?, _ options: ParseOptions, isCondition: Bool = false) {
+        guard let value else { return }
+        let text = value.value
+        guard ExpressionTemplate.containsExpression(text) else {
+            if isCondition { parse(text, offset: 0, in: value, options: options) }
+            return
+        }
+        let template: ExpressionTemplate
+        do {
+            template = try ExpressionTemplate.parse(text)
+        } catch {
+            report(error.message, offset: error.offset, in: value)
+            return
+        }
+        for segment in template.segments {
+            if case .expression(let expr, let offset) = segment {
+                parse(expr, offset: offset, in: value, options: options)
+            }
+        }
+        if isCondition, template.singleExpression == nil {
+            diagnostics.append(
+                Diagnostic(
+                    .warning,
+                    "this condition mixes '${{ }}' with other text, so it is a string and always true; "
+                        + "put the whole condition inside one '${{ }}'",
+                    at: value.location, rule: "expression"))
+        }
+    }
+
+    private mutating func parse(_ expression: String, offset: Int, in value: Located<String>, options: ParseOptions) {
+        do {
+            _ = try ExpressionParser.parse(expression, options: options)
+        } catch {
+            var message = error.message
+            if let first = message.first { message = first.lowercased() + message.dropFirst() }
+            if message.hasPrefix("unrecognized named-value"), let contexts = options.contexts {
+                message += "; available here: " + contexts.sorted().map { "'\($0)'" }.joined(separator: ", ")
+            } else if message.hasPrefix("unrecognized function") {
+                let names = (FunctionSignature.builtIn.values.map(\.name) + options.functions.values.map(\.name)).sorted()
+                message += "; available here: " + names.map { "'\($0)'" }.joined(separator: ", ")
+            }
+            report(message, offset: offset + (error.position ?? 0), in: value)
+        }
+    }
+
+    private mutating func report(_ message: String, offset: Int, in value: Located<String>, severity: Diagnostic.Severity = .error) {
+        if map == nil { map = SourceMap(bytes) }
+        let map = map!
+        let start = map.valueStart(line: value.location.line, column: value.location.column)
+        let index = map.locate(value: value.value, offset: offset, from: start)
+        let (line, column) = map.position(of: index)
+        diagnostics.append(Diagnostic(severity, message, at: SourceLocation(file: file, line: line, column: column), rule: "expression"))
+    }
+}
