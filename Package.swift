@@ -60,6 +60,16 @@ let package = Package(
         /** The `gantry` executable: `Entrypoint.swift` only. */
         .executableTarget(name: "gantry", dependencies: ["GantryCLI"], swiftSettings: swiftSettings),
 
+        // MARK: Benchmarks
+
+        /** Parse+evaluate throughput of the expression engine (run by bench/expressions.sh). */
+        .executableTarget(
+            name: "gantry-expression-bench",
+            dependencies: ["WorkflowExpressions"],
+            path: "bench/ExpressionBench",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Test support
 
         /** Golden-file assertions with a record mode, fixture lookup. Not API. */

@@ -37,49 +37,54 @@ public struct ExpressionTemplate: Sendable {
     /// Splits `text` into literal text and expressions. The closing `}}` is the first one outside a
     /// single-quoted string, so `${{ format('}}') }}` is one expression.
     public static func parse(_ text: String) throws(SyntaxError) -> ExpressionTemplate {
-        let scalars = Array(text.unicodeScalars)
-        var segments: [Segment] = []
-        var literal = String.UnicodeScalarView()
-        var i = 0
-        while i < scalars.count {
-            if scalars[i] == "$", i + 2 < scalars.count, scalars[i + 1] == "{", scalars[i + 2] == "{" {
-                let open = i
-                var j = i + 3
-                var inString = false
-                var close: Int?
-                while j < scalars.count {
-                    let c = scalars[j]
-                    if c == "'" {
-                        inString.toggle()
-                    } else if !inString, c == "}", j + 1 < scalars.count, scalars[j + 1] == "}" {
-                        close = j
-                        break
-                    }
-                    j += 1
-                }
-                guard let close else {
-                    throw SyntaxError(
-                        message: "the expression is not closed: an unescaped '${{' was found, but the closing '}}' was not",
-                        offset: open)
-                }
-                var inner = String.UnicodeScalarView()
-                inner.append(contentsOf: scalars[(open + 3)..<close])
-                let innerText = String(inner)
-                if innerText.allSatisfy(\.isWhitespace) {
-                    throw SyntaxError(message: "an expression was expected between '${{' and '}}'", offset: open)
-                }
-                if !literal.isEmpty {
-                    segments.append(.text(String(literal)))
-                    literal = String.UnicodeScalarView()
-                }
-                segments.append(.expression(innerText, offset: open + 3))
-                i = close + 2
-            } else {
-                literal.append(scalars[i])
-                i += 1
-            }
+        // Works on UTF-8 bytes (the markers are ASCII); offsets are converted to Unicode scalars.
+        let bytes = Array(text.utf8)
+        func scalarOffset(_ byte: Int) -> Int {
+            var count = 0
+            for b in bytes[0..<byte] where b & 0xC0 != 0x80 { count += 1 }
+            return count
         }
-        if !literal.isEmpty { segments.append(.text(String(literal))) }
+        var segments: [Segment] = []
+        var literalStart = 0
+        var i = 0
+        let dollar = UInt8(ascii: "$"), open = UInt8(ascii: "{"), close = UInt8(ascii: "}"), quote = UInt8(ascii: "'")
+        while i + 2 < bytes.count {
+            guard bytes[i] == dollar, bytes[i + 1] == open, bytes[i + 2] == open else {
+                i += 1
+                continue
+            }
+            var j = i + 3
+            var inString = false
+            var end: Int?
+            while j < bytes.count {
+                let c = bytes[j]
+                if c == quote {
+                    inString.toggle()
+                } else if !inString, c == close, j + 1 < bytes.count, bytes[j + 1] == close {
+                    end = j
+                    break
+                }
+                j += 1
+            }
+            guard let end else {
+                throw SyntaxError(
+                    message: "the expression is not closed: an unescaped '${{' was found, but the closing '}}' was not",
+                    offset: scalarOffset(i))
+            }
+            let inner = bytes[(i + 3)..<end]
+            if inner.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+                throw SyntaxError(message: "an expression was expected between '${{' and '}}'", offset: scalarOffset(i))
+            }
+            if literalStart < i {
+                segments.append(.text(String(decoding: bytes[literalStart..<i], as: UTF8.self)))
+            }
+            segments.append(.expression(String(decoding: inner, as: UTF8.self), offset: scalarOffset(i + 3)))
+            i = end + 2
+            literalStart = i
+        }
+        if literalStart < bytes.count {
+            segments.append(.text(String(decoding: bytes[literalStart...], as: UTF8.self)))
+        }
         return ExpressionTemplate(segments: segments)
     }
 

@@ -30,6 +30,10 @@ struct Token: Sendable {
 struct Lexer {
     private let scalars: [Unicode.Scalar]
     private let text: String
+    /// The text's UTF-8 bytes, and for each scalar index the offset of its first byte (plus one entry
+    /// for the end), so a lexeme is one cheap decode.
+    private let utf8: [UInt8]
+    private let utf8Offsets: [Int]
     private var offset = 0
     private var start = 0
     private(set) var tokens: [Token] = []
@@ -37,6 +41,16 @@ struct Lexer {
     init(_ text: String) {
         self.text = text
         self.scalars = Array(text.unicodeScalars)
+        self.utf8 = Array(text.utf8)
+        var offsets = [Int]()
+        offsets.reserveCapacity(scalars.count + 1)
+        var byte = 0
+        for scalar in scalars {
+            offsets.append(byte)
+            byte += UTF8.width(scalar)
+        }
+        offsets.append(byte)
+        self.utf8Offsets = offsets
     }
 
     static func tokenize(_ text: String) throws(ExpressionError) -> [Token] {
@@ -94,9 +108,7 @@ struct Lexer {
     }
 
     private var lexeme: String {
-        var s = String.UnicodeScalarView()
-        s.append(contentsOf: scalars[start..<offset])
-        return String(s)
+        String(decoding: utf8[utf8Offsets[start]..<utf8Offsets[offset]], as: UTF8.self)
     }
 
     private mutating func add(_ kind: Token.Kind) {
@@ -122,9 +134,7 @@ struct Lexer {
         var value = String.UnicodeScalarView()
         while true {
             guard offset < scalars.count else {
-                var rest = String.UnicodeScalarView()
-                rest.append(contentsOf: scalars[start...])
-                throw unexpected(String(rest))
+                throw unexpected(String(decoding: utf8[utf8Offsets[start]...], as: UTF8.self))
             }
             let c = scalars[offset]
             if c == "'" {
@@ -169,17 +179,23 @@ struct Lexer {
 
     static func isBoundary(_ c: Unicode.Scalar) -> Bool {
         switch c {
-        case "(", "[", ")", "]", ",", ".", "!", ">", "<", "=", "&", "|": return true
-        default: return c.properties.isWhitespace
+        case "(", "[", ")", "]", ",", ".", "!", ">", "<", "=", "&", "|", " ", "\t", "\n", "\r", "\u{0B}", "\u{0C}":
+            return true
+        default:
+            return c.value >= 0x80 && c.properties.isWhitespace
         }
     }
 
+    private static func isLetter(_ c: Unicode.Scalar) -> Bool {
+        (c >= "a" && c <= "z") || (c >= "A" && c <= "Z")
+    }
+
     static func isLegalIdentifier(_ s: String) -> Bool {
-        guard let first = s.unicodeScalars.first, first.isASCII,
-            first.properties.isAlphabetic || first == "_"
-        else { return false }
-        return s.unicodeScalars.dropFirst().allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ($0 >= "0" && $0 <= "9") || $0 == "_" || $0 == "-")
+        var scalars = s.unicodeScalars.makeIterator()
+        guard let first = scalars.next(), isLetter(first) || first == "_" else { return false }
+        while let c = scalars.next() {
+            guard isLetter(c) || (c >= "0" && c <= "9") || c == "_" || c == "-" else { return false }
         }
+        return true
     }
 }
