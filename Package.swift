@@ -28,6 +28,13 @@ let package = Package(
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
 
+        /** libgit2 (Debian `libgit2-dev`), read only by GitSupport. */
+        .systemLibrary(
+            name: "CGit2",
+            pkgConfig: "libgit2",
+            providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+
         // MARK: Pure core (no I/O)
 
         /** Workflows, jobs, steps, triggers, source locations and diagnostics, as plain values. */
@@ -43,6 +50,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** Events and filters, matrix expansion, the job graph and the `Plan` value with its writers. */
+        .target(
+            name: "WorkflowPlanning",
+            dependencies: ["WorkflowModel", "WorkflowExpressions"],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: Adapters
+
+        /** libgit2 wrapper: repository discovery, HEAD, refs, remotes, changed paths. */
+        .target(name: "GitSupport", dependencies: ["CGit2"], swiftSettings: swiftSettings),
+
         // MARK: Front end
 
         /** ArgumentParser commands, shared option groups, file discovery and diagnostic printers. */
@@ -52,6 +71,8 @@ let package = Package(
                 "WorkflowModel",
                 "WorkflowExpressions",
                 "WorkflowParsing",
+                "WorkflowPlanning",
+                "GitSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -87,6 +108,17 @@ let package = Package(
             name: "WorkflowExpressionsTests",
             dependencies: ["WorkflowExpressions", "_GantryTestSupport"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowPlanningTests",
+            dependencies: ["WorkflowPlanning", "WorkflowParsing", "WorkflowExpressions", "WorkflowModel", "_GantryTestSupport"],
+            exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GitSupportTests",
+            dependencies: ["GitSupport", "_GantryTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -12,7 +12,7 @@ public struct GantryCommand: ParsableCommand {
             'gantry validate' to check every workflow of a repository.
             """,
         version: version,
-        subcommands: [Validate.self, Eval.self]
+        subcommands: [Validate.self, List.self, Graph.self, PlanCommand.self, Eval.self]
     )
 
     public init() {}

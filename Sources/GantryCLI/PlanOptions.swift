@@ -1,0 +1,140 @@
+import ArgumentParser
+import GitSupport
+import WorkflowExpressions
+import WorkflowModel
+import WorkflowParsing
+import WorkflowPlanning
+
+/// Options of the commands that plan a run (`plan`, `graph`), spelled as act users know them.
+struct PlanOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The event to plan for.", valueName: "event"))
+    var event: String = "push"
+
+    @Option(name: [.customShort("e"), .customLong("eventpath")], help: ArgumentHelp("A JSON file with the full event payload.", valueName: "file"))
+    var eventPath: String?
+
+    @Option(name: .customLong("input"), help: ArgumentHelp("A workflow_dispatch input (repeatable).", valueName: "name=value"))
+    var inputs: [String] = []
+
+    @Option(name: [.customShort("j"), .customLong("job")], help: ArgumentHelp("Only this job and what it needs (repeatable).", valueName: "job"))
+    var jobs: [String] = []
+
+    @Option(name: .customLong("matrix"), help: ArgumentHelp("Only matrix rows with this value (repeatable).", valueName: "key=value"))
+    var matrix: [String] = []
+
+    @Option(
+        name: [.customShort("P"), .customLong("platform")],
+        help: ArgumentHelp("Map a runs-on label to 'host' or 'docker://IMAGE' (repeatable).", valueName: "label=backend"))
+    var platforms: [String] = []
+
+    @Option(name: .customLong("var"), help: ArgumentHelp("A value of the vars context (repeatable).", valueName: "name=value"))
+    var vars: [String] = []
+
+    func validate() throws {
+        for (flag, values) in [("--input", inputs), ("--matrix", matrix), ("-P", platforms), ("--var", vars)] {
+            for value in values where Self.split(value) == nil {
+                throw ValidationError("\(flag) expects name=value, got '\(value)'")
+            }
+        }
+        for platform in platforms {
+            let backend = Self.split(platform)!.1
+            if backend != "host" && !backend.hasPrefix("docker://") {
+                throw ValidationError("-P \(platform): the backend must be 'host' or 'docker://IMAGE'")
+            }
+        }
+    }
+
+    static func split(_ text: String) -> (String, String)? {
+        guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { return nil }
+        return (String(text[..<eq]), String(text[text.index(after: eq)...]))
+    }
+}
+
+/// Loads workflows and the repository's facts for the planning commands.
+struct PlanningFrontend {
+    var diagnostics: [Diagnostic] = []
+    var problems: [String] = []
+    var warnings: [String] = []
+    var workflows: [Workflow] = []
+
+    /// Parses every workflow; workflows with errors are reported and left out of the plan.
+    mutating func loadWorkflows(_ options: WorkflowOptions) {
+        let outcome = ValidateFrontend.run(paths: options.workflowPaths(explicit: []))
+        problems += outcome.problems
+        diagnostics += outcome.diagnostics.filter { $0.severity == .error }
+        for file in outcome.files {
+            guard let bytes = try? FileSystem.read(file) else { continue }
+            let result = WorkflowParser.parse(bytes, file: file)
+            if let workflow = result.workflow, !result.diagnostics.containsErrors { workflows.append(workflow) }
+        }
+    }
+
+    /// The repository's facts; outside a repository a warning and neutral values.
+    mutating func gitFacts(_ options: WorkflowOptions) -> GitFacts {
+        let directory = options.directory ?? "."
+        do {
+            let facts = try Repository(discoveringFrom: directory).facts()
+            return GitFacts(
+                sha: facts.sha, ref: facts.ref, repository: facts.repository, actor: facts.authorName,
+                commitMessage: facts.commitMessage, defaultBranch: facts.defaultBranch, changedPaths: facts.changedPaths,
+                workspace: facts.workdir)
+        } catch {
+            warnings.append("'\(directory)' is not in a git repository (\(error.message)); github.sha, github.ref and changed paths are empty")
+            return GitFacts()
+        }
+    }
+
+    /// Builds the plan request from the options; payload problems are reported.
+    mutating func request(_ options: PlanOptions, git: GitFacts) -> PlanRequest? {
+        var payload: ExpressionValue?
+        if let path = options.eventPath {
+            do {
+                let bytes = try FileSystem.read(path)
+                payload = try JSONText.parse(String(decoding: bytes, as: UTF8.self))
+            } catch let error as FileSystem.Failure {
+                problems.append(error.description)
+                return nil
+            } catch let error as JSONText.ParseError {
+                problems.append("\(path): invalid JSON at byte \(error.offset + 1): \(error.message)")
+                return nil
+            } catch {
+                problems.append("\(path): \(error)")
+                return nil
+            }
+        }
+        let inputs = options.inputs.compactMap(PlanOptions.split).map { (name: $0.0, value: $0.1) }
+        let event = PlanEvent(name: options.event, git: git, payload: payload, inputs: inputs)
+        return PlanRequest(
+            event: event, jobs: options.jobs,
+            matrixFilters: options.matrix.compactMap(PlanOptions.split).map { (key: $0.0, value: $0.1) },
+            platforms: options.platforms.compactMap(PlanOptions.split).map { (label: $0.0, backend: $0.1) },
+            vars: options.vars.compactMap(PlanOptions.split))
+    }
+
+    /// Plans, reporting unknown `-j` jobs and planning diagnostics.
+    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions) -> Plan? {
+        loadWorkflows(workflowOptions)
+        let git = gitFacts(workflowOptions)
+        guard let request = request(options, git: git) else { return nil }
+        let unknown = Planner.unknownJobs(options.jobs, in: workflows)
+        if !unknown.isEmpty {
+            let known = workflows.flatMap { $0.jobs.map(\.id.value) }
+            problems.append(
+                "no workflow has job \(unknown.map { "'\($0)'" }.joined(separator: ", ")); jobs are: \(known.joined(separator: ", "))")
+            return nil
+        }
+        let (plan, planDiagnostics) = Planner.plan(workflows, request)
+        diagnostics += planDiagnostics
+        return plan
+    }
+
+    /// Prints warnings, problems and diagnostics to standard error; true when anything was an error.
+    func reportProblems() -> Bool {
+        var text = ""
+        for warning in warnings { text += "gantry: warning: \(warning)\n" }
+        for problem in problems { text += "gantry: error: \(problem)\n" }
+        text += DiagnosticPrinter.text(diagnostics.sorted())
+        FileSystem.write(text, to: 2)
+        return !problems.isEmpty || diagnostics.containsErrors
+    }
+}

@@ -1,0 +1,206 @@
+internal import CGit2
+
+/// What Gantry needs to know about the repository a workflow runs in.
+public struct RepositoryFacts: Sendable, Equatable {
+    /// The repository's top folder.
+    public var workdir: String
+    /// The HEAD commit, or nil in a repository with no commit yet.
+    public var sha: String?
+    /// `refs/heads/<branch>`, or `refs/tags/<tag>` for a detached HEAD that a tag points at; nil for
+    /// another detached HEAD.
+    public var ref: String?
+    public var isDetached: Bool
+    /// `owner/name` from the `origin` remote's URL (https, ssh or scp-like forms).
+    public var repository: String?
+    public var remoteURL: String?
+    /// The author of the HEAD commit.
+    public var authorName: String?
+    public var authorEmail: String?
+    public var commitMessage: String?
+    /// Paths HEAD changed against its first parent (every file for a root commit); a rename lists both
+    /// the old and the new path.
+    public var changedPaths: [String]
+    /// The branch `origin/HEAD` points at, else `main` or `master` when such a branch exists.
+    public var defaultBranch: String?
+}
+
+/// A git repository opened with libgit2.
+public final class Repository {
+    private let pointer: OpaquePointer
+
+    /// Finds the repository containing `path` (searching parent folders), as git does.
+    public init(discoveringFrom path: String) throws(GitError) {
+        GitLibrary.initialize()
+        var repo: OpaquePointer?
+        try check("cannot open a git repository at '\(path)'", git_repository_open_ext(&repo, path, 0, nil))
+        pointer = repo!
+    }
+
+    deinit {
+        git_repository_free(pointer)
+    }
+
+    /// Everything in `RepositoryFacts`, read once.
+    public func facts() throws(GitError) -> RepositoryFacts {
+        let workdir = git_repository_workdir(pointer).map { String(cString: $0) } ?? ""
+        var facts = RepositoryFacts(workdir: workdir, isDetached: git_repository_head_detached(pointer) == 1, changedPaths: [])
+        var head: OpaquePointer?
+        let headCode = git_repository_head(&head, pointer)
+        if headCode == GIT_EUNBORNBRANCH.rawValue || headCode == GIT_ENOTFOUND.rawValue {
+            // A new repository: HEAD names a branch with no commit yet.
+            var symbolic: OpaquePointer?
+            if git_reference_lookup(&symbolic, pointer, "HEAD") == 0, let target = git_reference_symbolic_target(symbolic) {
+                facts.ref = String(cString: target)
+            }
+            git_reference_free(symbolic)
+        } else {
+            try check("cannot read HEAD", headCode)
+            defer { git_reference_free(head) }
+            if let oid = git_reference_target(head) {
+                facts.sha = Self.hex(oid)
+                try readCommit(oid, into: &facts)
+                if facts.isDetached {
+                    facts.ref = tag(pointingAt: oid).map { "refs/tags/" + $0 }
+                } else if let name = git_reference_name(head) {
+                    facts.ref = String(cString: name)
+                }
+            }
+        }
+        facts.remoteURL = remoteURL("origin")
+        facts.repository = facts.remoteURL.flatMap { Self.ownerAndName(fromRemoteURL: $0) }
+        facts.defaultBranch = defaultBranch()
+        return facts
+    }
+
+    private func readCommit(_ oid: UnsafePointer<git_oid>, into facts: inout RepositoryFacts) throws(GitError) {
+        var commit: OpaquePointer?
+        try check("cannot read the HEAD commit", git_commit_lookup(&commit, pointer, oid))
+        defer { git_commit_free(commit) }
+        if let author = git_commit_author(commit) {
+            facts.authorName = author.pointee.name.map { String(cString: $0) }
+            facts.authorEmail = author.pointee.email.map { String(cString: $0) }
+        }
+        facts.commitMessage = git_commit_message(commit).map { String(cString: $0) }
+        facts.changedPaths = try changedPaths(commit)
+    }
+
+    /// Paths changed by `commit` against its first parent, with rename detection.
+    private func changedPaths(_ commit: OpaquePointer?) throws(GitError) -> [String] {
+        var tree: OpaquePointer?
+        try check("cannot read the HEAD tree", git_commit_tree(&tree, commit))
+        defer { git_tree_free(tree) }
+        var parentTree: OpaquePointer?
+        if git_commit_parentcount(commit) > 0 {
+            var parent: OpaquePointer?
+            try check("cannot read the parent commit", git_commit_parent(&parent, commit, 0))
+            defer { git_commit_free(parent) }
+            try check("cannot read the parent tree", git_commit_tree(&parentTree, parent))
+        }
+        defer { git_tree_free(parentTree) }
+        var diff: OpaquePointer?
+        try check("cannot diff HEAD against its parent", git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
+        defer { git_diff_free(diff) }
+        var options = git_diff_find_options()
+        git_diff_find_options_init(&options, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
+        options.flags = GIT_DIFF_FIND_RENAMES.rawValue
+        try check("cannot detect renames", git_diff_find_similar(diff, &options))
+        var paths: [String] = []
+        for i in 0..<git_diff_num_deltas(diff) {
+            guard let delta = git_diff_get_delta(diff, i) else { continue }
+            let old = delta.pointee.old_file.path.map { String(cString: $0) }
+            let new = delta.pointee.new_file.path.map { String(cString: $0) }
+            if let old, delta.pointee.status == GIT_DELTA_RENAMED || delta.pointee.status == GIT_DELTA_DELETED {
+                paths.append(old)
+            }
+            if let new, delta.pointee.status != GIT_DELTA_DELETED { paths.append(new) }
+        }
+        var seen = Set<String>()
+        return paths.filter { seen.insert($0).inserted }.sorted()
+    }
+
+    /// A tag (lightweight or annotated) whose commit is `oid`; the alphabetically first when several.
+    private func tag(pointingAt oid: UnsafePointer<git_oid>) -> String? {
+        var names = git_strarray()
+        guard git_tag_list(&names, pointer) == 0 else { return nil }
+        defer { git_strarray_dispose(&names) }
+        var found: [String] = []
+        for i in 0..<names.count {
+            guard let raw = names.strings[i] else { continue }
+            let name = String(cString: raw)
+            var object: OpaquePointer?
+            guard git_revparse_single(&object, pointer, "refs/tags/\(name)^{commit}") == 0 else { continue }
+            defer { git_object_free(object) }
+            if git_oid_equal(git_object_id(object), oid) == 1 { found.append(name) }
+        }
+        return found.sorted().first
+    }
+
+    /// The remote's URL as configured (`remote.<name>.url`), before any `insteadOf` rewriting, so
+    /// `owner/name` is what the user wrote.
+    private func remoteURL(_ name: String) -> String? {
+        var config: OpaquePointer?
+        guard git_repository_config_snapshot(&config, pointer) == 0 else { return nil }
+        defer { git_config_free(config) }
+        var value: UnsafePointer<CChar>?
+        guard git_config_get_string(&value, config, "remote.\(name).url") == 0, let value else { return nil }
+        return String(cString: value)
+    }
+
+    private func defaultBranch() -> String? {
+        var ref: OpaquePointer?
+        if git_reference_lookup(&ref, pointer, "refs/remotes/origin/HEAD") == 0 {
+            defer { git_reference_free(ref) }
+            if let target = git_reference_symbolic_target(ref) {
+                let name = String(cString: target)
+                let prefix = "refs/remotes/origin/"
+                if name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
+            }
+        }
+        for candidate in ["main", "master"] {
+            var branch: OpaquePointer?
+            if git_reference_lookup(&branch, pointer, "refs/heads/\(candidate)") == 0 {
+                git_reference_free(branch)
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// `owner/name` from `https://host/owner/name(.git)`, `ssh://git@host[:port]/owner/name(.git)` or
+    /// `git@host:owner/name(.git)`.
+    public static func ownerAndName(fromRemoteURL url: String) -> String? {
+        var path: Substring
+        if let scheme = url.firstRange(of: "://") {
+            let rest = url[scheme.upperBound...]
+            guard let slash = rest.firstIndex(of: "/") else { return nil }
+            path = rest[rest.index(after: slash)...]
+        } else if let colon = url.firstIndex(of: ":"), !url.hasPrefix("/") {
+            path = url[url.index(after: colon)...]
+        } else {
+            return nil
+        }
+        while path.hasSuffix("/") { path = path.dropLast() }
+        if path.hasSuffix(".git") { path = path.dropLast(4) }
+        let parts = path.split(separator: "/")
+        guard parts.count >= 2 else { return nil }
+        return parts.suffix(2).joined(separator: "/")
+    }
+
+    static func hex(_ oid: UnsafePointer<git_oid>) -> String {
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, 41, oid)
+        return String(cString: buffer)
+    }
+}
+
+/// libgit2's global state, initialised once per process.
+enum GitLibrary {
+    private static let initialized: Bool = {
+        git_libgit2_init()
+        return true
+    }()
+
+    static func initialize() {
+        _ = initialized
+    }
+}

@@ -1,0 +1,170 @@
+public import WorkflowExpressions
+
+/// The event a plan is made for, with the payload workflows see as `github.event`.
+public struct PlanEvent: Sendable {
+    /// The event name, e.g. `push`, `pull_request`, `workflow_dispatch`.
+    public var name: String
+    /// `github.event`.
+    public var payload: ExpressionValue
+    /// `github.ref` for this event.
+    public var ref: String?
+    /// Pull requests: the head and base branches (`github.head_ref`, `github.base_ref`).
+    public var headRef: String?
+    public var baseRef: String?
+    /// The activity type (`payload.action`), matched against `types`.
+    public var action: String?
+    /// Paths changed, for `paths` filters.
+    public var changedPaths: [String]
+    /// `--input name=value` pairs, in order.
+    public var inputs: [(name: String, value: String)]
+    public var git: GitFacts
+
+    /// Builds the event: from a payload file's contents when given, else a realistic payload
+    /// synthesised from the git facts, as GitHub would send for a push or a pull request.
+    public init(name: String, git: GitFacts, payload given: ExpressionValue? = nil, inputs: [(name: String, value: String)] = []) {
+        self.name = name
+        self.git = git
+        self.inputs = inputs
+        self.changedPaths = git.changedPaths
+        let repository = Self.repositoryObject(git)
+        let payload: ExpressionValue
+        if let given {
+            payload = given
+        } else {
+            switch name {
+            case "push":
+                payload = .object([
+                    ("ref", git.ref.map(ExpressionValue.string) ?? .null),
+                    ("before", .string(String(repeating: "0", count: 40))),
+                    ("after", .string(git.sha ?? "")),
+                    ("created", .bool(false)), ("deleted", .bool(false)), ("forced", .bool(false)),
+                    ("base_ref", .null),
+                    ("head_commit", Self.headCommit(git)),
+                    ("commits", .array(git.sha == nil ? [] : [Self.headCommit(git)])),
+                    ("pusher", .object([("name", .string(git.actor ?? ""))])),
+                    ("repository", repository),
+                    ("sender", .object([("login", .string(git.actor ?? ""))])),
+                ])
+            case "pull_request", "pull_request_target":
+                let head = git.isTag ? nil : git.refName
+                payload = .object([
+                    ("action", .string("opened")),
+                    ("number", .number(1)),
+                    ("pull_request", .object([
+                        ("number", .number(1)),
+                        ("title", .string(git.commitMessage.map { String($0.split(separator: "\n").first ?? "") } ?? "")),
+                        ("state", .string("open")), ("draft", .bool(false)), ("merged", .bool(false)),
+                        ("head", .object([("ref", .string(head ?? "")), ("sha", .string(git.sha ?? ""))])),
+                        ("base", .object([("ref", .string(git.defaultBranch ?? "main"))])),
+                        ("labels", .array([])),
+                        ("user", .object([("login", .string(git.actor ?? ""))])),
+                    ])),
+                    ("repository", repository),
+                    ("sender", .object([("login", .string(git.actor ?? ""))])),
+                ])
+            case "workflow_dispatch":
+                payload = .object([
+                    ("inputs", .object(inputs.map { ($0.name, .string($0.value)) })),
+                    ("ref", git.ref.map(ExpressionValue.string) ?? .null),
+                    ("repository", repository),
+                    ("sender", .object([("login", .string(git.actor ?? ""))])),
+                ])
+            default:
+                payload = .object([("repository", repository), ("sender", .object([("login", .string(git.actor ?? ""))]))])
+            }
+        }
+        self.payload = payload
+        // What filters see, read back from the payload so a given payload wins.
+        let object: ExpressionObject? = { if case .object(let o) = payload { return o } else { return nil } }()
+        action = object?["action"].flatMap { if case .string(let s) = $0 { return s } else { return nil } }
+        if name == "pull_request" || name == "pull_request_target" {
+            let pr = object?["pull_request"]
+            headRef = Self.string(pr, "head", "ref") ?? git.refName
+            baseRef = Self.string(pr, "base", "ref") ?? git.defaultBranch ?? "main"
+            let number = Self.number(object?["number"]) ?? Self.number(Self.lookup(pr, "number")) ?? 1
+            ref = name == "pull_request" ? "refs/pull/\(ExpressionNumber.format(number))/merge" : "refs/heads/\(baseRef ?? "main")"
+        } else {
+            ref = Self.string(payload, "ref") ?? git.ref
+        }
+    }
+
+    static func repositoryObject(_ git: GitFacts) -> ExpressionValue {
+        let full = git.repository ?? ""
+        let parts = full.split(separator: "/")
+        return .object([
+            ("name", .string(parts.last.map(String.init) ?? "")),
+            ("full_name", .string(full)),
+            ("owner", .object([("login", .string(parts.first.map(String.init) ?? ""))])),
+            ("default_branch", .string(git.defaultBranch ?? "main")),
+            ("private", .bool(true)),
+            ("fork", .bool(false)),
+        ])
+    }
+
+    static func headCommit(_ git: GitFacts) -> ExpressionValue {
+        .object([
+            ("id", .string(git.sha ?? "")),
+            ("message", .string(git.commitMessage ?? "")),
+            ("author", .object([("name", .string(git.actor ?? ""))])),
+            ("added", .array([])), ("removed", .array([])),
+            ("modified", .array(git.changedPaths.map(ExpressionValue.string))),
+        ])
+    }
+
+    static func lookup(_ value: ExpressionValue?, _ path: String...) -> ExpressionValue? {
+        var current = value
+        for key in path {
+            guard case .object(let o)? = current else { return nil }
+            current = o[key]
+        }
+        return current
+    }
+
+    static func string(_ value: ExpressionValue?, _ path: String...) -> String? {
+        var current = value
+        for key in path {
+            guard case .object(let o)? = current else { return nil }
+            current = o[key]
+        }
+        if case .string(let s)? = current { return s }
+        return nil
+    }
+
+    static func number(_ value: ExpressionValue?) -> Double? {
+        if case .number(let n)? = value { return n }
+        return nil
+    }
+
+    /// The short name of `ref`.
+    public var refName: String? {
+        guard let ref else { return nil }
+        for prefix in ["refs/heads/", "refs/tags/"] where ref.hasPrefix(prefix) { return String(ref.dropFirst(prefix.count)) }
+        return ref
+    }
+
+    /// `github` as a workflow sees it at plan time.
+    public func githubContext(workflowName: String) -> ExpressionValue {
+        let parts = (git.repository ?? "").split(separator: "/")
+        return .object([
+            ("event_name", .string(name)),
+            ("event", payload),
+            ("ref", ref.map(ExpressionValue.string) ?? .string("")),
+            ("ref_name", .string(refName ?? "")),
+            ("ref_type", .string(ref?.hasPrefix("refs/tags/") == true ? "tag" : "branch")),
+            ("sha", .string(git.sha ?? "")),
+            ("repository", .string(git.repository ?? "")),
+            ("repository_owner", .string(parts.first.map(String.init) ?? "")),
+            ("actor", .string(git.actor ?? "")),
+            ("triggering_actor", .string(git.actor ?? "")),
+            ("workflow", .string(workflowName)),
+            ("head_ref", .string(headRef ?? "")),
+            ("base_ref", .string(baseRef ?? "")),
+            ("server_url", .string("https://github.com")),
+            ("api_url", .string("https://api.github.com")),
+            ("graphql_url", .string("https://api.github.com/graphql")),
+            ("workspace", .string(git.workspace ?? "")),
+            ("run_id", .string("1")), ("run_number", .string("1")), ("run_attempt", .string("1")),
+            ("retention_days", .string("90")),
+        ])
+    }
+}

@@ -1,0 +1,374 @@
+public import WorkflowExpressions
+public import WorkflowModel
+
+/// What to plan: the event and the user's selections.
+public struct PlanRequest: Sendable {
+    public var event: PlanEvent
+    /// `-j JOB` (repeatable): these jobs and everything they need; empty for all.
+    public var jobs: [String]
+    /// `--matrix key=value`: keep only rows where every given key has that value.
+    public var matrixFilters: [(key: String, value: String)]
+    /// `-P label=host` or `-P label=docker://image`.
+    public var platforms: [(label: String, backend: String)]
+    /// `vars` context.
+    public var vars: [(String, String)]
+
+    public init(
+        event: PlanEvent, jobs: [String] = [], matrixFilters: [(key: String, value: String)] = [],
+        platforms: [(label: String, backend: String)] = [], vars: [(String, String)] = []
+    ) {
+        self.event = event
+        self.jobs = jobs
+        self.matrixFilters = matrixFilters
+        self.platforms = platforms
+        self.vars = vars
+    }
+}
+
+/// Builds a `Plan` from parsed workflows. Pure: values in, a plan and diagnostics out.
+public enum Planner {
+    public static func plan(_ workflows: [Workflow], _ request: PlanRequest) -> (Plan, [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        var planned: [PlannedWorkflow] = []
+        var skipped: [SkippedWorkflow] = []
+        for workflow in workflows {
+            let name = workflow.name?.value ?? workflow.file
+            let decision = TriggerMatcher.decide(workflow, for: request.event)
+            guard decision.runs else {
+                skipped.append(SkippedWorkflow(file: workflow.file, name: name, reason: decision.reason))
+                continue
+            }
+            var builder = WorkflowPlanBuilder(workflow: workflow, request: request)
+            if let result = builder.build() {
+                planned.append(result)
+            } else if let reason = builder.skipReason {
+                skipped.append(SkippedWorkflow(file: workflow.file, name: name, reason: reason))
+            }
+            diagnostics += builder.diagnostics
+        }
+        let plan = Plan(event: request.event.name, ref: request.event.ref, sha: request.event.git.sha, workflows: planned, skipped: skipped)
+        return (plan, diagnostics.sorted())
+    }
+
+    /// Job ids named with `-j` that no workflow defines.
+    public static func unknownJobs(_ names: [String], in workflows: [Workflow]) -> [String] {
+        names.filter { name in !workflows.contains { $0.job(name) != nil } }
+    }
+}
+
+/// Plans one workflow.
+struct WorkflowPlanBuilder {
+    let workflow: Workflow
+    let request: PlanRequest
+    var diagnostics: [Diagnostic] = []
+    var skipReason: String?
+    private var baseContexts: [(String, ExpressionValue)] = []
+
+    init(workflow: Workflow, request: PlanRequest) {
+        self.workflow = workflow
+        self.request = request
+    }
+
+    mutating func build() -> PlannedWorkflow? {
+        let inputs = resolveInputs()
+        baseContexts = [
+            ("github", request.event.githubContext(workflowName: workflow.name?.value ?? workflow.file)),
+            ("inputs", inputs),
+            ("vars", .object(request.vars.map { ($0.0, .string($0.1)) })),
+        ]
+        guard let selected = selectJobs() else { return nil }
+        var instancesByJob: [String: [JobInstance]] = [:]
+        var all: [JobInstance] = []
+        for job in workflow.jobs where selected.contains(job.id.value.lowercased()) {
+            let instances = self.instances(of: job, needs: job.needs.flatMap { instancesByJob[$0.value.lowercased()]?.map(\.id) ?? [] })
+            instancesByJob[job.id.value.lowercased()] = instances
+            all += instances
+        }
+        // Needs that point at jobs declared later: fill them now that every job has instances.
+        for i in all.indices {
+            guard let job = workflow.job(all[i].job) else { continue }
+            all[i].needs = job.needs.flatMap { instancesByJob[$0.value.lowercased()]?.map(\.id) ?? [] }
+        }
+        let context = self.context(matrix: .object([]), strategy: .object([]))
+        return PlannedWorkflow(
+            file: workflow.file, name: workflow.name?.value ?? workflow.file,
+            concurrencyGroup: workflow.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
+            cancelInProgress: workflow.concurrency?.cancelInProgress.map { Self.text($0.value) },
+            instances: Self.order(all))
+    }
+
+    /// Kahn's algorithm; among ready instances the one declared first goes first.
+    static func order(_ instances: [JobInstance]) -> [JobInstance] {
+        var remaining = instances
+        var done = Set<String>()
+        var ordered: [JobInstance] = []
+        while !remaining.isEmpty {
+            guard let next = remaining.firstIndex(where: { $0.needs.allSatisfy(done.contains) }) else {
+                ordered += remaining  // a cycle: validate reports it; keep every instance visible
+                break
+            }
+            let instance = remaining.remove(at: next)
+            done.insert(instance.id)
+            ordered.append(instance)
+        }
+        return ordered
+    }
+
+    // MARK: Job selection
+
+    private mutating func selectJobs() -> Set<String>? {
+        let ids = workflow.jobs.map { $0.id.value.lowercased() }
+        guard !request.jobs.isEmpty else { return Set(ids) }
+        var selected = Set<String>()
+        var queue = request.jobs.map { $0.lowercased() }.filter { ids.contains($0) }
+        guard !queue.isEmpty else {
+            skipReason = "has none of the selected jobs (\(request.jobs.joined(separator: ", ")))"
+            return nil
+        }
+        while let id = queue.popLast() {
+            guard selected.insert(id).inserted, let job = workflow.job(id) else { continue }
+            queue += job.needs.map { $0.value.lowercased() }
+        }
+        return selected
+    }
+
+    // MARK: Inputs
+
+    /// The `inputs` context: `--input` values checked against the workflow's declarations, defaults
+    /// applied, booleans and numbers typed.
+    private mutating func resolveInputs() -> ExpressionValue {
+        guard let trigger = workflow.trigger(request.event.name), !trigger.inputs.isEmpty || !request.event.inputs.isEmpty else {
+            return .object([])
+        }
+        var values: [(String, ExpressionValue)] = []
+        let given = request.event.inputs
+        for name in given.map(\.name) where !trigger.inputs.contains(where: { $0.id.value == name }) {
+            diagnostics.append(
+                Diagnostic(.error, "input '\(name)' given with --input is not declared by '\(request.event.name)' of this workflow", at: trigger.event.location, rule: "inputs"))
+        }
+        for input in trigger.inputs {
+            let raw = given.last(where: { $0.name == input.id.value })?.value
+            let type = input.type?.value ?? .string
+            guard let text = raw ?? input.defaultValue.flatMap({ $0.scalarText }) else {
+                if input.required {
+                    diagnostics.append(
+                        Diagnostic(.error, "input '\(input.id.value)' is required; pass --input \(input.id.value)=VALUE", at: input.id.location, rule: "inputs"))
+                }
+                values.append((input.id.value, type == .boolean ? .bool(false) : .string("")))
+                continue
+            }
+            switch type {
+            case .boolean:
+                guard text == "true" || text == "false" else {
+                    diagnostics.append(Diagnostic(.error, "input '\(input.id.value)' is a boolean; '\(text)' is not true or false", at: input.id.location, rule: "inputs"))
+                    continue
+                }
+                values.append((input.id.value, .bool(text == "true")))
+            case .number:
+                let n = ExpressionNumber.parse(text)
+                guard !n.isNaN, !text.isEmpty else {
+                    diagnostics.append(Diagnostic(.error, "input '\(input.id.value)' is a number; '\(text)' is not", at: input.id.location, rule: "inputs"))
+                    continue
+                }
+                values.append((input.id.value, .number(n)))
+            case .choice:
+                if !input.options.isEmpty, !input.options.contains(where: { $0.value == text }) {
+                    diagnostics.append(
+                        Diagnostic(.error, "input '\(input.id.value)' must be one of \(input.options.map { "'\($0.value)'" }.joined(separator: ", ")); got '\(text)'", at: input.id.location, rule: "inputs"))
+                }
+                values.append((input.id.value, .string(text)))
+            case .string, .environment:
+                values.append((input.id.value, .string(text)))
+            }
+        }
+        return .object(values)
+    }
+
+    // MARK: Instances
+
+    private func context(matrix: ExpressionValue, strategy: ExpressionValue) -> EvaluationContext {
+        EvaluationContext(contexts: ExpressionObject(baseContexts + [("matrix", matrix), ("strategy", strategy)]))
+    }
+
+    /// Evaluates a template when it only uses contexts known at plan time; nil otherwise.
+    private func planTime(_ text: String, _ context: EvaluationContext) -> ExpressionValue? {
+        guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
+        guard let template = try? ExpressionTemplate.parse(text) else { return nil }
+        for segment in template.segments {
+            if case .expression(let e, _) = segment {
+                guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
+                let late: Set<String> = ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
+                if !syntax.namedContexts.isDisjoint(with: late) { return nil }
+                if syntax.calledFunctions.contains("hashfiles") { return nil }
+            }
+        }
+        return try? template.evaluate(in: context)
+    }
+
+    private mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
+        var rows: [MatrixExpansion.Row] = []
+        var atRunTime = false
+        if let strategy = job.strategy {
+            let context = self.context(matrix: .object([]), strategy: .object([]))
+            if strategy.expression != nil {
+                atRunTime = true
+            }
+            switch strategy.matrix {
+            case .expression(let text)?:
+                if case .object(let object)? = planTime(text.value, context) {
+                    rows = expandObjectMatrix(object, location: text.location)
+                } else {
+                    atRunTime = true
+                }
+            case .literal(let definition)?:
+                let expressions = definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
+                    || { if case .expression? = definition.include { return true } else { return false } }()
+                    || { if case .expression? = definition.exclude { return true } else { return false } }()
+                if expressions {
+                    atRunTime = true
+                } else {
+                    do {
+                        rows = try MatrixExpansion.expand(definition) { (node) throws(MatrixExpansion.Failure) -> ExpressionValue in
+                            try self.evaluateMatrixValue(node, context)
+                        }
+                    } catch {
+                        diagnostics.append(Diagnostic(.error, error.message, at: error.location, rule: "matrix"))
+                        return []
+                    }
+                }
+            case nil:
+                break
+            }
+        }
+        if !request.matrixFilters.isEmpty, !rows.isEmpty {
+            rows = rows.filter { row in
+                request.matrixFilters.allSatisfy { filter in
+                    guard let value = row.first(where: { $0.key == filter.key })?.value else { return true }
+                    return ExpressionValue.looselyEqual(value, .string(filter.value))
+                }
+            }
+            if rows.isEmpty { return [] }
+        }
+        let rowList: [MatrixExpansion.Row?] = rows.isEmpty ? [nil] : rows
+        var result: [JobInstance] = []
+        var usedIds: [String: Int] = [:]
+        for (index, row) in rowList.enumerated() {
+            let matrix = ExpressionValue.object(row ?? [])
+            let strategy = ExpressionValue.object([
+                ("fail-fast", job.strategy?.failFast.map { Self.text($0.value) }.map(ExpressionValue.string) ?? .bool(true)),
+                ("job-index", .number(Double(index))),
+                ("job-total", .number(Double(rowList.count))),
+                ("max-parallel", .number(Double(rowList.count))),
+            ])
+            let context = self.context(matrix: matrix, strategy: strategy)
+            var name = job.id.value
+            if let raw = job.name?.value {
+                name = planTime(raw, context)?.stringValue ?? raw
+            }
+            if let row, !row.isEmpty, !(job.name.map { ExpressionTemplate.containsExpression($0.value) } ?? false) {
+                name += " (" + MatrixExpansion.displayValues(row).joined(separator: ", ") + ")"
+            }
+            var id = name
+            if let count = usedIds[name] {
+                usedIds[name] = count + 1
+                id = "\(name) #\(count + 1)"
+            } else {
+                usedIds[name] = 1
+            }
+            let labels = (job.runsOn?.labels ?? []).flatMap { label -> [String] in
+                planTime(label.value, context).map(Self.labelText) ?? [label.value]
+            }
+            let container = job.container?.image.map { planTime($0.value, context)?.stringValue ?? $0.value }
+            var instance = JobInstance(
+                id: id, job: job.id.value, name: name,
+                matrix: (row ?? []).map { JobInstance.MatrixEntry(key: $0.key, json: JSONText.compact($0.value)) },
+                matrixAtRunTime: atRunTime, needs: needs, runsOn: labels, backend: "host",
+                container: container, services: job.services.map(\.id.value),
+                condition: job.condition?.value,
+                concurrencyGroup: job.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
+                cancelInProgress: job.concurrency?.cancelInProgress.map { Self.text($0.value) },
+                timeoutMinutes: job.timeoutMinutes.map { Self.text($0.value) } ?? "360",
+                continueOnError: job.continueOnError.map { Self.text($0.value) },
+                uses: job.uses?.value,
+                failFast: job.strategy?.failFast.map { Self.text($0.value) },
+                maxParallel: job.strategy?.maxParallel.map { Self.text($0.value) })
+            instance.backend = backend(for: instance)
+            result.append(instance)
+        }
+        return result
+    }
+
+    private func expandObjectMatrix(_ object: ExpressionObject, location: SourceLocation) -> [MatrixExpansion.Row] {
+        // A matrix from an expression: rebuild a definition from the evaluated object.
+        func node(_ value: ExpressionValue) -> ValueNode {
+            switch value {
+            case .null: return ValueNode(.null, at: location)
+            case .bool(let b): return ValueNode(.bool(b), at: location)
+            case .number(let n): return ValueNode(.number(n, text: ExpressionNumber.format(n)), at: location)
+            case .string(let s): return ValueNode(.string(s), at: location)
+            case .array(let a): return ValueNode(.sequence(a.items.map(node)), at: location)
+            case .object(let o): return ValueNode(.mapping(o.pairs.map { MappingEntry(key: Located($0.key, at: location), value: node($0.value)) }), at: location)
+            }
+        }
+        var definition = MatrixDefinition(at: location)
+        for pair in object.pairs {
+            switch pair.key.lowercased() {
+            case "include":
+                if case .array(let a) = pair.value { definition.include = .literal(a.items.map(node)) }
+            case "exclude":
+                if case .array(let a) = pair.value { definition.exclude = .literal(a.items.map(node)) }
+            default:
+                let values: [ValueNode] = { if case .array(let a) = pair.value { return a.items.map(node) } else { return [node(pair.value)] } }()
+                definition.axes.append(MatrixAxis(key: Located(pair.key, at: location), values: .literal(values)))
+            }
+        }
+        return (try? MatrixExpansion.expand(definition) { (n) throws(MatrixExpansion.Failure) -> ExpressionValue in n.expressionValue }) ?? []
+    }
+
+    private func evaluateMatrixValue(_ node: ValueNode, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionValue {
+        switch node.kind {
+        case .string(let s) where ExpressionTemplate.containsExpression(s):
+            return planTime(s, context) ?? .string(s)
+        case .sequence(let items):
+            var out: [ExpressionValue] = []
+            for item in items { out.append(try evaluateMatrixValue(item, context)) }
+            return .array(out)
+        case .mapping(let entries):
+            var out: [(String, ExpressionValue)] = []
+            for entry in entries { out.append((entry.key.value, try evaluateMatrixValue(entry.value, context))) }
+            return .object(out)
+        default:
+            return node.expressionValue
+        }
+    }
+
+    private func backend(for instance: JobInstance) -> String {
+        if instance.uses != nil { return "reusable workflow" }
+        if let image = instance.container, !image.isEmpty { return "docker://\(image)" }
+        for label in instance.runsOn {
+            if let mapping = request.platforms.last(where: { $0.label.lowercased() == label.lowercased() }) {
+                return mapping.backend
+            }
+        }
+        return "host"
+    }
+
+    private static func labelText(_ value: ExpressionValue) -> [String] {
+        if case .array(let a) = value { return a.items.map(\.stringValue) }
+        return [value.stringValue]
+    }
+
+    static func text(_ value: BoolOrExpression) -> String {
+        switch value {
+        case .value(let b): return b ? "true" : "false"
+        case .expression(let e): return e
+        }
+    }
+
+    static func text(_ value: NumberOrExpression) -> String {
+        switch value {
+        case .value(let n): return ExpressionNumber.format(n)
+        case .expression(let e): return e
+        }
+    }
+}

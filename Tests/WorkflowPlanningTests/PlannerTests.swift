@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+import WorkflowExpressions
+import WorkflowModel
+import WorkflowParsing
+import WorkflowPlanning
+import _GantryTestSupport
+
+/// Plans and graphs of the fixture workflows, against golden files (text, DOT, Mermaid, JSON).
+@Suite struct PlannerTests {
+    static let directory = Fixtures.directory().appendingPathComponent("plans")
+
+    static let git = GitFacts(
+        sha: "0123456789abcdef0123456789abcdef01234567", ref: "refs/heads/main", repository: "octo/app", actor: "mona",
+        commitMessage: "Fix the build\n\nDetails.", defaultBranch: "main", changedPaths: ["src/app.swift", "README.md"],
+        workspace: "/work/app")
+
+    static func workflows() throws -> [Workflow] {
+        try Fixtures.files(in: directory, extensions: ["yml"]).map { name in
+            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+            let result = WorkflowParser.parse(text, file: name)
+            #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+            return try #require(result.workflow)
+        }
+    }
+
+    static func plan(_ request: PlanRequest) throws -> (Plan, [Diagnostic]) {
+        Planner.plan(try workflows(), request)
+    }
+
+    static func golden(_ text: String, _ name: String) {
+        let outcome = GoldenFile.check(text, against: directory.appendingPathComponent(name).path)
+        #expect(outcome == .match, "\(outcome.failureMessage ?? "")")
+    }
+
+    @Test func pushToMainGoldens() throws {
+        let (plan, diagnostics) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: Self.git)))
+        #expect(diagnostics.isEmpty)
+        Self.golden(PlanWriter.text(plan), "push.plan.txt")
+        Self.golden(PlanWriter.json(plan), "push.plan.json")
+        Self.golden(GraphWriter.text(plan), "push.graph.txt")
+        Self.golden(GraphWriter.dot(plan), "push.dot")
+        Self.golden(GraphWriter.mermaid(plan), "push.mmd")
+        Self.golden(GraphWriter.json(plan), "push.graph.json")
+    }
+
+    @Test func instancesAndEdges() throws {
+        let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: Self.git)))
+        let pipeline = try #require(plan.workflows.first { $0.name == "Pipeline" })
+        #expect(pipeline.instances.map(\.id) == [
+            "build", "lint", "test (ubuntu-latest, 18)", "test (ubuntu-latest, 20)", "test (macos-latest, 20)", "deploy", "dynamic", "reuse",
+        ])
+        let deploy = try #require(pipeline.instances.first { $0.job == "deploy" })
+        #expect(deploy.needs == ["test (ubuntu-latest, 18)", "test (ubuntu-latest, 20)", "test (macos-latest, 20)", "lint"])
+        let test = try #require(pipeline.instances.first { $0.id == "test (macos-latest, 20)" })
+        #expect(test.runsOn == ["macos-latest"])
+        #expect(test.concurrencyGroup == "test-macos-latest-main")
+        #expect(test.timeoutMinutes == "20")
+        #expect(pipeline.instances.first { $0.job == "lint" }?.backend == "docker://node:20")
+        #expect(deploy.concurrencyGroup == "deploy-${{ needs.build.outputs.target }}")
+        #expect(pipeline.instances.first { $0.job == "dynamic" }?.matrixAtRunTime == true)
+        #expect(pipeline.instances.first { $0.job == "reuse" }?.backend == "reusable workflow")
+        #expect(plan.skipped.map(\.file) == ["docs-only.yml", "tags-only.yml"])
+    }
+
+    @Test func selectionKeepsWhatTheJobNeeds() throws {
+        let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: Self.git), jobs: ["DEPLOY"]))
+        let ids = plan.workflows.flatMap { $0.instances.map(\.job) }
+        #expect(Set(ids) == ["build", "lint", "test", "deploy"])
+        #expect(plan.skipped.contains { $0.file == "docs-only.yml" })
+    }
+
+    @Test func matrixFilterAndPlatformMapping() throws {
+        let request = PlanRequest(
+            event: PlanEvent(name: "push", git: Self.git), jobs: ["test"], matrixFilters: [(key: "os", value: "UBUNTU-LATEST")],
+            platforms: [(label: "ubuntu-latest", backend: "docker://ubuntu:24.04")])
+        let (plan, _) = try Self.plan(request)
+        let instances = plan.workflows.flatMap(\.instances)
+        #expect(instances.map(\.id) == ["build", "test (ubuntu-latest, 18)", "test (ubuntu-latest, 20)"])
+        #expect(instances.map(\.backend) == ["docker://ubuntu:24.04", "docker://ubuntu:24.04", "docker://ubuntu:24.04"])
+    }
+
+    @Test func tagPushTakesTheTagWorkflowOnly() throws {
+        var git = Self.git
+        git.ref = "refs/tags/v1.2.0"
+        let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: git)))
+        // Path filters are not evaluated for tag pushes, so the paths-only workflow runs too.
+        #expect(plan.workflows.map(\.name) == ["Docs", "Release"])
+        #expect(plan.skipped.first { $0.name == "Pipeline" }?.reason == "tag 'v1.2.0' pushed, but only branch filters are set")
+    }
+
+    @Test func pathsFilterRunsWhenADocChanges() throws {
+        var git = Self.git
+        git.changedPaths = ["docs/guide/intro.md"]
+        let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: git)))
+        #expect(plan.workflows.map(\.name) == ["Docs", "Pipeline"])
+    }
+}
