@@ -28,10 +28,10 @@ let package = Package(
             providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
         ),
 
-        /** libgit2 (Debian `libgit2-dev`), read only by GitSupport. */
+        /** libgit2's headers (Debian `libgit2-dev`), read only by GitSupport, which loads the library
+            with dlopen when a command first reads a repository (no link-time dependency). */
         .systemLibrary(
             name: "CGit2",
-            pkgConfig: "libgit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
 

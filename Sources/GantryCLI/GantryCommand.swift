@@ -1,4 +1,5 @@
 public import ArgumentParser
+import GitSupport
 
 /// The `gantry` command: runs GitHub Actions workflows locally and checks them.
 public struct GantryCommand: ParsableCommand {
@@ -21,6 +22,10 @@ public struct GantryCommand: ParsableCommand {
 extension GantryCommand {
     /// Parses the process arguments, runs the chosen command and exits with its status.
     public static func start() {
+        // Commands that read the repository start libgit2's (slow) initialisation at once.
+        if CommandLine.arguments.count > 1, ["plan", "graph"].contains(CommandLine.arguments[1]) {
+            GitLibrary.prewarm()
+        }
         main()
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Dispatch
 import GitSupport
 import WorkflowExpressions
 import WorkflowModel
@@ -62,27 +63,9 @@ struct PlanningFrontend {
         let outcome = ValidateFrontend.run(paths: options.workflowPaths(explicit: []))
         problems += outcome.problems
         diagnostics += outcome.diagnostics.filter { $0.severity == .error }
-        for file in outcome.files {
-            guard let bytes = try? FileSystem.read(file) else { continue }
-            let result = WorkflowParser.parse(bytes, file: file)
-            if let workflow = result.workflow, !result.diagnostics.containsErrors { workflows.append(workflow) }
-        }
+        workflows = outcome.workflows
     }
 
-    /// The repository's facts; outside a repository a warning and neutral values.
-    mutating func gitFacts(_ options: WorkflowOptions) -> GitFacts {
-        let directory = options.directory ?? "."
-        do {
-            let facts = try Repository(discoveringFrom: directory).facts()
-            return GitFacts(
-                sha: facts.sha, ref: facts.ref, repository: facts.repository, actor: facts.authorName,
-                commitMessage: facts.commitMessage, defaultBranch: facts.defaultBranch, changedPaths: facts.changedPaths,
-                workspace: facts.workdir)
-        } catch {
-            warnings.append("'\(directory)' is not in a git repository (\(error.message)); github.sha, github.ref and changed paths are empty")
-            return GitFacts()
-        }
-    }
 
     /// Builds the plan request from the options; payload problems are reported.
     mutating func request(_ options: PlanOptions, git: GitFacts) -> PlanRequest? {
@@ -113,8 +96,17 @@ struct PlanningFrontend {
 
     /// Plans, reporting unknown `-j` jobs and planning diagnostics.
     mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions) -> Plan? {
+        // Reading the repository (libgit2 start-up included) overlaps with parsing the workflows.
+        let directory = workflowOptions.directory ?? "."
+        let gitResult = GitFactsLoader(directory: directory)
         loadWorkflows(workflowOptions)
-        let git = gitFacts(workflowOptions)
+        let git: GitFacts
+        switch gitResult.wait() {
+        case .success(let facts): git = facts
+        case .failure(let error):
+            warnings.append("'\(directory)' is not in a git repository (\(error.message)); github.sha, github.ref and changed paths are empty")
+            git = GitFacts()
+        }
         guard let request = request(options, git: git) else { return nil }
         let unknown = Planner.unknownJobs(options.jobs, in: workflows)
         if !unknown.isEmpty {
@@ -136,5 +128,32 @@ struct PlanningFrontend {
         text += DiagnosticPrinter.text(diagnostics.sorted())
         FileSystem.write(text, to: 2)
         return !problems.isEmpty || diagnostics.containsErrors
+    }
+}
+
+/// Reads the repository's facts on a background thread, so libgit2's start-up overlaps other work.
+final class GitFactsLoader: @unchecked Sendable {
+    private var result: Result<GitFacts, GitError>?
+    private let done = DispatchSemaphore(value: 0)
+
+    init(directory: String) {
+        DispatchQueue.global().async { [self] in
+            do throws(GitError) {
+                let facts = try Repository(discoveringFrom: directory).facts()
+                result = .success(
+                    GitFacts(
+                        sha: facts.sha, ref: facts.ref, repository: facts.repository, actor: facts.authorName,
+                        commitMessage: facts.commitMessage, defaultBranch: facts.defaultBranch,
+                        changedPaths: facts.changedPaths, workspace: facts.workdir))
+            } catch {
+                result = .failure(error)
+            }
+            done.signal()
+        }
+    }
+
+    func wait() -> Result<GitFacts, GitError> {
+        done.wait()
+        return result!
     }
 }

@@ -45,6 +45,8 @@ public enum ValidateFrontend {
         public var diagnostics: [Diagnostic] = []
         /// Paths that could not be read.
         public var problems: [String] = []
+        /// The workflows that parsed without errors, in file order.
+        public var workflows: [Workflow] = []
 
         public var errorCount: Int { diagnostics.count { $0.severity == .error } }
         public var warningCount: Int { diagnostics.count { $0.severity == .warning } }
@@ -67,7 +69,9 @@ public enum ValidateFrontend {
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         for result in ParallelParser.parse(discovery.files) {
             switch result {
-            case .success(let diagnostics): outcome.diagnostics += diagnostics
+            case .success(let parsed):
+                outcome.diagnostics += parsed.diagnostics
+                if let workflow = parsed.workflow, !parsed.diagnostics.containsErrors { outcome.workflows.append(workflow) }
             case .failure(let error): outcome.problems.append(error.description)
             }
         }
@@ -81,13 +85,13 @@ enum ParallelParser {
     /// Below this many files a second thread costs more than it saves.
     static let threshold = 16
 
-    static func parse(_ files: [String]) -> [Result<[Diagnostic], FileSystem.Failure>] {
+    static func parse(_ files: [String]) -> [Result<WorkflowParser.Result, FileSystem.Failure>] {
         let results = ResultSlots(count: files.count)
         let work: @Sendable (Int) -> Void = { index in
             let file = files[index]
             do throws(FileSystem.Failure) {
                 let bytes = try FileSystem.read(file)
-                results.store(.success(WorkflowParser.parse(bytes, file: file).diagnostics), at: index)
+                results.store(.success(WorkflowParser.parse(bytes, file: file)), at: index)
             } catch {
                 results.store(.failure(error), at: index)
             }
@@ -102,7 +106,7 @@ enum ParallelParser {
 
     /// One slot per file, each written by exactly one iteration, read after all have finished.
     private final class ResultSlots: @unchecked Sendable {
-        private let slots: UnsafeMutableBufferPointer<Result<[Diagnostic], FileSystem.Failure>?>
+        private let slots: UnsafeMutableBufferPointer<Result<WorkflowParser.Result, FileSystem.Failure>?>
 
         init(count: Int) {
             slots = .allocate(capacity: count)
@@ -114,11 +118,11 @@ enum ParallelParser {
             slots.deallocate()
         }
 
-        func store(_ value: Result<[Diagnostic], FileSystem.Failure>, at index: Int) {
+        func store(_ value: Result<WorkflowParser.Result, FileSystem.Failure>, at index: Int) {
             slots[index] = value
         }
 
-        func values() -> [Result<[Diagnostic], FileSystem.Failure>] {
+        func values() -> [Result<WorkflowParser.Result, FileSystem.Failure>] {
             slots.map { $0! }
         }
     }

@@ -9,8 +9,8 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(operation): \(message)" }
 
-    static func last(_ operation: String, code: Int32) -> GitError {
-        if let error = git_error_last(), let message = error.pointee.message {
+    static func last(_ lib: LibGit2, _ operation: String, code: Int32) -> GitError {
+        if let error = lib.git_error_last(), let message = error.pointee.message {
             return GitError(operation: operation, message: String(cString: message))
         }
         return GitError(operation: operation, message: "libgit2 error \(code)")
@@ -19,7 +19,7 @@ public struct GitError: Error, Sendable, CustomStringConvertible {
 
 /// Calls a libgit2 function and throws its error on a negative result.
 @discardableResult
-func check(_ operation: @autoclosure () -> String, _ code: Int32) throws(GitError) -> Int32 {
-    if code < 0 { throw GitError.last(operation(), code: code) }
+func check(_ lib: LibGit2, _ operation: @autoclosure () -> String, _ code: Int32) throws(GitError) -> Int32 {
+    if code < 0 { throw GitError.last(lib, operation(), code: code) }
     return code
 }

@@ -1,4 +1,5 @@
 internal import CGit2
+import Dispatch
 
 /// What Gantry needs to know about the repository a workflow runs in.
 public struct RepositoryFacts: Sendable, Equatable {
@@ -27,41 +28,43 @@ public struct RepositoryFacts: Sendable, Equatable {
 /// A git repository opened with libgit2.
 public final class Repository {
     private let pointer: OpaquePointer
+    private let lib: LibGit2
 
     /// Finds the repository containing `path` (searching parent folders), as git does.
     public init(discoveringFrom path: String) throws(GitError) {
-        GitLibrary.initialize()
+        let lib = try LibGit2.load()
         var repo: OpaquePointer?
-        try check("cannot open a git repository at '\(path)'", git_repository_open_ext(&repo, path, 0, nil))
+        try check(lib, "cannot open a git repository at '\(path)'", lib.git_repository_open_ext(&repo, path, 0, nil))
+        self.lib = lib
         pointer = repo!
     }
 
     deinit {
-        git_repository_free(pointer)
+        lib.git_repository_free(pointer)
     }
 
     /// Everything in `RepositoryFacts`, read once.
     public func facts() throws(GitError) -> RepositoryFacts {
-        let workdir = git_repository_workdir(pointer).map { String(cString: $0) } ?? ""
-        var facts = RepositoryFacts(workdir: workdir, isDetached: git_repository_head_detached(pointer) == 1, changedPaths: [])
+        let workdir = lib.git_repository_workdir(pointer).map { String(cString: $0) } ?? ""
+        var facts = RepositoryFacts(workdir: workdir, isDetached: lib.git_repository_head_detached(pointer) == 1, changedPaths: [])
         var head: OpaquePointer?
-        let headCode = git_repository_head(&head, pointer)
+        let headCode = lib.git_repository_head(&head, pointer)
         if headCode == GIT_EUNBORNBRANCH.rawValue || headCode == GIT_ENOTFOUND.rawValue {
             // A new repository: HEAD names a branch with no commit yet.
             var symbolic: OpaquePointer?
-            if git_reference_lookup(&symbolic, pointer, "HEAD") == 0, let target = git_reference_symbolic_target(symbolic) {
+            if lib.git_reference_lookup(&symbolic, pointer, "HEAD") == 0, let target = lib.git_reference_symbolic_target(symbolic) {
                 facts.ref = String(cString: target)
             }
-            git_reference_free(symbolic)
+            lib.git_reference_free(symbolic)
         } else {
-            try check("cannot read HEAD", headCode)
-            defer { git_reference_free(head) }
-            if let oid = git_reference_target(head) {
-                facts.sha = Self.hex(oid)
+            try check(lib, "cannot read HEAD", headCode)
+            defer { lib.git_reference_free(head) }
+            if let oid = lib.git_reference_target(head) {
+                facts.sha = hex(oid)
                 try readCommit(oid, into: &facts)
                 if facts.isDetached {
                     facts.ref = tag(pointingAt: oid).map { "refs/tags/" + $0 }
-                } else if let name = git_reference_name(head) {
+                } else if let name = lib.git_reference_name(head) {
                     facts.ref = String(cString: name)
                 }
             }
@@ -74,39 +77,39 @@ public final class Repository {
 
     private func readCommit(_ oid: UnsafePointer<git_oid>, into facts: inout RepositoryFacts) throws(GitError) {
         var commit: OpaquePointer?
-        try check("cannot read the HEAD commit", git_commit_lookup(&commit, pointer, oid))
-        defer { git_commit_free(commit) }
-        if let author = git_commit_author(commit) {
+        try check(lib, "cannot read the HEAD commit", lib.git_commit_lookup(&commit, pointer, oid))
+        defer { lib.git_commit_free(commit) }
+        if let author = lib.git_commit_author(commit) {
             facts.authorName = author.pointee.name.map { String(cString: $0) }
             facts.authorEmail = author.pointee.email.map { String(cString: $0) }
         }
-        facts.commitMessage = git_commit_message(commit).map { String(cString: $0) }
+        facts.commitMessage = lib.git_commit_message(commit).map { String(cString: $0) }
         facts.changedPaths = try changedPaths(commit)
     }
 
     /// Paths changed by `commit` against its first parent, with rename detection.
     private func changedPaths(_ commit: OpaquePointer?) throws(GitError) -> [String] {
         var tree: OpaquePointer?
-        try check("cannot read the HEAD tree", git_commit_tree(&tree, commit))
-        defer { git_tree_free(tree) }
+        try check(lib, "cannot read the HEAD tree", lib.git_commit_tree(&tree, commit))
+        defer { lib.git_tree_free(tree) }
         var parentTree: OpaquePointer?
-        if git_commit_parentcount(commit) > 0 {
+        if lib.git_commit_parentcount(commit) > 0 {
             var parent: OpaquePointer?
-            try check("cannot read the parent commit", git_commit_parent(&parent, commit, 0))
-            defer { git_commit_free(parent) }
-            try check("cannot read the parent tree", git_commit_tree(&parentTree, parent))
+            try check(lib, "cannot read the parent commit", lib.git_commit_parent(&parent, commit, 0))
+            defer { lib.git_commit_free(parent) }
+            try check(lib, "cannot read the parent tree", lib.git_commit_tree(&parentTree, parent))
         }
-        defer { git_tree_free(parentTree) }
+        defer { lib.git_tree_free(parentTree) }
         var diff: OpaquePointer?
-        try check("cannot diff HEAD against its parent", git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
-        defer { git_diff_free(diff) }
+        try check(lib, "cannot diff HEAD against its parent", lib.git_diff_tree_to_tree(&diff, pointer, parentTree, tree, nil))
+        defer { lib.git_diff_free(diff) }
         var options = git_diff_find_options()
-        git_diff_find_options_init(&options, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
+        lib.git_diff_find_options_init(&options, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
         options.flags = GIT_DIFF_FIND_RENAMES.rawValue
-        try check("cannot detect renames", git_diff_find_similar(diff, &options))
+        try check(lib, "cannot detect renames", lib.git_diff_find_similar(diff, &options))
         var paths: [String] = []
-        for i in 0..<git_diff_num_deltas(diff) {
-            guard let delta = git_diff_get_delta(diff, i) else { continue }
+        for i in 0..<lib.git_diff_num_deltas(diff) {
+            guard let delta = lib.git_diff_get_delta(diff, i) else { continue }
             let old = delta.pointee.old_file.path.map { String(cString: $0) }
             let new = delta.pointee.new_file.path.map { String(cString: $0) }
             if let old, delta.pointee.status == GIT_DELTA_RENAMED || delta.pointee.status == GIT_DELTA_DELETED {
@@ -121,16 +124,16 @@ public final class Repository {
     /// A tag (lightweight or annotated) whose commit is `oid`; the alphabetically first when several.
     private func tag(pointingAt oid: UnsafePointer<git_oid>) -> String? {
         var names = git_strarray()
-        guard git_tag_list(&names, pointer) == 0 else { return nil }
-        defer { git_strarray_dispose(&names) }
+        guard lib.git_tag_list(&names, pointer) == 0 else { return nil }
+        defer { lib.git_strarray_dispose(&names) }
         var found: [String] = []
         for i in 0..<names.count {
             guard let raw = names.strings[i] else { continue }
             let name = String(cString: raw)
             var object: OpaquePointer?
-            guard git_revparse_single(&object, pointer, "refs/tags/\(name)^{commit}") == 0 else { continue }
-            defer { git_object_free(object) }
-            if git_oid_equal(git_object_id(object), oid) == 1 { found.append(name) }
+            guard lib.git_revparse_single(&object, pointer, "refs/tags/\(name)^{commit}") == 0 else { continue }
+            defer { lib.git_object_free(object) }
+            if lib.git_oid_equal(lib.git_object_id(object), oid) == 1 { found.append(name) }
         }
         return found.sorted().first
     }
@@ -139,18 +142,18 @@ public final class Repository {
     /// `owner/name` is what the user wrote.
     private func remoteURL(_ name: String) -> String? {
         var config: OpaquePointer?
-        guard git_repository_config_snapshot(&config, pointer) == 0 else { return nil }
-        defer { git_config_free(config) }
+        guard lib.git_repository_config_snapshot(&config, pointer) == 0 else { return nil }
+        defer { lib.git_config_free(config) }
         var value: UnsafePointer<CChar>?
-        guard git_config_get_string(&value, config, "remote.\(name).url") == 0, let value else { return nil }
+        guard lib.git_config_get_string(&value, config, "remote.\(name).url") == 0, let value else { return nil }
         return String(cString: value)
     }
 
     private func defaultBranch() -> String? {
         var ref: OpaquePointer?
-        if git_reference_lookup(&ref, pointer, "refs/remotes/origin/HEAD") == 0 {
-            defer { git_reference_free(ref) }
-            if let target = git_reference_symbolic_target(ref) {
+        if lib.git_reference_lookup(&ref, pointer, "refs/remotes/origin/HEAD") == 0 {
+            defer { lib.git_reference_free(ref) }
+            if let target = lib.git_reference_symbolic_target(ref) {
                 let name = String(cString: target)
                 let prefix = "refs/remotes/origin/"
                 if name.hasPrefix(prefix) { return String(name.dropFirst(prefix.count)) }
@@ -158,8 +161,8 @@ public final class Repository {
         }
         for candidate in ["main", "master"] {
             var branch: OpaquePointer?
-            if git_reference_lookup(&branch, pointer, "refs/heads/\(candidate)") == 0 {
-                git_reference_free(branch)
+            if lib.git_reference_lookup(&branch, pointer, "refs/heads/\(candidate)") == 0 {
+                lib.git_reference_free(branch)
                 return candidate
             }
         }
@@ -186,21 +189,25 @@ public final class Repository {
         return parts.suffix(2).joined(separator: "/")
     }
 
-    static func hex(_ oid: UnsafePointer<git_oid>) -> String {
+    func hex(_ oid: UnsafePointer<git_oid>) -> String {
         var buffer = [CChar](repeating: 0, count: 41)
-        git_oid_tostr(&buffer, 41, oid)
+        _ = lib.git_oid_tostr(&buffer, 41, oid)
         return String(cString: buffer)
     }
 }
 
 /// libgit2's global state, initialised once per process.
-enum GitLibrary {
-    private static let initialized: Bool = {
-        git_libgit2_init()
-        return true
-    }()
-
+///
+/// Debian's libgit2 loads the system's CA bundle through mbedTLS when it initialises (about 8 ms of
+/// CPU), although Gantry only reads local repositories; `prewarm()` starts that work on another core
+/// while the command line is parsed.
+public enum GitLibrary {
     static func initialize() {
-        _ = initialized
+        _ = LibGit2.shared
+    }
+
+    /// Initialises libgit2 on a background thread, so a later `Repository` finds it ready.
+    public static func prewarm() {
+        DispatchQueue.global(qos: .userInitiated).async { initialize() }
     }
 }
