@@ -1,4 +1,5 @@
 public import WorkflowModel
+import WorkflowExpressions
 
 /// Renders diagnostics for people (`text`) or machines (`json`).
 public enum DiagnosticPrinter {
@@ -26,25 +27,11 @@ public enum DiagnosticPrinter {
     }
 }
 
-/// Minimal JSON text helpers (no Foundation on the hot path).
+/// JSON string literals for the printers, escaped as the expression engine's `toJSON` escapes them.
 enum JSON {
     static func quote(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        var out = ""
+        JSONText.quote(s, into: &out)
         return out
     }
 }
