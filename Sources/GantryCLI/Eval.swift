@@ -5,6 +5,7 @@ extension GantryCommand {
     /// `gantry eval`: evaluates one expression against contexts given as JSON.
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "eval",
             abstract: "Evaluate a GitHub Actions expression and print the result as JSON.",
             discussion: """
                 EXPR may be a bare expression (github.ref == 'refs/heads/main') or text with ${{ }} \

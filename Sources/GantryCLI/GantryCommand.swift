@@ -22,8 +22,8 @@ public struct GantryCommand: ParsableCommand {
 extension GantryCommand {
     /// Parses the process arguments, runs the chosen command and exits with its status.
     public static func start() {
-        // Commands that read the repository start libgit2's (slow) initialisation at once.
-        if CommandLine.arguments.count > 1, ["plan", "graph"].contains(CommandLine.arguments[1]) {
+        // `plan` always reads HEAD's commit through libgit2: start its (slow) initialisation at once.
+        if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "plan" {
             GitLibrary.prewarm()
         }
         main()

@@ -19,7 +19,7 @@ extension GantryCommand {
 
         func run() throws {
             var frontend = PlanningFrontend()
-            let plan = frontend.plan(options, workflows)
+            let plan = frontend.plan(options, workflows, commitDetails: true)
             let failed = frontend.reportProblems()
             if let plan {
                 FileSystem.write(format == .json ? PlanWriter.json(plan) : PlanWriter.text(plan), to: 1)
@@ -31,6 +31,7 @@ extension GantryCommand {
     /// `gantry graph`: the DAG of job instances with real edges.
     struct Graph: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "graph",
             abstract: "Show the job graph: one node per job instance, one edge per dependency.",
             discussion: "Formats: text (for a terminal), dot (Graphviz), mermaid, json."
         )
@@ -47,7 +48,7 @@ extension GantryCommand {
 
         func run() throws {
             var frontend = PlanningFrontend()
-            let plan = frontend.plan(options, workflows)
+            let plan = frontend.plan(options, workflows, commitDetails: false)
             let failed = frontend.reportProblems()
             if let plan {
                 let text: String
@@ -66,6 +67,7 @@ extension GantryCommand {
     /// `gantry list`: every job of every workflow.
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List every job of every workflow: workflow, job id, name, events, matrix size."
         )
 

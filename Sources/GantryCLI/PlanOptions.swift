@@ -94,18 +94,41 @@ struct PlanningFrontend {
             vars: options.vars.compactMap(PlanOptions.split))
     }
 
-    /// Plans, reporting unknown `-j` jobs and planning diagnostics.
-    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions) -> Plan? {
-        // Reading the repository (libgit2 start-up included) overlaps with parsing the workflows.
+    /// Plans, reporting unknown `-j` jobs and planning diagnostics. Refs come from `.git` directly; the
+    /// commit's author, message and changed paths (libgit2) are awaited only when `commitDetails` is
+    /// true or a workflow filters this event by `paths`.
+    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions, commitDetails alwaysDetails: Bool) -> Plan? {
         let directory = workflowOptions.directory ?? "."
-        let gitResult = GitFactsLoader(directory: directory)
-        loadWorkflows(workflowOptions)
-        let git: GitFacts
-        switch gitResult.wait() {
-        case .success(let facts): git = facts
-        case .failure(let error):
+        var refs: RefFacts?
+        var details: CommitDetailsLoader?
+        do {
+            refs = try RefReader.read(from: directory)
+            // `plan` always needs the commit: start libgit2 now, on the other core.
+            if alwaysDetails { details = CommitDetailsLoader(directory: directory) }
+        } catch {
             warnings.append("'\(directory)' is not in a git repository (\(error.message)); github.sha, github.ref and changed paths are empty")
-            git = GitFacts()
+        }
+        loadWorkflows(workflowOptions)
+        var git = GitFacts()
+        if let refs {
+            git = GitFacts(
+                sha: refs.sha, ref: refs.ref, repository: refs.repository, actor: refs.userName,
+                defaultBranch: refs.defaultBranch, workspace: refs.workdir)
+            let filtersPaths = workflows.contains { workflow in
+                guard let trigger = workflow.trigger(options.event) else { return false }
+                return trigger.paths != nil || trigger.pathsIgnore != nil
+            }
+            if alwaysDetails || filtersPaths || refs.needsTagPeeling {
+                switch (details ?? CommitDetailsLoader(directory: directory)).wait() {
+                case .success(let commit):
+                    git.actor = git.actor ?? commit.authorName
+                    git.commitMessage = commit.commitMessage
+                    git.changedPaths = commit.changedPaths
+                    if git.ref == nil, let tag = commit.tag { git.ref = "refs/tags/" + tag }
+                case .failure(let error):
+                    warnings.append("cannot read the HEAD commit (\(error)); changed paths are empty")
+                }
+            }
         }
         guard let request = request(options, git: git) else { return nil }
         let unknown = Planner.unknownJobs(options.jobs, in: workflows)
@@ -131,20 +154,15 @@ struct PlanningFrontend {
     }
 }
 
-/// Reads the repository's facts on a background thread, so libgit2's start-up overlaps other work.
-final class GitFactsLoader: @unchecked Sendable {
-    private var result: Result<GitFacts, GitError>?
+/// Reads HEAD's commit details with libgit2 on a background thread, so its start-up overlaps other work.
+final class CommitDetailsLoader: @unchecked Sendable {
+    private var result: Result<CommitDetails, GitError>?
     private let done = DispatchSemaphore(value: 0)
 
     init(directory: String) {
         DispatchQueue.global().async { [self] in
             do throws(GitError) {
-                let facts = try Repository(discoveringFrom: directory).facts()
-                result = .success(
-                    GitFacts(
-                        sha: facts.sha, ref: facts.ref, repository: facts.repository, actor: facts.authorName,
-                        commitMessage: facts.commitMessage, defaultBranch: facts.defaultBranch,
-                        changedPaths: facts.changedPaths, workspace: facts.workdir))
+                result = .success(try Repository(discoveringFrom: directory).commitDetails())
             } catch {
                 result = .failure(error)
             }
@@ -152,7 +170,7 @@ final class GitFactsLoader: @unchecked Sendable {
         }
     }
 
-    func wait() -> Result<GitFacts, GitError> {
+    func wait() -> Result<CommitDetails, GitError> {
         done.wait()
         return result!
     }

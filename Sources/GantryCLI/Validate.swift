@@ -7,6 +7,7 @@ extension GantryCommand {
     /// `gantry validate`: parses workflows and prints every problem with its `file:line:col`.
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "validate",
             abstract: "Check workflow files and print every problem with its file:line:col.",
             discussion: """
                 Exit status: 0 when no errors were found (warnings allowed), 1 when any error was found, \

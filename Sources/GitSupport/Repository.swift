@@ -25,6 +25,16 @@ public struct RepositoryFacts: Sendable, Equatable {
     public var defaultBranch: String?
 }
 
+/// HEAD's commit as the object database records it.
+public struct CommitDetails: Sendable, Equatable {
+    public var authorName: String?
+    public var authorEmail: String?
+    public var commitMessage: String?
+    public var changedPaths: [String] = []
+    /// A tag whose commit is HEAD (the alphabetically first), peeling annotated tags.
+    public var tag: String?
+}
+
 /// A git repository opened with libgit2.
 public final class Repository {
     private let pointer: OpaquePointer
@@ -73,6 +83,22 @@ public final class Repository {
         facts.repository = facts.remoteURL.flatMap { Self.ownerAndName(fromRemoteURL: $0) }
         facts.defaultBranch = defaultBranch()
         return facts
+    }
+
+    /// What only the object database knows: HEAD's author, message and changed paths, and the tag
+    /// (annotated or not) that points at HEAD.
+    public func commitDetails() throws(GitError) -> CommitDetails {
+        var head: OpaquePointer?
+        let code = lib.git_repository_head(&head, pointer)
+        if code == GIT_EUNBORNBRANCH.rawValue || code == GIT_ENOTFOUND.rawValue { return CommitDetails() }
+        try check(lib, "cannot read HEAD", code)
+        defer { lib.git_reference_free(head) }
+        guard let oid = lib.git_reference_target(head) else { return CommitDetails() }
+        var facts = RepositoryFacts(workdir: "", isDetached: false, changedPaths: [])
+        try readCommit(oid, into: &facts)
+        return CommitDetails(
+            authorName: facts.authorName, authorEmail: facts.authorEmail, commitMessage: facts.commitMessage,
+            changedPaths: facts.changedPaths, tag: tag(pointingAt: oid))
     }
 
     private func readCommit(_ oid: UnsafePointer<git_oid>, into facts: inout RepositoryFacts) throws(GitError) {

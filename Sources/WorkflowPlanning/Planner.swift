@@ -77,40 +77,56 @@ struct WorkflowPlanBuilder {
             ("vars", .object(request.vars.map { ($0.0, .string($0.1)) })),
         ]
         guard let selected = selectJobs() else { return nil }
-        var instancesByJob: [String: [JobInstance]] = [:]
-        var all: [JobInstance] = []
-        for job in workflow.jobs where selected.contains(job.id.value.lowercased()) {
-            let instances = self.instances(of: job, needs: job.needs.flatMap { instancesByJob[$0.value.lowercased()]?.map(\.id) ?? [] })
-            instancesByJob[job.id.value.lowercased()] = instances
-            all += instances
+        var instancesByJob: [String: [String]] = [:]
+        var all: [(instance: JobInstance, needs: [String])] = []
+        for job in workflow.jobs {
+            let key = job.id.value.lowercased()
+            guard selected.contains(key) else { continue }
+            let instances = self.instances(of: job, needs: [])
+            instancesByJob[key] = instances.map(\.id)
+            let needs = job.needs.map { $0.value.lowercased() }
+            all += instances.map { ($0, needs) }
         }
-        // Needs that point at jobs declared later: fill them now that every job has instances.
-        for i in all.indices {
-            guard let job = workflow.job(all[i].job) else { continue }
-            all[i].needs = job.needs.flatMap { instancesByJob[$0.value.lowercased()]?.map(\.id) ?? [] }
+        // Every instance needs every instance of each job it needs (jobs may be declared in any order).
+        let resolved = all.map { entry -> JobInstance in
+            var instance = entry.instance
+            instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
+            return instance
         }
+        let ordered = Self.order(resolved)
         let context = self.context(matrix: .object([]), strategy: .object([]))
         return PlannedWorkflow(
             file: workflow.file, name: workflow.name?.value ?? workflow.file,
             concurrencyGroup: workflow.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
             cancelInProgress: workflow.concurrency?.cancelInProgress.map { Self.text($0.value) },
-            instances: Self.order(all))
+            instances: ordered)
     }
 
     /// Kahn's algorithm; among ready instances the one declared first goes first.
     static func order(_ instances: [JobInstance]) -> [JobInstance] {
-        var remaining = instances
-        var done = Set<String>()
-        var ordered: [JobInstance] = []
-        while !remaining.isEmpty {
-            guard let next = remaining.firstIndex(where: { $0.needs.allSatisfy(done.contains) }) else {
-                ordered += remaining  // a cycle: validate reports it; keep every instance visible
-                break
-            }
-            let instance = remaining.remove(at: next)
-            done.insert(instance.id)
-            ordered.append(instance)
+        var index: [String: Int] = [:]
+        for (i, instance) in instances.enumerated() { index[instance.id] = i }
+        var waiting = instances.map { $0.needs.filter { index[$0] != nil }.count }
+        var dependents = [[Int]](repeating: [], count: instances.count)
+        for (i, instance) in instances.enumerated() {
+            for need in instance.needs { if let n = index[need] { dependents[n].append(i) } }
         }
+        // A sorted set of ready indices: the smallest (declared first) goes next.
+        var ready = (0..<instances.count).filter { waiting[$0] == 0 }
+        var placed = [Bool](repeating: false, count: instances.count)
+        var ordered: [JobInstance] = []
+        ordered.reserveCapacity(instances.count)
+        while let next = ready.min() {
+            ready.removeAll { $0 == next }
+            placed[next] = true
+            ordered.append(instances[next])
+            for d in dependents[next] {
+                waiting[d] -= 1
+                if waiting[d] == 0 { ready.append(d) }
+            }
+        }
+        // A cycle: validate reports it; keep every instance visible.
+        for i in instances.indices where !placed[i] { ordered.append(instances[i]) }
         return ordered
     }
 
