@@ -207,8 +207,9 @@ struct WorkflowPlanBuilder {
     }
 
     /// Evaluates a template when it only uses contexts known at plan time; nil otherwise.
-    private func planTime(_ text: String, _ context: EvaluationContext) -> ExpressionValue? {
+    private func planTime(_ text: String, _ context: @autoclosure () -> EvaluationContext) -> ExpressionValue? {
         guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
+        let context = context()
         guard let template = try? ExpressionTemplate.parse(text) else { return nil }
         for segment in template.segments {
             if case .expression(let e, _) = segment {
@@ -269,14 +270,17 @@ struct WorkflowPlanBuilder {
         var result: [JobInstance] = []
         var usedIds: [String: Int] = [:]
         for (index, row) in rowList.enumerated() {
-            let matrix = ExpressionValue.object(row ?? [])
-            let strategy = ExpressionValue.object([
-                ("fail-fast", job.strategy?.failFast.map { Self.text($0.value) }.map(ExpressionValue.string) ?? .bool(true)),
-                ("job-index", .number(Double(index))),
-                ("job-total", .number(Double(rowList.count))),
-                ("max-parallel", .number(Double(rowList.count))),
-            ])
-            let context = self.context(matrix: matrix, strategy: strategy)
+            // Contexts are built only when a value of this instance holds an expression.
+            lazy var context: EvaluationContext = {
+                let matrix = ExpressionValue.object(row ?? [])
+                let strategy = ExpressionValue.object([
+                    ("fail-fast", job.strategy?.failFast.map { Self.text($0.value) }.map(ExpressionValue.string) ?? .bool(true)),
+                    ("job-index", .number(Double(index))),
+                    ("job-total", .number(Double(rowList.count))),
+                    ("max-parallel", .number(Double(rowList.count))),
+                ])
+                return self.context(matrix: matrix, strategy: strategy)
+            }()
             var name = job.id.value
             if let raw = job.name?.value {
                 name = planTime(raw, context)?.stringValue ?? raw
