@@ -34,21 +34,36 @@ enum FileSystem {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure(path: path, reason: lastError()) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(path: path, reason: "it is a directory") }
+        // Read straight into a buffer of the file's size (plus one byte to notice growth), without
+        // zero-filling a scratch chunk per file.
         var bytes = [UInt8]()
-        var capacity = max(Int(info.st_size), 4096)
-        bytes.reserveCapacity(capacity)
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var capacity = Int(info.st_size) + 1
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Failure(path: path, reason: lastError())
+            var failure: Int32 = 0
+            var grown = false
+            let start = bytes.count
+            bytes.reserveCapacity(start + capacity)
+            bytes.append(contentsOf: repeatElement(0, count: capacity))
+            let filled = bytes.withUnsafeMutableBytes { raw -> Int in
+                var total = 0
+                while total < capacity {
+                    let n = Glibc.read(fd, raw.baseAddress! + start + total, capacity - total)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        failure = errno
+                        return total
+                    }
+                    if n == 0 { return total }
+                    total += n
+                }
+                grown = true
+                return total
             }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-            capacity = bytes.count
+            bytes.removeLast(capacity - filled)
+            if failure != 0 { throw Failure(path: path, reason: String(cString: strerror(failure))) }
+            if !grown { return bytes }
+            capacity = max(capacity, 65536)
         }
-        return bytes
     }
 
     /// Names of the entries of a directory, sorted, without `.` and `..`.
