@@ -15,6 +15,10 @@ struct YAMLLoader {
     /// Nodes a document may expand to through aliases before it is refused (a "billion laughs" guard).
     static let maxNodes = 1_000_000
 
+    /// Collections nested deeper than this are refused: no workflow comes close, and hostile nesting
+    /// must not exhaust the stack of the code that walks or frees the tree.
+    static let maxDepth = 128
+
     /// Loads the first document. Returns nil for a stream with no document (an empty file).
     static func load(_ bytes: [UInt8]) throws(Failure) -> YAMLNode? {
         var parser = yaml_parser_t()
@@ -87,10 +91,12 @@ struct YAMLLoader {
                     }
                     try add(node)
                 case YAML_SEQUENCE_START_EVENT:
+                    try checkDepth(line: line, column: column)
                     let anchor = Builder.string(event.data.sequence_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
                     stack.append(Frame(isMapping: false, line: line, column: column, anchor: anchor))
                 case YAML_MAPPING_START_EVENT:
+                    try checkDepth(line: line, column: column)
                     let anchor = Builder.string(event.data.mapping_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
                     stack.append(Frame(isMapping: true, line: line, column: column, anchor: anchor))
@@ -108,6 +114,12 @@ struct YAMLLoader {
                 default:
                     break
                 }
+            }
+        }
+
+        func checkDepth(line: Int, column: Int) throws(Failure) {
+            if stack.count >= YAMLLoader.maxDepth {
+                throw Failure(message: "YAML nesting is deeper than \(YAMLLoader.maxDepth) levels", line: line, column: column)
             }
         }
 

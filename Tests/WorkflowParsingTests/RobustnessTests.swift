@@ -51,4 +51,15 @@ import _GantryTestSupport
         #expect(result.diagnostics.containsErrors)
         #expect(result.diagnostics.allSatisfy { !$0.message.isEmpty && !$0.rule.isEmpty })
     }
+
+    @Test func hostileNestingIsRefusedNotACrash() {
+        for (open, close) in [("[", "]"), ("{a: ", "}")] {
+            let depth = 100_000
+            let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n        with:\n          x: "
+                + String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth) + "\n"
+            let result = WorkflowParser.parse(text, file: "deep.yml")
+            #expect(result.diagnostics.map(\.message) == ["YAML nesting is deeper than 128 levels"])
+            #expect(result.diagnostics.first?.location.line == 8)
+        }
+    }
 }
