@@ -74,18 +74,20 @@ public struct Evaluator {
             return try eval(inner)
         case .not(let operand):
             return .bool(!(try eval(operand)).isTruthy)
-        case .comparison(let op, let l, let r):
-            let lhs = try eval(l)
-            let rhs = try eval(r)
-            switch op {
-            case .equal: return .bool(ExpressionValue.looselyEqual(lhs, rhs))
-            case .notEqual: return .bool(!ExpressionValue.looselyEqual(lhs, rhs))
-            case .less: return .bool(ExpressionValue.lessThan(lhs, rhs))
-            case .lessOrEqual: return .bool(ExpressionValue.looselyEqual(lhs, rhs) || ExpressionValue.lessThan(lhs, rhs))
-            case .greater: return .bool(ExpressionValue.greaterThan(lhs, rhs))
-            case .greaterOrEqual:
-                return .bool(ExpressionValue.looselyEqual(lhs, rhs) || ExpressionValue.greaterThan(lhs, rhs))
+        case .comparison:
+            // `a == b == c …` nests to the left; walk the spine iteratively so a long chain cannot
+            // exhaust the stack.
+            var spine: [(ExpressionSyntax.ComparisonOperator, ExpressionSyntax)] = []
+            var leftmost = node
+            while case .comparison(let op, let l, let r) = leftmost {
+                spine.append((op, r))
+                leftmost = l
             }
+            var value = try eval(leftmost)
+            for (op, r) in spine.reversed() {
+                value = .bool(Self.compare(op, value, try eval(r)))
+            }
+            return value
         case .and(let items):
             var result = ExpressionValue.null
             for item in items {
@@ -104,6 +106,17 @@ public struct Evaluator {
             return try evalIndex(base, index)
         case .call(let name, let args, _):
             return try call(name, args)
+        }
+    }
+
+    static func compare(_ op: ExpressionSyntax.ComparisonOperator, _ lhs: ExpressionValue, _ rhs: ExpressionValue) -> Bool {
+        switch op {
+        case .equal: return ExpressionValue.looselyEqual(lhs, rhs)
+        case .notEqual: return !ExpressionValue.looselyEqual(lhs, rhs)
+        case .less: return ExpressionValue.lessThan(lhs, rhs)
+        case .lessOrEqual: return ExpressionValue.looselyEqual(lhs, rhs) || ExpressionValue.lessThan(lhs, rhs)
+        case .greater: return ExpressionValue.greaterThan(lhs, rhs)
+        case .greaterOrEqual: return ExpressionValue.looselyEqual(lhs, rhs) || ExpressionValue.greaterThan(lhs, rhs)
         }
     }
 

@@ -44,20 +44,24 @@ public indirect enum ExpressionSyntax: Sendable {
         return names
     }
 
-    /// Calls `body` on this node and every node below it.
+    /// Calls `body` on this node and every node below it (with an explicit stack: a chain of thousands of
+    /// comparisons nests that deep).
     public func visit(_ body: (ExpressionSyntax) -> Void) {
-        body(self)
-        switch self {
-        case .literal, .context: break
-        case .index(let base, let index):
-            base.visit(body)
-            if case .expression(let e) = index { e.visit(body) }
-        case .call(_, let args, _): args.forEach { $0.visit(body) }
-        case .not(let e), .group(let e): e.visit(body)
-        case .comparison(_, let l, let r):
-            l.visit(body)
-            r.visit(body)
-        case .and(let items), .or(let items): items.forEach { $0.visit(body) }
+        var stack: [ExpressionSyntax] = [self]
+        while let node = stack.popLast() {
+            body(node)
+            switch node {
+            case .literal, .context: break
+            case .index(let base, let index):
+                stack.append(base)
+                if case .expression(let e) = index { stack.append(e) }
+            case .call(_, let args, _): stack += args
+            case .not(let e), .group(let e): stack.append(e)
+            case .comparison(_, let l, let r):
+                stack.append(l)
+                stack.append(r)
+            case .and(let items), .or(let items): stack += items
+            }
         }
     }
 }
