@@ -124,6 +124,7 @@ struct PlanningFrontend {
                     git.actor = git.actor ?? commit.authorName
                     git.commitMessage = commit.commitMessage
                     git.changedPaths = commit.changedPaths
+                    git.parentSha = commit.parentSha
                     if git.ref == nil, let tag = commit.tag { git.ref = "refs/tags/" + tag }
                 case .failure(let error):
                     warnings.append("cannot read the HEAD commit (\(error)); changed paths are empty")

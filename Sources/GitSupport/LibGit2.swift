@@ -28,6 +28,7 @@ struct LibGit2: @unchecked Sendable {
     let git_reference_name: @convention(c) (Ref?) -> UnsafePointer<CChar>?
     let git_commit_lookup: @convention(c) (UnsafeMutablePointer<Ref?>?, Ref?, UnsafePointer<git_oid>?) -> Int32
     let git_commit_free: @convention(c) (Ref?) -> Void
+    let git_commit_id: @convention(c) (Ref?) -> UnsafePointer<git_oid>?
     let git_commit_author: @convention(c) (Ref?) -> UnsafePointer<git_signature>?
     let git_commit_message: @convention(c) (Ref?) -> UnsafePointer<CChar>?
     let git_commit_tree: @convention(c) (UnsafeMutablePointer<Ref?>?, Ref?) -> Int32
@@ -99,6 +100,7 @@ struct LibGit2: @unchecked Sendable {
         git_reference_name = try symbol("git_reference_name")
         git_commit_lookup = try symbol("git_commit_lookup")
         git_commit_free = try symbol("git_commit_free")
+        git_commit_id = try symbol("git_commit_id")
         git_commit_author = try symbol("git_commit_author")
         git_commit_message = try symbol("git_commit_message")
         git_commit_tree = try symbol("git_commit_tree")

@@ -48,7 +48,7 @@ public enum RefReader {
             let name = String(head.dropFirst(5))
             facts.ref = name
             facts.sha = resolve(name, commonDir: commonDir, gitDir: gitDir, packed: packed)
-        } else if head.count == 40 {
+        } else if isObjectID(head) {
             facts.isDetached = true
             facts.sha = head
             let tags = tagsPointing(at: head, commonDir: commonDir, packed: packed)
@@ -71,6 +71,11 @@ public enum RefReader {
             facts.defaultBranch = ["main", "master"].first { resolve("refs/heads/" + $0, commonDir: commonDir, gitDir: gitDir, packed: packed) != nil }
         }
         return facts
+    }
+
+    /// A SHA-1 (40) or SHA-256 (64) object id in hex.
+    static func isObjectID(_ s: String) -> Bool {
+        (s.utf8.count == 40 || s.utf8.count == 64) && s.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
     }
 
     // MARK: Discovery
@@ -100,7 +105,7 @@ public enum RefReader {
                 if content.hasPrefix("ref: ") {
                     return resolve(String(content.dropFirst(5)), commonDir: commonDir, gitDir: gitDir, packed: packed, depth: depth + 1)
                 }
-                return content.count == 40 ? content : nil
+                return isObjectID(content) ? content : nil
             }
         }
         return packed.refs[name]?.sha
@@ -121,17 +126,24 @@ public enum RefReader {
             if loose.contains(name) { continue }
             if entry.sha == sha || entry.peeled == sha { matches.append(name) }
         }
-        return (matches, unpeeledLoose && matches.isEmpty)
+        // Without the `peeled` trait, packed annotated tags carry no `^` line: only libgit2 can peel them.
+        let unpeeledPacked = !packed.peeled && packed.refs.keys.contains { $0.hasPrefix("refs/tags/") }
+        return (matches, (unpeeledLoose || unpeeledPacked) && matches.isEmpty)
     }
 
     /// `packed-refs`: `<sha> <ref>` lines, each tag optionally followed by `^<peeled sha>`.
     struct PackedRefs {
         var refs: [String: (sha: String, peeled: String?)] = [:]
+        /// The header's `peeled` trait: every annotated tag has its `^` line.
+        var peeled = false
 
         init(_ text: String) {
             var last: String?
             for line in text.split(separator: "\n") {
-                if line.hasPrefix("#") { continue }
+                if line.hasPrefix("#") {
+                    if line.contains(" peeled") || line.contains("fully-peeled") { peeled = true }
+                    continue
+                }
                 if line.hasPrefix("^") {
                     if let last { refs[last]?.peeled = String(line.dropFirst()) }
                     continue
@@ -204,10 +216,12 @@ public enum RefReader {
 
 /// Just enough of git's config format: `[section]`, `[section "sub"]`, `key = value`, quotes, comments.
 struct GitConfig {
-    private var entries: [(section: String, subsection: String?, key: String, value: String)] = []
+    private var files: [[(section: String, subsection: String?, key: String, value: String)]] = []
 
-    init(files: [String]) {
-        for file in files {
+    init(files paths: [String]) {
+        for file in paths {
+            var entries: [(section: String, subsection: String?, key: String, value: String)] = []
+            defer { files.append(entries) }
             guard let text = RefReader.readFile(file) else { continue }
             var section = ""
             var subsection: String?
@@ -221,7 +235,7 @@ struct GitConfig {
                         subsection = String(header[header.index(after: quote)...].dropLast(header.hasSuffix("\"") ? 1 : 0))
                     } else if let dot = header.firstIndex(of: ".") {
                         section = String(header[..<dot]).lowercased()
-                        subsection = String(header[header.index(after: dot)...])
+                        subsection = String(header[header.index(after: dot)...]).lowercased()
                     } else {
                         section = header.trimmingSpaces.lowercased()
                         subsection = nil
@@ -231,8 +245,8 @@ struct GitConfig {
                 guard let eq = line.firstIndex(of: "=") else { continue }
                 let key = line[..<eq].trimmingSpaces.lowercased()
                 var value = line[line.index(after: eq)...].trimmingSpaces
-                if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
-                    value = String(value.dropFirst().dropLast())
+                if value.hasPrefix("\""), let close = value.dropFirst().firstIndex(of: "\"") {
+                    value = String(value[value.index(after: value.startIndex)..<close])
                 } else if let comment = value.firstIndex(where: { $0 == "#" || $0 == ";" }) {
                     value = String(value[..<comment]).trimmingSpaces
                 }
@@ -241,9 +255,15 @@ struct GitConfig {
         }
     }
 
-    /// The first value for the key (the repository's own file is read first).
+    /// The value from the first file that sets the key (the repository's own file comes first); within
+    /// a file the last setting wins, as in git.
     func value(section: String, subsection: String?, key: String) -> String? {
-        entries.first { $0.section == section && $0.subsection == subsection && $0.key == key.lowercased() }?.value
+        for entries in files {
+            if let hit = entries.last(where: { $0.section == section && $0.subsection == subsection && $0.key == key.lowercased() }) {
+                return hit.value
+            }
+        }
+        return nil
     }
 }
 

@@ -31,6 +31,8 @@ public struct CommitDetails: Sendable, Equatable {
     public var authorEmail: String?
     public var commitMessage: String?
     public var changedPaths: [String] = []
+    /// HEAD's first parent.
+    public var parentSha: String?
     /// A tag whose commit is HEAD (the alphabetically first), peeling annotated tags.
     public var tag: String?
 }
@@ -96,9 +98,19 @@ public final class Repository {
         guard let oid = lib.git_reference_target(head) else { return CommitDetails() }
         var facts = RepositoryFacts(workdir: "", isDetached: false, changedPaths: [])
         try readCommit(oid, into: &facts)
+        var parent: String?
+        var commit: OpaquePointer?
+        if lib.git_commit_lookup(&commit, pointer, oid) == 0 {
+            var first: OpaquePointer?
+            if lib.git_commit_parentcount(commit) > 0, lib.git_commit_parent(&first, commit, 0) == 0 {
+                if let id = lib.git_commit_id(first) { parent = hex(id) }
+                lib.git_commit_free(first)
+            }
+            lib.git_commit_free(commit)
+        }
         return CommitDetails(
             authorName: facts.authorName, authorEmail: facts.authorEmail, commitMessage: facts.commitMessage,
-            changedPaths: facts.changedPaths, tag: tag(pointingAt: oid))
+            changedPaths: facts.changedPaths, parentSha: parent, tag: tag(pointingAt: oid))
     }
 
     private func readCommit(_ oid: UnsafePointer<git_oid>, into facts: inout RepositoryFacts) throws(GitError) {

@@ -54,7 +54,13 @@ public struct FilterPattern {
                     i += 1
                 }
             case "?", "+":
-                out += i > 0 ? String(c) : "\\" + String(c)
+                // Applies to the preceding character; after `*`, `**`, `?`, `+` or at the start it is
+                // an ordinary character (a quantifier there would change the meaning of the regex).
+                if i > 0, !"*?+".contains(chars[i - 1]) {
+                    out += String(c)
+                } else {
+                    out += "\\" + String(c)
+                }
                 i += 1
             case "[":
                 i += 1
@@ -70,8 +76,8 @@ public struct FilterPattern {
                             return .failure(PatternError(message: "invalid range in '[...]'"))
                         }
                         let a = chars[i - 1], b = chars[i + 1]
-                        let valid = (a.isASCII && b.isASCII && a <= b)
-                            && ((a.isLetter && b.isLetter) || (a.isNumber && b.isNumber))
+                        let valid = a.isASCII && b.isASCII && a <= b
+                            && ((a.isLowercase && b.isLowercase) || (a.isUppercase && b.isUppercase) || (a.isNumber && b.isNumber))
                         guard valid else {
                             return .failure(PatternError(message: "ranges can only include a-z, A-Z and 0-9"))
                         }

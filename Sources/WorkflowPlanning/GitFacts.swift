@@ -1,6 +1,8 @@
 /// What the planner knows about the repository, gathered by the front end (from GitSupport).
 public struct GitFacts: Sendable, Codable, Equatable {
     public var sha: String?
+    /// HEAD's first parent, when known (the push payload's `before`).
+    public var parentSha: String?
     /// `refs/heads/…` or `refs/tags/…`; nil for a detached HEAD no tag points at.
     public var ref: String?
     /// `owner/name`.

@@ -9,43 +9,57 @@ public enum JobList {
         public var job: String
         public var name: String
         public var events: [String]
-        /// The number of matrix rows; nil for "expanded at run time"; 1 without a matrix.
+        /// The number of matrix rows; nil for "expanded at run time" or an invalid matrix; 1 without a
+        /// matrix.
         public var matrixSize: Int?
+        /// Why the matrix cannot be expanded, when it is invalid.
+        public var matrixError: String?
     }
 
     public static func rows(_ workflows: [Workflow]) -> [Row] {
         workflows.flatMap { workflow in
             workflow.jobs.map { job in
-                Row(
+                let size = matrixSize(job)
+                return Row(
                     workflow: workflow.name?.value ?? workflow.file, file: workflow.file, job: job.id.value,
                     name: job.name?.value ?? job.id.value, events: workflow.triggers.map(\.event.value),
-                    matrixSize: matrixSize(job))
+                    matrixSize: size.rows, matrixError: size.error)
             }
         }
     }
 
-    static func matrixSize(_ job: Job) -> Int? {
-        guard let strategy = job.strategy else { return 1 }
-        if strategy.expression != nil { return nil }
+    static func matrixSize(_ job: Job) -> (rows: Int?, error: String?) {
+        guard let strategy = job.strategy else { return (1, nil) }
+        if strategy.expression != nil { return (nil, nil) }
         switch strategy.matrix {
-        case nil: return 1
-        case .expression: return nil
+        case nil: return (1, nil)
+        case .expression: return (nil, nil)
         case .literal(let definition):
-            let rows = try? MatrixExpansion.expand(definition) { (node) throws(MatrixExpansion.Failure) -> ExpressionValue in
-                if case .string(let s) = node.kind, ExpressionTemplate.containsExpression(s) {
-                    throw MatrixExpansion.Failure(message: "runtime", location: node.location)
+            let rows: [MatrixExpansion.Row]?
+            do {
+                rows = try MatrixExpansion.expand(definition) { (node) throws(MatrixExpansion.Failure) -> ExpressionValue in
+                    if case .string(let s) = node.kind, ExpressionTemplate.containsExpression(s) {
+                        throw MatrixExpansion.Failure(message: "", location: node.location)
+                    }
+                    return node.expressionValue
                 }
-                return node.expressionValue
+            } catch {
+                // An expression value is only known at run time; any other failure is an error.
+                if !error.message.isEmpty { return (nil, error.message) }
+                rows = nil
             }
             let hasExpressions = definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
-            return hasExpressions ? nil : rows.map { max($0.count, 1) }
+                || { if case .expression? = definition.include { return true } else { return false } }()
+                || { if case .expression? = definition.exclude { return true } else { return false } }()
+            return (hasExpressions ? nil : rows.map(\.count), nil)
         }
     }
 
     public static func table(_ rows: [Row]) -> String {
         let header = ["WORKFLOW", "JOB ID", "NAME", "EVENTS", "MATRIX"]
         let cells = rows.map { row in
-            [row.workflow, row.job, row.name, row.events.joined(separator: ","), row.matrixSize.map(String.init) ?? "runtime"]
+            [row.workflow, row.job, row.name, row.events.joined(separator: ","),
+             row.matrixError != nil ? "invalid" : row.matrixSize.map(String.init) ?? "runtime"]
         }
         var widths = header.map(\.count)
         for cell in cells { for (i, c) in cell.enumerated() { widths[i] = max(widths[i], c.count) } }
@@ -61,7 +75,8 @@ public enum JobList {
             .object([
                 ("workflow", .string(row.workflow)), ("file", .string(row.file)), ("job", .string(row.job)),
                 ("name", .string(row.name)), ("events", .array(row.events.map(ExpressionValue.string))),
-                ("matrixSize", row.matrixSize.map { .number(Double($0)) } ?? .string("runtime")),
+                ("matrixSize", row.matrixError != nil ? .string("invalid") : row.matrixSize.map { .number(Double($0)) } ?? .string("runtime")),
+                ("matrixError", row.matrixError.map(ExpressionValue.string) ?? .null),
             ])
         })) + "\n"
     }

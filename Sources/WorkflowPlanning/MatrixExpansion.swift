@@ -37,9 +37,13 @@ public enum MatrixExpansion {
         // 2. Cross product, first key varying slowest.
         var rows: [Row] = []
         if !vectors.isEmpty {
-            let size = vectors.reduce(1) { $0 * $1.values.count }
-            if size > 1_000_000 {
-                throw Failure(message: "the matrix would produce \(size) jobs; GitHub allows at most \(maxRows)", location: definition.location)
+            var size = 1
+            for vector in vectors {
+                let (product, overflow) = size.multipliedReportingOverflow(by: vector.values.count)
+                if overflow || product > 1_000_000 {
+                    throw Failure(message: "the matrix would produce more than 1000000 jobs; GitHub allows at most \(maxRows)", location: definition.location)
+                }
+                size = product
             }
             rows.reserveCapacity(size)
             for p in 0..<size {

@@ -35,9 +35,10 @@ public struct PlanEvent: Sendable {
             case "push":
                 payload = .object([
                     ("ref", git.ref.map(ExpressionValue.string) ?? .null),
-                    ("before", .string(String(repeating: "0", count: 40))),
+                    ("before", .string(git.parentSha ?? String(repeating: "0", count: 40))),
                     ("after", .string(git.sha ?? "")),
-                    ("created", .bool(false)), ("deleted", .bool(false)), ("forced", .bool(false)),
+                    // An all-zero `before` means the push created the ref, as GitHub reports it.
+                    ("created", .bool(git.parentSha == nil)), ("deleted", .bool(false)), ("forced", .bool(false)),
                     ("base_ref", .null),
                     ("head_commit", Self.headCommit(git)),
                     ("commits", .array(git.sha == nil ? [] : [Self.headCommit(git)])),
@@ -135,22 +136,24 @@ public struct PlanEvent: Sendable {
         return nil
     }
 
-    /// The short name of `ref`.
+    /// The short name of `ref` (`main`, `v1.0`, or `1/merge` for a pull request).
     public var refName: String? {
         guard let ref else { return nil }
-        for prefix in ["refs/heads/", "refs/tags/"] where ref.hasPrefix(prefix) { return String(ref.dropFirst(prefix.count)) }
+        for prefix in ["refs/heads/", "refs/tags/", "refs/pull/"] where ref.hasPrefix(prefix) { return String(ref.dropFirst(prefix.count)) }
         return ref
     }
 
-    /// `github` as a workflow sees it at plan time.
-    public func githubContext(workflowName: String) -> ExpressionValue {
+    /// `github` as a workflow sees it at plan time; `payload` replaces `github.event` (the planner fills
+    /// in a workflow's dispatch inputs).
+    public func githubContext(workflowName: String, payload override: ExpressionValue? = nil) -> ExpressionValue {
+        let payload = override ?? self.payload
         let parts = (git.repository ?? "").split(separator: "/")
         return .object([
             ("event_name", .string(name)),
             ("event", payload),
             ("ref", ref.map(ExpressionValue.string) ?? .string("")),
             ("ref_name", .string(refName ?? "")),
-            ("ref_type", .string(ref?.hasPrefix("refs/tags/") == true ? "tag" : "branch")),
+            ("ref_type", ref?.hasPrefix("refs/tags/") == true ? .string("tag") : ref?.hasPrefix("refs/heads/") == true ? .string("branch") : .string("")),
             ("sha", .string(git.sha ?? "")),
             ("repository", .string(git.repository ?? "")),
             ("repository_owner", .string(parts.first.map(String.init) ?? "")),

@@ -33,6 +33,7 @@ public enum Planner {
         var skipped: [SkippedWorkflow] = []
         for workflow in workflows {
             let name = workflow.name?.value ?? workflow.file
+            diagnostics += TriggerMatcher.invalidPatterns(workflow)
             let decision = TriggerMatcher.decide(workflow, for: request.event)
             guard decision.runs else {
                 skipped.append(SkippedWorkflow(file: workflow.file, name: name, reason: decision.reason))
@@ -63,6 +64,8 @@ struct WorkflowPlanBuilder {
     var diagnostics: [Diagnostic] = []
     var skipReason: String?
     private var baseContexts: [(String, ExpressionValue)] = []
+    /// Instance ids used so far in this workflow: two jobs may share a display name.
+    private var usedIds: [String: Int] = [:]
 
     init(workflow: Workflow, request: PlanRequest) {
         self.workflow = workflow
@@ -71,8 +74,14 @@ struct WorkflowPlanBuilder {
 
     mutating func build() -> PlannedWorkflow? {
         let inputs = resolveInputs()
+        var payload: ExpressionValue?
+        if request.event.name == "workflow_dispatch", case .object(let resolved) = inputs, case .object(let event) = request.event.payload {
+            // github.event.inputs holds every input, defaults included, as strings.
+            let strings = ExpressionValue.object(resolved.pairs.map { ($0.key, .string($0.value.stringValue)) })
+            payload = .object(event.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", strings)])
+        }
         baseContexts = [
-            ("github", request.event.githubContext(workflowName: workflow.name?.value ?? workflow.file)),
+            ("github", request.event.githubContext(workflowName: workflow.name?.value ?? workflow.file, payload: payload)),
             ("inputs", inputs),
             ("vars", .object(request.vars.map { ($0.0, .string($0.1)) })),
         ]
@@ -157,8 +166,13 @@ struct WorkflowPlanBuilder {
             return .object([])
         }
         var values: [(String, ExpressionValue)] = []
-        let given = request.event.inputs
-        for name in given.map(\.name) where !trigger.inputs.contains(where: { $0.id.value == name }) {
+        // Inputs in a given payload (`-e`), then `--input` values, which win.
+        var given: [(name: String, value: String)] = []
+        if case .object(let payloadInputs)? = PlanEvent.lookup(request.event.payload, "inputs") {
+            given = payloadInputs.pairs.map { ($0.key, $0.value.stringValue) }
+        }
+        given += request.event.inputs
+        for name in request.event.inputs.map(\.name) where !trigger.inputs.contains(where: { $0.id.value == name }) {
             diagnostics.append(
                 Diagnostic(.error, "input '\(name)' given with --input is not declared by '\(request.event.name)' of this workflow", at: trigger.event.location, rule: "inputs"))
         }
@@ -225,6 +239,7 @@ struct WorkflowPlanBuilder {
     private mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
         var rows: [MatrixExpansion.Row] = []
         var atRunTime = false
+        var producesNoRows = false
         if let strategy = job.strategy {
             let context = self.context(matrix: .object([]), strategy: .object([]))
             if strategy.expression != nil {
@@ -232,9 +247,20 @@ struct WorkflowPlanBuilder {
             }
             switch strategy.matrix {
             case .expression(let text)?:
-                if case .object(let object)? = planTime(text.value, context) {
-                    rows = expandObjectMatrix(object, location: text.location)
-                } else {
+                switch planTime(text.value, context) {
+                case .object(let object)?:
+                    do {
+                        rows = try expandObjectMatrix(object, location: text.location)
+                        producesNoRows = rows.isEmpty
+                    } catch {
+                        diagnostics.append(Diagnostic(.error, error.message, at: error.location, rule: "matrix"))
+                        return []
+                    }
+                case let value?:
+                    diagnostics.append(
+                        Diagnostic(.error, "the matrix of job '\(job.id.value)' must evaluate to an object; got \(value.kindName.lowercased()) \(JSONText.compact(value))", at: text.location, rule: "matrix"))
+                    return []
+                case nil:
                     atRunTime = true
                 }
             case .literal(let definition)?:
@@ -248,6 +274,7 @@ struct WorkflowPlanBuilder {
                         rows = try MatrixExpansion.expand(definition) { (node) throws(MatrixExpansion.Failure) -> ExpressionValue in
                             try self.evaluateMatrixValue(node, context)
                         }
+                        producesNoRows = rows.isEmpty
                     } catch {
                         diagnostics.append(Diagnostic(.error, error.message, at: error.location, rule: "matrix"))
                         return []
@@ -257,27 +284,44 @@ struct WorkflowPlanBuilder {
                 break
             }
         }
+        let totalRows = max(rows.count, 1)
+        var rowIndices = Array(rows.indices)
         if !request.matrixFilters.isEmpty, !rows.isEmpty {
-            rows = rows.filter { row in
+            rowIndices = rows.indices.filter { i in
+                let row = rows[i]
+                return
                 request.matrixFilters.allSatisfy { filter in
                     guard let value = row.first(where: { $0.key == filter.key })?.value else { return true }
                     return ExpressionValue.looselyEqual(value, .string(filter.value))
                 }
             }
-            if rows.isEmpty { return [] }
+            if rowIndices.isEmpty { return [] }
         }
-        let rowList: [MatrixExpansion.Row?] = rows.isEmpty ? [nil] : rows
+        if producesNoRows {
+            diagnostics.append(
+                Diagnostic(.warning, "the matrix of job '\(job.id.value)' has no rows left after 'exclude'; the job does not run", at: job.id.location, rule: "matrix"))
+            return []
+        }
+        // (row, its index in the whole matrix) — strategy.job-index counts rows before any --matrix filter.
+        let rowList: [(MatrixExpansion.Row?, Int)] = rows.isEmpty ? [(nil, 0)] : rowIndices.map { (rows[$0], $0) }
         var result: [JobInstance] = []
-        var usedIds: [String: Int] = [:]
-        for (index, row) in rowList.enumerated() {
+        for (row, index) in rowList {
             // Contexts are built only when a value of this instance holds an expression.
             lazy var context: EvaluationContext = {
                 let matrix = ExpressionValue.object(row ?? [])
+                let failFast: ExpressionValue
+                switch job.strategy?.failFast?.value {
+                case .value(let b)?: failFast = .bool(b)
+                case .expression(let e)?: failFast = planTime(e, self.context(matrix: .object([]), strategy: .object([]))) ?? .bool(true)
+                case nil: failFast = .bool(true)
+                }
+                var maxParallel = ExpressionValue.number(Double(totalRows))
+                if case .value(let n)? = job.strategy?.maxParallel?.value { maxParallel = .number(n) }
                 let strategy = ExpressionValue.object([
-                    ("fail-fast", job.strategy?.failFast.map { Self.text($0.value) }.map(ExpressionValue.string) ?? .bool(true)),
+                    ("fail-fast", failFast),
                     ("job-index", .number(Double(index))),
-                    ("job-total", .number(Double(rowList.count))),
-                    ("max-parallel", .number(Double(rowList.count))),
+                    ("job-total", .number(Double(totalRows))),
+                    ("max-parallel", maxParallel),
                 ])
                 return self.context(matrix: matrix, strategy: strategy)
             }()
@@ -318,7 +362,7 @@ struct WorkflowPlanBuilder {
         return result
     }
 
-    private func expandObjectMatrix(_ object: ExpressionObject, location: SourceLocation) -> [MatrixExpansion.Row] {
+    private func expandObjectMatrix(_ object: ExpressionObject, location: SourceLocation) throws(MatrixExpansion.Failure) -> [MatrixExpansion.Row] {
         // A matrix from an expression: rebuild a definition from the evaluated object.
         func node(_ value: ExpressionValue) -> ValueNode {
             switch value {
@@ -342,7 +386,7 @@ struct WorkflowPlanBuilder {
                 definition.axes.append(MatrixAxis(key: Located(pair.key, at: location), values: .literal(values)))
             }
         }
-        return (try? MatrixExpansion.expand(definition) { (n) throws(MatrixExpansion.Failure) -> ExpressionValue in n.expressionValue }) ?? []
+        return try MatrixExpansion.expand(definition) { (n) throws(MatrixExpansion.Failure) -> ExpressionValue in n.expressionValue }
     }
 
     private func evaluateMatrixValue(_ node: ValueNode, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionValue {

@@ -35,9 +35,24 @@ public enum TriggerMatcher {
                 return decision
             }
             return pathFilter(trigger, event)
-        case "workflow_run", "merge_group":
-            let branch = event.refName
-            if let decision = refFilter(trigger.branches, trigger.branchesIgnore, value: branch, what: "branch"), !decision.runs {
+        case "workflow_run":
+            // Filters apply to the run that finished: its workflow name and head branch.
+            let run = PlanEvent.lookup(event.payload, "workflow_run")
+            if let workflows = trigger.workflows, let name = PlanEvent.string(run, "name"),
+                !workflows.contains(where: { $0.value == name })
+            {
+                return .no("workflow '\(name)' is not in workflows [\(workflows.map(\.value).joined(separator: ", "))]")
+            }
+            let branch = PlanEvent.string(run, "head_branch") ?? event.refName
+            if let decision = refFilter(trigger.branches, trigger.branchesIgnore, value: branch, what: "head branch"), !decision.runs {
+                return decision
+            }
+            return .yes()
+        case "merge_group":
+            let base = PlanEvent.string(event.payload, "merge_group", "base_ref").map { ref -> String in
+                ref.hasPrefix("refs/heads/") ? String(ref.dropFirst(11)) : ref
+            } ?? event.refName
+            if let decision = refFilter(trigger.branches, trigger.branchesIgnore, value: base, what: "base branch"), !decision.runs {
                 return decision
             }
             return .yes()
@@ -104,6 +119,27 @@ public enum TriggerMatcher {
             }
         }
         return .yes()
+    }
+
+    /// Filter patterns GitHub would reject (e.g. `[]`, a range outside a-z, A-Z, 0-9, a trailing `\`);
+    /// such a pattern never matches, so the workflow would silently not run.
+    public static func invalidPatterns(_ workflow: Workflow) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for trigger in workflow.triggers {
+            let lists: [(String, [Located<String>]?)] = [
+                ("branches", trigger.branches), ("branches-ignore", trigger.branchesIgnore), ("tags", trigger.tags),
+                ("tags-ignore", trigger.tagsIgnore), ("paths", trigger.paths), ("paths-ignore", trigger.pathsIgnore),
+            ]
+            for (key, patterns) in lists {
+                for pattern in patterns ?? [] {
+                    if let problem = FilterPattern(pattern.value).problem {
+                        out.append(
+                            Diagnostic(.error, "invalid filter pattern '\(pattern.value)' in '\(key)' of event '\(trigger.event.value)': \(problem)", at: pattern.location, rule: "events"))
+                    }
+                }
+            }
+        }
+        return out
     }
 
     private static func summary(_ paths: [String]) -> String {

@@ -82,3 +82,16 @@ import _GantryTestSupport
         #expect(throws: GitError.self) { try RefReader.read(from: dir.path) }
     }
 }
+
+extension RefReaderTests {
+    @Test func configLastSettingWinsAndQuotedValuesLoseTheirComments() throws {
+        let repo = try Self.committed()
+        let config = repo.url.appendingPathComponent(".git/config")
+        var text = try String(contentsOf: config, encoding: .utf8)
+        text += "[remote \"origin\"]\n\turl = https://github.com/old/repo.git\n[remote \"origin\"]\n\turl = \"git@github.com:new/repo.git\" # moved\n"
+        try text.write(to: config, atomically: true, encoding: .utf8)
+        let refs = try RefReader.read(from: repo.url.path)
+        #expect(refs.remoteURL == "git@github.com:new/repo.git")
+        #expect(refs.repository == "new/repo")
+    }
+}
