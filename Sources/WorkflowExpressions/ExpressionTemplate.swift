@@ -39,10 +39,15 @@ public struct ExpressionTemplate: Sendable {
     public static func parse(_ text: String) throws(SyntaxError) -> ExpressionTemplate {
         // Works on UTF-8 bytes (the markers are ASCII); offsets are converted to Unicode scalars.
         let bytes = Array(text.utf8)
+        // Scalar offsets are counted incrementally: offsets only grow as the scan moves on.
+        var countedBytes = 0
+        var countedScalars = 0
         func scalarOffset(_ byte: Int) -> Int {
-            var count = 0
-            for b in bytes[0..<byte] where b & 0xC0 != 0x80 { count += 1 }
-            return count
+            while countedBytes < byte {
+                if bytes[countedBytes] & 0xC0 != 0x80 { countedScalars += 1 }
+                countedBytes += 1
+            }
+            return countedScalars
         }
         var segments: [Segment] = []
         var literalStart = 0
@@ -126,13 +131,16 @@ public struct IfCondition: Sendable {
     public var template: ExpressionTemplate?
 
     public init(_ raw: String?, options: ParseOptions) throws(ExpressionError) {
-        let text = raw.map { String(ExpressionNumber.trimWhitespace($0)) } ?? ""
+        let raw = raw ?? ""
+        let text = String(ExpressionNumber.trimWhitespace(raw))
         if text.isEmpty {
             expression = "success()"
             return
         }
         var condition = text
-        if ExpressionTemplate.containsExpression(text) {
+        if ExpressionTemplate.containsExpression(raw) {
+            // Not trimmed: text around the one `${{ }}` (even a block scalar's newline) makes a string.
+            let text = raw
             let parsed: ExpressionTemplate
             do {
                 parsed = try ExpressionTemplate.parse(text)

@@ -182,18 +182,26 @@ enum StringComparison {
         if s.utf8.allSatisfy({ $0 < 0x80 }) {
             return s.uppercased()
         }
-        var out = ""
-        var pending = ""
-        for ch in s {
-            if ch == "ı" {
-                out += pending.uppercased()
-                pending = ""
-                out.append(ch)
+        // One scalar at a time, as .NET's invariant upper-casing does: a scalar whose upper case is
+        // several scalars ('ß' → "SS") and the dotless 'ı' stay as they are.
+        var out = String.UnicodeScalarView()
+        for scalar in s.unicodeScalars {
+            if scalar.isASCII {
+                out.append(scalar >= "a" && scalar <= "z" ? Unicode.Scalar(scalar.value - 32)! : scalar)
+                continue
+            }
+            if scalar == "ı" {
+                out.append(scalar)
+                continue
+            }
+            let upper = scalar.properties.uppercaseMapping.unicodeScalars
+            if upper.count == 1, let single = upper.first {
+                out.append(single)
             } else {
-                pending.append(ch)
+                out.append(scalar)
             }
         }
-        return out + pending.uppercased()
+        return String(out)
     }
 
     static func foldedUTF16(_ s: String) -> [UInt16] {

@@ -213,10 +213,13 @@ public enum JSONText {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if code >= 0xD800, code < 0xDC00, i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"), bytes[i + 1] == UInt8(ascii: "u") {
+                        let save = i
                         i += 2
                         let low = try hex4()
                         if low >= 0xDC00, low < 0xE000 {
                             code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                        } else {
+                            i = save  // a lone high surrogate: decode the next escape on its own
                         }
                     }
                     let scalar = Unicode.Scalar(code) ?? "\u{FFFD}"

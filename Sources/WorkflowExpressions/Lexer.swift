@@ -90,10 +90,16 @@ struct Lexer {
             case "|":
                 if match("|") { add(.or) } else { try identifier() }
             case "*": add(.star)
-            case " ", "\t", "\r", "\n": break
+            case " ", "\t", "\r", "\n", "\u{0B}", "\u{0C}": break
             case "'": try string()
             default:
-                if c >= "0" && c <= "9" { try number() } else { try identifier() }
+                if c >= "0" && c <= "9" {
+                    try number()
+                } else if c.value >= 0x80, c.properties.isWhitespace {
+                    break
+                } else {
+                    try identifier()
+                }
             }
         }
         tokens.append(Token(kind: .end, lexeme: "", offset: scalars.count))

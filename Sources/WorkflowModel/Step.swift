@@ -9,6 +9,8 @@ public struct Step: Hashable, Sendable, Codable {
     public var run: Located<String>?
     public var shell: Located<String>?
     public var with: [MappingEntry]
+    /// `with:` written as one expression yielding the inputs mapping, evaluated at run time.
+    public var withExpression: Located<String>?
     public var env: Environment?
     public var continueOnError: Located<BoolOrExpression>?
     public var timeoutMinutes: Located<NumberOrExpression>?

@@ -77,6 +77,8 @@ public enum NumberOrExpression: Hashable, Sendable, Codable {
 public struct RunDefaults: Hashable, Sendable, Codable {
     public var shell: Located<String>?
     public var workingDirectory: Located<String>?
+    /// Job level only: `run:` written as one expression yielding `{shell, working-directory}`.
+    public var expression: Located<String>?
 
     public init(shell: Located<String>? = nil, workingDirectory: Located<String>? = nil) {
         self.shell = shell

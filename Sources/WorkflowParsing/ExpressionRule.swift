@@ -47,6 +47,7 @@ struct ExpressionRule {
         check(job.environment?.url, ContextAvailability.environmentURL)
         for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
         check(job.env, ContextAvailability.jobEnv)
+        check(job.defaults?.expression, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.workingDirectory, ContextAvailability.jobDefaultsRun)
         check(job.timeoutMinutes, settings)
@@ -115,6 +116,7 @@ struct ExpressionRule {
         check(step.continueOnError, options)
         check(step.timeoutMinutes, options)
         for entry in step.with { check(entry.value, options) }
+        check(step.withExpression, options)
     }
 
     // MARK: Value shapes
@@ -204,8 +206,8 @@ struct ExpressionRule {
     private mutating func report(_ message: String, offset: Int, in value: Located<String>, severity: Diagnostic.Severity = .error) {
         if map == nil { map = SourceMap(bytes) }
         let map = map!
-        let start = map.valueStart(line: value.location.line, column: value.location.column)
-        let index = map.locate(value: value.value, offset: offset, from: start)
+        let (start, style) = map.valueStart(line: value.location.line, column: value.location.column)
+        let index = map.locate(value: value.value, offset: offset, from: start, style: style)
         let (line, column) = map.position(of: index)
         diagnostics.append(Diagnostic(severity, message, at: SourceLocation(file: file, line: line, column: column), rule: "expression"))
     }

@@ -12,14 +12,19 @@ enum NeedsRule {
             index[job.id.value.lowercased()] = i
         }
         let ids = workflow.jobs.map(\.id.value)
+        // Suggestions compare against every job: bounded so a hostile file cannot make them quadratic.
+        var suggestionsLeft = 50
         var edges: [[Int]] = Array(repeating: [], count: workflow.jobs.count)
         for (i, job) in workflow.jobs.enumerated() {
             var seen = Set<Int>()
             for need in job.needs where !need.value.hasExpressionMarker {
                 guard let target = index[need.value.lowercased()] else {
                     var message = "job '\(job.id.value)' needs job '\(need.value)', which does not exist in this workflow"
-                    if let suggestion = closestMatch(to: need.value, in: ids) {
-                        message += "; did you mean '\(suggestion)'?"
+                    if suggestionsLeft > 0, need.value.count <= 100 {
+                        suggestionsLeft -= 1
+                        if let suggestion = closestMatch(to: need.value, in: ids) {
+                            message += "; did you mean '\(suggestion)'?"
+                        }
                     }
                     diagnostics.append(Diagnostic(.error, message, at: need.location, rule: "job-needs"))
                     continue

@@ -6,8 +6,9 @@ func closestMatch(to name: String, in candidates: [String]) -> String? {
     let normalized = normalize(name)
     if let exact = candidates.first(where: { normalize($0) == normalized }) { return exact }
     let limit = max(1, name.count / 3)
+    let length = name.count
     var best: (String, Int)?
-    for candidate in candidates {
+    for candidate in candidates where abs(candidate.count - length) <= limit {
         let distance = editDistance(Array(name.lowercased().unicodeScalars), Array(candidate.lowercased().unicodeScalars))
         if distance <= limit, best == nil || distance < best!.1 {
             best = (candidate, distance)

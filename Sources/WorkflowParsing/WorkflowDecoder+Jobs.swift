@@ -154,6 +154,11 @@ extension WorkflowDecoder {
     mutating func defaults(_ node: YAMLNode, _ what: @autoclosure () -> String, expressions: Bool) -> RunDefaults? {
         guard let fields = fields(node, what(), allowed: ["run"]) else { return nil }
         guard let run = fields["run"] else { return nil }
+        if expressions, isExpression(run), let text = run.scalar {
+            var defaults = RunDefaults()
+            defaults.expression = Located(text, at: location(run))
+            return defaults
+        }
         let runWhat = "'run' of \(what())"
         guard let runFields = self.fields(run, runWhat, allowed: ["shell", "working-directory"]) else { return nil }
         return RunDefaults(

@@ -74,7 +74,12 @@ extension WorkflowDecoder {
                 if let uses = step.uses { checkActionReference(uses, node: value) }
             case "run": step.run = string(value, keyWhat, nonEmpty: true)
             case "shell": step.shell = string(value, keyWhat, expressions: false, nonEmpty: true)
-            case "with": step.with = scalarMap(value, keyWhat) ?? []
+            case "with":
+                if isExpression(value), let text = value.scalar {
+                    step.withExpression = Located(text, at: location(value))
+                } else {
+                    step.with = scalarMap(value, keyWhat) ?? []
+                }
             case "env": step.env = environment(value, keyWhat)
             case "continue-on-error": step.continueOnError = boolOrExpression(value, keyWhat)
             case "timeout-minutes": step.timeoutMinutes = timeout(value, keyWhat)

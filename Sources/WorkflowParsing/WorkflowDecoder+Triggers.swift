@@ -241,6 +241,7 @@ extension WorkflowDecoder {
             }
         case .boolean:
             if case .bool = def.kind { break }
+            if case .string(let text) = def.kind, text == "true" || text == "false" { break }
             report("default of boolean \(what) must be true or false, found \(def.kindDescription)", at: defNode, rule: "type")
         case .number:
             if case .number = def.kind { break }

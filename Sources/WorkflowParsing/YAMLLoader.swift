@@ -43,6 +43,7 @@ struct YAMLLoader {
         var column: Int
         var anchor: String?
         var weight = 1
+        var childDepth = 0
     }
 
     private struct Builder {
@@ -75,6 +76,11 @@ struct YAMLLoader {
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
                     let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
+                    if let tag = Builder.string(scalar.tag), !tag.hasPrefix("tag:yaml.org,2002:") {
+                        throw Failure(
+                            message: "unsupported YAML tag '\(tag)'; a value that starts with '!' must be quoted, and a condition such as '!cancelled()' written as '${{ !cancelled() }}'",
+                            line: line, column: column)
+                    }
                     let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.plain_implicit == 1
                     let node = YAMLNode(kind: .scalar(text, plain: plain), line: line, column: column, weight: 1)
                     if let anchor = Builder.string(scalar.anchor) { anchors[anchor] = node }
@@ -84,6 +90,9 @@ struct YAMLLoader {
                     guard let node = anchors[name] else {
                         let why = openAnchors.contains(name) ? "recursive alias" : "undefined alias"
                         throw Failure(message: "\(why) '*\(name)': an alias must refer to an anchor defined before it", line: line, column: column)
+                    }
+                    if stack.count + node.depth > YAMLLoader.maxDepth {
+                        throw Failure(message: "YAML nesting is deeper than \(YAMLLoader.maxDepth) levels", line: line, column: column)
                     }
                     expanded += node.weight
                     if expanded > YAMLLoader.maxNodes {
@@ -102,9 +111,10 @@ struct YAMLLoader {
                     stack.append(Frame(isMapping: true, line: line, column: column, anchor: anchor))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     guard let frame = stack.popLast() else { break }
-                    let node = YAMLNode(
+                    var node = YAMLNode(
                         kind: frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items),
                         line: frame.line, column: frame.column, weight: frame.weight)
+                    node.depth = frame.childDepth + 1
                     let anchor = frame.anchor
                     if let anchor {
                         openAnchors.remove(anchor)
@@ -130,6 +140,7 @@ struct YAMLLoader {
             }
             let top = stack.count - 1
             stack[top].weight += node.weight
+            stack[top].childDepth = max(stack[top].childDepth, node.depth)
             if !stack[top].isMapping {
                 stack[top].items.append(node)
             } else if let key = stack[top].key {

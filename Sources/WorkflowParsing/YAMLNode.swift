@@ -19,6 +19,8 @@ struct YAMLNode: Sendable {
     var column: Int
     /// Nodes in this subtree, counted to stop alias bombs.
     var weight: Int
+    /// Levels of collections in this subtree (0 for a scalar), to stop aliases from nesting too deep.
+    var depth: Int = 0
 
     var kindDescription: String {
         switch kind {

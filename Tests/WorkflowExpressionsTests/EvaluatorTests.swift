@@ -140,4 +140,26 @@ import WorkflowExpressions
         #expect(try !Self.eval("a == b", [("a", shared), ("b", .array([.number(1)]))]).isTruthy)
         #expect(try !Self.eval("fromJSON('{}') == fromJSON('{}')").isTruthy)
     }
+
+    @Test func caseInsensitivityMapsOneCharacterAtATime() throws {
+        #expect(try !Self.eval("'ß' == 'SS'").isTruthy)
+        #expect(try Self.eval("'ς' == 'Σ'").isTruthy)
+        #expect(try Self.eval("'Straße' == 'STRAßE'").isTruthy)
+        #expect(try !Self.eval("'ı' == 'I'").isTruthy)
+    }
+
+    @Test func loneHighSurrogateKeepsTheNextCharacter() throws {
+        #expect(JSONText.compact(try JSONText.parse("\"\\ud800\\u0041\"")) == "\"\u{FFFD}A\"")
+    }
+
+    @Test func textAroundTheOneExpressionOfAConditionMakesAString() throws {
+        let condition = try IfCondition("${{ false }}\n", options: .permissive)
+        #expect(condition.template != nil)
+        #expect(try condition.evaluate(in: EvaluationContext(status: { f, _ in f == .success }), options: .permissive))
+        #expect(try IfCondition("  github.ref == 'x'\n", options: .permissive).expression == "success() && (github.ref == 'x')")
+    }
+
+    @Test func allWhitespaceSeparatesTokens() throws {
+        #expect(JSONText.compact(try Self.eval("1\u{0B}==\u{0C}1\u{00A0}&&\u{2003}true")) == "true")
+    }
 }

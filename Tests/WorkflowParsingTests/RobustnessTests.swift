@@ -62,4 +62,24 @@ import _GantryTestSupport
             #expect(result.diagnostics.first?.location.line == 8)
         }
     }
+
+    @Test func aliasesCannotNestPastTheLimit() {
+        // Each anchor nests 120 levels and holds the previous alias: 60 of them would be 7,200 levels.
+        var items = ["&a0 " + String(repeating: "[", count: 120) + "x" + String(repeating: "]", count: 120)]
+        for k in 1..<60 {
+            items.append("&a\(k) " + String(repeating: "[", count: 119) + "*a\(k - 1)" + String(repeating: "]", count: 119))
+        }
+        let text = "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        k: [" + items.joined(separator: ", ")
+            + "]\n    steps:\n      - run: x\n"
+        let result = WorkflowParser.parse(text, file: "alias.yml")
+        #expect(result.diagnostics.map(\.message) == ["YAML nesting is deeper than 128 levels"])
+    }
+
+    @Test func manyExpressionsInOneValueStayLinear() throws {
+        // 5,000 expressions in one run: with quadratic offset counting this took minutes.
+        let run = String(repeating: "${{ github.sha }} ", count: 5_000) + "${{ nope( }}"
+        let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: " + run + "\n"
+        let result = WorkflowParser.parse(text, file: "many.yml")
+        #expect(result.diagnostics.map(\.description) == ["many.yml:6:\(14 + 18 * 5_000 + 8): error: unexpected end of expression: '(' [expression]"])
+    }
 }
