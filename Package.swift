@@ -57,6 +57,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** Running workflows: file and workflow commands, secret masking (the scheduler and runners
+            arrive with the host-executor issue). */
+        .target(
+            name: "WorkflowExecution",
+            dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning"],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Adapters
 
         /** libgit2 wrapper: repository discovery, HEAD, refs, remotes, changed paths. */
@@ -114,6 +122,11 @@ let package = Package(
             name: "WorkflowPlanningTests",
             dependencies: ["WorkflowPlanning", "WorkflowParsing", "WorkflowExpressions", "WorkflowModel", "_GantryTestSupport"],
             exclude: ["Fixtures"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkflowExecutionTests",
+            dependencies: ["WorkflowExecution"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

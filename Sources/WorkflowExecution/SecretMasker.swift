@@ -1,0 +1,108 @@
+/// Replaces every secret and `::add-mask::` value with `***` in everything Gantry prints or stores.
+///
+/// A multi-line value is also registered line by line; JSON-escaped and URL-encoded forms of each value
+/// are registered too, as GitHub's runner registers encoded variants. Overlapping matches merge into one
+/// `***`.
+public struct SecretMasker: Sendable {
+    private var values: Set<String> = []
+    private var ordered: [[UInt8]] = []
+
+    public init() {}
+
+    /// The number of distinct strings being masked (variants included).
+    public var count: Int { ordered.count }
+
+    /// Registers a secret; empty values and lone whitespace are ignored.
+    public mutating func add(_ secret: String) {
+        var candidates = [secret]
+        if secret.contains("\n") || secret.contains("\r") {
+            candidates += secret.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" }).map(String.init)
+        }
+        for value in candidates where !value.trimmingSpaces.isEmpty {
+            for variant in [value, Self.jsonEscaped(value), Self.urlEncoded(value)] {
+                let trimmed = variant.trimmingSpaces
+                guard !trimmed.isEmpty, values.insert(trimmed).inserted else { continue }
+                ordered.append(Array(trimmed.utf8))
+            }
+        }
+        // Longest first, so a secret containing another is replaced whole.
+        ordered.sort { $0.count > $1.count }
+    }
+
+    /// `text` with every registered value replaced by `***`.
+    public func mask(_ text: String) -> String {
+        guard !ordered.isEmpty else { return text }
+        let bytes = Array(text.utf8)
+        var ranges: [Range<Int>] = []
+        for secret in ordered where secret.count <= bytes.count {
+            var i = 0
+            let first = secret[0]
+            while i + secret.count <= bytes.count {
+                if bytes[i] == first, bytes[i..<(i + secret.count)].elementsEqual(secret) {
+                    ranges.append(i..<(i + secret.count))
+                    i += secret.count
+                } else {
+                    i += 1
+                }
+            }
+        }
+        guard !ranges.isEmpty else { return text }
+        ranges.sort { $0.lowerBound < $1.lowerBound }
+        var merged: [Range<Int>] = []
+        for range in ranges {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count)
+        var position = 0
+        for range in merged {
+            out += bytes[position..<range.lowerBound]
+            out += Array("***".utf8)
+            position = range.upperBound
+        }
+        out += bytes[position...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func jsonEscaped(_ s: String) -> String {
+        var out = ""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    static func urlEncoded(_ s: String) -> String {
+        var out = ""
+        for byte in s.utf8 {
+            let c = Unicode.Scalar(byte)
+            if (c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || (c >= "0" && c <= "9") || "-._~".unicodeScalars.contains(c) {
+                out.unicodeScalars.append(c)
+            } else {
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}
+
+extension String {
+    fileprivate var trimmingSpaces: String {
+        var s = Substring(self)
+        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+        return String(s)
+    }
+}
