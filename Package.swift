@@ -35,6 +35,9 @@ let package = Package(
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
 
+        /** Two glibc calls Swift's Glibc module does not declare (pipe2, addchdir_np), for HostProcess. */
+        .target(name: "CProcessSpawn"),
+
         // MARK: Pure core (no I/O)
 
         /** Workflows, jobs, steps, triggers, source locations and diagnostics, as plain values. */
@@ -61,7 +64,7 @@ let package = Package(
             arrive with the host-executor issue). */
         .target(
             name: "WorkflowExecution",
-            dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning"],
+            dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning", "CProcessSpawn"],
             swiftSettings: swiftSettings
         ),
 
