@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkflowExecutionTests",
-            dependencies: ["WorkflowExecution"],
+            dependencies: ["WorkflowExecution", "WorkflowPlanning"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -78,6 +78,32 @@ public struct JobInstance: Sendable, Codable {
     public var failFast: String?
     public var maxParallel: String?
 
+    public init(
+        id: String, job: String, name: String, matrix: [MatrixEntry], matrixAtRunTime: Bool, needs: [String],
+        runsOn: [String], backend: String, container: String?, services: [String], condition: String?,
+        concurrencyGroup: String?, cancelInProgress: String?, timeoutMinutes: String, continueOnError: String?,
+        uses: String?, failFast: String?, maxParallel: String?
+    ) {
+        self.id = id
+        self.job = job
+        self.name = name
+        self.matrix = matrix
+        self.matrixAtRunTime = matrixAtRunTime
+        self.needs = needs
+        self.runsOn = runsOn
+        self.backend = backend
+        self.container = container
+        self.services = services
+        self.condition = condition
+        self.concurrencyGroup = concurrencyGroup
+        self.cancelInProgress = cancelInProgress
+        self.timeoutMinutes = timeoutMinutes
+        self.continueOnError = continueOnError
+        self.uses = uses
+        self.failFast = failFast
+        self.maxParallel = maxParallel
+    }
+
     /// One `key: value` of a matrix row, the value as compact JSON.
     public struct MatrixEntry: Sendable, Codable, Equatable {
         public var key: String
