@@ -83,6 +83,7 @@ let package = Package(
                 "WorkflowExpressions",
                 "WorkflowParsing",
                 "WorkflowPlanning",
+                "WorkflowExecution",
                 "GitSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

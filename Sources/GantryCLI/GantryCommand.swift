@@ -13,7 +13,7 @@ public struct GantryCommand: ParsableCommand {
             'gantry validate' to check every workflow of a repository.
             """,
         version: version,
-        subcommands: [Validate.self, List.self, Graph.self, PlanCommand.self, Eval.self]
+        subcommands: [Validate.self, List.self, Graph.self, PlanCommand.self, Run.self, Eval.self]
     )
 
     public init() {}
@@ -23,7 +23,7 @@ extension GantryCommand {
     /// Parses the process arguments, runs the chosen command and exits with its status.
     public static func start() {
         // `plan` always reads HEAD's commit through libgit2: start its (slow) initialisation at once.
-        if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "plan" {
+        if CommandLine.arguments.count > 1, ["plan", "run"].contains(CommandLine.arguments[1]) {
             GitLibrary.prewarm()
         }
         main()

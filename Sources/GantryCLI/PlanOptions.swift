@@ -57,6 +57,8 @@ struct PlanningFrontend {
     var problems: [String] = []
     var warnings: [String] = []
     var workflows: [Workflow] = []
+    /// The event the last plan was made for.
+    var lastEvent: PlanEvent?
 
     /// Parses every workflow; workflows with errors are reported and left out of the plan.
     mutating func loadWorkflows(_ options: WorkflowOptions) {
@@ -132,6 +134,7 @@ struct PlanningFrontend {
             }
         }
         guard let request = request(options, git: git) else { return nil }
+        lastEvent = request.event
         let unknown = Planner.unknownJobs(options.jobs, in: workflows)
         if !unknown.isEmpty {
             let known = workflows.flatMap { $0.jobs.map(\.id.value) }

@@ -123,14 +123,14 @@ public struct HostProcess: Sendable {
         // Output: one reader for both pipes.
         let drained = DispatchSemaphore(value: 0)
         let out = outPipe[0], err = errPipe[0]
-        DispatchQueue.global().async {
+        startThread {
             Self.readLines(out: out, err: err, onLine: onLine)
             drained.signal()
         }
         // Exit: a waiter that wakes the main loop.
         let exited = Atomic<Int32>(Int32.min)
         let waitPid = pid
-        DispatchQueue.global().async {
+        startThread {
             var status: Int32 = 0
             while waitpid(waitPid, &status, 0) < 0 && errno == EINTR {}
             exited.store(status, ordering: .sequentiallyConsistent)

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Dispatch
+import Synchronization
+import WorkflowExecution
+import WorkflowPlanning
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension GantryCommand {
+    /// `gantry run`: runs the workflows an event triggers, here, on the host.
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Run the workflows an event triggers, on this machine.",
+            discussion: """
+                Jobs start as soon as the jobs they need have finished. Steps with 'run:' run on the host \
+                with GitHub's shells, contexts, file and workflow commands and masking. Actions ('uses:'), \
+                containers and services are not supported by 'gantry run' yet: such a step or job fails \
+                with one line saying so. Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
+                usage. Ctrl-C cancels: running steps get SIGINT, then SIGTERM, then SIGKILL, and \
+                'always()' steps still run.
+                """
+        )
+
+        @OptionGroup var workflows: WorkflowOptions
+        @OptionGroup var options: PlanOptions
+
+        @Option(name: .customLong("jobs"), help: "At most this many jobs at once (default: the number of CPUs).")
+        var maxJobs: Int?
+
+        @Option(name: [.customShort("s"), .customLong("secret")], help: ArgumentHelp("A secret (repeatable); masked in all output.", valueName: "name=value"))
+        var secrets: [String] = []
+
+        @Flag(help: "Show the plan and stop.")
+        var dryRun = false
+
+        @Flag(help: "Show ::debug:: lines.")
+        var verbose = false
+
+        func validate() throws {
+            for secret in secrets where PlanOptions.split(secret) == nil {
+                throw ValidationError("--secret expects name=value, got '\(secret)'")
+            }
+            if let maxJobs, maxJobs < 1 { throw ValidationError("--jobs must be at least 1") }
+        }
+
+        func run() throws {
+            var frontend = PlanningFrontend()
+            let plan = frontend.plan(options, workflows, commitDetails: true)
+            let failed = frontend.reportProblems()
+            guard let plan, !failed else { throw ExitCode.failure }
+            if dryRun {
+                FileSystem.write(PlanWriter.text(plan), to: 1)
+                return
+            }
+            if plan.workflows.isEmpty {
+                FileSystem.write(PlanWriter.text(plan), to: 1)
+                return
+            }
+            let root = Self.runDirectory()
+            let console = Console(logPath: root + "/log.txt")
+            let context = RunContext(
+                event: frontend.lastEvent!, root: root, hostEnvironment: Self.hostEnvironment(),
+                secrets: secrets.compactMap(PlanOptions.split), vars: options.vars.compactMap(PlanOptions.split), verbose: verbose)
+            let executor = RunExecutor(
+                plan: plan, workflows: frontend.workflows, context: context,
+                maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)
+            // Ctrl-C cancels the run the way GitHub cancels a workflow; a second Ctrl-C stops at once.
+            signal(SIGINT, SIG_IGN)
+            let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            let count = Atomic<Int>(0)
+            interrupts.setEventHandler {
+                if count.add(1, ordering: .sequentiallyConsistent).newValue == 1 {
+                    console.line("gantry", "cancelling (Ctrl-C again to stop at once)")
+                    executor.cancel()
+                } else {
+                    Glibc.exit(130)
+                }
+            }
+            interrupts.resume()
+            let summary = executor.run()
+            interrupts.cancel()
+            var text = "\n"
+            let width = min(60, summary.jobs.map { $0.id.count }.max() ?? 3)
+            text += "JOB" + String(repeating: " ", count: max(1, width - 1)) + "RESULT     TIME\n"
+            for job in summary.jobs {
+                text += job.id + String(repeating: " ", count: max(1, width - job.id.count + 2))
+                text += job.result.rawValue + String(repeating: " ", count: 11 - job.result.rawValue.count)
+                text += job.seconds > 0 ? Self.duration(job.seconds) : "-"
+                text += "\n"
+            }
+            if !summary.summaries.isEmpty {
+                var markdown = ""
+                for (id, body) in summary.summaries { markdown += "## \(id)\n\n\(body)\n" }
+                writeSummary(root + "/summary.md", markdown)
+                text += "\njob summaries: \(root)/summary.md\n"
+            }
+            text += "run directory: \(root)\n"
+            text += summary.success ? "run succeeded\n" : "run failed\n"
+            console.plain(text)
+            if !summary.success { throw ExitCode.failure }
+        }
+
+        static func duration(_ seconds: Double) -> String {
+            seconds < 1 ? "\(Int(seconds * 1000)) ms" : "\(Int(seconds * 10) / 10).\(Int(seconds * 10) % 10) s"
+        }
+
+        static func runDirectory() -> String {
+            let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+            var template = Array("\(base)/gantry-run-XXXXXX".utf8CString)
+            return template.withUnsafeMutableBufferPointer { buffer in
+                mkdtemp(buffer.baseAddress!).map { String(cString: $0) } ?? "\(base)/gantry-run-\(getpid())"
+            }
+        }
+
+        static func hostEnvironment() -> [(String, String)] {
+            var out: [(String, String)] = []
+            var pointer = environ
+            while let entry = pointer.pointee {
+                let text = String(cString: entry)
+                if let eq = text.firstIndex(of: "=") {
+                    out.append((String(text[..<eq]), String(text[text.index(after: eq)...])))
+                }
+                pointer += 1
+            }
+            return out
+        }
+
+        func writeSummary(_ path: String, _ text: String) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            guard fd >= 0 else { return }
+            FileSystem.write(text, to: fd)
+            close(fd)
+        }
+    }
+}
+
+/// Prints job lines as `[job] text` and keeps a copy in the run's log.
+final class Console: RunOutput, Sendable {
+    private let lock = Mutex<Int32>(-1)
+
+    init(logPath: String) {
+        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        lock.withLock { $0 = fd }
+    }
+
+    func line(_ instance: String, _ text: String) {
+        let rendered = "[\(instance)] \(text)\n"
+        lock.withLock { fd in
+            FileSystem.write(rendered, to: 1)
+            if fd >= 0 { FileSystem.write(rendered, to: fd) }
+        }
+    }
+
+    func plain(_ text: String) {
+        lock.withLock { fd in
+            FileSystem.write(text, to: 1)
+            if fd >= 0 { FileSystem.write(text, to: fd) }
+        }
+    }
+}

@@ -1,0 +1,188 @@
+public import WorkflowExpressions
+public import WorkflowModel
+public import WorkflowPlanning
+import Dispatch
+import Synchronization
+
+/// How a run ended.
+public struct RunSummary: Sendable {
+    /// Each instance in plan order: workflow file, instance id, result, seconds.
+    public var jobs: [(file: String, id: String, result: JobResult, seconds: Double)]
+    public var success: Bool
+    /// The step summaries of every job, in completion order.
+    public var summaries: [(id: String, text: String)]
+}
+
+/// Runs a plan: the `RunStateMachine` decides, jobs run on other threads, results flow back along
+/// `needs`. Job `if` is evaluated when a job becomes ready, with `needs` and the status functions.
+public final class RunExecutor: @unchecked Sendable {
+    private let plan: Plan
+    private let workflows: [String: Workflow]
+    private let context: RunContext
+    private let output: any RunOutput
+    private let queue = DispatchQueue(label: "gantry.run")
+    private var machine: RunStateMachine
+    private var key: [String: (workflow: Int, instance: JobInstance)] = [:]
+    private var runners: [String: JobRunner] = [:]
+    private var outcomes: [String: JobOutcome] = [:]
+    private var seconds: [String: Double] = [:]
+    private var summaries: [(id: String, text: String)] = []
+    private var runCancelled = false
+    private let done = DispatchSemaphore(value: 0)
+    private var success = false
+
+    public init(plan: Plan, workflows: [Workflow], context: RunContext, maxJobs: Int, output: any RunOutput) {
+        self.plan = plan
+        self.workflows = Dictionary(workflows.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+        self.context = context
+        self.output = output
+        var instances: [JobInstance] = []
+        var strategies: [String: RunStateMachine.Strategy] = [:]
+        var continueOnError = Set<String>()
+        for (w, planned) in plan.workflows.enumerated() {
+            for instance in planned.instances {
+                let global = "\(w)/\(instance.id)"
+                key[global] = (w, instance)
+                var copy = instance
+                copy.id = global
+                copy.job = "\(w)/\(instance.job)"
+                copy.needs = instance.needs.map { "\(w)/\($0)" }
+                instances.append(copy)
+                strategies[copy.job] = RunStateMachine.Strategy(
+                    failFast: instance.failFast != "false", maxParallel: instance.maxParallel.flatMap { Int($0) })
+                if instance.continueOnError == "true" { continueOnError.insert(global) }
+            }
+        }
+        machine = RunStateMachine(instances: instances, maxJobs: maxJobs, strategies: strategies, continueOnError: continueOnError)
+    }
+
+    /// Runs every job to its end; blocks the calling thread.
+    public func run() -> RunSummary {
+        queue.async { self.perform(self.machine.start()) }
+        done.wait()
+        return queue.sync {
+            var jobs: [(file: String, id: String, result: JobResult, seconds: Double)] = []
+            for (w, planned) in plan.workflows.enumerated() {
+                for instance in planned.instances {
+                    let global = "\(w)/\(instance.id)"
+                    jobs.append((planned.file, displayName(global), machine.results[global] ?? .cancelled, seconds[global] ?? 0))
+                }
+            }
+            return RunSummary(jobs: jobs, success: success, summaries: summaries)
+        }
+    }
+
+    /// Ctrl-C: running jobs are cancelled (their `always()` steps still run), nothing new starts.
+    public func cancel() {
+        queue.async {
+            self.runCancelled = true
+            for runner in self.runners.values { runner.cancel() }
+            self.perform(self.machine.cancelAll())
+        }
+    }
+
+    private func displayName(_ global: String) -> String {
+        guard let entry = key[global] else { return global }
+        return plan.workflows.count > 1 ? "\(plan.workflows[entry.workflow].name) / \(entry.instance.id)" : entry.instance.id
+    }
+
+    // Runs on `queue`.
+    private func perform(_ actions: [RunStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .start(let id): start(id)
+            case .cancel(let id): runners[id]?.cancel()
+            case .finished(let ok):
+                success = ok && !runCancelled
+                done.signal()
+            }
+        }
+    }
+
+    // Runs on `queue`.
+    private func start(_ global: String) {
+        guard let (w, instance) = key[global], let workflow = workflows[plan.workflows[w].file],
+            let job = workflow.job(instance.job)
+        else {
+            perform(machine.finished(global, .failure))
+            return
+        }
+        let name = displayName(global)
+        // needs.<id>: result and outputs of each job it needs, merged over matrix rows.
+        let needs: [(String, JobResult, [(String, String)])] = job.needs.map { need in
+            let rows = plan.workflows[w].instances.filter { $0.job.lowercased() == need.value.lowercased() }.map { "\(w)/\($0.id)" }
+            let results = rows.compactMap { machine.results[$0] }
+            let result: JobResult =
+                results.contains(.failure) ? .failure
+                : results.contains(.cancelled) ? .cancelled
+                : !results.isEmpty && results.allSatisfy({ $0 == .skipped }) ? .skipped : .success
+            var outputs: [(String, String)] = []
+            for row in rows {
+                for (k, v) in outcomes[row]?.outputs ?? [] {
+                    outputs.removeAll { $0.0 == k }
+                    outputs.append((k, v))
+                }
+            }
+            return (need.value, result, outputs)
+        }
+        // The job's `if`: success() unless a status function says otherwise.
+        let cancelled = runCancelled
+        let needsValue = ExpressionValue.object(needs.map { id, result, outputs in
+            (id, .object([("result", .string(result.rawValue)), ("outputs", .object(outputs.map { ($0.0, .string($0.1)) }))]))
+        })
+        let evaluation = EvaluationContext(
+            contexts: ExpressionObject([
+                ("github", context.event.githubContext(workflowName: workflow.name?.value ?? workflow.file)),
+                ("inputs", Self.inputs(context.event)), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
+                ("needs", needsValue),
+            ]),
+            status: { function, ids in
+                let relevant = ids.isEmpty ? needs : needs.filter { n in ids.contains { $0.lowercased() == n.0.lowercased() } }
+                switch function {
+                case .always: return true
+                case .cancelled: return cancelled
+                case .success: return !cancelled && relevant.allSatisfy { $0.1 == .success }
+                case .failure: return relevant.contains { $0.1 == .failure }
+                }
+            })
+        let runs: Bool
+        do {
+            runs = try IfCondition(job.condition?.value, options: ContextAvailability.jobIf).evaluate(in: evaluation, options: ContextAvailability.jobIf)
+        } catch {
+            output.line(name, "error: if: \(error)")
+            perform(machine.finished(global, .failure))
+            return
+        }
+        guard runs else {
+            output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
+            perform(machine.finished(global, .skipped))
+            return
+        }
+        let runner = JobRunner(workflow: workflow, job: job, instance: instance, context: context, needs: needs, output: Renamed(name: name, output: output))
+        runners[global] = runner
+        if runCancelled { runner.cancel() }
+        let started = HostProcess.now()
+        startThread {
+            let outcome = runner.run()
+            self.queue.async {
+                self.runners[global] = nil
+                self.outcomes[global] = outcome
+                self.seconds[global] = HostProcess.now() - started
+                if !outcome.summary.isEmpty { self.summaries.append((name, outcome.summary)) }
+                self.perform(self.machine.finished(global, outcome.result))
+            }
+        }
+    }
+
+    static func inputs(_ event: PlanEvent) -> ExpressionValue {
+        guard case .object(let payload) = event.payload, case .object(let inputs)? = payload["inputs"] else { return .object([]) }
+        return .object(inputs.pairs.map { ($0.key, $0.value) })
+    }
+
+    /// Prints a job's lines under its display name.
+    private struct Renamed: RunOutput {
+        let name: String
+        let output: any RunOutput
+        func line(_ instance: String, _ text: String) { output.line(name, text) }
+    }
+}

@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// `gantry run` on the host, end to end: outputs along needs, conditions, file and workflow commands,
+/// masking, timeouts and Ctrl-C.
+@Suite struct RunCommandTests {
+    static let gantry = Fixtures.gantryExecutable()
+
+    /// A scratch folder holding one workflow file.
+    final class Scratch {
+        let url: URL
+        init(_ workflow: String) throws {
+            url = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-run-test-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            try workflow.write(to: url.appendingPathComponent("w.yml"), atomically: true, encoding: .utf8)
+        }
+        deinit { try? FileManager.default.removeItem(at: url) }
+        func run(_ extra: [String] = []) throws -> CommandResult {
+            try runCommand(RunCommandTests.gantry, ["run", "-W", "w.yml"] + extra, in: url)
+        }
+    }
+
+    @Test func outputsConditionsAndSkipPropagation() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                outputs:
+                  v: ${{ steps.s.outputs.v }}
+                steps:
+                  - id: s
+                    run: echo "v=42" >> "$GITHUB_OUTPUT"
+              b:
+                needs: a
+                runs-on: ubuntu-latest
+                steps:
+                  - run: test "${{ needs.a.outputs.v }}" = 42 && echo got-42
+                  - run: exit 3
+                  - run: echo never
+                  - if: failure()
+                    run: echo after-failure
+                  - if: always()
+                    run: echo always-${{ job.status }}
+              c:
+                needs: b
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo c-ran
+              d:
+                needs: b
+                if: always() && needs.b.result == 'failure'
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo d-ran
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        for expected in ["[b] got-42", "[b] error: process completed with exit code 3", "[b] after-failure", "[b] always-failure", "[d] d-ran", "[c] skipped (if: success())"] {
+            #expect(lines.contains(expected), "missing \(expected)")
+        }
+        #expect(!lines.contains("[b] never"))
+        #expect(!lines.contains("[c] c-ran"))
+        let table = lines.filter { $0.hasPrefix("a ") || $0.hasPrefix("b ") || $0.hasPrefix("c ") || $0.hasPrefix("d ") }
+        #expect(table.map { $0.split(separator: " ", omittingEmptySubsequences: true).prefix(2).joined(separator: " ") } == [
+            "a success", "b failure", "c skipped", "d success",
+        ])
+        #expect(lines.last == "run failed")
+    }
+
+    @Test func fileCommandsWorkflowCommandsAndMasking() throws {
+        let scratch = try Scratch("""
+            on: push
+            env:
+              GREETING: hello
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: |
+                      mkdir -p "$RUNNER_TEMP/bin" && printf '#!/bin/sh\\necho tool-ran\\n' > "$RUNNER_TEMP/bin/mytool" && chmod +x "$RUNNER_TEMP/bin/mytool"
+                      echo "$RUNNER_TEMP/bin" >> "$GITHUB_PATH"
+                      { echo 'MULTI<<EOF'; echo 'line one'; echo 'line two'; echo 'EOF'; } >> "$GITHUB_ENV"
+                      echo "::add-mask::masked-value"
+                      echo "# Summary for $GREETING" >> "$GITHUB_STEP_SUMMARY"
+                  - run: |
+                      mytool
+                      echo "multi=[$MULTI]"
+                      echo "secret is $TOKEN and masked-value"
+                      echo "::warning file=app.js,line=3,col=7::careful"
+                      echo "::set-output name=legacy::v"
+                    env:
+                      TOKEN: ${{ secrets.TOKEN }}
+                  - run: exit 1
+                    continue-on-error: true
+                  - run: echo still-running
+            """)
+        let result = try scratch.run(["-s", "TOKEN=s3cr3t-token"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        for expected in [
+            "[j] tool-ran", "[j] multi=[line one", "[j] line two]", "[j] secret is *** and ***",
+            "[j] app.js:3:7: warning: careful",
+            "[j] warning: the `set-output` command is deprecated; write to $GITHUB_OUTPUT instead", "[j] still-running",
+        ] {
+            #expect(lines.contains(expected), "missing \(expected)")
+        }
+        #expect(!result.stdout.contains("s3cr3t-token"))
+        let directory = try #require(lines.first { $0.hasPrefix("run directory: ") }).dropFirst("run directory: ".count)
+        let summary = try String(contentsOfFile: directory + "/summary.md", encoding: .utf8)
+        #expect(summary == "## j\n\n# Summary for hello\n\n")
+        let log = try String(contentsOfFile: directory + "/log.txt", encoding: .utf8)
+        #expect(log.contains("[j] secret is *** and ***"))
+        #expect(!log.contains("s3cr3t-token"))
+    }
+
+    @Test func stepTimeoutKillsTheStep() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              slow:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: sleep 30
+                    timeout-minutes: 0.01
+                  - if: always()
+                    run: echo after-timeout
+            """)
+        let start = Date()
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(start) < 20)
+        #expect(result.stdout.contains("[slow] error: the step timed out"))
+        #expect(result.stdout.contains("[slow] after-timeout"))
+    }
+
+    @Test func ctrlCCancelsRunningStepsAndStillRunsAlwaysSteps() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              long:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo started; sleep 37 & wait
+                  - run: echo not-after-cancel
+                  - if: always()
+                    run: echo cleanup-${{ job.status }}
+              later:
+                needs: long
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo never
+            """)
+        let process = Process()
+        process.executableURL = Self.gantry
+        process.arguments = ["run", "-W", "w.yml"]
+        process.currentDirectoryURL = scratch.url
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        // Wait for the step to start, then press Ctrl-C.
+        var collected = Data()
+        let handle = out.fileHandleForReading
+        while !String(decoding: collected, as: UTF8.self).contains("[long] started") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            collected += chunk
+        }
+        kill(process.processIdentifier, SIGINT)
+        collected += handle.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: collected, as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("[long] cleanup-cancelled"))
+        #expect(!text.contains("[long] not-after-cancel"))
+        #expect(!text.contains("[later] never"))
+        #expect(text.contains("[long] ✓ Run echo cleanup-${{ job.status }}"))
+        // No orphan: the background sleep of the cancelled step is gone.
+        let ps = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["sh", "-c", "ps -eo args | grep -c '^sleep 37$' || true"])
+        #expect(ps.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+    }
+
+    @Test func unsupportedFeaturesFailWithOneClearLine() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+              c:
+                runs-on: ubuntu-latest
+                container: alpine:3
+                steps:
+                  - run: echo hi
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("[j] error: actions are not supported by gantry run yet: 'actions/checkout@v4'"))
+        #expect(result.stdout.contains("[c] error: job 'c' needs Docker (container or services), which gantry run does not drive yet"))
+    }
+}
