@@ -67,21 +67,27 @@ extension GantryCommand {
             let executor = RunExecutor(
                 plan: plan, workflows: frontend.workflows, context: context,
                 maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)
-            // Ctrl-C cancels the run the way GitHub cancels a workflow; a second Ctrl-C stops at once.
-            signal(SIGINT, SIG_IGN)
-            let interrupts = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one
+            // kills every step's process group and stops at once.
             let count = Atomic<Int>(0)
-            interrupts.setEventHandler {
-                if count.add(1, ordering: .sequentiallyConsistent).newValue == 1 {
-                    console.line("gantry", "cancelling (Ctrl-C again to stop at once)")
-                    executor.cancel()
-                } else {
-                    Glibc.exit(130)
+            var sources: [any DispatchSourceSignal] = []
+            for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler {
+                    if count.add(1, ordering: .sequentiallyConsistent).newValue == 1 {
+                        console.line("gantry", "cancelling (Ctrl-C again to stop at once)")
+                        executor.cancel()
+                    } else {
+                        HostProcess.terminateAllGroups()
+                        Glibc.exit(130)
+                    }
                 }
+                source.resume()
+                sources.append(source)
             }
-            interrupts.resume()
             let summary = executor.run()
-            interrupts.cancel()
+            sources.forEach { $0.cancel() }
             var text = "\n"
             let width = min(60, summary.jobs.map { $0.id.count }.max() ?? 3)
             text += "JOB" + String(repeating: " ", count: max(1, width - 1)) + "RESULT     TIME\n"

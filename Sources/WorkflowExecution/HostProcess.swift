@@ -111,7 +111,10 @@ public struct HostProcess: Sendable {
             envp.forEach { free($0) }
         }
         var pid: pid_t = 0
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        // The program is looked up in the step's PATH (which GITHUB_PATH extends), not gantry's.
+        let program = Self.resolve(arguments[0], path: environment.last { $0.0 == "PATH" }?.1)
+        let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
+        if spawned == 0 { _ = Self.liveGroups.withLock { $0.insert(pid) } }
         close(outPipe[1])
         close(errPipe[1])
         guard spawned == 0 else {
@@ -122,9 +125,10 @@ public struct HostProcess: Sendable {
 
         // Output: one reader for both pipes.
         let drained = DispatchSemaphore(value: 0)
+        let activity = ReaderActivity()
         let out = outPipe[0], err = errPipe[0]
         startThread {
-            Self.readLines(out: out, err: err, onLine: onLine)
+            Self.readLines(out: out, err: err, activity: activity, onLine: onLine)
             drained.signal()
         }
         // Exit: a waiter that wakes the main loop.
@@ -149,7 +153,8 @@ public struct HostProcess: Sendable {
             if stage == 2 { deadline = stageTime + terminateGrace }
             let woke: Bool
             if let deadline {
-                let wait = max(0, deadline - Self.now())
+                // Capped: a huge timeout-minutes must not overflow the conversion to nanoseconds.
+                let wait = min(max(0, deadline - Self.now()), 86_400)
                 woke = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9))) == .success
             } else {
                 handle.wake.wait()
@@ -168,8 +173,12 @@ public struct HostProcess: Sendable {
         // A cancelled or timed-out step loses its whole tree: background children that ignore SIGINT
         // (as `&` jobs of a non-interactive shell do) are killed too.
         if stage > 0 { kill(-pid, SIGKILL) }
-        // The step is done; background processes may keep the pipes open, so output is drained briefly.
-        _ = drained.wait(timeout: .now() + .milliseconds(stage > 0 ? 500 : 100))
+        // The step is done. Its output is read to the end, unless a background process it started keeps
+        // the pipes open: then reading stops once nothing has arrived for 50 ms and no line is being
+        // handled (a slow console only makes the handler busy, never "idle").
+        while drained.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+            if activity.isIdle(for: 0.05) { break }
+        }
         let status = exited.load(ordering: .sequentiallyConsistent)
         let signaled = (status & 0x7f) != 0 && (status & 0x7f) != 0x7f
         return Result(
@@ -180,10 +189,19 @@ public struct HostProcess: Sendable {
             processGroup: pid)
     }
 
+    /// Process groups started and not yet terminated, so an emergency exit can kill them all.
+    private static let liveGroups = Mutex<Set<Int32>>([])
+
     /// Kills what is left of a process group (orphans a job's steps left running), as GitHub's runner
     /// cleans up when a job ends.
     public static func terminateGroup(_ group: Int32) {
         kill(-group, SIGKILL)
+        _ = liveGroups.withLock { $0.remove(group) }
+    }
+
+    /// Kills every process group still alive (a second Ctrl-C, SIGTERM to gantry).
+    public static func terminateAllGroups() {
+        for group in liveGroups.withLock({ $0 }) { kill(-group, SIGKILL) }
     }
 
     /// Whether any process of the group is still running (zombies waiting to be reaped do not count).
@@ -208,7 +226,26 @@ public struct HostProcess: Sendable {
         return false
     }
 
-    private static func readLines(out: Int32, err: Int32, onLine: @Sendable (Stream, String) -> Void) {
+    /// The step's absolute program path: as given when it has a `/`, else the first match in `path`.
+    static func resolve(_ program: String, path: String?) -> String {
+        if program.contains("/") { return program }
+        for directory in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = String(directory) + "/" + program
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return program
+    }
+
+    /// When the reader last saw data, and whether it is handling a line right now.
+    final class ReaderActivity: Sendable {
+        private let state = Mutex<(last: Double, busy: Bool)>((HostProcess.now(), false))
+        func touch(busy: Bool) { state.withLock { $0 = (HostProcess.now(), busy) } }
+        func isIdle(for seconds: Double) -> Bool {
+            state.withLock { !$0.busy && HostProcess.now() - $0.last > seconds }
+        }
+    }
+
+    private static func readLines(out: Int32, err: Int32, activity: ReaderActivity, onLine: @Sendable (Stream, String) -> Void) {
         var fds = [pollfd(fd: out, events: Int16(POLLIN), revents: 0), pollfd(fd: err, events: Int16(POLLIN), revents: 0)]
         var buffers: [[UInt8]] = [[], []]
         var open = 2
@@ -221,6 +258,8 @@ public struct HostProcess: Sendable {
             for i in 0..<2 where fds[i].fd >= 0 && fds[i].revents != 0 {
                 let n = chunk.withUnsafeMutableBytes { read(fds[i].fd, $0.baseAddress, $0.count) }
                 if n > 0 {
+                    activity.touch(busy: true)
+                    defer { activity.touch(busy: false) }
                     buffers[i] += chunk[0..<n]
                     while let newline = buffers[i].firstIndex(of: 0x0A) {
                         var line = Array(buffers[i][..<newline])

@@ -56,8 +56,10 @@ public final class JobRunner: Sendable {
     let output: any RunOutput
     /// The running step's handle: cancelling the job interrupts that step only; steps that run after it
     /// (`always()`) get a fresh handle.
-    private let current = Mutex<HostProcess.Handle?>(nil)
+    private let current = Mutex<(handle: HostProcess.Handle, survivesCancel: Bool)?>(nil)
     private let cancelled = Atomic<Bool>(false)
+    /// Process groups of this job's steps, killed when the job ends.
+    private let groups = Mutex<[Int32]>([])
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
@@ -75,7 +77,10 @@ public final class JobRunner: Sendable {
     /// whose `if` still holds (`always()`) run after it.
     public func cancel() {
         cancelled.store(true, ordering: .sequentiallyConsistent)
-        current.withLock { $0?.cancel() }
+        // The running step's `if`, re-evaluated with cancelled() true, decides: an always() step goes on.
+        current.withLock { step in
+            if let step, !step.survivesCancel { step.handle.cancel() }
+        }
     }
 
     private var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
@@ -101,7 +106,8 @@ public final class JobRunner: Sendable {
             ("matrix", matrixValue),
             ("strategy", .object([
                 ("fail-fast", .bool(instance.failFast != "false")),
-                ("max-parallel", .number(1)), ("job-index", .number(0)), ("job-total", .number(1)),
+                ("max-parallel", .number(Double(instance.maxParallel.flatMap { Int($0) } ?? instance.strategyTotal))),
+                ("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal))),
             ])),
             ("needs", needsValue),
         ] + extra)
@@ -150,11 +156,12 @@ public final class JobRunner: Sendable {
         var prependPath = PrependPath()
         var jobFailed = false
         var summary = ""
+        var jobTimedOut = false
         let started = HostProcess.now()
-        let jobTimeout = minutes(job.timeoutMinutes, default: 360)
+        let jobTimeout = minutes(job.timeoutMinutes, default: 360, context: EvaluationContext(contexts: base(extra: []))).map { $0 * 60 }
 
         for (index, step) in job.steps.enumerated() {
-            let name = stepName(step, index: index)
+            var name = stepName(step, index: index)
             let envValue = ExpressionValue.object(env.map { ($0.0, .string($0.1)) })
             let statusContext = base(extra: [
                 ("env", envValue), ("steps", .object(steps)),
@@ -170,10 +177,11 @@ public final class JobRunner: Sendable {
                     switch function {
                     case .always: return true
                     case .success: return !failedSoFar && !cancelledNow
-                    case .failure: return failedSoFar
+                    case .failure: return failedSoFar && !cancelledNow
                     case .cancelled: return cancelledNow
                     }
                 })
+            if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
             let shouldRun: Bool
             do {
                 shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
@@ -191,9 +199,13 @@ public final class JobRunner: Sendable {
             }
             say("▶ \(name)")
             let stepStart = HostProcess.now()
+            // Would this step still run if the job were cancelled now? (always(), cancelled())
+            let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
+            let remaining = jobTimedOut ? nil : jobTimeout.map { $0 - (HostProcess.now() - started) }
             var result = runStep(
                 step, name: name, env: env, evaluation: evaluation, prependPath: &prependPath, masker: &masker,
-                remaining: jobTimeout.map { $0 - (HostProcess.now() - started) })
+                remaining: remaining, survivesCancel: survivesCancel)
             summary += result.summary
             for (key, value) in result.env {
                 env.removeAll { $0.0 == key }
@@ -205,7 +217,13 @@ public final class JobRunner: Sendable {
             let seconds = HostProcess.now() - stepStart
             say("\(result.outcome == .success ? "✓" : result.outcome == .cancelled ? "⊘" : "✗") \(name) (\(formatDuration(seconds)))")
             record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
-            if result.timedOutJob { cancel() }
+            if result.timedOutJob {
+                // The job's time is up: it is cancelled; later steps run only if their `if` says so,
+                // without the job's limit.
+                say("error: the job exceeded its timeout of \(formatDuration(jobTimeout ?? 0))")
+                jobTimedOut = true
+                cancel()
+            }
         }
 
         // Job outputs, evaluated at the end with the final steps context.
@@ -217,15 +235,17 @@ public final class JobRunner: Sendable {
         for entry in job.outputs {
             let raw = entry.value.scalarText ?? ""
             let value = (try? ExpressionTemplate.parse(raw).evaluate(in: EvaluationContext(contexts: finalContext), options: ContextAvailability.jobOutputs))?.stringValue ?? ""
-            // GitHub redacts outputs that contain a secret.
+            // GitHub leaves out empty outputs and redacts those that contain a secret.
             if masker.mask(value) != value {
-                say("warning: output '\(entry.key.value)' holds a secret and is left empty")
-                outputs.append((entry.key.value, ""))
-            } else {
+                say("warning: output '\(entry.key.value)' holds a secret and is left out")
+            } else if !value.isEmpty {
                 outputs.append((entry.key.value, value))
             }
         }
         let result: JobResult = isCancelled ? .cancelled : jobFailed ? .failure : .success
+        // Orphans of the job's steps are killed now; its temp folder (scripts held expanded secrets) goes.
+        for group in groups.withLock({ $0 }) { HostProcess.terminateGroup(group) }
+        removeTree(temp)
         return JobOutcome(result: result, outputs: outputs, summary: summary)
     }
 
@@ -268,7 +288,7 @@ public final class JobRunner: Sendable {
 
     private func runStep(
         _ step: Step, name: String, env jobEnv: [(String, String)], evaluation: EvaluationContext,
-        prependPath: inout PrependPath, masker: inout SecretMasker, remaining: Double?
+        prependPath: inout PrependPath, masker: inout SecretMasker, remaining: Double?, survivesCancel: Bool
     ) -> StepResult {
         func say(_ text: String) { output.line(instance.id, masker.mask(text)) }
         let cancelledAtStart = isCancelled
@@ -307,8 +327,9 @@ public final class JobRunner: Sendable {
                 fileEnv.append((variable, path))
             }
             let invocationPath = temp + "/script"
+            let stepPath = prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
             let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
-                Self.onPath(program, path: env.first { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
+                Self.onPath(program, path: stepPath)
             }
             let scriptPath = invocationPath + invocation.fileExtension
             writeFile(scriptPath, invocation.prologue + script + invocation.epilogue)
@@ -323,45 +344,58 @@ public final class JobRunner: Sendable {
 
             let stepTimeout = minutes(step.timeoutMinutes, default: nil, context: stepContext)
             var timeout = stepTimeout.map { $0 * 60 }
-            if let remaining { timeout = min(timeout ?? remaining, max(remaining, 0.001)) }
+            var jobLimitApplies = false
+            if let remaining, remaining < (timeout ?? .infinity) {
+                timeout = max(remaining, 0.001)
+                jobLimitApplies = true
+            }
             var process = HostProcess(arguments: arguments, environment: processEnv, workingDirectory: directory, timeout: timeout)
             process.interruptGrace = 7.5
             let lines = LineSink(masker: masker, verbose: context.verbose, instance: instance.id, output: output)
             let handle = HostProcess.Handle()
-            current.withLock { $0 = handle }
-            // Cancelled between this step's `if` and now: interrupt it, unless its `if` was decided
-            // knowing the job was cancelled (an `always()` or `cancelled()` step runs normally).
-            if !cancelledAtStart && isCancelled { handle.cancel() }
+            current.withLock { $0 = (handle, survivesCancel) }
+            // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
+            if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
             let result = try process.run(handle: handle) { _, line in lines.handle(line) }
             current.withLock { $0 = nil }
             masker = lines.finalMasker
-            HostProcess.terminateGroup(result.processGroup)
+            // Background processes live on until the job ends, as on GitHub's runner.
+            groups.withLock { $0.append(result.processGroup) }
+            unlink(scriptPath)
 
             var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
             var newEnv: [(String, String)] = []
             var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
             if result.timedOut {
-                say("error: the step timed out")
-                outcome = .failure
+                if !jobLimitApplies { say("error: the step timed out") }
+                outcome = jobLimitApplies ? .cancelled : .failure
             } else if let code = result.exitCode, code != 0 {
                 say("error: process completed with exit code \(code)")
+            } else if let signal = result.signal {
+                say("error: process was killed by signal \(signal)")
             }
+            // Each file is processed on its own, as the runner does: one bad file spoils only itself.
             do {
                 for (key, value) in try FileCommands.keyValuePairs(readFile(fileEnv[1].1)) {
                     outputs.removeAll { $0.0 == key }
                     outputs.append((key, .string(value)))
                 }
-                newEnv = try FileCommands.environment(readFile(fileEnv[0].1))
-                for directory in FileCommands.pathEntries(readFile(fileEnv[2].1)) { prependPath.add(directory) }
             } catch {
-                say("error: \(error)")
+                say("error: unable to process file command 'output': \(error)")
                 outcome = .failure
             }
+            do {
+                newEnv = try FileCommands.environment(readFile(fileEnv[0].1))
+            } catch {
+                say("error: unable to process file command 'env': \(error)")
+                outcome = .failure
+            }
+            for directory in FileCommands.pathEntries(readFile(fileEnv[2].1)) { prependPath.add(directory) }
             let summaryText = readFile(fileEnv[4].1)
             let summary = summaryText.isEmpty ? "" : masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
             return StepResult(
                 outcome: outcome, conclusion: outcome, outputs: outputs, env: newEnv, summary: summary,
-                timedOutJob: result.timedOut && stepTimeout == nil)
+                timedOutJob: result.timedOut && jobLimitApplies)
         } catch let error as ExpressionError {
             say("error: step '\(name)': \(error)")
         } catch let error as ShellInvocation.Failure {
@@ -392,6 +426,13 @@ public final class JobRunner: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The same contexts with the status functions answering as for a cancelled job.
+    static func cancelledView(_ context: EvaluationContext) -> EvaluationContext {
+        var view = context
+        view.status = { function, _ in function == .always || function == .cancelled }
+        return view
+    }
 
     private func record(_ step: Step, outcome: JobResult, conclusion: JobResult, outputs: [(String, ExpressionValue)], into steps: inout [(String, ExpressionValue)]) {
         guard let id = step.id?.value else { return }
@@ -534,7 +575,10 @@ final class LineSink: @unchecked Sendable {
                 case "endgroup": return nil
                 case "echo": return nil
                 case "set-output":
-                    if let name = command[property: "name"] { state.outputs.append((name, command.data)) }
+                    if let name = command[property: "name"] {
+                        state.outputs.removeAll { $0.0 == name }
+                        state.outputs.append((name, command.data))
+                    }
                     return "warning: the `set-output` command is deprecated; write to $GITHUB_OUTPUT instead"
                 case "save-state":
                     return "warning: the `save-state` command is deprecated; write to $GITHUB_STATE instead"
@@ -569,6 +613,21 @@ func writeFile(_ path: String, _ text: String) {
             offset += n
         }
     }
+}
+
+/// Removes a folder and everything below it.
+func removeTree(_ path: String) {
+    if let dir = opendir(path) {
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name == "." || name == ".." { continue }
+            let child = path + "/" + name
+            var info = stat()
+            if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
+        }
+        closedir(dir)
+    }
+    rmdir(path)
 }
 
 func readFile(_ path: String) -> String {

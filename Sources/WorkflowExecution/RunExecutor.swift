@@ -27,6 +27,9 @@ public final class RunExecutor: @unchecked Sendable {
     private var outcomes: [String: JobOutcome] = [:]
     private var seconds: [String: Double] = [:]
     private var summaries: [(id: String, text: String)] = []
+    /// Instances in the order they finished (matrix outputs merge in that order).
+    private var completion: [String] = []
+    private var continueOnError = Set<String>()
     private var runCancelled = false
     private let done = DispatchSemaphore(value: 0)
     private var success = false
@@ -48,12 +51,43 @@ public final class RunExecutor: @unchecked Sendable {
                 copy.job = "\(w)/\(instance.job)"
                 copy.needs = instance.needs.map { "\(w)/\($0)" }
                 instances.append(copy)
-                strategies[copy.job] = RunStateMachine.Strategy(
-                    failFast: instance.failFast != "false", maxParallel: instance.maxParallel.flatMap { Int($0) })
-                if instance.continueOnError == "true" { continueOnError.insert(global) }
+                // Job-level settings may be expressions of github, inputs, vars, matrix and strategy.
+                let contexts = Self.planTimeContexts(instance, context: context, workflow: workflows.first { $0.file == planned.file })
+                let failFast = Self.truthy(instance.failFast, contexts) ?? true
+                let maxParallel = instance.maxParallel.flatMap { Self.value($0, contexts) }.map(\.numberValue).flatMap { $0.isNaN ? nil : Int($0) }
+                strategies[copy.job] = RunStateMachine.Strategy(failFast: failFast, maxParallel: maxParallel)
+                if Self.truthy(instance.continueOnError, contexts) == true { continueOnError.insert(global) }
             }
         }
         machine = RunStateMachine(instances: instances, maxJobs: maxJobs, strategies: strategies, continueOnError: continueOnError)
+        self.continueOnError = continueOnError
+    }
+
+    static func planTimeContexts(_ instance: JobInstance, context: RunContext, workflow: Workflow?) -> EvaluationContext {
+        let matrix = ExpressionValue.object(instance.matrix.map { ($0.key, (try? JSONText.parse($0.json)) ?? .string($0.json)) })
+        return EvaluationContext(contexts: ExpressionObject([
+            ("github", context.event.githubContext(workflowName: workflow?.name?.value ?? instance.job)),
+            ("inputs", inputs(context.event)), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
+            ("matrix", matrix),
+            ("strategy", .object([("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal)))])),
+            ("needs", .object([])),
+        ]))
+    }
+
+    static func value(_ text: String, _ context: EvaluationContext) -> ExpressionValue? {
+        guard ExpressionTemplate.containsExpression(text) else {
+            if text == "true" { return .bool(true) }
+            if text == "false" { return .bool(false) }
+            let n = ExpressionNumber.parse(text)
+            return n.isNaN ? .string(text) : .number(n)
+        }
+        return try? ExpressionTemplate.parse(text).evaluate(in: context)
+    }
+
+    static func truthy(_ text: String?, _ context: EvaluationContext) -> Bool? {
+        guard let text, let value = value(text, context) else { return nil }
+        if case .string(let s) = value { return s == "true" }
+        return value.isTruthy
     }
 
     /// Runs every job to its end; blocks the calling thread.
@@ -108,23 +142,40 @@ public final class RunExecutor: @unchecked Sendable {
             return
         }
         let name = displayName(global)
-        // needs.<id>: result and outputs of each job it needs, merged over matrix rows.
-        let needs: [(String, JobResult, [(String, String)])] = job.needs.map { need in
-            let rows = plan.workflows[w].instances.filter { $0.job.lowercased() == need.value.lowercased() }.map { "\(w)/\($0.id)" }
-            let results = rows.compactMap { machine.results[$0] }
+        // needs.<id>: result and outputs of each job it needs, merged over matrix rows in the order
+        // they finished; a failure under continue-on-error counts as success, as on GitHub.
+        func summary(of jobID: String) -> (JobResult, [(String, String)]) {
+            let rows = plan.workflows[w].instances.filter { $0.job.lowercased() == jobID.lowercased() }.map { "\(w)/\($0.id)" }
+            let results = rows.compactMap { row -> JobResult? in
+                guard let r = machine.results[row] else { return nil }
+                return r == .failure && continueOnError.contains(row) ? .success : r
+            }
             let result: JobResult =
                 results.contains(.failure) ? .failure
                 : results.contains(.cancelled) ? .cancelled
                 : !results.isEmpty && results.allSatisfy({ $0 == .skipped }) ? .skipped : .success
             var outputs: [(String, String)] = []
-            for row in rows {
-                for (k, v) in outcomes[row]?.outputs ?? [] {
+            for row in completion where rows.contains(row) {
+                for (k, v) in outcomes[row]?.outputs ?? [] where !v.isEmpty {
                     outputs.removeAll { $0.0 == k }
                     outputs.append((k, v))
                 }
             }
+            return (result, outputs)
+        }
+        let needs: [(String, JobResult, [(String, String)])] = job.needs.map { need in
+            let (result, outputs) = summary(of: need.value)
             return (need.value, result, outputs)
         }
+        // Status functions look at every ancestor, not only the direct needs.
+        var ancestors: [String] = []
+        var queueIDs = job.needs.map(\.value)
+        while let next = queueIDs.popLast() {
+            guard !ancestors.contains(where: { $0.lowercased() == next.lowercased() }) else { continue }
+            ancestors.append(next)
+            queueIDs += workflow.job(next)?.needs.map(\.value) ?? []
+        }
+        let ancestorResults = ancestors.map { ($0, summary(of: $0).0) }
         // The job's `if`: success() unless a status function says otherwise.
         let cancelled = runCancelled
         let needsValue = ExpressionValue.object(needs.map { id, result, outputs in
@@ -137,12 +188,12 @@ public final class RunExecutor: @unchecked Sendable {
                 ("needs", needsValue),
             ]),
             status: { function, ids in
-                let relevant = ids.isEmpty ? needs : needs.filter { n in ids.contains { $0.lowercased() == n.0.lowercased() } }
+                let relevant = ids.isEmpty ? ancestorResults : ancestorResults.filter { n in ids.contains { $0.lowercased() == n.0.lowercased() } }
                 switch function {
                 case .always: return true
                 case .cancelled: return cancelled
                 case .success: return !cancelled && relevant.allSatisfy { $0.1 == .success }
-                case .failure: return relevant.contains { $0.1 == .failure }
+                case .failure: return !cancelled && relevant.contains { $0.1 == .failure }
                 }
             })
         let runs: Bool
@@ -154,19 +205,25 @@ public final class RunExecutor: @unchecked Sendable {
             return
         }
         guard runs else {
-            output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
-            perform(machine.finished(global, .skipped))
+            if runCancelled {
+                perform(machine.finished(global, .cancelled))
+            } else {
+                output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
+                perform(machine.finished(global, .skipped))
+            }
             return
         }
         let runner = JobRunner(workflow: workflow, job: job, instance: instance, context: context, needs: needs, output: Renamed(name: name, output: output))
         runners[global] = runner
-        if runCancelled { runner.cancel() }
+        // A job whose `if` held after the run was cancelled (always(), cancelled()) runs its steps
+        // normally: it is not itself cancelled.
         let started = HostProcess.now()
         startThread {
             let outcome = runner.run()
             self.queue.async {
                 self.runners[global] = nil
                 self.outcomes[global] = outcome
+                self.completion.append(global)
                 self.seconds[global] = HostProcess.now() - started
                 if !outcome.summary.isEmpty { self.summaries.append((name, outcome.summary)) }
                 self.perform(self.machine.finished(global, outcome.result))

@@ -88,16 +88,14 @@ public struct RunStateMachine: Sendable {
         return actions + schedule()
     }
 
-    /// Ctrl-C or a cancelled run: nothing new starts; running instances are cancelled.
+    /// Ctrl-C or a cancelled run: running instances get `.cancel` (the executor re-evaluates their
+    /// `if` with `cancelled()` true); waiting instances still start when ready, so that `always()` and
+    /// `cancelled()` jobs run, and the executor reports the others as cancelled.
     public mutating func cancelAll() -> [Action] {
         cancelling = true
         var actions: [Action] = []
-        for id in order {
-            switch states[id] {
-            case .waiting?: states[id] = .done(.cancelled)
-            case .running?: actions.append(.cancel(id: id))
-            default: break
-            }
+        for id in order where states[id] == .running {
+            actions.append(.cancel(id: id))
         }
         return actions + schedule()
     }
@@ -105,7 +103,7 @@ public struct RunStateMachine: Sendable {
     private mutating func schedule() -> [Action] {
         var actions: [Action] = []
         var running = states.values.filter { $0 == .running }.count
-        if !cancelling {
+        do {
             for id in order where states[id] == .waiting && running < maxJobs {
                 let ready = (needs[id] ?? []).allSatisfy { need in
                     if case .done? = states[need] { return true }
@@ -124,7 +122,7 @@ public struct RunStateMachine: Sendable {
         let allDone = states.values.allSatisfy { if case .done = $0 { return true } else { return false } }
         if allDone, !reportedFinish {
             reportedFinish = true
-            let failed = states.contains { id, state in
+            let failed = cancelling || states.contains { id, state in
                 if case .done(let r) = state { return (r == .failure && !continueOnError.contains(id)) || r == .cancelled }
                 return false
             }

@@ -77,6 +77,9 @@ public struct JobInstance: Sendable, Codable {
     /// `strategy.fail-fast` and `max-parallel` as written (defaults: true, unbounded).
     public var failFast: String?
     public var maxParallel: String?
+    /// `strategy.job-index` and `strategy.job-total` of this row.
+    public var strategyIndex: Int = 0
+    public var strategyTotal: Int = 1
 
     public init(
         id: String, job: String, name: String, matrix: [MatrixEntry], matrixAtRunTime: Bool, needs: [String],

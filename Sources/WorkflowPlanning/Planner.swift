@@ -357,6 +357,8 @@ struct WorkflowPlanBuilder {
                 failFast: job.strategy?.failFast.map { Self.text($0.value) },
                 maxParallel: job.strategy?.maxParallel.map { Self.text($0.value) })
             instance.backend = backend(for: instance)
+            instance.strategyIndex = index
+            instance.strategyTotal = totalRows
             result.append(instance)
         }
         return result
