@@ -30,6 +30,10 @@ public final class RunExecutor: @unchecked Sendable {
     /// Instances in the order they finished (matrix outputs merge in that order).
     private var completion: [String] = []
     private var continueOnError = Set<String>()
+    /// Global instance ids of each job, keyed by "workflow index/lowercased job id".
+    private var rowsByJob: [String: [String]] = [:]
+    /// Each job's `needs`, keyed the same way (walking ancestors without copying `Job` values).
+    private var needsByJob: [String: [String]] = [:]
     private var runCancelled = false
     private let done = DispatchSemaphore(value: 0)
     private var success = false
@@ -46,6 +50,7 @@ public final class RunExecutor: @unchecked Sendable {
             for instance in planned.instances {
                 let global = "\(w)/\(instance.id)"
                 key[global] = (w, instance)
+                rowsByJob["\(w)/\(instance.job.lowercased())", default: []].append(global)
                 var copy = instance
                 copy.id = global
                 copy.job = "\(w)/\(instance.job)"
@@ -61,6 +66,10 @@ public final class RunExecutor: @unchecked Sendable {
         }
         machine = RunStateMachine(instances: instances, maxJobs: maxJobs, strategies: strategies, continueOnError: continueOnError)
         self.continueOnError = continueOnError
+        for (w, planned) in plan.workflows.enumerated() {
+            guard let workflow = self.workflows[planned.file] else { continue }
+            for job in workflow.jobs { needsByJob["\(w)/\(job.id.value.lowercased())"] = job.needs.map(\.value) }
+        }
     }
 
     static func planTimeContexts(_ instance: JobInstance, context: RunContext, workflow: Workflow?) -> EvaluationContext {
@@ -144,8 +153,8 @@ public final class RunExecutor: @unchecked Sendable {
         let name = displayName(global)
         // needs.<id>: result and outputs of each job it needs, merged over matrix rows in the order
         // they finished; a failure under continue-on-error counts as success, as on GitHub.
-        func summary(of jobID: String) -> (JobResult, [(String, String)]) {
-            let rows = plan.workflows[w].instances.filter { $0.job.lowercased() == jobID.lowercased() }.map { "\(w)/\($0.id)" }
+        func summary(of jobID: String, outputs wanted: Bool = true) -> (JobResult, [(String, String)]) {
+            let rows = rowsByJob["\(w)/\(jobID.lowercased())"] ?? []
             let results = rows.compactMap { row -> JobResult? in
                 guard let r = machine.results[row] else { return nil }
                 return r == .failure && continueOnError.contains(row) ? .success : r
@@ -155,7 +164,8 @@ public final class RunExecutor: @unchecked Sendable {
                 : results.contains(.cancelled) ? .cancelled
                 : !results.isEmpty && results.allSatisfy({ $0 == .skipped }) ? .skipped : .success
             var outputs: [(String, String)] = []
-            for row in completion where rows.contains(row) {
+            let rowSet = Set(rows)
+            for row in completion where wanted && rowSet.contains(row) {
                 for (k, v) in outcomes[row]?.outputs ?? [] where !v.isEmpty {
                     outputs.removeAll { $0.0 == k }
                     outputs.append((k, v))
@@ -169,13 +179,14 @@ public final class RunExecutor: @unchecked Sendable {
         }
         // Status functions look at every ancestor, not only the direct needs.
         var ancestors: [String] = []
+        var seen = Set<String>()
         var queueIDs = job.needs.map(\.value)
         while let next = queueIDs.popLast() {
-            guard !ancestors.contains(where: { $0.lowercased() == next.lowercased() }) else { continue }
+            guard seen.insert(next.lowercased()).inserted else { continue }
             ancestors.append(next)
-            queueIDs += workflow.job(next)?.needs.map(\.value) ?? []
+            queueIDs += needsByJob["\(w)/\(next.lowercased())"] ?? []
         }
-        let ancestorResults = ancestors.map { ($0, summary(of: $0).0) }
+        let ancestorResults = ancestors.map { ($0, summary(of: $0, outputs: false).0) }
         // The job's `if`: success() unless a status function says otherwise.
         let cancelled = runCancelled
         let needsValue = ExpressionValue.object(needs.map { id, result, outputs in
