@@ -1,3 +1,5 @@
+import WorkflowExpressions
+
 /// Replaces every secret and `::add-mask::` value with `***` in everything Gantry prints or stores.
 ///
 /// A multi-line value is also registered line by line; JSON-escaped and URL-encoded forms of each value
@@ -68,19 +70,11 @@ public struct SecretMasker: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// The value as it appears inside a JSON string (the escaping `toJSON` uses).
     static func jsonEscaped(_ s: String) -> String {
-        var out = ""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        var quoted = ""
+        JSONText.quote(s, into: &quoted)
+        return String(quoted.dropFirst().dropLast())
     }
 
     static func urlEncoded(_ s: String) -> String {
@@ -95,14 +89,5 @@ public struct SecretMasker: Sendable {
             }
         }
         return out
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" { s.removeLast() }
-        return String(s)
     }
 }

@@ -81,7 +81,8 @@ public struct ShellInvocation: Equatable, Sendable {
 }
 
 extension String {
-    fileprivate var trimmingSpaces: String {
+    /// Without leading and trailing spaces and tabs.
+    var trimmingSpaces: String {
         var s = Substring(self)
         while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" { s.removeLast() }

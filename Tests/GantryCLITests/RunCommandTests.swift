@@ -153,27 +153,8 @@ import _GantryTestSupport
                 steps:
                   - run: echo never
             """)
-        let process = Process()
-        process.executableURL = Self.gantry
-        process.arguments = ["run", "-W", "w.yml"]
-        process.currentDirectoryURL = scratch.url
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        // Wait for the step to start, then press Ctrl-C.
-        var collected = Data()
-        let handle = out.fileHandleForReading
-        while !String(decoding: collected, as: UTF8.self).contains("[long] started") {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            collected += chunk
-        }
-        kill(process.processIdentifier, SIGINT)
-        collected += handle.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: collected, as: UTF8.self)
-        #expect(process.terminationStatus == 1)
+        let (status, text) = try RunSemanticsTests.interrupt(scratch, after: "[long] started")
+        #expect(status == 1)
         #expect(text.contains("[long] cleanup-cancelled"))
         #expect(!text.contains("[long] not-after-cancel"))
         #expect(!text.contains("[later] never"))
