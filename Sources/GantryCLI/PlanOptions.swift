@@ -59,6 +59,9 @@ struct PlanningFrontend {
     var workflows: [Workflow] = []
     /// The event the last plan was made for.
     var lastEvent: PlanEvent?
+    /// `workflow_dispatch` inputs from a file (`.input`): under `--input` values, and, as in an event
+    /// payload, names a workflow does not declare are ignored rather than errors.
+    var fileInputs: [(String, String)] = []
 
     /// Parses every workflow; workflows with errors are reported and left out of the plan.
     mutating func loadWorkflows(_ options: WorkflowOptions) {
@@ -88,7 +91,17 @@ struct PlanningFrontend {
             }
         }
         let inputs = options.inputs.compactMap(PlanOptions.split).map { (name: $0.0, value: $0.1) }
-        let event = PlanEvent(name: options.event, git: git, payload: payload, inputs: inputs)
+        var event = PlanEvent(name: options.event, git: git, payload: payload, inputs: inputs)
+        if !fileInputs.isEmpty, event.name == "workflow_dispatch", case .object(let object) = event.payload {
+            var given: [(String, ExpressionValue)] = fileInputs.map { ($0.0, .string($0.1)) }
+            if case .object(let existing)? = object["inputs"] {
+                for (name, value) in existing.pairs {
+                    given.removeAll { $0.0 == name }
+                    given.append((name, value))
+                }
+            }
+            event.payload = .object(object.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", .object(given))])
+        }
         return PlanRequest(
             event: event, jobs: options.jobs,
             matrixFilters: options.matrix.compactMap(PlanOptions.split).map { (key: $0.0, value: $0.1) },

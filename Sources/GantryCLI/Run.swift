@@ -30,8 +30,7 @@ extension GantryCommand {
         @Option(name: .customLong("jobs"), help: "At most this many jobs at once (default: the number of CPUs).")
         var maxJobs: Int?
 
-        @Option(name: [.customShort("s"), .customLong("secret")], help: ArgumentHelp("A secret (repeatable); masked in all output.", valueName: "name=value"))
-        var secrets: [String] = []
+        @OptionGroup var inputs: RunInputOptions
 
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
@@ -40,14 +39,20 @@ extension GantryCommand {
         var verbose = false
 
         func validate() throws {
-            for secret in secrets where PlanOptions.split(secret) == nil {
-                throw ValidationError("--secret expects name=value, got '\(secret)'")
-            }
             if let maxJobs, maxJobs < 1 { throw ValidationError("--jobs must be at least 1") }
         }
 
         func run() throws {
+            let hostEnvironment = Self.hostEnvironment()
+            let given = inputs.load(workflows, vars: self.options.vars, environment: hostEnvironment)
+            if !given.problems.isEmpty {
+                FileSystem.write(given.problems.map { "gantry: error: \($0)\n" }.joined(), to: 2)
+                throw ExitCode.failure
+            }
+            var options = self.options
+            options.vars = given.vars.map { "\($0.0)=\($0.1)" }
             var frontend = PlanningFrontend()
+            frontend.fileInputs = given.fileInputs
             let plan = frontend.plan(options, workflows, commitDetails: true)
             let failed = frontend.reportProblems()
             guard let plan, !failed else { throw ExitCode.failure }
@@ -62,8 +67,8 @@ extension GantryCommand {
             let root = Self.runDirectory()
             let console = Console(logPath: root + "/log.txt")
             let context = RunContext(
-                event: frontend.lastEvent!, root: root, hostEnvironment: Self.hostEnvironment(),
-                secrets: secrets.compactMap(PlanOptions.split), vars: options.vars.compactMap(PlanOptions.split), verbose: verbose)
+                event: frontend.lastEvent!, root: root, hostEnvironment: hostEnvironment,
+                secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
             let executor = RunExecutor(
                 plan: plan, workflows: frontend.workflows, context: context,
                 maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)

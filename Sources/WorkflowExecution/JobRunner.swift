@@ -26,16 +26,35 @@ public struct RunContext: Sendable {
     public var hostEnvironment: [(String, String)]
     public var secrets: [(String, String)]
     public var vars: [(String, String)]
+    /// Variables from `--env`, `--env-file` and `.env`: in every step's environment and the `env` context,
+    /// below the workflow's own `env`.
+    public var env: [(String, String)]
     /// Show `::debug::` lines.
     public var verbose: Bool
+    /// The `inputs` context; set per workflow from its plan by `forWorkflow(_:)`.
+    public var inputs: ExpressionValue = .object([])
 
-    public init(event: PlanEvent, root: String, hostEnvironment: [(String, String)], secrets: [(String, String)] = [], vars: [(String, String)] = [], verbose: Bool = false) {
+    public init(event: PlanEvent, root: String, hostEnvironment: [(String, String)], secrets: [(String, String)] = [], vars: [(String, String)] = [], env: [(String, String)] = [], verbose: Bool = false) {
         self.event = event
         self.root = root
         self.hostEnvironment = hostEnvironment
         self.secrets = secrets
         self.vars = vars
+        self.env = env
         self.verbose = verbose
+    }
+
+    /// This context for one planned workflow: its resolved inputs (defaults applied) in `inputs` and,
+    /// as strings, in `github.event.inputs`.
+    public func forWorkflow(_ planned: PlannedWorkflow) -> RunContext {
+        guard let inputs = planned.inputs else { return self }
+        var copy = self
+        copy.inputs = .object(inputs.map { ($0.name, $0.expressionValue) })
+        if event.name == "workflow_dispatch", case .object(let payload) = event.payload {
+            let strings = ExpressionValue.object(inputs.map { ($0.name, .string($0.value)) })
+            copy.event.payload = .object(payload.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", strings)])
+        }
+        return copy
     }
 }
 
@@ -100,7 +119,7 @@ public final class JobRunner: Sendable {
     private func base(extra: [(String, ExpressionValue)]) -> ExpressionObject {
         ExpressionObject([
             ("github", githubValue),
-            ("inputs", inputsValue),
+            ("inputs", context.inputs),
             ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
             ("secrets", .object(context.secrets.map { ($0.0, .string($0.1)) } + [("GITHUB_TOKEN", .string(""))])),
             ("matrix", matrixValue),
@@ -117,11 +136,6 @@ public final class JobRunner: Sendable {
         guard case .object(let github) = context.event.githubContext(workflowName: workflow.name?.value ?? workflow.file) else { return .null }
         return .object(github.pairs.map { ($0.key, $0.key == "workspace" ? .string(workspace) : $0.value) }
             + [("job", .string(job.id.value)), ("action", .string("__run")), ("token", .string(""))])
-    }
-
-    private var inputsValue: ExpressionValue {
-        guard case .object(let event) = context.event.payload, case .object(let inputs)? = event["inputs"] else { return .object([]) }
-        return .object(inputs.pairs.map { ($0.key, $0.value) })
     }
 
     private var directoryName: String {
@@ -146,10 +160,9 @@ public final class JobRunner: Sendable {
         makeDirectory(workspace)
         makeDirectory(temp)
 
-        // Job env: workflow env, then job env; each value evaluated once.
-        var env: [(String, String)] = []
-        let workflowEnv = evaluateEnvironment(workflow.env, base(extra: [("env", .object([]))]), into: &env, masker: masker, say: say)
-        _ = workflowEnv
+        // Job env: the run's `--env` values, workflow env, then job env; each value evaluated once.
+        var env = Self.merge([context.env])
+        evaluateEnvironment(workflow.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
         evaluateEnvironment(job.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
 
         var steps: [(String, ExpressionValue)] = []

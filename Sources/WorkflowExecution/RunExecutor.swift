@@ -18,7 +18,8 @@ public struct RunSummary: Sendable {
 public final class RunExecutor: @unchecked Sendable {
     private let plan: Plan
     private let workflows: [String: Workflow]
-    private let context: RunContext
+    /// The run's context for each planned workflow (its own inputs).
+    private let contexts: [RunContext]
     private let output: any RunOutput
     private let queue = DispatchQueue(label: "gantry.run")
     private var machine: RunStateMachine
@@ -41,7 +42,8 @@ public final class RunExecutor: @unchecked Sendable {
     public init(plan: Plan, workflows: [Workflow], context: RunContext, maxJobs: Int, output: any RunOutput) {
         self.plan = plan
         self.workflows = Dictionary(workflows.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
-        self.context = context
+        let contexts = plan.workflows.map { context.forWorkflow($0) }
+        self.contexts = contexts
         self.output = output
         var instances: [JobInstance] = []
         var strategies: [String: RunStateMachine.Strategy] = [:]
@@ -57,7 +59,7 @@ public final class RunExecutor: @unchecked Sendable {
                 copy.needs = instance.needs.map { "\(w)/\($0)" }
                 instances.append(copy)
                 // Job-level settings may be expressions of github, inputs, vars, matrix and strategy.
-                let contexts = Self.planTimeContexts(instance, context: context, workflow: workflows.first { $0.file == planned.file })
+                let contexts = Self.planTimeContexts(instance, context: contexts[w], workflow: workflows.first { $0.file == planned.file })
                 let failFast = Self.truthy(instance.failFast, contexts) ?? true
                 let maxParallel = instance.maxParallel.flatMap { Self.value($0, contexts) }.map(\.numberValue).flatMap { $0.isNaN ? nil : Int($0) }
                 strategies[copy.job] = RunStateMachine.Strategy(failFast: failFast, maxParallel: maxParallel)
@@ -76,7 +78,7 @@ public final class RunExecutor: @unchecked Sendable {
         let matrix = ExpressionValue.object(instance.matrix.map { ($0.key, (try? JSONText.parse($0.json)) ?? .string($0.json)) })
         return EvaluationContext(contexts: ExpressionObject([
             ("github", context.event.githubContext(workflowName: workflow?.name?.value ?? instance.job)),
-            ("inputs", inputs(context.event)), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
+            ("inputs", context.inputs), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
             ("matrix", matrix),
             ("strategy", .object([("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal)))])),
             ("needs", .object([])),
@@ -151,6 +153,7 @@ public final class RunExecutor: @unchecked Sendable {
             return
         }
         let name = displayName(global)
+        let context = contexts[w]
         // needs.<id>: result and outputs of each job it needs, merged over matrix rows in the order
         // they finished; a failure under continue-on-error counts as success, as on GitHub.
         func summary(of jobID: String, outputs wanted: Bool = true) -> (JobResult, [(String, String)]) {
@@ -195,7 +198,7 @@ public final class RunExecutor: @unchecked Sendable {
         let evaluation = EvaluationContext(
             contexts: ExpressionObject([
                 ("github", context.event.githubContext(workflowName: workflow.name?.value ?? workflow.file)),
-                ("inputs", Self.inputs(context.event)), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
+                ("inputs", context.inputs), ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
                 ("needs", needsValue),
             ]),
             status: { function, ids in
@@ -240,11 +243,6 @@ public final class RunExecutor: @unchecked Sendable {
                 self.perform(self.machine.finished(global, outcome.result))
             }
         }
-    }
-
-    static func inputs(_ event: PlanEvent) -> ExpressionValue {
-        guard case .object(let payload) = event.payload, case .object(let inputs)? = payload["inputs"] else { return .object([]) }
-        return .object(inputs.pairs.map { ($0.key, $0.value) })
     }
 
     /// Prints a job's lines under its display name.

@@ -35,6 +35,25 @@ public struct PlannedWorkflow: Sendable, Codable {
     public var cancelInProgress: String?
     /// Job instances in a valid order (every instance after all it needs).
     public var instances: [JobInstance]
+    /// The `inputs` context, defaults applied, when the event has inputs (`workflow_dispatch`).
+    public var inputs: [PlannedInput]?
+}
+
+/// One resolved input: its declared type and its value as text.
+public struct PlannedInput: Sendable, Codable {
+    public enum Kind: String, Sendable, Codable { case string, boolean, number }
+    public var name: String
+    public var type: Kind
+    public var value: String
+
+    /// The value as the `inputs` context holds it: booleans and numbers typed, the rest strings.
+    public var expressionValue: ExpressionValue {
+        switch type {
+        case .boolean: .bool(value == "true")
+        case .number: .number(ExpressionNumber.parse(value))
+        case .string: .string(value)
+        }
+    }
 }
 
 /// A workflow that does not take part, and why.

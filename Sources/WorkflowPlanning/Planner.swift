@@ -108,7 +108,19 @@ struct WorkflowPlanBuilder {
             file: workflow.file, name: workflow.name?.value ?? workflow.file,
             concurrencyGroup: workflow.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
             cancelInProgress: workflow.concurrency?.cancelInProgress.map { Self.text($0.value) },
-            instances: ordered)
+            instances: ordered,
+            inputs: plannedInputs(inputs))
+    }
+
+    private func plannedInputs(_ inputs: ExpressionValue) -> [PlannedInput]? {
+        guard case .object(let object) = inputs, !object.pairs.isEmpty else { return nil }
+        return object.pairs.map { name, value in
+            switch value {
+            case .bool: PlannedInput(name: name, type: .boolean, value: value.stringValue)
+            case .number: PlannedInput(name: name, type: .number, value: value.stringValue)
+            default: PlannedInput(name: name, type: .string, value: value.stringValue)
+            }
+        }
     }
 
     /// Kahn's algorithm; among ready instances the one declared first goes first.

@@ -183,4 +183,76 @@ import _GantryTestSupport
         #expect(result.stdout.contains("[j] error: actions are not supported by gantry run yet: 'actions/checkout@v4'"))
         #expect(result.stdout.contains("[c] error: job 'c' needs Docker (container or services), which gantry run does not drive yet"))
     }
+
+    @Test func secretsVarsEnvAndInputsComeFromFilesEnvironmentAndFlags() throws {
+        let scratch = try Scratch("""
+            on:
+              workflow_dispatch:
+                inputs:
+                  who: {default: nobody}
+                  level: {default: low}
+                  dry: {type: boolean, default: true}
+                  count: {type: number, default: 3}
+            env:
+              SHADOWED: workflow-wins
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                if: vars.ENABLED == 'yes'
+                steps:
+                  - run: |
+                      echo "file-secret=${{ secrets.FILE_SECRET }} env-secret=${{ secrets.ENV_SECRET }} flag=${{ secrets.OVERRIDDEN }}"
+                      echo "multi=[${{ secrets.MULTI }}]"
+                      echo "vars=${{ vars.REGION }} inputs=${{ inputs.who }}/${{ inputs.level }}"
+                      echo "env=$BASE $FROM_STEP $SHADOWED $PICKED ctx=${{ env.PICKED }}"
+                      echo "typed=${{ inputs.dry == true }}/${{ inputs.count == 3 }} event=${{ github.event.inputs.dry }}/${{ github.event.inputs.who }}"
+                    env:
+                      FROM_STEP: ${{ env.BASE }}-seen
+            """)
+        try "FILE_SECRET=from-secrets-file\nOVERRIDDEN=file-value\nMULTI=\"first-line\nsecond-line\"\n"
+            .write(to: scratch.url.appendingPathComponent(".secrets"), atomically: true, encoding: .utf8)
+        try "ENABLED=yes\nREGION=eu\n".write(to: scratch.url.appendingPathComponent(".vars"), atomically: true, encoding: .utf8)
+        try "BASE=dotenv\nPICKED=from-file\nSHADOWED=dotenv\n".write(to: scratch.url.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        try "who=file-user\nlevel=file-level\nundeclared=ignored-like-a-payload-field\n".write(to: scratch.url.appendingPathComponent(".input"), atomically: true, encoding: .utf8)
+        let result = try runCommand(
+            Self.gantry,
+            ["run", "workflow_dispatch", "-W", "w.yml", "-s", "ENV_SECRET", "-s", "OVERRIDDEN=flag-value", "--env", "PICKED", "--input", "level=high"],
+            in: scratch.url, environment: ["ENV_SECRET": "secret-from-environment", "PICKED": "picked-from-environment"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        for expected in [
+            "[j] file-secret=*** env-secret=*** flag=***", "[j] multi=[***", "[j] ***]",
+            "[j] vars=eu inputs=file-user/high", "[j] env=dotenv dotenv-seen workflow-wins picked-from-environment ctx=picked-from-environment",
+            "[j] typed=true/true event=true/file-user",
+        ] {
+            #expect(lines.contains(expected), "missing \(expected)")
+        }
+        for secret in ["from-secrets-file", "secret-from-environment", "flag-value", "file-value", "first-line", "second-line"] {
+            #expect(!result.stdout.contains(secret + "\n") && !result.stdout.contains(secret + " "), "\(secret) leaked")
+        }
+    }
+
+    @Test func badRunInputsStopTheRunWithOneLineEach() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo must-not-run
+            """)
+        try "GOOD=1\nBAD LINE\n".write(to: scratch.url.appendingPathComponent(".env"), atomically: true, encoding: .utf8)
+        let result = try scratch.run(["-s", "GANTRY_TEST_UNSET_SECRET", "--var-file", "missing.vars"])
+        #expect(result.status == 1)
+        #expect(result.stdout == "")
+        #expect(result.stderr == """
+            gantry: error: --secret GANTRY_TEST_UNSET_SECRET: 'GANTRY_TEST_UNSET_SECRET' is not set in the environment
+            gantry: error: cannot read 'missing.vars': No such file or directory
+            gantry: error: .env:2:5: error: expected '=' after 'BAD' [dotenv]
+
+            """)
+        let usage = try scratch.run(["--env", "=x"])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("--env expects name=value or name, got '=x'"))
+    }
 }

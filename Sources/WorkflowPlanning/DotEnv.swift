@@ -1,0 +1,91 @@
+public import WorkflowModel
+
+/// The dotenv format act reads for `.secrets`, `.vars`, `.env` and `.input` (godotenv's dialect):
+/// `NAME=value` lines, `export NAME=value`, `#` comments and blank lines; values bare (an unquoted
+/// ` #` starts a comment, surrounding blanks are dropped), in single quotes (literal, may span lines)
+/// or in double quotes (may span lines; `\n`, `\r`, `\t`, `\"`, `\\`, `\$` are escapes).
+public enum DotEnv {
+    /// A malformed line, with its `file:line:col`.
+    public struct Failure: Error, CustomStringConvertible {
+        public var diagnostic: Diagnostic
+        public var description: String { diagnostic.description }
+    }
+
+    /// Parses `text`; the first malformed line is an error at its `file:line:col`.
+    public static func parse(_ text: String, file: String) throws(Failure) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
+            $0.hasSuffix("\r") ? Substring($0.dropLast()) : $0
+        }
+        var index = 0
+        func fail(_ message: String, line: Int, column: Int) -> Failure {
+            Failure(diagnostic: Diagnostic(.error, message, at: SourceLocation(file: file, line: line + 1, column: column), rule: "dotenv"))
+        }
+        while index < lines.count {
+            let lineNumber = index
+            var rest = Substring(lines[index].drop { $0 == " " || $0 == "\t" })
+            index += 1
+            if rest.isEmpty || rest.hasPrefix("#") { continue }
+            let indent = lines[lineNumber].count - rest.count
+            if rest.hasPrefix("export ") { rest = rest.dropFirst(7).drop { $0 == " " } }
+            let name = rest.prefix { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-" }
+            guard let first = name.first, !first.isNumber else {
+                throw fail("expected NAME=value", line: lineNumber, column: indent + 1)
+            }
+            var value = rest.dropFirst(name.count).drop { $0 == " " || $0 == "\t" }
+            guard value.first == "=" || value.first == ":" else {
+                throw fail("expected '=' after '\(name)'", line: lineNumber, column: lines[lineNumber].count - value.count + 1)
+            }
+            value = value.dropFirst().drop { $0 == " " || $0 == "\t" }
+            let valueColumn = lines[lineNumber].count - value.count + 1
+            guard let quote = value.first, quote == "\"" || quote == "'" else {
+                var bare = value
+                if let comment = bare.firstRange(of: " #") { bare = bare[..<comment.lowerBound] }
+                while let last = bare.last, last == " " || last == "\t" { bare = bare.dropLast() }
+                pairs.append((String(name), String(bare)))
+                continue
+            }
+            // A quoted value runs to its closing quote, across lines when needed.
+            var text = String(value.dropFirst())
+            var result = ""
+            var closed = false
+            while true {
+                var position = text.startIndex
+                while position < text.endIndex {
+                    let character = text[position]
+                    position = text.index(after: position)
+                    if character == quote { closed = true; break }
+                    if quote == "\"" && character == "\\" && position < text.endIndex {
+                        let next = text[position]
+                        position = text.index(after: position)
+                        switch next {
+                        case "n": result.append("\n")
+                        case "r": result.append("\r")
+                        case "t": result.append("\t")
+                        case "\"", "\\", "$": result.append(next)
+                        default: result.append("\\"); result.append(next)
+                        }
+                        continue
+                    }
+                    result.append(character)
+                }
+                if closed {
+                    let trailing = text[position...].drop { $0 == " " || $0 == "\t" }
+                    guard trailing.isEmpty || trailing.hasPrefix("#") else {
+                        let column = lines[index - 1].count - trailing.count + 1
+                        throw fail("unexpected text after the closing quote of '\(name)'", line: index - 1, column: column)
+                    }
+                    break
+                }
+                guard index < lines.count else {
+                    throw fail("unterminated quoted value of '\(name)'", line: lineNumber, column: valueColumn)
+                }
+                result.append("\n")
+                text = String(lines[index])
+                index += 1
+            }
+            pairs.append((String(name), result))
+        }
+        return pairs
+    }
+}

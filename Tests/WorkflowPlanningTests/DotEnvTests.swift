@@ -1,0 +1,56 @@
+import Testing
+import WorkflowPlanning
+
+/// The dotenv dialect of `.secrets`, `.vars`, `.env` and `.input` (godotenv's, as act reads it).
+@Suite struct DotEnvTests {
+    func parse(_ text: String) throws -> [String] {
+        try DotEnv.parse(text, file: ".env").map { "\($0.0)=\($0.1)" }
+    }
+
+    func failure(_ text: String) -> String? {
+        do {
+            _ = try DotEnv.parse(text, file: ".env")
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test func bareQuotedAndMultiLineValues() throws {
+        let text = """
+            # a comment
+
+            PLAIN=value with spaces   # trailing comment
+            export EXPORTED=yes
+              INDENTED = spaced\t
+            EMPTY=
+            HASH=a#b
+            SINGLE='literal $HOME \\n'
+            DOUBLE="tab\\tquote\\" dollar\\$ back\\\\ other\\q"
+            MULTI="line one
+            line two"
+            SINGLE_MULTI='x
+            y' # after
+            COLON: yaml-style
+            EQUALS=a=b=c
+            CRLF=dos\r
+            """
+        #expect(try parse(text) == [
+            "PLAIN=value with spaces", "EXPORTED=yes", "INDENTED=spaced", "EMPTY=", "HASH=a#b",
+            "SINGLE=literal $HOME \\n", "DOUBLE=tab\tquote\" dollar$ back\\ other\\q", "MULTI=line one\nline two",
+            "SINGLE_MULTI=x\ny", "COLON=yaml-style", "EQUALS=a=b=c", "CRLF=dos",
+        ])
+    }
+
+    @Test func laterDuplicatesAreKeptInOrder() throws {
+        #expect(try parse("A=1\nB=2\nA=3\n") == ["A=1", "B=2", "A=3"])
+    }
+
+    @Test func malformedLinesNameTheirPlace() {
+        #expect(failure("A=1\nnot a pair\n") == ".env:2:5: error: expected '=' after 'not' [dotenv]")
+        #expect(failure("A=1\n  =value\n") == ".env:2:3: error: expected NAME=value [dotenv]")
+        #expect(failure("1A=x") == ".env:1:1: error: expected NAME=value [dotenv]")
+        #expect(failure("A=1\nB=\"open\nstill open\n") == ".env:2:3: error: unterminated quoted value of 'B' [dotenv]")
+        #expect(failure("B='x' y") == ".env:1:7: error: unexpected text after the closing quote of 'B' [dotenv]")
+    }
+}
