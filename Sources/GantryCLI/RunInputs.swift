@@ -1,4 +1,5 @@
 import ArgumentParser
+import WorkflowExecution
 import WorkflowModel
 import WorkflowPlanning
 
@@ -78,25 +79,10 @@ struct RunInputOptions: ParsableArguments {
                 return found
             }
         }
-        loaded.secrets = Self.merge(file(secretFile, default: ".secrets"), command(secrets, flag: "--secret"))
-        loaded.vars = Self.merge(file(varFile, default: ".vars"), vars.compactMap(PlanOptions.split))
-        loaded.env = Self.merge(file(envFile, default: ".env"), command(env, flag: "--env"))
+        loaded.secrets = JobRunner.merge([file(secretFile, default: ".secrets"), command(secrets, flag: "--secret")])
+        loaded.vars = JobRunner.merge([file(varFile, default: ".vars"), vars.compactMap(PlanOptions.split)])
+        loaded.env = JobRunner.merge([file(envFile, default: ".env"), command(env, flag: "--env")])
         loaded.fileInputs = file(inputFile, default: ".input")
         return loaded
-    }
-
-    /// `later` wins over `earlier` for a name both hold; order is first appearance.
-    static func merge(_ earlier: [(String, String)], _ later: [(String, String)]) -> [(String, String)] {
-        var out: [(String, String)] = []
-        var index: [String: Int] = [:]
-        for (name, value) in earlier + later {
-            if let at = index[name] {
-                out[at].1 = value
-            } else {
-                index[name] = out.count
-                out.append((name, value))
-            }
-        }
-        return out
     }
 }

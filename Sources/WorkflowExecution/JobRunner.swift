@@ -514,7 +514,8 @@ public final class JobRunner: Sendable {
         minutes(value, default: `default`, context: nil).map { $0 * 60 }
     }
 
-    static func merge(_ layers: [[(String, String)]]) -> [(String, String)] {
+    /// Name/value layers merged: a later layer's value wins; a name keeps its first position.
+    public static func merge(_ layers: [[(String, String)]]) -> [(String, String)] {
         var index: [String: Int] = [:]
         var out: [(String, String)] = []
         for layer in layers {
