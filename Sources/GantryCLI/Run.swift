@@ -35,7 +35,7 @@ extension GantryCommand {
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
 
-        @Flag(help: "Show ::debug:: lines.")
+        @Flag(help: "Show ::debug:: lines and unfold ::group:: output (the run's log.txt always has it).")
         var verbose = false
 
         func validate() throws {
@@ -162,6 +162,17 @@ final class Console: RunOutput, Sendable {
         lock.withLock { fd in
             FileSystem.write(rendered, to: 1)
             if fd >= 0 { FileSystem.write(rendered, to: fd) }
+        }
+    }
+
+    func line(_ instance: String, _ text: String, to destination: OutputDestination) {
+        let rendered = "[\(instance)] \(text)\n"
+        lock.withLock { fd in
+            if destination == .console {
+                FileSystem.write(rendered, to: 1)
+            } else if fd >= 0 {
+                FileSystem.write(rendered, to: fd)
+            }
         }
     }
 

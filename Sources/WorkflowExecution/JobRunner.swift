@@ -61,6 +61,20 @@ public struct RunContext: Sendable {
 /// Where a job's output goes: lines already masked, prefixed by the caller's renderer.
 public protocol RunOutput: Sendable {
     func line(_ instance: String, _ text: String)
+    /// A line for the console only or the run's log only (the lines of a folded `::group::`).
+    func line(_ instance: String, _ text: String, to destination: OutputDestination)
+}
+
+/// Where a line goes when it is not meant for both the console and the log.
+public enum OutputDestination: Sendable {
+    case console, log
+}
+
+extension RunOutput {
+    /// Outputs without a log print console lines and drop log-only lines.
+    public func line(_ instance: String, _ text: String, to destination: OutputDestination) {
+        if destination == .console { line(instance, text) }
+    }
 }
 
 /// Runs the `run:` steps of one job instance on the host with GitHub's semantics: `if` with status
@@ -379,6 +393,7 @@ public final class JobRunner: Sendable {
             var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
             var newEnv: [(String, String)] = []
             var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
+            if outcome != .success { lines.unfoldAfterFailure() }
             if result.timedOut {
                 if !jobLimitApplies { say("error: the step timed out") }
                 outcome = jobLimitApplies ? .cancelled : .failure
@@ -551,6 +566,10 @@ final class LineSink: @unchecked Sendable {
         var reader = WorkflowCommandReader()
         var masker: SecretMasker
         var outputs: [(String, String)] = []
+        /// Inside `::group::` … `::endgroup::` (groups do not nest: a new group ends the open one).
+        var inGroup = false
+        /// The step's lines hidden in folded groups, shown if the step fails.
+        var folded: [String] = []
 
         init(masker: SecretMasker = SecretMasker()) { self.masker = masker }
     }
@@ -565,10 +584,26 @@ final class LineSink: @unchecked Sendable {
     var finalMasker: SecretMasker { lock.withLock { $0.masker } }
     var legacyOutputs: [(String, String)] { lock.withLock { $0.outputs } }
 
+    /// Prints the lines folded away in groups, for a step that did not succeed.
+    func unfoldAfterFailure() {
+        let folded = lock.withLock { $0.folded }
+        guard !folded.isEmpty else { return }
+        output.line(instance, "▾ output folded in groups, shown because the step did not succeed:", to: .console)
+        for text in folded { output.line(instance, text, to: .console) }
+    }
+
     func handle(_ line: String) {
+        var hidden = false
         let text: String? = lock.withLock { state in
             switch state.reader.read(line) {
-            case .output(let text): return state.masker.mask(text)
+            case .output(let text):
+                let masked = state.masker.mask(text)
+                // Groups fold unless --verbose: their lines go to the log only.
+                if state.inGroup && !verbose {
+                    state.folded.append(masked)
+                    hidden = true
+                }
+                return masked
             case .stopped, .resumed: return nil
             case .command(let command):
                 switch command.name {
@@ -585,8 +620,12 @@ final class LineSink: @unchecked Sendable {
                     }
                     let title = command[property: "title"].map { $0 + ": " } ?? ""
                     return state.masker.mask("\(location)\(command.name): \(title)\(command.data)")
-                case "group": return "▸ " + state.masker.mask(command.data)
-                case "endgroup": return nil
+                case "group":
+                    state.inGroup = true
+                    return "▸ " + state.masker.mask(command.data)
+                case "endgroup":
+                    state.inGroup = false
+                    return nil
                 case "echo": return nil
                 case "set-output":
                     if let name = command[property: "name"] {
@@ -602,7 +641,8 @@ final class LineSink: @unchecked Sendable {
                 }
             }
         }
-        if let text { output.line(instance, text) }
+        guard let text else { return }
+        if hidden { output.line(instance, text, to: .log) } else { output.line(instance, text) }
     }
 }
 

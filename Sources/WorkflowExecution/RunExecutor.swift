@@ -250,5 +250,6 @@ public final class RunExecutor: @unchecked Sendable {
         let name: String
         let output: any RunOutput
         func line(_ instance: String, _ text: String) { output.line(name, text) }
+        func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(name, text, to: destination) }
     }
 }

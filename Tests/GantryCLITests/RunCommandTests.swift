@@ -255,4 +255,45 @@ import _GantryTestSupport
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("--env expects name=value or name, got '=x'"))
     }
+
+    @Test func groupsFoldUnlessVerboseAndUnfoldWhenTheStepFails() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: |
+                      echo "::group::Install"
+                      echo inside-one
+                      echo "::warning::warned inside"
+                      echo "::endgroup::"
+                      echo outside
+                  - run: |
+                      echo "::group::Build"
+                      echo build-detail
+                      exit 2
+            """)
+        func body(_ stdout: String) -> [String] {
+            stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[j] ") && !$0.hasPrefix("[j] ✓") && !$0.hasPrefix("[j] ✗") && !$0.hasPrefix("[j] ▶") }
+        }
+        let folded = try scratch.run()
+        #expect(folded.status == 1)
+        #expect(body(folded.stdout) == [
+            "[j] ▸ Install", "[j] warning: warned inside", "[j] outside", "[j] ▸ Build",
+            "[j] ▾ output folded in groups, shown because the step did not succeed:", "[j] build-detail",
+            "[j] error: process completed with exit code 2",
+        ])
+        let directory = try #require(folded.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }).dropFirst("run directory: ".count)
+        let log = try String(contentsOfFile: String(directory) + "/log.txt", encoding: .utf8)
+        #expect(body(log) == [
+            "[j] ▸ Install", "[j] inside-one", "[j] warning: warned inside", "[j] outside", "[j] ▸ Build", "[j] build-detail",
+            "[j] error: process completed with exit code 2",
+        ])
+        let verbose = try scratch.run(["--verbose"])
+        #expect(body(verbose.stdout) == [
+            "[j] ▸ Install", "[j] inside-one", "[j] warning: warned inside", "[j] outside", "[j] ▸ Build", "[j] build-detail",
+            "[j] error: process completed with exit code 2",
+        ])
+    }
 }
