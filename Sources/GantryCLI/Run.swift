@@ -35,6 +35,9 @@ extension GantryCommand {
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
 
+        @Flag(help: "Print the run as JSON lines: line, step-started, step-finished, job-started, job-finished, run-finished.")
+        var json = false
+
         @Flag(help: "Show ::debug:: lines and unfold ::group:: output (the run's log.txt always has it).")
         var verbose = false
 
@@ -65,7 +68,7 @@ extension GantryCommand {
                 return
             }
             let root = Self.runDirectory()
-            let console = Console(logPath: root + "/log.txt")
+            let console = Console(logPath: root + "/log.txt", json: json)
             let context = RunContext(
                 event: frontend.lastEvent!, root: root, hostEnvironment: hostEnvironment,
                 secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
@@ -110,7 +113,13 @@ extension GantryCommand {
             }
             text += "run directory: \(root)\n"
             text += summary.success ? "run succeeded\n" : "run failed\n"
-            console.plain(text)
+            let jobs = summary.jobs.map {
+                "{\"job\":\(JSON.quote($0.id)),\"result\":\"\($0.result.rawValue)\",\"seconds\":\(Console.seconds($0.seconds))}"
+            }
+            console.plain(
+                text,
+                json: "{\"type\":\"run-finished\",\"success\":\(summary.success),\"directory\":\(JSON.quote(root)),"
+                    + "\"summary\":\(summary.summaries.isEmpty ? "null" : JSON.quote(root + "/summary.md")),\"jobs\":[\(jobs.joined(separator: ","))]}")
             if !summary.success { throw ExitCode.failure }
         }
 
@@ -148,38 +157,69 @@ extension GantryCommand {
     }
 }
 
-/// Prints job lines as `[job] text` and keeps a copy in the run's log.
+/// Prints job lines as `[job] text` (or, with `--json`, every line and event as a JSON object per line)
+/// and keeps the text in the run's log.
 final class Console: RunOutput, Sendable {
     private let lock = Mutex<Int32>(-1)
+    private let json: Bool
 
-    init(logPath: String) {
+    init(logPath: String, json: Bool = false) {
+        self.json = json
         let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         lock.withLock { $0 = fd }
     }
 
-    func line(_ instance: String, _ text: String) {
-        let rendered = "[\(instance)] \(text)\n"
+    /// Writes `text` to the log and `console` (text, or its JSON form) to standard output.
+    private func emit(log text: String?, console: String?) {
         lock.withLock { fd in
-            FileSystem.write(rendered, to: 1)
-            if fd >= 0 { FileSystem.write(rendered, to: fd) }
+            if let console { FileSystem.write(console, to: 1) }
+            if let text, fd >= 0 { FileSystem.write(text, to: fd) }
         }
+    }
+
+    private func rendered(_ instance: String, _ text: String) -> String { "[\(instance)] \(text)\n" }
+
+    private func jsonLine(_ instance: String, _ text: String) -> String {
+        "{\"type\":\"line\",\"job\":\(JSON.quote(instance)),\"text\":\(JSON.quote(text))}\n"
+    }
+
+    func line(_ instance: String, _ text: String) {
+        let line = rendered(instance, text)
+        emit(log: line, console: json ? jsonLine(instance, text) : line)
     }
 
     func line(_ instance: String, _ text: String, to destination: OutputDestination) {
-        let rendered = "[\(instance)] \(text)\n"
-        lock.withLock { fd in
-            if destination == .console {
-                FileSystem.write(rendered, to: 1)
-            } else if fd >= 0 {
-                FileSystem.write(rendered, to: fd)
-            }
+        let line = rendered(instance, text)
+        switch destination {
+        case .console: emit(log: nil, console: json ? jsonLine(instance, text) : line)
+        case .log: emit(log: line, console: nil)
         }
     }
 
-    func plain(_ text: String) {
-        lock.withLock { fd in
-            FileSystem.write(text, to: 1)
-            if fd >= 0 { FileSystem.write(text, to: fd) }
+    func event(_ event: RunEvent) {
+        let text = event.text.map { rendered(event.job, $0) }
+        emit(log: text, console: json ? Self.json(event) : text)
+    }
+
+    /// Text for the console and the log; with `--json` the console gets `object` (one JSON line) instead.
+    func plain(_ text: String, json object: @autoclosure () -> String) {
+        emit(log: text, console: json ? object() + "\n" : text)
+    }
+
+    static func seconds(_ value: Double) -> String { String((value * 1000).rounded() / 1000) }
+
+    static func json(_ event: RunEvent) -> String {
+        let fields: String
+        switch event {
+        case .jobStarted(let job):
+            fields = "\"type\":\"job-started\",\"job\":\(JSON.quote(job))"
+        case .jobFinished(let job, let result, let seconds):
+            fields = "\"type\":\"job-finished\",\"job\":\(JSON.quote(job)),\"result\":\"\(result.rawValue)\",\"seconds\":\(Self.seconds(seconds))"
+        case .stepStarted(let job, let step):
+            fields = "\"type\":\"step-started\",\"job\":\(JSON.quote(job)),\"step\":\(JSON.quote(step))"
+        case .stepFinished(let job, let step, let outcome, let conclusion, let seconds):
+            fields = "\"type\":\"step-finished\",\"job\":\(JSON.quote(job)),\"step\":\(JSON.quote(step)),\"outcome\":\"\(outcome.rawValue)\",\"conclusion\":\"\(conclusion.rawValue)\",\"seconds\":\(Self.seconds(seconds))"
         }
+        return "{" + fields + "}\n"
     }
 }

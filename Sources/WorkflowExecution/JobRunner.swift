@@ -63,6 +63,8 @@ public protocol RunOutput: Sendable {
     func line(_ instance: String, _ text: String)
     /// A line for the console only or the run's log only (the lines of a folded `::group::`).
     func line(_ instance: String, _ text: String, to destination: OutputDestination)
+    /// A step or job started or finished.
+    func event(_ event: RunEvent)
 }
 
 /// Where a line goes when it is not meant for both the console and the log.
@@ -74,6 +76,11 @@ extension RunOutput {
     /// Outputs without a log print console lines and drop log-only lines.
     public func line(_ instance: String, _ text: String, to destination: OutputDestination) {
         if destination == .console { line(instance, text) }
+    }
+
+    /// Text outputs print the event's line.
+    public func event(_ event: RunEvent) {
+        if let text = event.text { line(event.job, text) }
     }
 }
 
@@ -224,7 +231,7 @@ public final class JobRunner: Sendable {
                 record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
                 continue
             }
-            say("▶ \(name)")
+            output.event(.stepStarted(job: instance.id, step: masker.mask(name)))
             let stepStart = HostProcess.now()
             // Would this step still run if the job were cancelled now? (always(), cancelled())
             let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
@@ -242,7 +249,7 @@ public final class JobRunner: Sendable {
             if result.outcome == .failure && continueOnError { result.conclusion = .success }
             if result.conclusion == .failure { jobFailed = true }
             let seconds = HostProcess.now() - stepStart
-            say("\(result.outcome == .success ? "✓" : result.outcome == .cancelled ? "⊘" : "✗") \(name) (\(formatDuration(seconds)))")
+            output.event(.stepFinished(job: instance.id, step: masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
             record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
             if result.timedOutJob {
                 // The job's time is up: it is cancelled; later steps run only if their `if` says so,

@@ -215,15 +215,15 @@ public final class RunExecutor: @unchecked Sendable {
             runs = try IfCondition(job.condition?.value, options: ContextAvailability.jobIf).evaluate(in: evaluation, options: ContextAvailability.jobIf)
         } catch {
             output.line(name, "error: if: \(error)")
-            perform(machine.finished(global, .failure))
+            decided(global, name, .failure)
             return
         }
         guard runs else {
             if runCancelled {
-                perform(machine.finished(global, .cancelled))
+                decided(global, name, .cancelled)
             } else {
                 output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
-                perform(machine.finished(global, .skipped))
+                decided(global, name, .skipped)
             }
             return
         }
@@ -232,6 +232,7 @@ public final class RunExecutor: @unchecked Sendable {
         // A job whose `if` held after the run was cancelled (always(), cancelled()) runs its steps
         // normally: it is not itself cancelled.
         let started = HostProcess.now()
+        output.event(.jobStarted(job: name))
         startThread {
             let outcome = runner.run()
             self.queue.async {
@@ -239,10 +240,17 @@ public final class RunExecutor: @unchecked Sendable {
                 self.outcomes[global] = outcome
                 self.completion.append(global)
                 self.seconds[global] = HostProcess.now() - started
+                self.output.event(.jobFinished(job: name, result: outcome.result, seconds: self.seconds[global] ?? 0))
                 if !outcome.summary.isEmpty { self.summaries.append((name, outcome.summary)) }
                 self.perform(self.machine.finished(global, outcome.result))
             }
         }
+    }
+
+    /// A job that ends without running: its result is reported and the scheduler moves on.
+    private func decided(_ global: String, _ name: String, _ result: JobResult) {
+        output.event(.jobFinished(job: name, result: result, seconds: 0))
+        perform(machine.finished(global, result))
     }
 
     /// Prints a job's lines under its display name.
@@ -251,5 +259,6 @@ public final class RunExecutor: @unchecked Sendable {
         let output: any RunOutput
         func line(_ instance: String, _ text: String) { output.line(name, text) }
         func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(name, text, to: destination) }
+        func event(_ event: RunEvent) { output.event(event.renamed(name)) }
     }
 }

@@ -296,4 +296,53 @@ import _GantryTestSupport
             "[j] error: process completed with exit code 2",
         ])
     }
+
+    @Test func jsonStreamsEveryLineAndEventInOrder() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                steps:
+                  - name: say "hi" to ${{ secrets.WHO }}
+                    run: echo 'he said "hi"'
+                  - run: exit 1
+                    continue-on-error: true
+              b:
+                needs: a
+                if: false
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo no
+            """)
+        let result = try scratch.run(["--json", "-s", "WHO=hidden-person"])
+        #expect(result.status == 0)
+        #expect(!result.stdout.contains("hidden-person"))
+        let events = try result.stdout.split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        let keys = ["type", "job", "step", "text", "outcome", "conclusion", "result", "success"]
+        let described = events.map { event in
+            keys.compactMap { key in event[key].map { "\(key)=\($0)" } }.joined(separator: " ")
+        }
+        #expect(described == [
+            "type=job-started job=a",
+            "type=step-started job=a step=say \"hi\" to ***",
+            "type=line job=a text=he said \"hi\"",
+            "type=step-finished job=a step=say \"hi\" to *** outcome=success conclusion=success",
+            "type=step-started job=a step=Run exit 1",
+            "type=line job=a text=error: process completed with exit code 1",
+            "type=step-finished job=a step=Run exit 1 outcome=failure conclusion=success",
+            "type=job-finished job=a result=success",
+            "type=line job=b text=skipped (if: false)",
+            "type=job-finished job=b result=skipped",
+            "type=run-finished success=1",
+        ])
+        let last = try #require(events.last)
+        let jobs = try #require(last["jobs"] as? [[String: Any]])
+        #expect(jobs.map { "\($0["job"]!)=\($0["result"]!)" } == ["a=success", "b=skipped"])
+        let directory = try #require(last["directory"] as? String)
+        let log = try String(contentsOfFile: directory + "/log.txt", encoding: .utf8)
+        #expect(log.hasPrefix("[a] ▶ say \"hi\" to ***\n[a] he said \"hi\"\n"))
+    }
 }
