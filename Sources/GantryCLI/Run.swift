@@ -68,7 +68,8 @@ extension GantryCommand {
                 return
             }
             let root = Self.runDirectory()
-            let console = Console(logPath: root + "/log.txt", json: json)
+            let console = Console(root: root, json: json)
+            writeRunFile(root + "/plan.json", PlanWriter.json(plan))
             let context = RunContext(
                 event: frontend.lastEvent!, root: root, hostEnvironment: hostEnvironment,
                 secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
@@ -108,7 +109,7 @@ extension GantryCommand {
             if !summary.summaries.isEmpty {
                 var markdown = ""
                 for (id, body) in summary.summaries { markdown += "## \(id)\n\n\(body)\n" }
-                writeSummary(root + "/summary.md", markdown)
+                writeRunFile(root + "/summary.md", markdown)
                 text += "\njob summaries: \(root)/summary.md\n"
             }
             text += "run directory: \(root)\n"
@@ -148,7 +149,7 @@ extension GantryCommand {
             return out
         }
 
-        func writeSummary(_ path: String, _ text: String) {
+        func writeRunFile(_ path: String, _ text: String) {
             let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard fd >= 0 else { return }
             FileSystem.write(text, to: fd)
@@ -160,20 +161,42 @@ extension GantryCommand {
 /// Prints job lines as `[job] text` (or, with `--json`, every line and event as a JSON object per line)
 /// and keeps the text in the run's log.
 final class Console: RunOutput, Sendable {
-    private let lock = Mutex<Int32>(-1)
+    private struct Files {
+        var log: Int32 = -1
+        /// Each job's own log, `logs/<job>.log`, opened at its first line.
+        var jobs: [String: Int32] = [:]
+    }
+    private let files = Mutex<Files>(Files())
     private let json: Bool
+    private let root: String
 
-    init(logPath: String, json: Bool = false) {
+    /// Logs go to `root/log.txt` (everything) and `root/logs/<job>.log` (each job's lines, unprefixed).
+    init(root: String, json: Bool = false) {
         self.json = json
-        let fd = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        lock.withLock { $0 = fd }
+        self.root = root
+        mkdir(root + "/logs", 0o755)
+        let fd = open(root + "/log.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        files.withLock { $0.log = fd }
     }
 
-    /// Writes `text` to the log and `console` (text, or its JSON form) to standard output.
-    private func emit(log text: String?, console: String?) {
-        lock.withLock { fd in
+    /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
+    /// `.` and spaces made `_`.
+    static func logName(_ job: String) -> String {
+        String(job.map { $0.isLetter || $0.isNumber || "-_. ".contains($0) ? $0 : "_" }) + ".log"
+    }
+
+    /// Writes `text` to the logs (the run's, and `job`'s own when given) and `console` to standard output.
+    private func emit(log text: String?, console: String?, job: String? = nil) {
+        files.withLock { files in
             if let console { FileSystem.write(console, to: 1) }
-            if let text, fd >= 0 { FileSystem.write(text, to: fd) }
+            guard let text else { return }
+            if files.log >= 0 { FileSystem.write(text, to: files.log) }
+            guard let job, job != "gantry" else { return }
+            if files.jobs[job] == nil {
+                files.jobs[job] = open(root + "/logs/" + Self.logName(job), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            }
+            // The job's own log leaves out the `[job] ` prefix every line there would share.
+            if let fd = files.jobs[job], fd >= 0 { FileSystem.write(String(text.dropFirst(job.count + 3)), to: fd) }
         }
     }
 
@@ -185,20 +208,20 @@ final class Console: RunOutput, Sendable {
 
     func line(_ instance: String, _ text: String) {
         let line = rendered(instance, text)
-        emit(log: line, console: json ? jsonLine(instance, text) : line)
+        emit(log: line, console: json ? jsonLine(instance, text) : line, job: instance)
     }
 
     func line(_ instance: String, _ text: String, to destination: OutputDestination) {
         let line = rendered(instance, text)
         switch destination {
         case .console: emit(log: nil, console: json ? jsonLine(instance, text) : line)
-        case .log: emit(log: line, console: nil)
+        case .log: emit(log: line, console: nil, job: instance)
         }
     }
 
     func event(_ event: RunEvent) {
         let text = event.text.map { rendered(event.job, $0) }
-        emit(log: text, console: json ? Self.json(event) : text)
+        emit(log: text, console: json ? Self.json(event) : text, job: event.job)
     }
 
     /// Text for the console and the log; with `--json` the console gets `object` (one JSON line) instead.

@@ -344,5 +344,16 @@ import _GantryTestSupport
         let directory = try #require(last["directory"] as? String)
         let log = try String(contentsOfFile: directory + "/log.txt", encoding: .utf8)
         #expect(log.hasPrefix("[a] ▶ say \"hi\" to ***\n[a] he said \"hi\"\n"))
+        // The run directory: the plan, the whole log, and each job's log without the job prefix.
+        let jobLog = try String(contentsOfFile: directory + "/logs/a.log", encoding: .utf8)
+        let jobLines = jobLog.split(separator: "\n").map { $0.replacing(/\(\d+ ms\)$/, with: "(N ms)") }
+        #expect(jobLines == [
+            "▶ say \"hi\" to ***", "he said \"hi\"", "✓ say \"hi\" to *** (N ms)", "▶ Run exit 1",
+            "error: process completed with exit code 1", "✗ Run exit 1 (N ms)",
+        ])
+        #expect(try String(contentsOfFile: directory + "/logs/b.log", encoding: .utf8) == "skipped (if: false)\n")
+        let plan = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json"))) as? [String: Any])
+        #expect(plan["schemaVersion"] as? Int == 1)
+        #expect(plan["event"] as? String == "push")
     }
 }
