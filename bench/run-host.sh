@@ -65,7 +65,7 @@ g, a = r["gantry run"], r["act"]
 line = f"{sys.argv[2]:9} gantry {g*1000:8.1f} ms   act {a*1000:8.1f} ms   gantry is {a/g:5.1f}x faster"
 if "101x bash -c" in r:
     b = r["101x bash -c"]
-    line += f"   (per step: gantry {(g)/101*1000:.2f} ms, bare bash -c {b/101*1000:.2f} ms)"
+    line += f"   (per step: gantry {(g)/101*1000:.2f} ms, bare bash -c {b/101*1000:.2f} ms; overhead {(g-b)/101*1000:.2f} ms per step, start-up included)"
 print(line)
 PY
 )")

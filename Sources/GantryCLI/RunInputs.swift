@@ -59,7 +59,7 @@ struct RunInputOptions: ParsableArguments {
             let path = workflows.resolve(explicit ?? name)
             if explicit == nil && !FileSystem.exists(path) { return [] }
             do {
-                return try DotEnv.parse(String(decoding: try FileSystem.read(path), as: UTF8.self), file: path)
+                return try DotEnv.parse(String(decoding: try FileSystem.read(path), as: UTF8.self), file: path, environment: environment)
             } catch let error as FileSystem.Failure {
                 loaded.problems.append(error.description)
             } catch let error as DotEnv.Failure {

@@ -1,9 +1,11 @@
 public import WorkflowModel
 
 /// The dotenv format act reads for `.secrets`, `.vars`, `.env` and `.input` (godotenv's dialect):
-/// `NAME=value` lines, `export NAME=value`, `#` comments and blank lines; values bare (an unquoted
-/// ` #` starts a comment, surrounding blanks are dropped), in single quotes (literal, may span lines)
-/// or in double quotes (may span lines; `\n`, `\r`, `\t`, `\"`, `\\`, `\$` are escapes).
+/// `NAME=value` lines, `export NAME=value`, `#` comments and blank lines; values bare (a `#` after a
+/// blank starts a comment, surrounding blanks are dropped), in single quotes (literal, may span lines)
+/// or in double quotes (may span lines; `\n`, `\r`, `\t`, `\"`, `\\`, `\$` are escapes). In bare and
+/// double-quoted values `$NAME` and `${NAME}` expand to an earlier value of the file, else to the
+/// environment's, else to nothing. LF and CRLF line ends both work.
 public enum DotEnv {
     /// A malformed line, with its `file:line:col`.
     public struct Failure: Error, CustomStringConvertible {
@@ -12,10 +14,12 @@ public enum DotEnv {
     }
 
     /// Parses `text`; the first malformed line is an error at its `file:line:col`.
-    public static func parse(_ text: String, file: String) throws(Failure) -> [(String, String)] {
+    public static func parse(_ text: String, file: String, environment: [(String, String)] = []) throws(Failure) -> [(String, String)] {
         var pairs: [(String, String)] = []
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
-            $0.hasSuffix("\r") ? Substring($0.dropLast()) : $0
+        // "\r\n" is one Character in Swift: split on both.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        func lookup(_ name: Substring) -> String {
+            pairs.last { $0.0 == name }?.1 ?? environment.last { $0.0 == name }?.1 ?? ""
         }
         var index = 0
         func fail(_ message: String, line: Int, column: Int) -> Failure {
@@ -40,9 +44,18 @@ public enum DotEnv {
             let valueColumn = lines[lineNumber].count - value.count + 1
             guard let quote = value.first, quote == "\"" || quote == "'" else {
                 var bare = value
-                if let comment = bare.firstRange(of: " #") { bare = bare[..<comment.lowerBound] }
+                if let hash = bare.indices.first(where: { bare[$0] == "#" && $0 > bare.startIndex && " \t".contains(bare[bare.index(before: $0)]) }) {
+                    bare = bare[..<hash]
+                }
                 while let last = bare.last, last == " " || last == "\t" { bare = bare.dropLast() }
-                pairs.append((String(name), String(bare)))
+                var expanded = ""
+                var position = bare.startIndex
+                while position < bare.endIndex {
+                    let character = bare[position]
+                    position = bare.index(after: position)
+                    if character == "$" { expanded += expand(bare, &position, lookup) } else { expanded.append(character) }
+                }
+                pairs.append((String(name), expanded))
                 continue
             }
             // A quoted value runs to its closing quote, across lines when needed.
@@ -55,6 +68,10 @@ public enum DotEnv {
                     let character = text[position]
                     position = text.index(after: position)
                     if character == quote { closed = true; break }
+                    if quote == "\"" && character == "$" {
+                        result += expand(text[...], &position, lookup)
+                        continue
+                    }
                     if quote == "\"" && character == "\\" && position < text.endIndex {
                         let next = text[position]
                         position = text.index(after: position)
@@ -87,5 +104,20 @@ public enum DotEnv {
             pairs.append((String(name), result))
         }
         return pairs
+    }
+
+    /// After a `$` at `position`: the value of `NAME` or `{NAME}` that follows (moving past it), or `$`.
+    static func expand(_ text: Substring, _ position: inout Substring.Index, _ lookup: (Substring) -> String) -> String {
+        func isNameCharacter(_ c: Character) -> Bool { c.isASCII && (c.isLetter || c.isNumber || c == "_") }
+        if position < text.endIndex, text[position] == "{" {
+            let start = text.index(after: position)
+            guard let close = text[start...].firstIndex(of: "}"), text[start..<close].allSatisfy(isNameCharacter), start < close else { return "$" }
+            position = text.index(after: close)
+            return lookup(text[start..<close])
+        }
+        let name = text[position...].prefix(while: isNameCharacter)
+        guard !name.isEmpty else { return "$" }
+        position = name.endIndex
+        return lookup(name)
     }
 }

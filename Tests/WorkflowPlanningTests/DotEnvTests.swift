@@ -33,12 +33,33 @@ import WorkflowPlanning
             y' # after
             COLON: yaml-style
             EQUALS=a=b=c
-            CRLF=dos\r
+            TABBED=value\t# comment after a tab
             """
         #expect(try parse(text) == [
             "PLAIN=value with spaces", "EXPORTED=yes", "INDENTED=spaced", "EMPTY=", "HASH=a#b",
             "SINGLE=literal $HOME \\n", "DOUBLE=tab\tquote\" dollar$ back\\ other\\q", "MULTI=line one\nline two",
-            "SINGLE_MULTI=x\ny", "COLON=yaml-style", "EQUALS=a=b=c", "CRLF=dos",
+            "SINGLE_MULTI=x\ny", "COLON=yaml-style", "EQUALS=a=b=c", "TABBED=value",
+        ])
+    }
+
+    @Test func windowsLineEnds() throws {
+        #expect(try parse("A=1\r\nB=\"x\"\r\nC='two\r\nlines'\r\n") == ["A=1", "B=x", "C=two\nlines"])
+    }
+
+    @Test func variablesExpandFromEarlierLinesThenTheEnvironment() throws {
+        let text = """
+            BASE=/opt
+            BIN=$BASE/bin
+            BRACED="${BASE}/lib:${HOME}"
+            ESCAPED="\\$BASE"
+            LITERAL='$BASE'
+            MISSING=[$NOT_SET]
+            LONE=cost $ 5 and ${ not a name}
+            """
+        let pairs = try DotEnv.parse(text, file: ".env", environment: [("HOME", "/home/me"), ("BASE", "ignored")])
+        #expect(pairs.map { "\($0.0)=\($0.1)" } == [
+            "BASE=/opt", "BIN=/opt/bin", "BRACED=/opt/lib:/home/me", "ESCAPED=$BASE", "LITERAL=$BASE", "MISSING=[]",
+            "LONE=cost $ 5 and ${ not a name}",
         ])
     }
 
