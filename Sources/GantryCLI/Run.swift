@@ -60,11 +60,13 @@ extension GantryCommand {
             let failed = frontend.reportProblems()
             guard let plan, !failed else { throw ExitCode.failure }
             if dryRun {
-                FileSystem.write(PlanWriter.text(plan), to: 1)
+                FileSystem.write(json ? PlanWriter.json(plan) : PlanWriter.text(plan), to: 1)
                 return
             }
             if plan.workflows.isEmpty {
-                FileSystem.write(PlanWriter.text(plan), to: 1)
+                // Nothing to run: the plan says why (the workflows the event does not trigger).
+                FileSystem.write(
+                    json ? "{\"type\":\"run-finished\",\"success\":true,\"directory\":null,\"summary\":null,\"jobs\":[]}\n" : PlanWriter.text(plan), to: 1)
                 return
             }
             let root = Self.runDirectory()
@@ -165,6 +167,7 @@ final class Console: RunOutput, Sendable {
         var log: Int32 = -1
         /// Each job's own log, `logs/<job>.log`, opened at its first line.
         var jobs: [String: Int32] = [:]
+        var names = Set<String>()
     }
     private let files = Mutex<Files>(Files())
     private let json: Bool
@@ -180,9 +183,18 @@ final class Console: RunOutput, Sendable {
     }
 
     /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
-    /// `.` and spaces made `_`.
-    static func logName(_ job: String) -> String {
-        String(job.map { $0.isLetter || $0.isNumber || "-_. ".contains($0) ? $0 : "_" }) + ".log"
+    /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
+    static func logName(_ job: String, taken: Set<String>) -> String {
+        var base = String(job.map { $0.isLetter || $0.isNumber || "-_. ".contains($0) ? $0 : "_" })
+        while base.utf8.count > 200 { base.removeLast() }
+        if base.isEmpty || base.hasPrefix(".") { base = "_" + base }
+        var name = base + ".log"
+        var n = 1
+        while taken.contains(name) {
+            n += 1
+            name = base + " #\(n).log"
+        }
+        return name
     }
 
     /// Writes `text` to the logs (the run's, and `job`'s own when given) and `console` to standard output.
@@ -193,7 +205,11 @@ final class Console: RunOutput, Sendable {
             if files.log >= 0 { FileSystem.write(text, to: files.log) }
             guard let job, job != "gantry" else { return }
             if files.jobs[job] == nil {
-                files.jobs[job] = open(root + "/logs/" + Self.logName(job), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                let name = Self.logName(job, taken: files.names)
+                files.names.insert(name)
+                let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                if fd < 0 { FileSystem.write("gantry: warning: cannot write \(root)/logs/\(name): \(FileSystem.lastError())\n", to: 2) }
+                files.jobs[job] = fd
             }
             // The job's own log leaves out the `[job] ` prefix every line there would share.
             if let fd = files.jobs[job], fd >= 0 { FileSystem.write(String(text.dropFirst(job.count + 3)), to: fd) }
@@ -202,8 +218,8 @@ final class Console: RunOutput, Sendable {
 
     private func rendered(_ instance: String, _ text: String) -> String { "[\(instance)] \(text)\n" }
 
-    private func jsonLine(_ instance: String, _ text: String) -> String {
-        "{\"type\":\"line\",\"job\":\(JSON.quote(instance)),\"text\":\(JSON.quote(text))}\n"
+    private func jsonLine(_ instance: String, _ text: String, folded: Bool = false) -> String {
+        "{\"type\":\"line\",\"job\":\(JSON.quote(instance)),\"text\":\(JSON.quote(text))\(folded ? ",\"folded\":true" : "")}\n"
     }
 
     func line(_ instance: String, _ text: String) {
@@ -214,8 +230,10 @@ final class Console: RunOutput, Sendable {
     func line(_ instance: String, _ text: String, to destination: OutputDestination) {
         let line = rendered(instance, text)
         switch destination {
-        case .console: emit(log: nil, console: json ? jsonLine(instance, text) : line)
-        case .log: emit(log: line, console: nil, job: instance)
+        // With --json every line is streamed once, folded ones marked, so the replay after a failed
+        // step is left out.
+        case .console: if !json { emit(log: nil, console: line) }
+        case .log: emit(log: line, console: json ? jsonLine(instance, text, folded: true) : nil, job: instance)
         }
     }
 

@@ -575,8 +575,10 @@ final class LineSink: @unchecked Sendable {
         var outputs: [(String, String)] = []
         /// Inside `::group::` … `::endgroup::` (groups do not nest: a new group ends the open one).
         var inGroup = false
-        /// The step's lines hidden in folded groups, shown if the step fails.
+        /// The step's last lines hidden in folded groups (at most `LineSink.foldedLimit`), shown if
+        /// the step fails, and how many there were in all.
         var folded: [String] = []
+        var foldedCount = 0
 
         init(masker: SecretMasker = SecretMasker()) { self.masker = masker }
     }
@@ -591,11 +593,14 @@ final class LineSink: @unchecked Sendable {
     var finalMasker: SecretMasker { lock.withLock { $0.masker } }
     var legacyOutputs: [(String, String)] { lock.withLock { $0.outputs } }
 
+    static let foldedLimit = 1000
+
     /// Prints the lines folded away in groups, for a step that did not succeed.
     func unfoldAfterFailure() {
-        let folded = lock.withLock { $0.folded }
+        let (folded, count) = lock.withLock { ($0.folded, $0.foldedCount) }
         guard !folded.isEmpty else { return }
-        output.line(instance, "▾ output folded in groups, shown because the step did not succeed:", to: .console)
+        let which = count > folded.count ? "the last \(folded.count) of \(count) lines (all are in the run's log)" : "output"
+        output.line(instance, "▾ \(which) folded in groups, shown because the step did not succeed:", to: .console)
         for text in folded { output.line(instance, text, to: .console) }
     }
 
@@ -607,7 +612,9 @@ final class LineSink: @unchecked Sendable {
                 let masked = state.masker.mask(text)
                 // Groups fold unless --verbose: their lines go to the log only.
                 if state.inGroup && !verbose {
+                    if state.folded.count == Self.foldedLimit { state.folded.removeFirst(Self.foldedLimit / 2) }
                     state.folded.append(masked)
+                    state.foldedCount += 1
                     hidden = true
                 }
                 return masked

@@ -36,6 +36,9 @@ public final class RunExecutor: @unchecked Sendable {
     /// Each job's `needs`, keyed the same way (walking ancestors without copying `Job` values).
     private var needsByJob: [String: [String]] = [:]
     private var runCancelled = false
+    /// Every instance's global id in plan order, and those whose result has been reported.
+    private var globals: [String] = []
+    private var reported = Set<String>()
     private let done = DispatchSemaphore(value: 0)
     private var success = false
 
@@ -52,6 +55,7 @@ public final class RunExecutor: @unchecked Sendable {
             for instance in planned.instances {
                 let global = "\(w)/\(instance.id)"
                 key[global] = (w, instance)
+                globals.append(global)
                 rowsByJob["\(w)/\(instance.job.lowercased())", default: []].append(global)
                 var copy = instance
                 copy.id = global
@@ -133,6 +137,13 @@ public final class RunExecutor: @unchecked Sendable {
 
     // Runs on `queue`.
     private func perform(_ actions: [RunStateMachine.Action]) {
+        // Every job that has a result now and had none before is reported once, in plan order: jobs
+        // that ran, jobs decided by their `if`, and rows fail-fast or Ctrl-C settled before they started.
+        for global in globals where !reported.contains(global) {
+            guard let result = machine.results[global] else { continue }
+            reported.insert(global)
+            output.event(.jobFinished(job: displayName(global), result: result, seconds: seconds[global] ?? 0))
+        }
         for action in actions {
             switch action {
             case .start(let id): start(id)
@@ -215,15 +226,15 @@ public final class RunExecutor: @unchecked Sendable {
             runs = try IfCondition(job.condition?.value, options: ContextAvailability.jobIf).evaluate(in: evaluation, options: ContextAvailability.jobIf)
         } catch {
             output.line(name, "error: if: \(error)")
-            decided(global, name, .failure)
+            perform(machine.finished(global, .failure))
             return
         }
         guard runs else {
             if runCancelled {
-                decided(global, name, .cancelled)
+                perform(machine.finished(global, .cancelled))
             } else {
                 output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
-                decided(global, name, .skipped)
+                perform(machine.finished(global, .skipped))
             }
             return
         }
@@ -240,17 +251,10 @@ public final class RunExecutor: @unchecked Sendable {
                 self.outcomes[global] = outcome
                 self.completion.append(global)
                 self.seconds[global] = HostProcess.now() - started
-                self.output.event(.jobFinished(job: name, result: outcome.result, seconds: self.seconds[global] ?? 0))
                 if !outcome.summary.isEmpty { self.summaries.append((name, outcome.summary)) }
                 self.perform(self.machine.finished(global, outcome.result))
             }
         }
-    }
-
-    /// A job that ends without running: its result is reported and the scheduler moves on.
-    private func decided(_ global: String, _ name: String, _ result: JobResult) {
-        output.event(.jobFinished(job: name, result: result, seconds: 0))
-        perform(machine.finished(global, result))
     }
 
     /// Prints a job's lines under its display name.

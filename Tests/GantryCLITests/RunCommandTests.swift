@@ -308,6 +308,10 @@ import _GantryTestSupport
                     run: echo 'he said "hi"'
                   - run: exit 1
                     continue-on-error: true
+                  - run: |
+                      echo "::group::Details"
+                      echo folded-detail
+                      echo "::endgroup::"
               b:
                 needs: a
                 if: false
@@ -333,11 +337,16 @@ import _GantryTestSupport
             "type=step-started job=a step=Run exit 1",
             "type=line job=a text=error: process completed with exit code 1",
             "type=step-finished job=a step=Run exit 1 outcome=failure conclusion=success",
+            "type=step-started job=a step=Run echo \"::group::Details\"",
+            "type=line job=a text=▸ Details",
+            "type=line job=a text=folded-detail",
+            "type=step-finished job=a step=Run echo \"::group::Details\" outcome=success conclusion=success",
             "type=job-finished job=a result=success",
             "type=line job=b text=skipped (if: false)",
             "type=job-finished job=b result=skipped",
             "type=run-finished success=1",
         ])
+        #expect(events.filter { $0["folded"] as? Bool == true }.map { $0["text"] as? String } == ["folded-detail"])
         let last = try #require(events.last)
         let jobs = try #require(last["jobs"] as? [[String: Any]])
         #expect(jobs.map { "\($0["job"]!)=\($0["result"]!)" } == ["a=success", "b=skipped"])
@@ -350,10 +359,68 @@ import _GantryTestSupport
         #expect(jobLines == [
             "▶ say \"hi\" to ***", "he said \"hi\"", "✓ say \"hi\" to *** (N ms)", "▶ Run exit 1",
             "error: process completed with exit code 1", "✗ Run exit 1 (N ms)",
+            "▶ Run echo \"::group::Details\"", "▸ Details", "folded-detail", "✓ Run echo \"::group::Details\" (N ms)",
         ])
         #expect(try String(contentsOfFile: directory + "/logs/b.log", encoding: .utf8) == "skipped (if: false)\n")
         let plan = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json"))) as? [String: Any])
         #expect(plan["schemaVersion"] as? Int == 1)
         #expect(plan["event"] as? String == "push")
+    }
+
+    @Test func everyJobGetsItsOwnLogAndAFinishedEvent() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              first:
+                name: x/y
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo from-slash
+              second:
+                name: x_y
+                needs: first
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo from-underscore
+              rows:
+                needs: second
+                strategy:
+                  max-parallel: 1
+                  matrix:
+                    x: [1, 2, 3]
+                runs-on: ubuntu-latest
+                steps:
+                  - run: exit 1
+            """)
+        let result = try scratch.run(["--json"])
+        #expect(result.status == 1)
+        let finished = try result.stdout.split(separator: "\n").compactMap { line -> String? in
+            let event = try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard event["type"] as? String == "job-finished" else { return nil }
+            return "\(event["job"]!)=\(event["result"]!)"
+        }
+        // Rows fail-fast cancels before they start still get their event.
+        #expect(finished == ["x/y=success", "x_y=success", "rows (1)=failure", "rows (2)=cancelled", "rows (3)=cancelled"])
+        let last = try #require(result.stdout.split(separator: "\n").last)
+        let directory = try #require((JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["directory"] as? String)
+        #expect(try String(contentsOfFile: directory + "/logs/x_y.log", encoding: .utf8).contains("from-slash\n"))
+        #expect(try String(contentsOfFile: directory + "/logs/x_y #2.log", encoding: .utf8).contains("from-underscore\n"))
+    }
+
+    @Test func dryRunAndEmptyRunsSpeakJSONToo() throws {
+        let scratch = try Scratch("""
+            on: pull_request
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo never
+            """)
+        let empty = try scratch.run(["--json"])
+        #expect(empty.status == 0)
+        #expect(empty.stdout == "{\"type\":\"run-finished\",\"success\":true,\"directory\":null,\"summary\":null,\"jobs\":[]}\n")
+        let dry = try scratch.run(["pull_request", "--json", "--dry-run"])
+        let plan = try #require(JSONSerialization.jsonObject(with: Data(dry.stdout.utf8)) as? [String: Any])
+        #expect(plan["event"] as? String == "pull_request")
     }
 }
