@@ -100,7 +100,7 @@ struct PlanningFrontend {
                     given.append((name, value))
                 }
             }
-            event.payload = .object(object.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", .object(given))])
+            event.payload = event.payload(withInputs: .object(given)) ?? event.payload
         }
         return PlanRequest(
             event: event, jobs: options.jobs,

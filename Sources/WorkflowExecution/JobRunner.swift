@@ -50,9 +50,8 @@ public struct RunContext: Sendable {
         guard let inputs = planned.inputs else { return self }
         var copy = self
         copy.inputs = .object(inputs.map { ($0.name, $0.expressionValue) })
-        if event.name == "workflow_dispatch", case .object(let payload) = event.payload {
-            let strings = ExpressionValue.object(inputs.map { ($0.name, .string($0.value)) })
-            copy.event.payload = .object(payload.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", strings)])
+        if event.name == "workflow_dispatch", let payload = event.payload(withInputs: .object(inputs.map { ($0.name, .string($0.value)) })) {
+            copy.event.payload = payload
         }
         return copy
     }

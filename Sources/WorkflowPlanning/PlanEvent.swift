@@ -6,6 +6,13 @@ public struct PlanEvent: Sendable {
     public var name: String
     /// `github.event`.
     public var payload: ExpressionValue
+
+    /// The payload with `inputs` in place of its own (other fields kept); nil for a payload that is not
+    /// an object.
+    public func payload(withInputs inputs: ExpressionValue) -> ExpressionValue? {
+        guard case .object(let object) = payload else { return nil }
+        return .object(object.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", inputs)])
+    }
     /// `github.ref` for this event.
     public var ref: String?
     /// Pull requests: the head and base branches (`github.head_ref`, `github.base_ref`).

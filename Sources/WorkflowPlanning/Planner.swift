@@ -75,10 +75,9 @@ struct WorkflowPlanBuilder {
     mutating func build() -> PlannedWorkflow? {
         let inputs = resolveInputs()
         var payload: ExpressionValue?
-        if request.event.name == "workflow_dispatch", case .object(let resolved) = inputs, case .object(let event) = request.event.payload {
+        if request.event.name == "workflow_dispatch", case .object(let resolved) = inputs {
             // github.event.inputs holds every input, defaults included, as strings.
-            let strings = ExpressionValue.object(resolved.pairs.map { ($0.key, .string($0.value.stringValue)) })
-            payload = .object(event.pairs.filter { $0.key != "inputs" }.map { ($0.key, $0.value) } + [("inputs", strings)])
+            payload = request.event.payload(withInputs: .object(resolved.pairs.map { ($0.key, .string($0.value.stringValue)) }))
         }
         baseContexts = [
             ("github", request.event.githubContext(workflowName: workflow.name?.value ?? workflow.file, payload: payload)),
