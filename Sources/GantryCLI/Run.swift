@@ -16,9 +16,12 @@ extension GantryCommand {
             abstract: "Run the workflows an event triggers, on this machine.",
             discussion: """
                 Jobs start as soon as the jobs they need have finished. Steps with 'run:' run on the host \
-                with GitHub's shells, contexts, file and workflow commands and masking. Actions ('uses:'), \
-                containers and services are not supported by 'gantry run' yet: such a step or job fails \
-                with one line saying so. Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
+                with GitHub's shells, contexts, file and workflow commands and masking. Actions: local \
+                ('./path') composite and JavaScript actions (on the host's node), the built-in \
+                actions/checkout (copies this repository's working tree, or HEAD with --checkout head, \
+                into the job's workspace), and OWNER/REPO@REF read from --action-dir (gantry never \
+                downloads). Docker actions, containers and services are not supported by 'gantry run' \
+                yet: such a step or job fails with one line saying so. Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
                 usage. Ctrl-C cancels: running steps get SIGINT, then SIGTERM, then SIGKILL, and \
                 'always()' steps still run.
                 """
@@ -31,6 +34,12 @@ extension GantryCommand {
         var maxJobs: Int?
 
         @OptionGroup var inputs: RunInputOptions
+
+        @Option(help: ArgumentHelp("What actions/checkout copies: the working tree with uncommitted changes, or the HEAD commit.", valueName: "worktree|head"))
+        var checkout: CheckoutSource = .worktree
+
+        @Option(help: ArgumentHelp("Where OWNER/REPO@REF actions are found, as OWNER/REPO@REF folders (default: the cache root's actions/).", valueName: "dir"))
+        var actionDir: String?
 
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
@@ -72,9 +81,13 @@ extension GantryCommand {
             let root = Self.runDirectory()
             let console = Console(root: root, json: json)
             writeRunFile(root + "/plan.json", PlanWriter.json(plan))
-            let context = RunContext(
+            var context = RunContext(
                 event: frontend.lastEvent!, root: root, hostEnvironment: hostEnvironment,
                 secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
+            context.actions = ActionSupport.host(
+                repository: workflows.directory ?? ".", source: checkout,
+                actionDirectory: actionDir ?? CacheRoot.path(environment: hostEnvironment) + "/actions")
+            context.checkoutCommitted = checkout == .head
             let executor = RunExecutor(
                 plan: plan, workflows: frontend.workflows, context: context,
                 maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)

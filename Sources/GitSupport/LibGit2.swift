@@ -50,6 +50,13 @@ struct LibGit2: @unchecked Sendable {
     let git_oid_tostr: @convention(c) (UnsafeMutablePointer<CChar>?, Int, UnsafePointer<git_oid>?) -> UnsafeMutablePointer<CChar>?
     let git_config_free: @convention(c) (Ref?) -> Void
     let git_config_get_string: @convention(c) (UnsafeMutablePointer<UnsafePointer<CChar>?>?, Ref?, UnsafePointer<CChar>?) -> Int32
+    let git_status_options_init: @convention(c) (UnsafeMutablePointer<git_status_options>?, UInt32) -> Int32
+    let git_status_list_new: @convention(c) (UnsafeMutablePointer<Ref?>?, Ref?, UnsafePointer<git_status_options>?) -> Int32
+    let git_status_list_entrycount: @convention(c) (Ref?) -> Int
+    let git_status_byindex: @convention(c) (Ref?, Int) -> UnsafePointer<git_status_entry>?
+    let git_status_list_free: @convention(c) (Ref?) -> Void
+    let git_checkout_options_init: @convention(c) (UnsafeMutablePointer<git_checkout_options>?, UInt32) -> Int32
+    let git_checkout_tree: @convention(c) (Ref?, Ref?, UnsafePointer<git_checkout_options>?) -> Int32
 
     /// The library names tried, the ABI Gantry was built against first.
     static let candidates = ["libgit2.so.1.5", "libgit2.so"]
@@ -122,5 +129,12 @@ struct LibGit2: @unchecked Sendable {
         git_oid_tostr = try symbol("git_oid_tostr")
         git_config_free = try symbol("git_config_free")
         git_config_get_string = try symbol("git_config_get_string")
+        git_status_options_init = try symbol("git_status_options_init")
+        git_status_list_new = try symbol("git_status_list_new")
+        git_status_list_entrycount = try symbol("git_status_list_entrycount")
+        git_status_byindex = try symbol("git_status_byindex")
+        git_status_list_free = try symbol("git_status_list_free")
+        git_checkout_options_init = try symbol("git_checkout_options_init")
+        git_checkout_tree = try symbol("git_checkout_tree")
     }
 }

@@ -39,8 +39,8 @@ public struct CommitDetails: Sendable, Equatable {
 
 /// A git repository opened with libgit2.
 public final class Repository {
-    private let pointer: OpaquePointer
-    private let lib: LibGit2
+    let pointer: OpaquePointer
+    let lib: LibGit2
 
     /// Finds the repository containing `path` (searching parent folders), as git does.
     public init(discoveringFrom path: String) throws(GitError) {

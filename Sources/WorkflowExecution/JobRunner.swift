@@ -33,6 +33,10 @@ public struct RunContext: Sendable {
     public var verbose: Bool
     /// The `inputs` context; set per workflow from its plan by `forWorkflow(_:)`.
     public var inputs: ExpressionValue = .object([])
+    /// Reading actions and checking out the repository; without it, steps that use actions fail.
+    public var actions: ActionSupport?
+    /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
+    public var checkoutCommitted = false
 
     public init(event: PlanEvent, root: String, hostEnvironment: [(String, String)], secrets: [(String, String)] = [], vars: [(String, String)] = [], env: [(String, String)] = [], verbose: Bool = false) {
         self.event = event
@@ -95,10 +99,10 @@ public final class JobRunner: Sendable {
     let output: any RunOutput
     /// The running step's handle: cancelling the job interrupts that step only; steps that run after it
     /// (`always()`) get a fresh handle.
-    private let current = Mutex<(handle: HostProcess.Handle, survivesCancel: Bool)?>(nil)
+    let current = Mutex<(handle: HostProcess.Handle, survivesCancel: Bool)?>(nil)
     private let cancelled = Atomic<Bool>(false)
     /// Process groups of this job's steps, killed when the job ends.
-    private let groups = Mutex<[Int32]>([])
+    let groups = Mutex<[Int32]>([])
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
@@ -122,7 +126,7 @@ public final class JobRunner: Sendable {
         }
     }
 
-    private var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
+    var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
 
     // MARK: Contexts
 
@@ -136,8 +140,9 @@ public final class JobRunner: Sendable {
         })
     }
 
-    private func base(extra: [(String, ExpressionValue)]) -> ExpressionObject {
-        ExpressionObject([
+    /// The job's contexts; `extra` adds contexts and replaces same-named ones (a composite's `inputs`).
+    func base(extra: [(String, ExpressionValue)]) -> ExpressionObject {
+        ExpressionObject(extra + [
             ("github", githubValue),
             ("inputs", context.inputs),
             ("vars", .object(context.vars.map { ($0.0, .string($0.1)) })),
@@ -149,10 +154,10 @@ public final class JobRunner: Sendable {
                 ("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal))),
             ])),
             ("needs", needsValue),
-        ] + extra)
+        ])
     }
 
-    private var githubValue: ExpressionValue {
+    var githubValue: ExpressionValue {
         guard case .object(let github) = context.event.githubContext(workflowName: workflow.name?.value ?? workflow.file) else { return .null }
         return .object(github.pairs.map { ($0.key, $0.key == "workspace" ? .string(workspace) : $0.value) }
             + [("job", .string(job.id.value)), ("action", .string("__run")), ("token", .string(""))])
@@ -166,6 +171,51 @@ public final class JobRunner: Sendable {
     var temp: String { context.root + "/temp/" + directoryName }
 
     // MARK: Running
+
+    /// What a job's steps share while they run: the env (with `GITHUB_ENV` additions), `PATH` additions,
+    /// the masker, the summaries, the job's status and time, the post steps waiting to run.
+    final class JobState {
+        var env: [(String, String)]
+        var prependPath = PrependPath()
+        var masker: SecretMasker
+        var summary = ""
+        var failed = false
+        var timedOut = false
+        let started: Double
+        let timeout: Double?
+        /// Post steps of actions that ran, in the order they were registered (they run in reverse).
+        var posts: [PostStep] = []
+        /// `STATE_*` values saved by each action step's pre and main, keyed by the step's position.
+        var savedState: [String: [(String, String)]] = [:]
+
+        init(env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?) {
+            self.env = env
+            self.masker = masker
+            self.started = started
+            self.timeout = timeout
+        }
+
+        /// Seconds left before the job's timeout, nil when it has none (or it already expired).
+        var remaining: Double? {
+            timedOut ? nil : timeout.map { $0 - (HostProcess.now() - started) }
+        }
+    }
+
+    /// Where a list of steps runs: the job itself, or a composite action called by a step.
+    struct Frame {
+        /// Contexts that replace the job's (`inputs`, `github` with `action_path` in a composite).
+        var overrides: [(String, ExpressionValue)] = []
+        /// The calling step's `env`, between the job's env and each inner step's.
+        var env: [(String, String)] = []
+        /// Top-level steps emit step events; a composite's inner steps do not.
+        var isJob = true
+        /// A key for this step list's position (saved state and posts of nested actions).
+        var path = ""
+        /// How deep in composite actions (GitHub allows 10 levels).
+        var depth = 0
+        /// The action's folder, for `GITHUB_ACTION_PATH`.
+        var actionPath: String?
+    }
 
     /// Runs the job to its end (its `if` was already found true).
     public func run() -> JobOutcome {
@@ -185,86 +235,27 @@ public final class JobRunner: Sendable {
         evaluateEnvironment(workflow.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
         evaluateEnvironment(job.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
 
-        var steps: [(String, ExpressionValue)] = []
-        var prependPath = PrependPath()
-        var jobFailed = false
-        var summary = ""
-        var jobTimedOut = false
-        let started = HostProcess.now()
         let jobTimeout = minutes(job.timeoutMinutes, default: 360, context: EvaluationContext(contexts: base(extra: []))).map { $0 * 60 }
+        let state = JobState(env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout)
 
-        for (index, step) in job.steps.enumerated() {
-            var name = stepName(step, index: index)
-            let envValue = ExpressionValue.object(env.map { ($0.0, .string($0.1)) })
-            let statusContext = base(extra: [
-                ("env", envValue), ("steps", .object(steps)),
-                ("job", .object([("status", .string(isCancelled ? "cancelled" : jobFailed ? "failure" : "success"))])),
-                ("runner", runnerValue),
-            ])
-            let failedSoFar = jobFailed
-            let cancelledNow = isCancelled
-            let evaluation = EvaluationContext(
-                contexts: statusContext,
-                hashFiles: nil,
-                status: { function, _ in
-                    switch function {
-                    case .always: return true
-                    case .success: return !failedSoFar && !cancelledNow
-                    case .failure: return failedSoFar && !cancelledNow
-                    case .cancelled: return cancelledNow
-                    }
-                })
-            if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
-            let shouldRun: Bool
-            do {
-                shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
-                    .evaluate(in: evaluation, options: ContextAvailability.stepIf)
-            } catch {
-                say("error: step '\(name)': if: \(error)")
-                jobFailed = true
-                record(step, outcome: .failure, conclusion: .failure, outputs: [], into: &steps)
-                continue
-            }
-            guard shouldRun else {
-                say("skipped: \(name)")
-                record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
-                continue
-            }
-            output.event(.stepStarted(job: instance.id, step: masker.mask(name)))
-            let stepStart = HostProcess.now()
-            // Would this step still run if the job were cancelled now? (always(), cancelled())
-            let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
-                .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
-            let remaining = jobTimedOut ? nil : jobTimeout.map { $0 - (HostProcess.now() - started) }
-            var result = runStep(
-                step, name: name, env: env, evaluation: evaluation, prependPath: &prependPath, masker: &masker,
-                remaining: remaining, survivesCancel: survivesCancel)
-            summary += result.summary
-            for (key, value) in result.env {
-                env.removeAll { $0.0 == key }
-                env.append((key, value))
-            }
-            let continueOnError = evaluateBool(step.continueOnError, evaluation) ?? false
-            if result.outcome == .failure && continueOnError { result.conclusion = .success }
-            if result.conclusion == .failure { jobFailed = true }
-            let seconds = HostProcess.now() - stepStart
-            output.event(.stepFinished(job: instance.id, step: masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
-            record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
-            if result.timedOutJob {
-                // The job's time is up: it is cancelled; later steps run only if their `if` says so,
-                // without the job's limit.
-                say("error: the job exceeded its timeout of \(formatDuration(jobTimeout ?? 0))")
-                jobTimedOut = true
-                cancel()
-            }
+        // Set up: every remote action is found before any step runs (as GitHub downloads them), and
+        // their `pre` steps run.
+        var steps: [(String, ExpressionValue)] = []
+        if resolveRemoteActions(state) {
+            runPreSteps(state)
+            steps = runSteps(job.steps, frame: Frame(), state: state).steps
+            runPostSteps(state)
+        } else {
+            state.failed = true
         }
 
         // Job outputs, evaluated at the end with the final steps context.
         let finalContext = base(extra: [
-            ("env", .object(env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)), ("runner", runnerValue),
-            ("job", .object([("status", .string(jobFailed ? "failure" : "success"))])),
+            ("env", .object(state.env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)), ("runner", runnerValue),
+            ("job", .object([("status", .string(state.failed ? "failure" : "success"))])),
         ])
         var outputs: [(String, String)] = []
+        masker = state.masker
         for entry in job.outputs {
             let raw = entry.value.scalarText ?? ""
             let value = (try? ExpressionTemplate.parse(raw).evaluate(in: EvaluationContext(contexts: finalContext), options: ContextAvailability.jobOutputs))?.stringValue ?? ""
@@ -275,11 +266,98 @@ public final class JobRunner: Sendable {
                 outputs.append((entry.key.value, value))
             }
         }
-        let result: JobResult = isCancelled ? .cancelled : jobFailed ? .failure : .success
+        let result: JobResult = isCancelled ? .cancelled : state.failed ? .failure : .success
         // Orphans of the job's steps are killed now; its temp folder (scripts held expanded secrets) goes.
         for group in groups.withLock({ $0 }) { HostProcess.terminateGroup(group) }
         removeTree(temp)
-        return JobOutcome(result: result, outputs: outputs, summary: summary)
+        return JobOutcome(result: result, outputs: outputs, summary: state.summary)
+    }
+
+    /// The contexts a step's expressions see.
+    func stepEvaluation(frame: Frame, state: JobState, steps: [(String, ExpressionValue)], failed: Bool) -> EvaluationContext {
+        let env = Self.merge([state.env, frame.env])
+        let contexts = base(extra: frame.overrides + [
+            ("env", .object(env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)),
+            ("job", .object([("status", .string(isCancelled ? "cancelled" : failed ? "failure" : "success"))])),
+            ("runner", runnerValue),
+        ])
+        let cancelledNow = isCancelled
+        return EvaluationContext(
+            contexts: contexts,
+            hashFiles: nil,
+            status: { function, _ in
+                switch function {
+                case .always: return true
+                case .success: return !failed && !cancelledNow
+                case .failure: return failed && !cancelledNow
+                case .cancelled: return cancelledNow
+                }
+            })
+    }
+
+    /// Runs a list of steps (the job's, or a composite action's) with `if`, `continue-on-error` and
+    /// timeouts; returns their `steps` context and whether one of them failed.
+    func runSteps(_ list: [Step], frame: Frame, state: JobState) -> (steps: [(String, ExpressionValue)], failed: Bool) {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        // Inside a composite, the status functions see the job's status when the action started and the
+        // action's own steps since.
+        var failed = false
+        let failedBefore = frame.isJob ? false : state.failed
+        var steps: [(String, ExpressionValue)] = []
+        for (index, step) in list.enumerated() {
+            var name = stepName(step, index: index)
+            let failedSoFar = frame.isJob ? state.failed : failedBefore || failed
+            let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar)
+            if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
+            let shouldRun: Bool
+            do {
+                shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                    .evaluate(in: evaluation, options: ContextAvailability.stepIf)
+            } catch {
+                say("error: step '\(name)': if: \(error)")
+                failed = true
+                if frame.isJob { state.failed = true }
+                record(step, outcome: .failure, conclusion: .failure, outputs: [], into: &steps)
+                continue
+            }
+            guard shouldRun else {
+                say("skipped: \(name)")
+                record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
+                continue
+            }
+            if frame.isJob { output.event(.stepStarted(job: instance.id, step: state.masker.mask(name))) }
+            let stepStart = HostProcess.now()
+            // Would this step still run if the job were cancelled now? (always(), cancelled())
+            let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
+            var innerFrame = frame
+            innerFrame.path = frame.path + "/\(index)"
+            var result = runStep(step, name: name, evaluation: evaluation, frame: innerFrame, state: state, survivesCancel: survivesCancel)
+            state.summary += result.summary
+            for (key, value) in result.env {
+                state.env.removeAll { $0.0 == key }
+                state.env.append((key, value))
+            }
+            let continueOnError = evaluateBool(step.continueOnError, evaluation) ?? false
+            if result.outcome == .failure && continueOnError { result.conclusion = .success }
+            if result.conclusion == .failure {
+                failed = true
+                if frame.isJob { state.failed = true }
+            }
+            if frame.isJob {
+                let seconds = HostProcess.now() - stepStart
+                output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
+            }
+            record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
+            if result.timedOutJob {
+                // The job's time is up: it is cancelled; later steps run only if their `if` says so,
+                // without the job's limit.
+                say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0))")
+                state.timedOut = true
+                cancel()
+            }
+        }
+        return (steps, failed)
     }
 
     private var unsupportedReason: String? {
@@ -292,7 +370,7 @@ public final class JobRunner: Sendable {
         return nil
     }
 
-    private var runnerValue: ExpressionValue {
+    var runnerValue: ExpressionValue {
         .object([
             ("os", .string("Linux")), ("arch", .string(Self.architecture)), ("name", .string("gantry")),
             ("temp", .string(temp)), ("tool_cache", .string(context.root + "/tool-cache")),
@@ -317,22 +395,18 @@ public final class JobRunner: Sendable {
         var env: [(String, String)]
         var summary: String
         var timedOutJob: Bool
+        /// What the step saved with `GITHUB_STATE` (an action's pre and main, for its post).
+        var state: [(String, String)] = []
+
+        static let failed = StepResult(outcome: .failure, conclusion: .failure, outputs: [], env: [], summary: "", timedOutJob: false)
     }
 
-    private func runStep(
-        _ step: Step, name: String, env jobEnv: [(String, String)], evaluation: EvaluationContext,
-        prependPath: inout PrependPath, masker: inout SecretMasker, remaining: Double?, survivesCancel: Bool
+    func runStep(
+        _ step: Step, name: String, evaluation: EvaluationContext, frame: Frame, state: JobState, survivesCancel: Bool
     ) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, masker.mask(text)) }
-        let cancelledAtStart = isCancelled
-        var failed = StepResult(outcome: .failure, conclusion: .failure, outputs: [], env: [], summary: "", timedOutJob: false)
-        if let uses = step.uses {
-            say("error: actions are not supported by gantry run yet: '\(uses.value)'")
-            return failed
-        }
-        guard let run = step.run else { return failed }
-        // Step env on top of the job's, evaluated with the job's env visible.
-        var env = jobEnv
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        // Step env on top of the job's (and a composite caller's), evaluated with that env visible.
+        var env = Self.merge([state.env, frame.env])
         var stepContext = evaluation
         do {
             if case .mapping(let entries)? = step.env {
@@ -343,104 +417,133 @@ public final class JobRunner: Sendable {
                 }
             }
             stepContext.contexts = ExpressionObject(evaluation.contexts.pairs.map { ($0.key, $0.key == "env" ? .object(env.map { ($0.0, .string($0.1)) }) : $0.value) })
+            if let uses = step.uses {
+                return runAction(uses.value, step: step, name: name, env: env, evaluation: stepContext, frame: frame, state: state, survivesCancel: survivesCancel)
+            }
+            guard let run = step.run else { return .failed }
             let script = try evaluate(run.value, stepContext).stringValue
-            let shellName = step.shell?.value ?? job.defaults?.shell.map { try? evaluate($0.value, stepContext).stringValue } ?? workflow.defaults?.shell?.value
+            // Defaults apply to the job's own steps; a composite's `run` steps name their shell.
+            let shellName = step.shell?.value ?? (frame.isJob ? job.defaults?.shell.map { try? evaluate($0.value, stepContext).stringValue } ?? workflow.defaults?.shell?.value : nil)
             var directory = workspace
-            if let wd = step.workingDirectory?.value ?? job.defaults?.workingDirectory?.value ?? workflow.defaults?.workingDirectory?.value {
+            let defaultDirectory = frame.isJob ? job.defaults?.workingDirectory?.value ?? workflow.defaults?.workingDirectory?.value : nil
+            if let wd = step.workingDirectory?.value ?? defaultDirectory {
                 let resolved = try evaluate(wd, stepContext).stringValue
                 directory = resolved.hasPrefix("/") ? resolved : workspace + "/" + resolved
             }
-            let files = [("GITHUB_ENV", "set_env"), ("GITHUB_OUTPUT", "set_output"), ("GITHUB_PATH", "add_path"), ("GITHUB_STATE", "save_state"), ("GITHUB_STEP_SUMMARY", "step_summary")]
-            var fileEnv: [(String, String)] = []
-            // One set of files per job, emptied before each step (the runner makes new ones per step;
-            // truncating is the same to a step and spares five file creations per step).
-            for (variable, prefix) in files {
-                let path = temp + "/\(prefix)"
-                writeFile(path, "")
-                fileEnv.append((variable, path))
-            }
             let invocationPath = temp + "/script"
-            let stepPath = prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
+            let stepPath = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
             let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
                 Self.onPath(program, path: stepPath)
             }
             let scriptPath = invocationPath + invocation.fileExtension
             writeFile(scriptPath, invocation.prologue + script + invocation.epilogue)
+            defer { unlink(scriptPath) }
             let arguments = invocation.arguments.map { $0.replacing(invocationPath + "{ext}", with: scriptPath) }
-
-            // Later layers win: the host's environment, GitHub's variables, the workflow/job/step env,
-            // the file-command paths.
-            var processEnv = Self.merge([context.hostEnvironment, standardEnvironment(), env, fileEnv])
-            let originalPath = processEnv.last { $0.0 == "PATH" }?.1 ?? ""
-            processEnv.removeAll { $0.0 == "PATH" }
-            processEnv.append(("PATH", prependPath.path(original: originalPath)))
-
+            if let actionPath = frame.actionPath { env = Self.merge([env, [("GITHUB_ACTION_PATH", actionPath)]]) }
             let stepTimeout = minutes(step.timeoutMinutes, default: nil, context: stepContext)
-            var timeout = stepTimeout.map { $0 * 60 }
-            var jobLimitApplies = false
-            if let remaining, remaining < (timeout ?? .infinity) {
-                timeout = max(remaining, 0.001)
-                jobLimitApplies = true
-            }
-            var process = HostProcess(arguments: arguments, environment: processEnv, workingDirectory: directory, timeout: timeout)
-            process.interruptGrace = 7.5
-            let lines = LineSink(masker: masker, verbose: context.verbose, instance: instance.id, output: output)
-            let handle = HostProcess.Handle()
-            current.withLock { $0 = (handle, survivesCancel) }
-            // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
-            if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
-            let result = try process.run(handle: handle) { _, line in lines.handle(line) }
-            current.withLock { $0 = nil }
-            masker = lines.finalMasker
-            // Background processes live on until the job ends, as on GitHub's runner.
-            groups.withLock { $0.append(result.processGroup) }
-            unlink(scriptPath)
-
-            var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
-            var newEnv: [(String, String)] = []
-            var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
-            if outcome != .success { lines.unfoldAfterFailure() }
-            if result.timedOut {
-                if !jobLimitApplies { say("error: the step timed out") }
-                outcome = jobLimitApplies ? .cancelled : .failure
-            } else if let code = result.exitCode, code != 0 {
-                say("error: process completed with exit code \(code)")
-            } else if let signal = result.signal {
-                say("error: process was killed by signal \(signal)")
-            }
-            // Each file is processed on its own, as the runner does: one bad file spoils only itself.
-            do {
-                for (key, value) in try FileCommands.keyValuePairs(readFile(fileEnv[1].1)) {
-                    outputs.removeAll { $0.0 == key }
-                    outputs.append((key, .string(value)))
-                }
-            } catch {
-                say("error: unable to process file command 'output': \(error)")
-                outcome = .failure
-            }
-            do {
-                newEnv = try FileCommands.environment(readFile(fileEnv[0].1))
-            } catch {
-                say("error: unable to process file command 'env': \(error)")
-                outcome = .failure
-            }
-            for directory in FileCommands.pathEntries(readFile(fileEnv[2].1)) { prependPath.add(directory) }
-            let summaryText = readFile(fileEnv[4].1)
-            let summary = summaryText.isEmpty ? "" : masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
-            return StepResult(
-                outcome: outcome, conclusion: outcome, outputs: outputs, env: newEnv, summary: summary,
-                timedOutJob: result.timedOut && jobLimitApplies)
+            return execute(arguments, env: env, directory: directory, timeout: stepTimeout.map { $0 * 60 }, state: state, survivesCancel: survivesCancel)
         } catch let error as ExpressionError {
             say("error: step '\(name)': \(error)")
         } catch let error as ShellInvocation.Failure {
             say("error: \(error.message)")
-        } catch let error as HostProcess.Failure {
-            say("error: \(error.message)")
         } catch {
             say("error: \(error)")
         }
-        failed.outcome = .failure
-        return failed
+        return .failed
+    }
+
+    /// Runs one process as a step: the host's environment under GitHub's variables and `env`, the
+    /// file-command files, `PATH` additions, the step's and the job's time limits, cancellation; then
+    /// reads the file commands back.
+    func execute(
+        _ arguments: [String], env: [(String, String)], directory: String, timeout stepTimeout: Double?,
+        state: JobState, survivesCancel: Bool
+    ) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let cancelledAtStart = isCancelled
+        let files = [("GITHUB_ENV", "set_env"), ("GITHUB_OUTPUT", "set_output"), ("GITHUB_PATH", "add_path"), ("GITHUB_STATE", "save_state"), ("GITHUB_STEP_SUMMARY", "step_summary")]
+        var fileEnv: [(String, String)] = []
+        // One set of files per job, emptied before each step (the runner makes new ones per step;
+        // truncating is the same to a step and spares five file creations per step).
+        for (variable, prefix) in files {
+            let path = temp + "/\(prefix)"
+            writeFile(path, "")
+            fileEnv.append((variable, path))
+        }
+        // Later layers win: the host's environment, GitHub's variables, the workflow/job/step env,
+        // the file-command paths.
+        var processEnv = Self.merge([context.hostEnvironment, standardEnvironment(), env, fileEnv])
+        let originalPath = processEnv.last { $0.0 == "PATH" }?.1 ?? ""
+        processEnv.removeAll { $0.0 == "PATH" }
+        processEnv.append(("PATH", state.prependPath.path(original: originalPath)))
+
+        var timeout = stepTimeout
+        var jobLimitApplies = false
+        if let remaining = state.remaining, remaining < (timeout ?? .infinity) {
+            timeout = max(remaining, 0.001)
+            jobLimitApplies = true
+        }
+        var process = HostProcess(arguments: arguments, environment: processEnv, workingDirectory: directory, timeout: timeout)
+        process.interruptGrace = 7.5
+        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: output)
+        let handle = HostProcess.Handle()
+        current.withLock { $0 = (handle, survivesCancel) }
+        // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
+        if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
+        let result: HostProcess.Result
+        do {
+            result = try process.run(handle: handle) { _, line in lines.handle(line) }
+        } catch {
+            current.withLock { $0 = nil }
+            say("error: \(error.message)")
+            return .failed
+        }
+        current.withLock { $0 = nil }
+        state.masker = lines.finalMasker
+        // Background processes live on until the job ends, as on GitHub's runner.
+        groups.withLock { $0.append(result.processGroup) }
+
+        var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
+        var newEnv: [(String, String)] = []
+        var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
+        if outcome != .success { lines.unfoldAfterFailure() }
+        if result.timedOut {
+            if !jobLimitApplies { say("error: the step timed out") }
+            outcome = jobLimitApplies ? .cancelled : .failure
+        } else if let code = result.exitCode, code != 0 {
+            say("error: process completed with exit code \(code)")
+        } else if let signal = result.signal {
+            say("error: process was killed by signal \(signal)")
+        }
+        // Each file is processed on its own, as the runner does: one bad file spoils only itself.
+        do {
+            for (key, value) in try FileCommands.keyValuePairs(readFile(fileEnv[1].1)) {
+                outputs.removeAll { $0.0 == key }
+                outputs.append((key, .string(value)))
+            }
+        } catch {
+            say("error: unable to process file command 'output': \(error)")
+            outcome = .failure
+        }
+        do {
+            newEnv = try FileCommands.environment(readFile(fileEnv[0].1))
+        } catch {
+            say("error: unable to process file command 'env': \(error)")
+            outcome = .failure
+        }
+        var saved: [(String, String)] = []
+        do {
+            saved = try FileCommands.keyValuePairs(readFile(fileEnv[3].1)).map { ($0.name, $0.value) }
+        } catch {
+            say("error: unable to process file command 'state': \(error)")
+            outcome = .failure
+        }
+        for directory in FileCommands.pathEntries(readFile(fileEnv[2].1)) { state.prependPath.add(directory) }
+        let summaryText = readFile(fileEnv[4].1)
+        let summary = summaryText.isEmpty ? "" : state.masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
+        return StepResult(
+            outcome: outcome, conclusion: outcome, outputs: outputs, env: newEnv, summary: summary,
+            timedOutJob: result.timedOut && jobLimitApplies, state: saved)
     }
 
     private func standardEnvironment() -> [(String, String)] {
@@ -468,14 +571,14 @@ public final class JobRunner: Sendable {
         return view
     }
 
-    private func record(_ step: Step, outcome: JobResult, conclusion: JobResult, outputs: [(String, ExpressionValue)], into steps: inout [(String, ExpressionValue)]) {
+    func record(_ step: Step, outcome: JobResult, conclusion: JobResult, outputs: [(String, ExpressionValue)], into steps: inout [(String, ExpressionValue)]) {
         guard let id = step.id?.value else { return }
         steps.append((id, .object([
             ("outputs", .object(outputs)), ("outcome", .string(outcome.rawValue)), ("conclusion", .string(conclusion.rawValue)),
         ])))
     }
 
-    private func stepName(_ step: Step, index: Int) -> String {
+    func stepName(_ step: Step, index: Int) -> String {
         if let name = step.name?.value { return name }
         if let uses = step.uses?.value { return uses }
         if let run = step.run?.value { return "Run " + (run.split(separator: "\n").first.map(String.init) ?? "") }
@@ -483,7 +586,7 @@ public final class JobRunner: Sendable {
     }
 
     @discardableResult
-    private func evaluateEnvironment(
+    func evaluateEnvironment(
         _ environment: Environment?, _ contexts: ExpressionObject, into env: inout [(String, String)],
         masker: SecretMasker, say: (String) -> Void
     ) -> Bool {
@@ -501,7 +604,7 @@ public final class JobRunner: Sendable {
         return true
     }
 
-    private func evaluate(_ text: String, _ context: EvaluationContext) throws(ExpressionError) -> ExpressionValue {
+    func evaluate(_ text: String, _ context: EvaluationContext) throws(ExpressionError) -> ExpressionValue {
         guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
         let template: ExpressionTemplate
         do {
@@ -512,7 +615,7 @@ public final class JobRunner: Sendable {
         return try template.evaluate(in: context, options: .permissive)
     }
 
-    private func evaluateBool(_ value: Located<BoolOrExpression>?, _ context: EvaluationContext) -> Bool? {
+    func evaluateBool(_ value: Located<BoolOrExpression>?, _ context: EvaluationContext) -> Bool? {
         switch value?.value {
         case .value(let b)?: return b
         case .expression(let e)?: return (try? evaluate(e, context))?.isTruthy
@@ -520,7 +623,7 @@ public final class JobRunner: Sendable {
         }
     }
 
-    private func minutes(_ value: Located<NumberOrExpression>?, default: Double?, context: EvaluationContext? = nil) -> Double? {
+    func minutes(_ value: Located<NumberOrExpression>?, default: Double?, context: EvaluationContext? = nil) -> Double? {
         switch value?.value {
         case .value(let n)?: return n
         case .expression(let e)?:
@@ -531,7 +634,7 @@ public final class JobRunner: Sendable {
         }
     }
 
-    private func minutes(_ value: Located<NumberOrExpression>?, default: Double?) -> Double? {
+    func minutes(_ value: Located<NumberOrExpression>?, default: Double?) -> Double? {
         minutes(value, default: `default`, context: nil).map { $0 * 60 }
     }
 

@@ -1,0 +1,392 @@
+import WorkflowExpressions
+import WorkflowPlanning
+public import WorkflowModel
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What running actions needs from outside the executor: reading `action.yml`, filling a workspace from
+/// the repository, and where remote actions are kept.
+public struct ActionSupport: Sendable {
+    /// Parses an action's metadata file (bytes, path for messages): the metadata, or the problems as
+    /// `file:line:col: message` lines.
+    public var parseMetadata: @Sendable ([UInt8], String) -> Result<ActionMetadata, MetadataError>
+    /// Copies the repository into a folder for `actions/checkout`; returns a sentence saying what was
+    /// copied, or throws a one-line reason.
+    public var checkout: @Sendable (String) throws(CheckoutError) -> String
+    /// Where `owner/repo@ref` is looked for: `<actionDirectory>/owner/repo@ref`.
+    public var actionDirectory: String
+
+    public init(
+        parseMetadata: @escaping @Sendable ([UInt8], String) -> Result<ActionMetadata, MetadataError>,
+        checkout: @escaping @Sendable (String) throws(CheckoutError) -> String,
+        actionDirectory: String
+    ) {
+        self.parseMetadata = parseMetadata
+        self.checkout = checkout
+        self.actionDirectory = actionDirectory
+    }
+
+    public struct MetadataError: Error, Sendable {
+        public var lines: [String]
+        public init(lines: [String]) { self.lines = lines }
+    }
+
+    public struct CheckoutError: Error, Sendable {
+        public var message: String
+        public init(_ message: String) { self.message = message }
+    }
+}
+
+/// An action a step names, found.
+enum ResolvedAction {
+    /// `actions/checkout`, done by Gantry itself from the local repository.
+    case checkout
+    /// An action with its folder and metadata; `remote` for `owner/repo@ref`.
+    case folder(path: String, metadata: ActionMetadata, remote: Bool)
+}
+
+/// A post step waiting for the job's end: an action's `post` script and what it runs with.
+struct PostStep {
+    var name: String
+    var actionPath: String
+    var node: ActionMetadata.Node
+    var inputs: [(String, String)]
+    var env: [(String, String)]
+    var stateKey: String
+}
+
+extension JobRunner {
+    /// GitHub's limit on composite actions inside composite actions.
+    static let compositeDepthLimit = 10
+
+    /// Finds the action `uses` names, or says in one line why it cannot.
+    func resolveAction(_ uses: String) -> Result<ResolvedAction, StepFailure> {
+        if uses.hasPrefix("docker://") {
+            return .failure(StepFailure("'\(uses)' is a Docker action; the Docker backend is not available in gantry run yet"))
+        }
+        if uses.hasPrefix("./") || uses.hasPrefix("../") {
+            let path = Self.normalize(workspace + "/" + uses)
+            return loadAction(at: path, name: uses, remote: false, missing: "'\(uses)' has no action.yml or action.yaml in the workspace (\(path)); local actions are read from the workspace: check out the repository first with actions/checkout")
+        }
+        guard let at = uses.lastIndex(of: "@") else {
+            return .failure(StepFailure("'\(uses)' is not an action reference: expected ./PATH, OWNER/REPO@REF or docker://IMAGE"))
+        }
+        let name = String(uses[..<at])
+        let ref = String(uses[uses.index(after: at)...])
+        let parts = name.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, !parts.contains(where: \.isEmpty), !ref.isEmpty, !parts.contains(".."), !ref.contains("/..") else {
+            return .failure(StepFailure("'\(uses)' is not an action reference: expected ./PATH, OWNER/REPO@REF or docker://IMAGE"))
+        }
+        if parts.count == 2, parts[0].lowercased() == "actions", parts[1].lowercased() == "checkout" { return .success(.checkout) }
+        guard let support = context.actions else {
+            return .failure(StepFailure("action '\(uses)' cannot be found: no action directory is configured"))
+        }
+        let repository = support.actionDirectory + "/" + parts[0] + "/" + parts[1] + "@" + ref
+        let path = ([repository] + parts.dropFirst(2)).joined(separator: "/")
+        var info = stat()
+        guard stat(repository, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            return .failure(StepFailure(
+                "action '\(uses)' is not in the action directory: gantry runs offline and looks for it in \(repository); "
+                    + "provide it with `git clone --depth 1 --branch \(ref) https://github.com/\(parts[0])/\(parts[1]) \(repository)` or point --action-dir elsewhere"))
+        }
+        return loadAction(at: path, name: uses, remote: true, missing: "action '\(uses)' has no action.yml or action.yaml in \(path)")
+    }
+
+    private func loadAction(at path: String, name: String, remote: Bool, missing: String) -> Result<ResolvedAction, StepFailure> {
+        guard let support = context.actions else { return .failure(StepFailure("actions cannot be read: no action support is configured")) }
+        for file in ["action.yml", "action.yaml"] {
+            let fd = open(path + "/" + file, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            close(fd)
+            let bytes = Array(readFile(path + "/" + file).utf8)
+            switch support.parseMetadata(bytes, path + "/" + file) {
+            case .success(let metadata): return .success(.folder(path: path, metadata: metadata, remote: remote))
+            case .failure(let error):
+                return .failure(StepFailure("action '\(name)' has invalid metadata:\n" + error.lines.joined(separator: "\n")))
+            }
+        }
+        return .failure(StepFailure(missing))
+    }
+
+    /// Set up job: every `owner/repo@ref` step of the job must be there before anything runs.
+    func resolveRemoteActions(_ state: JobState) -> Bool {
+        var ok = true
+        for step in job.steps {
+            guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"), !uses.contains("${{") else { continue }
+            if case .failure(let failure) = resolveAction(uses) {
+                output.line(instance.id, state.masker.mask("error: " + failure.message))
+                ok = false
+            }
+        }
+        return ok
+    }
+
+    /// The `pre` scripts of the job's node actions, in step order, each when its `pre-if` holds
+    /// (default `always()`). Local actions have none (the workspace is empty when the job is set up).
+    func runPreSteps(_ state: JobState) {
+        for (index, step) in job.steps.enumerated() {
+            guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"),
+                case .success(.folder(let path, let metadata, _)) = resolveAction(uses),
+                case .node(let node) = metadata.runs, let pre = node.pre
+            else { continue }
+            let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
+            let name = "Pre " + (step.name?.value ?? uses)
+            guard condition(node.preIf, evaluation, name: name, state: state) else { continue }
+            guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else {
+                state.failed = true
+                continue
+            }
+            let result = timedPhase(name, state: state) {
+                runNode(pre, node: node, actionPath: path, inputs: inputs, env: Self.merge([state.env]), stateKey: "/\(index)", state: state, survivesCancel: node.preIf != nil)
+            }
+            if result.conclusion == .failure { state.failed = true }
+        }
+    }
+
+    /// The post scripts registered by the actions that ran, last first, each when its `post-if` holds
+    /// (default `always()`).
+    func runPostSteps(_ state: JobState) {
+        for post in state.posts.reversed() {
+            let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
+            guard condition(post.node.postIf, evaluation, name: post.name, state: state) else { continue }
+            let result = timedPhase(post.name, state: state) {
+                runNode(post.node.post ?? "", node: post.node, actionPath: post.actionPath, inputs: post.inputs, env: post.env, stateKey: post.stateKey, state: state, survivesCancel: true)
+            }
+            if result.conclusion == .failure { state.failed = true }
+        }
+    }
+
+    /// A pre or post script as a step of its own: step events around it.
+    private func timedPhase(_ name: String, state: JobState, _ body: () -> StepResult) -> StepResult {
+        output.event(.stepStarted(job: instance.id, step: state.masker.mask(name)))
+        let started = HostProcess.now()
+        let result = body()
+        state.summary += result.summary
+        for (key, value) in result.env {
+            state.env.removeAll { $0.0 == key }
+            state.env.append((key, value))
+        }
+        output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: HostProcess.now() - started))
+        return result
+    }
+
+    /// `pre-if`/`post-if`: an expression (status functions allowed) defaulting to `always()`.
+    private func condition(_ text: String?, _ evaluation: EvaluationContext, name: String, state: JobState) -> Bool {
+        guard let text else { return true }
+        do {
+            return try IfCondition(text, options: ContextAvailability.stepIf).evaluate(in: evaluation, options: ContextAvailability.stepIf)
+        } catch {
+            output.line(instance.id, state.masker.mask("error: \(name): \(error)"))
+            return false
+        }
+    }
+
+    // MARK: Running an action step
+
+    func runAction(
+        _ uses: String, step: Step, name: String, env: [(String, String)], evaluation: EvaluationContext, frame: Frame,
+        state: JobState, survivesCancel: Bool
+    ) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let resolved: ResolvedAction
+        switch resolveAction(uses) {
+        case .success(let action): resolved = action
+        case .failure(let failure):
+            say("error: " + failure.message)
+            return .failed
+        }
+        switch resolved {
+        case .checkout:
+            return runCheckout(step, evaluation: evaluation, state: state)
+        case .folder(let path, let metadata, let remote):
+            guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else { return .failed }
+            switch metadata.runs {
+            case .docker:
+                say("error: '\(uses)' is a Docker action (runs.using: docker); the Docker backend is not available in gantry run yet")
+                return .failed
+            case .node(let node):
+                let stateKey = frame.path
+                // A remote action's pre already ran and saved its state; a local one has no pre.
+                _ = remote
+                var result = runNode(node.main, node: node, actionPath: path, inputs: inputs, env: env, stateKey: stateKey, state: state, survivesCancel: survivesCancel)
+                if node.post != nil {
+                    state.posts.append(PostStep(name: "Post " + name, actionPath: path, node: node, inputs: inputs, env: env, stateKey: stateKey))
+                }
+                result.state = []
+                return result
+            case .composite(let steps):
+                return runComposite(steps, metadata: metadata, path: path, inputs: inputs, env: env, frame: frame, state: state, name: name)
+            }
+        }
+    }
+
+    /// A node action's script on the host's `node`, with `INPUT_*`, `STATE_*` and `GITHUB_ACTION_PATH`.
+    func runNode(
+        _ script: String, node: ActionMetadata.Node, actionPath: String, inputs: [(String, String)], env: [(String, String)],
+        stateKey: String, state: JobState, survivesCancel: Bool
+    ) -> StepResult {
+        let path = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
+        guard Self.onPath("node", path: path) else {
+            output.line(instance.id, "error: the action runs on \(node.using); gantry runs JavaScript actions with the host's `node`, which is not on PATH (install Node.js)")
+            return .failed
+        }
+        let inputEnv = inputs.map { ("INPUT_" + $0.0.replacing(" ", with: "_").uppercased(), $0.1) }
+        let savedState = (state.savedState[stateKey] ?? []).map { ("STATE_" + $0.0, $0.1) }
+        let actionEnv = [("GITHUB_ACTION_PATH", actionPath)]
+        var result = execute(
+            ["node", actionPath + "/" + script], env: Self.merge([env, inputEnv, savedState, actionEnv]), directory: workspace,
+            timeout: nil, state: state, survivesCancel: survivesCancel)
+        if !result.state.isEmpty { state.savedState[stateKey] = Self.merge([state.savedState[stateKey] ?? [], result.state]) }
+        result.state = []
+        return result
+    }
+
+    /// A composite action: its steps in a frame of their own (`inputs`, `steps`, `github.action_path`),
+    /// then its outputs from their `value` expressions.
+    private func runComposite(
+        _ steps: [Step], metadata: ActionMetadata, path: String, inputs: [(String, String)], env: [(String, String)],
+        frame: Frame, state: JobState, name: String
+    ) -> StepResult {
+        guard frame.depth < Self.compositeDepthLimit else {
+            output.line(instance.id, state.masker.mask("error: '\(name)': composite actions are nested more than \(Self.compositeDepthLimit) levels deep"))
+            return .failed
+        }
+        var github = githubValue
+        if case .object(let object) = github {
+            github = .object(object.pairs.map { ($0.key, $0.key == "action_path" ? .string(path) : $0.value) } + [("action_path", .string(path))])
+        }
+        let inputsValue = ExpressionValue.object(inputs.map { ($0.0, .string($0.1)) })
+        var inner = Frame()
+        inner.overrides = [("inputs", inputsValue), ("github", github)]
+        // The calling step's env reaches the inner steps; GITHUB_ENV written inside reaches the job.
+        let jobEnv = Dictionary(state.env, uniquingKeysWith: { $1 })
+        inner.env = env.filter { jobEnv[$0.0] != $0.1 }
+        inner.isJob = false
+        inner.path = frame.path
+        inner.depth = frame.depth + 1
+        inner.actionPath = path
+        let (innerSteps, failed) = runSteps(steps, frame: inner, state: state)
+        let evaluation = stepEvaluation(frame: inner, state: state, steps: innerSteps, failed: failed)
+        var outputs: [(String, ExpressionValue)] = []
+        for output in metadata.outputs {
+            guard let raw = output.value?.value else { continue }
+            do {
+                outputs.append((output.id.value, .string(try evaluate(raw, evaluation).stringValue)))
+            } catch {
+                self.output.line(instance.id, state.masker.mask("error: output '\(output.id.value)' of '\(name)': \(error)"))
+            }
+        }
+        let outcome: JobResult = failed ? .failure : isCancelled ? .cancelled : .success
+        return StepResult(outcome: outcome, conclusion: outcome, outputs: outputs, env: [], summary: "", timedOutJob: false)
+    }
+
+    /// The action's inputs: `with` values (evaluated) over the metadata's defaults; unknown names warned
+    /// about as GitHub does. Nil after an error in an expression.
+    func actionInputs(_ step: Step, metadata: ActionMetadata, evaluation: EvaluationContext, state: JobState) -> [(String, String)]? {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        var given: [(String, String)] = []
+        do {
+            if let expression = step.withExpression?.value {
+                if case .object(let object) = try evaluate(expression, evaluation) {
+                    given = object.pairs.map { ($0.key, $0.value.stringValue) }
+                }
+            } else {
+                for entry in step.with {
+                    given.append((entry.key.value, try evaluate(entry.value.scalarText ?? "", evaluation).stringValue))
+                }
+            }
+        } catch {
+            say("error: step '\(step.uses?.value ?? "")': with: \(error)")
+            return nil
+        }
+        let known = Set(metadata.inputs.map { $0.id.value.lowercased() })
+        let unknown = given.map(\.0).filter { !known.contains($0.lowercased()) }
+        if !unknown.isEmpty {
+            say("warning: unexpected input(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")), valid inputs are [\(metadata.inputs.map { "'\($0.id.value)'" }.joined(separator: ", "))]")
+        }
+        var inputs: [(String, String)] = []
+        for input in metadata.inputs {
+            if let value = given.last(where: { $0.0.lowercased() == input.id.value.lowercased() }) {
+                inputs.append((input.id.value, value.1))
+                if let message = input.deprecationMessage { say("warning: input '\(input.id.value)' is deprecated: \(message)") }
+            } else if let defaultValue = input.defaultValue {
+                do {
+                    inputs.append((input.id.value, try evaluate(defaultValue, evaluation).stringValue))
+                } catch {
+                    say("error: default of input '\(input.id.value)': \(error)")
+                    return nil
+                }
+            }
+        }
+        return inputs + given.filter { !known.contains($0.0.lowercased()) }
+    }
+
+    // MARK: actions/checkout
+
+    /// Fills the workspace (or `path:` inside it) from the local repository.
+    private func runCheckout(_ step: Step, evaluation: EvaluationContext, state: JobState) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        var with: [String: String] = [:]
+        do {
+            for entry in step.with { with[entry.key.value.lowercased()] = try evaluate(entry.value.scalarText ?? "", evaluation).stringValue }
+        } catch {
+            say("error: actions/checkout: with: \(error)")
+            return .failed
+        }
+        if let repository = with["repository"], !repository.isEmpty,
+            repository.lowercased() != (context.event.git.repository ?? "").lowercased()
+        {
+            say("error: actions/checkout: gantry checks out only the repository it runs in, not '\(repository)' (that needs the network)")
+            return .failed
+        }
+        if let ref = with["ref"], !ref.isEmpty {
+            say("warning: actions/checkout: 'ref: \(ref)' is ignored; gantry checks out the local \(context.checkoutCommitted ? "HEAD commit" : "working tree")")
+        }
+        let relative = with["path"] ?? ""
+        let target = Self.normalize(workspace + "/" + relative)
+        guard target == workspace || target.hasPrefix(workspace + "/") else {
+            say("error: actions/checkout: path '\(relative)' is outside the workspace \(workspace)")
+            return .failed
+        }
+        guard let support = context.actions else {
+            say("error: actions/checkout: no repository is available to check out")
+            return .failed
+        }
+        // `clean: true` (the default) starts from an empty folder.
+        if (with["clean"] ?? "true").lowercased() != "false" { removeTree(target) }
+        makeDirectory(target)
+        do {
+            say(try support.checkout(target))
+        } catch {
+            say("error: actions/checkout: \(error.message)")
+            return .failed
+        }
+        let outputs: [(String, ExpressionValue)] = [
+            ("ref", .string(context.event.ref ?? "")), ("commit", .string(context.event.git.sha ?? "")),
+        ]
+        return StepResult(outcome: .success, conclusion: .success, outputs: outputs, env: [], summary: "", timedOutJob: false)
+    }
+
+    /// `a/./b/../c` → `a/c`, without touching the file system.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+                continue
+            }
+            parts.append(part)
+        }
+        return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// Why a step could not start, in one line.
+struct StepFailure: Error {
+    var message: String
+    init(_ message: String) { self.message = message }
+}
