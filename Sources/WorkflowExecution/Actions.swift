@@ -115,13 +115,20 @@ extension JobRunner {
     func resolveRemoteActions(_ state: JobState) -> Bool {
         var ok = true
         for step in job.steps {
-            guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"), !uses.contains("${{") else { continue }
+            guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"), !uses.hasPrefix("docker://"),
+                !uses.contains("${{")
+            else { continue }
             if case .failure(let failure) = resolveAction(uses) {
-                output.line(instance.id, state.masker.mask("error: " + failure.message))
+                report(failure, state: state)
                 ok = false
             }
         }
         return ok
+    }
+
+    /// Prints why an action cannot run: `error: ` and the message, one console line per line.
+    private func report(_ failure: StepFailure, state: JobState) {
+        for line in ("error: " + failure.message).split(separator: "\n") { output.line(instance.id, state.masker.mask(String(line))) }
     }
 
     /// The `pre` scripts of the job's node actions, in step order, each when its `pre-if` holds
@@ -195,7 +202,7 @@ extension JobRunner {
         switch resolveAction(uses) {
         case .success(let action): resolved = action
         case .failure(let failure):
-            say("error: " + failure.message)
+            report(failure, state: state)
             return .failed
         }
         switch resolved {

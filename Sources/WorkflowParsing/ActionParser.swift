@@ -32,6 +32,11 @@ public enum ActionParser {
         let failed = decoder.diagnostics.contains { $0.severity == .error }
         return Result(action: failed ? nil : action, diagnostics: decoder.diagnostics.sorted())
     }
+
+    /// Parses metadata given as a string.
+    public static func parse(_ text: String, file: String) -> Result {
+        parse(Array(text.utf8), file: file)
+    }
 }
 
 extension WorkflowDecoder {

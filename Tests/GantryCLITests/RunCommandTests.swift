@@ -171,6 +171,8 @@ import _GantryTestSupport
               j:
                 runs-on: ubuntu-latest
                 steps:
+                  - uses: docker://alpine:3
+                    continue-on-error: true
                   - uses: actions/checkout@v4
               c:
                 runs-on: ubuntu-latest
@@ -180,7 +182,9 @@ import _GantryTestSupport
             """)
         let result = try scratch.run()
         #expect(result.status == 1)
-        #expect(result.stdout.contains("[j] error: actions are not supported by gantry run yet: 'actions/checkout@v4'"))
+        #expect(result.stdout.contains("[j] error: 'docker://alpine:3' is a Docker action; the Docker backend is not available in gantry run yet\n"))
+        // Outside a git repository there is nothing to check out.
+        #expect(result.stdout.contains("[j] error: actions/checkout: cannot open a git repository at '.': could not find repository"))
         #expect(result.stdout.contains("[c] error: job 'c' needs Docker (container or services), which gantry run does not drive yet"))
     }
 

@@ -5,38 +5,7 @@ import _GantryTestSupport
 
 /// GitSupport on real repositories the tests create with git.
 @Suite struct RepositoryTests {
-    /// A scratch repository, removed when the test ends.
-    final class Scratch {
-        let url: URL
-
-        init() throws {
-            url = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-git-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            try git("init", "-q", "-b", "main")
-            try git("config", "user.name", "Mona Lisa")
-            try git("config", "user.email", "mona@example.com")
-            try git("config", "commit.gpgsign", "false")
-        }
-
-        deinit { try? FileManager.default.removeItem(at: url) }
-
-        @discardableResult
-        func git(_ args: String...) throws -> String {
-            let result = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["git"] + args, in: url)
-            guard result.status == 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
-            return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-
-        func write(_ path: String, _ text: String) throws {
-            let file = url.appendingPathComponent(path)
-            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: file, atomically: true, encoding: .utf8)
-        }
-
-        func facts(in subdirectory: String = "") throws -> RepositoryFacts {
-            try Repository(discoveringFrom: url.appendingPathComponent(subdirectory).path).facts()
-        }
-    }
+    typealias Scratch = ScratchRepository
 
     @Test func branchCommitFacts() throws {
         let repo = try Scratch()
@@ -118,6 +87,71 @@ import _GantryTestSupport
         #expect(Repository.ownerAndName(fromRemoteURL: url) == expected)
     }
 
+    /// A repository with committed, modified, deleted, untracked, ignored, executable and symlinked files.
+    static func exportFixture() throws -> ScratchRepository {
+        let repo = try Scratch()
+        try repo.write(".gitignore", "build/\n*.log\n")
+        try repo.write("kept.txt", "committed\n")
+        try repo.write("changed.txt", "committed\n")
+        try repo.write("gone.txt", "committed\n")
+        try repo.write("bin/tool.sh", "#!/bin/sh\necho tool\n", executable: true)
+        try FileManager.default.createSymbolicLink(atPath: repo.url.appendingPathComponent("link").path, withDestinationPath: "kept.txt")
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "base")
+        try repo.write("changed.txt", "uncommitted\n")
+        try FileManager.default.removeItem(at: repo.url.appendingPathComponent("gone.txt"))
+        try repo.write("new/untracked.txt", "new\n")
+        try repo.write("build/out.o", "ignored\n")
+        try repo.write("debug.log", "ignored\n")
+        return repo
+    }
+
+    /// Every file below `directory` (relative paths, sorted) with its contents; links as `-> target`.
+    static func tree(_ directory: String) throws -> [String] {
+        let fm = FileManager.default
+        return try fm.subpathsOfDirectory(atPath: directory).sorted().compactMap { path in
+            let full = directory + "/" + path
+            if let target = try? fm.destinationOfSymbolicLink(atPath: full) { return "\(path) -> \(target)" }
+            var isDirectory: ObjCBool = false
+            guard fm.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue else { return nil }
+            let mode = (try fm.attributesOfItem(atPath: full)[.posixPermissions] as? Int) ?? 0
+            return "\(path) \(String(mode, radix: 8)): \(try String(contentsOfFile: full, encoding: .utf8).trimmingCharacters(in: .newlines))"
+        }
+    }
+
+    @Test func exportWorkingTreeCopiesUncommittedAndUntrackedButNotIgnoredOrDeleted() throws {
+        let repo = try Self.exportFixture()
+        let statusBefore = try repo.git("status", "--porcelain")
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-export-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let count = try Repository(discoveringFrom: repo.path).export(.workingTree, to: target)
+        #expect(try Self.tree(target) == [
+            ".gitignore 644: build/\n*.log", "bin/tool.sh 755: #!/bin/sh\necho tool", "changed.txt 644: uncommitted",
+            "kept.txt 644: committed", "link -> kept.txt", "new/untracked.txt 644: new",
+        ])
+        #expect(count == 6)
+        // The repository is only read: same status, nothing staged.
+        #expect(try repo.git("status", "--porcelain") == statusBefore)
+    }
+
+    @Test func exportHeadCopiesTheCommittedTreeAndLeavesTheIndexAlone() throws {
+        let repo = try Self.exportFixture()
+        try repo.git("add", "changed.txt")
+        let statusBefore = try repo.git("status", "--porcelain")
+        let target = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-export-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let count = try Repository(discoveringFrom: repo.path).export(.head, to: target)
+        #expect(try Self.tree(target) == [
+            ".gitignore 644: build/\n*.log", "bin/tool.sh 755: #!/bin/sh\necho tool", "changed.txt 644: committed",
+            "gone.txt 644: committed", "kept.txt 644: committed", "link -> kept.txt",
+        ])
+        #expect(count == 6)
+        #expect(try repo.git("status", "--porcelain") == statusBefore)
+        #expect(try repo.read("changed.txt") == "uncommitted\n")
+    }
+
     @Test func unbornBranchHasARefButNoCommit() throws {
         let repo = try Scratch()
         let facts = try repo.facts()
@@ -137,5 +171,11 @@ import _GantryTestSupport
             #expect(error.operation == "cannot open a git repository at '\(dir.path)'")
             #expect(error.message.contains("could not find repository"))
         }
+    }
+}
+
+extension ScratchRepository {
+    func facts(in subdirectory: String = "") throws -> RepositoryFacts {
+        try Repository(discoveringFrom: url.appendingPathComponent(subdirectory).path).facts()
     }
 }

@@ -1,0 +1,264 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// `gantry run` with actions, end to end on repositories the tests create: actions/checkout, local
+/// composite and node actions, remote actions from --action-dir, and the errors when one is missing.
+@Suite struct ActionRunTests {
+    static let gantry = Fixtures.gantryExecutable()
+
+    /// The console lines of a run, without the summary table.
+    static func lines(_ result: CommandResult) -> [String] {
+        result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") }
+    }
+
+    /// A repository with a workflow and three local actions: a composite, a composite calling it, and a
+    /// node action with a post script.
+    static func repository(workflow: String) throws -> ScratchRepository {
+        let repo = try ScratchRepository()
+        try repo.write(".github/actions/greet/action.yml", """
+            name: greet
+            inputs:
+              who:
+                default: world
+              loud:
+                required: false
+            outputs:
+              said:
+                value: ${{ steps.say.outputs.text }}
+            runs:
+              using: composite
+              steps:
+                - id: say
+                  shell: bash
+                  run: |
+                    echo "hello ${{ inputs.who }} from ${GITHUB_ACTION_PATH#$GITHUB_WORKSPACE/}"
+                    echo "text=hi-${{ inputs.who }}" >> "$GITHUB_OUTPUT"
+                    echo "$CALLER_ENV"
+                - if: inputs.loud == 'yes'
+                  shell: sh
+                  run: echo "LOUD ${{ github.action_path != '' }}"
+            """)
+        try repo.write(".github/actions/outer/action.yml", """
+            runs:
+              using: composite
+              steps:
+                - id: inner
+                  uses: ./.github/actions/greet
+                  with: { who: nested }
+                - shell: bash
+                  run: echo "inner said ${{ steps.inner.outputs.said }}"; echo "FROM_COMPOSITE=set" >> "$GITHUB_ENV"
+            outputs:
+              x:
+                value: ${{ steps.inner.outputs.said }}
+            """)
+        try repo.write(".github/actions/node/action.yml", """
+            inputs:
+              my input:
+                default: dflt
+            runs:
+              using: node20
+              main: main.js
+              post: post.js
+            """)
+        try repo.write(".github/actions/node/main.js", """
+            const fs = require('fs');
+            console.log('main input=' + process.env['INPUT_MY_INPUT']);
+            fs.appendFileSync(process.env.GITHUB_STATE, 'token=abc\\n');
+            fs.appendFileSync(process.env.GITHUB_OUTPUT, 'out=42\\n');
+            """)
+        try repo.write(".github/actions/node/post.js", "console.log('post state=' + process.env['STATE_token'] + ' input=' + process.env['INPUT_MY_INPUT']);\n")
+        try repo.write(".github/workflows/ci.yml", workflow)
+        try repo.write("committed.txt", "committed\n")
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "base")
+        return repo
+    }
+
+    @Test func checkoutCompositeAndNodeActions() throws {
+        let repo = try Self.repository(workflow: """
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - run: cat committed.txt untracked.txt
+                  - id: g
+                    uses: ./.github/actions/greet
+                    env:
+                      CALLER_ENV: from-caller
+                    with:
+                      who: gantry
+                      loud: yes
+                  - run: echo "said ${{ steps.g.outputs.said }}"
+                  - id: o
+                    uses: ./.github/actions/outer
+                  - run: echo "outer x=${{ steps.o.outputs.x }} env=$FROM_COMPOSITE"
+                  - id: n
+                    uses: ./.github/actions/node
+                    with:
+                      my input: given
+                      bogus: 1
+                  - run: echo "node out=${{ steps.n.outputs.out }}"
+            """)
+        try repo.write("committed.txt", "changed in the working tree\n")
+        try repo.write("untracked.txt", "untracked\n")
+        let result = try runCommand(Self.gantry, ["run"], in: repo.url)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = Self.lines(result).filter { !$0.contains("✓") && !$0.hasPrefix("[build] checked out") }
+        #expect(lines == [
+            "[build] ▶ actions/checkout@v4",
+            "[build] ▶ Run cat committed.txt untracked.txt",
+            "[build] changed in the working tree",
+            "[build] untracked",
+            "[build] ▶ ./.github/actions/greet",
+            "[build] hello gantry from .github/actions/greet",
+            "[build] from-caller",
+            "[build] LOUD true",
+            "[build] ▶ Run echo \"said ${{ steps.g.outputs.said }}\"",
+            "[build] said hi-gantry",
+            "[build] ▶ ./.github/actions/outer",
+            "[build] hello nested from .github/actions/greet",
+            "[build] ",
+            "[build] skipped: Run echo \"LOUD ${{ github.action_path != '' }}\"",
+            "[build] inner said hi-nested",
+            "[build] ▶ Run echo \"outer x=${{ steps.o.outputs.x }} env=$FROM_COMPOSITE\"",
+            "[build] outer x=hi-nested env=set",
+            "[build] ▶ ./.github/actions/node",
+            "[build] warning: unexpected input(s) 'bogus', valid inputs are ['my input']",
+            "[build] main input=given",
+            "[build] ▶ Run echo \"node out=${{ steps.n.outputs.out }}\"",
+            "[build] node out=42",
+            "[build] ▶ Post ./.github/actions/node",
+            "[build] post state=abc input=given",
+        ])
+        #expect(Self.lines(result).contains { $0.hasPrefix("[build] checked out 8 files of the working tree (with uncommitted changes) into /") })
+        // The repository itself is untouched.
+        #expect(try repo.git("status", "--porcelain") == "M committed.txt\n?? untracked.txt")
+    }
+
+    @Test func checkoutHeadAndPathAndOtherRepositories() throws {
+        let repo = try Self.repository(workflow: """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                    with:
+                      path: src/here
+                  - run: cat src/here/committed.txt; test ! -e src/here/untracked.txt && echo no-untracked
+                  - id: again
+                    uses: actions/checkout@v4
+                    with:
+                      path: ../outside
+                  - if: failure()
+                    uses: actions/checkout@v4
+                    with:
+                      repository: someone/else
+            """)
+        try repo.write("committed.txt", "changed in the working tree\n")
+        try repo.write("untracked.txt", "untracked\n")
+        let result = try runCommand(Self.gantry, ["run", "--checkout", "head"], in: repo.url)
+        #expect(result.status == 1)
+        let lines = Self.lines(result)
+        #expect(lines.contains { $0.hasPrefix("[j] checked out 7 files of the HEAD commit into /") && $0.hasSuffix("/work/j/src/here") })
+        #expect(lines.contains("[j] committed"))
+        #expect(lines.contains("[j] no-untracked"))
+        #expect(lines.contains { $0.hasPrefix("[j] error: actions/checkout: path '../outside' is outside the workspace /") })
+        #expect(lines.contains("[j] error: actions/checkout: gantry checks out only the repository it runs in, not 'someone/else' (that needs the network)"))
+    }
+
+    @Test func remoteActionsComeFromTheActionDirectoryWithPreAndPost() throws {
+        let repo = try ScratchRepository()
+        let actions = repo.url.appendingPathComponent("actions-dir")
+        try repo.write("actions-dir/acme/tool@v1/action.yml", """
+            runs:
+              using: node20
+              pre: pre.js
+              pre-if: runner.os == 'Linux'
+              main: main.js
+              post: post.js
+              post-if: failure()
+            """)
+        try repo.write("actions-dir/acme/tool@v1/pre.js", "console.log('pre'); require('fs').appendFileSync(process.env.GITHUB_STATE, 'p=1\\n');\n")
+        try repo.write("actions-dir/acme/tool@v1/main.js", "console.log('main sees STATE_p=' + process.env.STATE_p);\n")
+        try repo.write("actions-dir/acme/tool@v1/post.js", "console.log('post after failure');\n")
+        try repo.write("actions-dir/acme/tool@v1/sub/action.yml", "runs:\n  using: composite\n  steps:\n    - run: echo from-sub-path\n      shell: bash\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo first
+                  - uses: acme/tool@v1
+                  - uses: acme/tool/sub@v1
+                  - uses: ./missing
+              b:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo never
+                  - uses: acme/other@v2
+            """)
+        let result = try runCommand(Self.gantry, ["run", "--action-dir", actions.path], in: repo.url)
+        #expect(result.status == 1)
+        let lines = Self.lines(result).filter { !$0.contains("✓") && !$0.contains("✗") }
+        #expect(lines.filter { $0.hasPrefix("[a]") } == [
+            "[a] ▶ Pre acme/tool@v1", "[a] pre",
+            "[a] ▶ Run echo first", "[a] first",
+            "[a] ▶ acme/tool@v1", "[a] main sees STATE_p=1",
+            "[a] ▶ acme/tool/sub@v1", "[a] from-sub-path",
+            "[a] ▶ ./missing",
+            "[a] error: './missing' has no action.yml or action.yaml in the workspace (\(Self.workspace(result, "a"))/missing); local actions are read from the workspace: check out the repository first with actions/checkout",
+            "[a] ▶ Post acme/tool@v1", "[a] post after failure",
+        ])
+        // A missing remote action fails the job before any step runs, in one line that says how to fix it.
+        let other = actions.path + "/acme/other@v2"
+        #expect(lines.filter { $0.hasPrefix("[b]") } == [
+            "[b] error: action 'acme/other@v2' is not in the action directory: gantry runs offline and looks for it in \(other); provide it with `git clone --depth 1 --branch v2 https://github.com/acme/other \(other)` or point --action-dir elsewhere",
+        ])
+    }
+
+    @Test func badMetadataDockerActionsAndMissingNode() throws {
+        let repo = try ScratchRepository()
+        try repo.write("bad/action.yml", "runs:\n  using: node8\n  main: x.js\n")
+        try repo.write("docker/action.yml", "runs:\n  using: docker\n  image: Dockerfile\n")
+        try repo.write("node/action.yml", "runs:\n  using: node20\n  main: x.js\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - uses: ./bad
+                    continue-on-error: true
+                  - uses: ./docker
+                    continue-on-error: true
+                  - uses: docker://busybox
+                    continue-on-error: true
+                  - uses: ./node
+                    env:
+                      PATH: /nonexistent
+            """)
+        let result = try runCommand(Self.gantry, ["run"], in: repo.url)
+        #expect(result.status == 1)
+        let errors = Self.lines(result).filter { $0.contains("error") || $0.contains("a.yml") || $0.hasPrefix("[j] /") }
+        let workspace = Self.workspace(result, "j")
+        #expect(errors == [
+            "[j] error: action './bad' has invalid metadata:",
+            "[j] \(workspace)/bad/action.yml:2:10: error: unknown 'runs.using' value 'node8': expected composite, docker or one of node12, node16, node20, node24 [action]",
+            "[j] error: './docker' is a Docker action (runs.using: docker); the Docker backend is not available in gantry run yet",
+            "[j] error: 'docker://busybox' is a Docker action; the Docker backend is not available in gantry run yet",
+            "[j] error: the action runs on node20; gantry runs JavaScript actions with the host's `node`, which is not on PATH (install Node.js)",
+        ])
+    }
+
+    /// The job's workspace, from the run directory the run printed.
+    static func workspace(_ result: CommandResult, _ job: String) -> String {
+        let directory = result.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }.map { String($0.dropFirst("run directory: ".count)) } ?? "?"
+        return directory + "/work/" + job
+    }
+}
