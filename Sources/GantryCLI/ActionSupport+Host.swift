@@ -32,15 +32,26 @@ extension ActionSupport {
     }
 }
 
-/// The content cache's root (DESIGN.md): `$GANTRY_CACHE_DIR`, else `$XDG_CACHE_HOME/gantry`, else
-/// `~/.cache/gantry`.
-enum CacheRoot {
-    static func path(environment: [(String, String)]) -> String {
+/// Gantry's folders outside a repository, from the environment `gantry` was started with.
+enum GantryDirectories {
+    /// The content cache's root (DESIGN.md): `$GANTRY_CACHE_DIR`, else `$XDG_CACHE_HOME/gantry`, else
+    /// `~/.cache/gantry`.
+    static func cache(environment: [(String, String)]) -> String {
+        pick("GANTRY_CACHE_DIR", xdg: "XDG_CACHE_HOME", home: ".cache", environment)
+    }
+
+    /// State shared between runs (concurrency groups): `$GANTRY_STATE_DIR`, else
+    /// `$XDG_STATE_HOME/gantry`, else `~/.local/state/gantry`.
+    static func state(environment: [(String, String)]) -> String {
+        pick("GANTRY_STATE_DIR", xdg: "XDG_STATE_HOME", home: ".local/state", environment)
+    }
+
+    private static func pick(_ explicit: String, xdg: String, home: String, _ environment: [(String, String)]) -> String {
         func value(_ name: String) -> String? {
             environment.last { $0.0 == name }.map(\.1).flatMap { $0.isEmpty ? nil : $0 }
         }
-        if let explicit = value("GANTRY_CACHE_DIR") { return explicit }
-        if let xdg = value("XDG_CACHE_HOME") { return xdg + "/gantry" }
-        return (value("HOME") ?? "/tmp") + "/.cache/gantry"
+        if let path = value(explicit) { return path }
+        if let base = value(xdg) { return base + "/gantry" }
+        return (value("HOME") ?? "/tmp") + "/" + home + "/gantry"
     }
 }

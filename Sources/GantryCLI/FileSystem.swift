@@ -16,6 +16,13 @@ enum FileSystem {
         var description: String { "cannot read '\(path)': \(reason)" }
     }
 
+    /// The absolute, resolved path (the path itself when it cannot be resolved).
+    static func absolute(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     static func isDirectory(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR

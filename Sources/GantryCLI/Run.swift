@@ -86,8 +86,13 @@ extension GantryCommand {
                 secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
             context.actions = ActionSupport.host(
                 repository: workflows.directory ?? ".", source: checkout,
-                actionDirectory: actionDir ?? CacheRoot.path(environment: hostEnvironment) + "/actions")
+                actionDirectory: actionDir ?? GantryDirectories.cache(environment: hostEnvironment) + "/actions")
             context.checkoutCommitted = checkout == .head
+            // Concurrency groups are per repository, shared by every gantry run on this machine.
+            let facts = frontend.lastEvent!.git
+            context.concurrency = ConcurrencyStore(
+                directory: GantryDirectories.state(environment: hostEnvironment) + "/concurrency",
+                scope: facts.repository ?? FileSystem.absolute(workflows.directory ?? "."))
             let executor = RunExecutor(
                 plan: plan, workflows: frontend.workflows, context: context,
                 maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)

@@ -35,6 +35,8 @@ public struct RunContext: Sendable {
     public var inputs: ExpressionValue = .object([])
     /// Reading actions and checking out the repository; without it, steps that use actions fail.
     public var actions: ActionSupport?
+    /// Concurrency groups shared with other `gantry run`s; without it, `concurrency:` is ignored.
+    public var concurrency: ConcurrencyStore?
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
     public var checkoutCommitted = false
 

@@ -41,6 +41,12 @@ public final class RunExecutor: @unchecked Sendable {
     private var reported = Set<String>()
     private let done = DispatchSemaphore(value: 0)
     private var success = false
+    /// Ctrl-C seen (read off the queue by jobs waiting for a concurrency group).
+    private let interrupted = Atomic<Bool>(false)
+    /// Workflow-level concurrency: one gate per planned workflow that has a group.
+    private var gates: [Int: WorkflowGate] = [:]
+    /// Workflows cancelled by a newer run of their concurrency group (cancel-in-progress).
+    private var cancelledWorkflows = Set<Int>()
 
     public init(plan: Plan, workflows: [Workflow], context: RunContext, maxJobs: Int, output: any RunOutput) {
         self.plan = plan
@@ -75,6 +81,15 @@ public final class RunExecutor: @unchecked Sendable {
         for (w, planned) in plan.workflows.enumerated() {
             guard let workflow = self.workflows[planned.file] else { continue }
             for job in workflow.jobs { needsByJob["\(w)/\(job.id.value.lowercased())"] = job.needs.map(\.value) }
+            if let store = context.concurrency, let concurrency = workflow.concurrency, let group = planned.concurrencyGroup, !group.isEmpty {
+                let contexts = EvaluationContext(contexts: ExpressionObject([
+                    ("github", contexts[w].event.githubContext(workflowName: workflow.name?.value ?? workflow.file)),
+                    ("inputs", contexts[w].inputs), ("vars", .object(contexts[w].vars.map { ($0.0, .string($0.1)) })),
+                ]))
+                gates[w] = WorkflowGate(
+                    store: store, group: group, cancelInProgress: Self.truthy(planned.cancelInProgress, contexts) ?? false,
+                    queueMax: concurrency.queue?.value == "max")
+            }
         }
     }
 
@@ -123,6 +138,7 @@ public final class RunExecutor: @unchecked Sendable {
 
     /// Ctrl-C: running jobs are cancelled (their `always()` steps still run), nothing new starts.
     public func cancel() {
+        interrupted.store(true, ordering: .sequentiallyConsistent)
         queue.async {
             self.runCancelled = true
             for runner in self.runners.values { runner.cancel() }
@@ -149,10 +165,24 @@ public final class RunExecutor: @unchecked Sendable {
             case .start(let id): start(id)
             case .cancel(let id): runners[id]?.cancel()
             case .finished(let ok):
-                success = ok && !runCancelled
+                success = ok && !runCancelled && cancelledWorkflows.isEmpty
+                for gate in gates.values { gate.release() }
                 done.signal()
             }
         }
+        // A workflow leaves its concurrency group when its last job has settled.
+        for (w, gate) in gates where !gate.isReleased {
+            let prefix = "\(w)/"
+            if globals.allSatisfy({ !$0.hasPrefix(prefix) || machine.results[$0] != nil }) { gate.release() }
+        }
+    }
+
+    /// cancel-in-progress from a newer run of a workflow's group: its jobs are cancelled as by Ctrl-C.
+    // Runs on `queue`.
+    private func cancelWorkflow(_ w: Int, group: String) {
+        guard cancelledWorkflows.insert(w).inserted else { return }
+        output.line("gantry", "cancelling \(plan.workflows[w].name): a newer run of concurrency group '\(group)' has cancel-in-progress")
+        for (global, runner) in runners where key[global]?.workflow == w { runner.cancel() }
     }
 
     // Runs on `queue`.
@@ -202,7 +232,7 @@ public final class RunExecutor: @unchecked Sendable {
         }
         let ancestorResults = ancestors.map { ($0, summary(of: $0, outputs: false).0) }
         // The job's `if`: success() unless a status function says otherwise.
-        let cancelled = runCancelled
+        let cancelled = runCancelled || cancelledWorkflows.contains(w)
         let needsValue = ExpressionValue.object(needs.map { id, result, outputs in
             (id, .object([("result", .string(result.rawValue)), ("outputs", .object(outputs.map { ($0.0, .string($0.1)) }))]))
         })
@@ -230,7 +260,7 @@ public final class RunExecutor: @unchecked Sendable {
             return
         }
         guard runs else {
-            if runCancelled {
+            if cancelled {
                 perform(machine.finished(global, .cancelled))
             } else {
                 output.line(name, "skipped (if: \(job.condition?.value ?? "success()"))")
@@ -244,8 +274,12 @@ public final class RunExecutor: @unchecked Sendable {
         // normally: it is not itself cancelled.
         let started = HostProcess.now()
         output.event(.jobStarted(job: name))
+        let gate = gates[w]
+        let jobGroup = context.concurrency.flatMap { store in
+            job.concurrency.flatMap { Self.jobGroup($0, instance: instance, store: store, evaluation: evaluation, context: context, workflow: workflow) }
+        }
         startThread {
-            let outcome = runner.run()
+            let outcome = self.runWithConcurrency(runner, name: name, workflow: w, gate: gate, jobGroup: jobGroup)
             self.queue.async {
                 self.runners[global] = nil
                 self.outcomes[global] = outcome
@@ -257,6 +291,60 @@ public final class RunExecutor: @unchecked Sendable {
         }
     }
 
+    /// A job's concurrency entry: its group evaluated (github, inputs, vars, needs, strategy, matrix).
+    private static func jobGroup(
+        _ concurrency: Concurrency, instance: JobInstance, store: ConcurrencyStore, evaluation: EvaluationContext,
+        context: RunContext, workflow: Workflow
+    ) -> (store: ConcurrencyStore, group: String, cancelInProgress: Bool, queueMax: Bool)? {
+        var contexts = planTimeContexts(instance, context: context, workflow: workflow).contexts.pairs.map { ($0.key, $0.value) }
+        contexts.removeAll { $0.0 == "needs" }
+        let full = EvaluationContext(contexts: ExpressionObject(contexts + [("needs", evaluation.contexts["needs"] ?? .object([]))]))
+        let group = value(instance.concurrencyGroup ?? concurrency.group.value, full)?.stringValue ?? ""
+        guard !group.isEmpty else { return nil }
+        let cancelInProgress = truthy(instance.cancelInProgress, full) ?? false
+        return (store, group, cancelInProgress, concurrency.queue?.value == "max")
+    }
+
+    /// Runs a job once its workflow's and its own concurrency groups let it: pending while another run
+    /// holds the group, cancelled if a newer entry replaces it, and cancelled while running when a newer
+    /// entry has cancel-in-progress.
+    private func runWithConcurrency(
+        _ runner: JobRunner, name: String, workflow w: Int, gate: WorkflowGate?,
+        jobGroup: (store: ConcurrencyStore, group: String, cancelInProgress: Bool, queueMax: Bool)?
+    ) -> JobOutcome {
+        let cancelledOutcome = JobOutcome(result: .cancelled, outputs: [], summary: "")
+        if let gate {
+            let turn = gate.acquire(
+                pending: { self.output.line("gantry", "\(self.plan.workflows[w].name) waits: concurrency group '\(gate.group)' has a run in progress") },
+                stop: { self.interrupted.load(ordering: .sequentiallyConsistent) },
+                cancelRequested: { self.queue.async { self.cancelWorkflow(w, group: gate.group) } })
+            if turn == .replaced {
+                output.line(name, "cancelled: a newer run of concurrency group '\(gate.group)' took this run's place")
+                return cancelledOutcome
+            }
+            if queue.sync(execute: { cancelledWorkflows.contains(w) }) { return cancelledOutcome }
+        }
+        guard let jobGroup else { return runner.run() }
+        let group = jobGroup.group
+        let ticket = jobGroup.store.enter(group: group, cancelInProgress: jobGroup.cancelInProgress, queueMax: jobGroup.queueMax)
+        let output = self.output
+        let turn = ticket.wait(
+            pending: { output.line(name, "waiting: concurrency group '\(group)' has a job in progress") },
+            stop: { self.interrupted.load(ordering: .sequentiallyConsistent) })
+        guard turn == .running else {
+            output.line(name, "cancelled: a newer job of concurrency group '\(group)' took this job's place")
+            return cancelledOutcome
+        }
+        let monitor = CancelMonitor(ticket: ticket) {
+            output.line(name, "cancelling: a newer job of concurrency group '\(group)' has cancel-in-progress")
+            runner.cancel()
+        }
+        let outcome = runner.run()
+        monitor.stop()
+        ticket.release()
+        return outcome
+    }
+
     /// Prints a job's lines under its display name.
     private struct Renamed: RunOutput {
         let name: String
@@ -264,5 +352,88 @@ public final class RunExecutor: @unchecked Sendable {
         func line(_ instance: String, _ text: String) { output.line(name, text) }
         func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(name, text, to: destination) }
         func event(_ event: RunEvent) { output.event(event.renamed(name)) }
+    }
+}
+
+/// Watches a running concurrency entry on a thread of its own and calls `cancel` once if a newer entry
+/// with cancel-in-progress asks it to stop.
+final class CancelMonitor: Sendable {
+    private let finished = Atomic<Bool>(false)
+
+    init(ticket: ConcurrencyStore.Ticket, cancel: @escaping @Sendable () -> Void) {
+        startThread { [self] in
+            while !self.isStopped {
+                if ticket.cancelRequested {
+                    cancel()
+                    return
+                }
+                sleepSeconds(ticket.store.pollInterval)
+            }
+        }
+    }
+
+    func stop() { finished.store(true, ordering: .sequentiallyConsistent) }
+
+    var isStopped: Bool { finished.load(ordering: .sequentiallyConsistent) }
+}
+
+/// A workflow's place in its concurrency group, taken by the first of its jobs to start and shared by
+/// the others; left when its last job settles.
+final class WorkflowGate: @unchecked Sendable {
+    let group: String
+    private let store: ConcurrencyStore
+    private let cancelInProgress: Bool
+    private let queueMax: Bool
+    private enum State { case idle, waiting, running(ConcurrencyStore.Ticket), replaced, released }
+    private let state = Mutex<State>(.idle)
+    private let monitor = Mutex<CancelMonitor?>(nil)
+
+    init(store: ConcurrencyStore, group: String, cancelInProgress: Bool, queueMax: Bool) {
+        self.store = store
+        self.group = group
+        self.cancelInProgress = cancelInProgress
+        self.queueMax = queueMax
+    }
+
+    var isReleased: Bool {
+        state.withLock { if case .released = $0 { return true } else { return false } }
+    }
+
+    /// Waits for the workflow's turn (the first caller waits on the group, others on the first).
+    func acquire(pending: () -> Void, stop: () -> Bool, cancelRequested: @escaping @Sendable () -> Void) -> ConcurrencyStore.Ticket.Turn {
+        let first = state.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .waiting
+            return true
+        }
+        if first {
+            let ticket = store.enter(group: group, cancelInProgress: cancelInProgress, queueMax: queueMax)
+            let turn = ticket.wait(pending: pending, stop: stop)
+            state.withLock { state in
+                if turn == .running, case .waiting = state { state = .running(ticket) } else if case .waiting = state { state = .replaced }
+            }
+            if turn == .running {
+                let monitor = CancelMonitor(ticket: ticket, cancel: cancelRequested)
+                self.monitor.withLock { $0 = monitor }
+            }
+            return turn
+        }
+        while true {
+            switch state.withLock({ $0 }) {
+            case .running: return .running
+            case .replaced, .released: return .replaced
+            case .idle, .waiting: sleepSeconds(0.02)
+            }
+        }
+    }
+
+    func release() {
+        let ticket = state.withLock { state -> ConcurrencyStore.Ticket? in
+            defer { state = .released }
+            if case .running(let ticket) = state { return ticket }
+            return nil
+        }
+        monitor.withLock { $0?.stop() }
+        ticket?.release()
     }
 }

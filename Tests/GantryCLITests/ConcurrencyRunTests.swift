@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// Concurrency groups in `gantry run`: within one run and across several `gantry run` processes sharing
+/// a state directory. The runs are sequenced by files the steps wait for, not by sleeps.
+@Suite struct ConcurrencyRunTests {
+    /// A `gantry run` in the background, its standard output collected into a file.
+    final class Background {
+        let process = Process()
+        let outputURL: URL
+
+        init(in directory: URL, name: String, arguments: [String], environment: [String: String]) throws {
+            outputURL = directory.appendingPathComponent("\(name).out")
+            FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            process.executableURL = RunCommandTests.gantry
+            process.arguments = ["run", "-W", "w.yml"] + arguments
+            process.currentDirectoryURL = directory
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.standardOutput = try FileHandle(forWritingTo: outputURL)
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        var output: String { (try? String(contentsOf: outputURL, encoding: .utf8)) ?? "" }
+
+        /// Waits (at most 20 s) until the output holds `text`.
+        func waitFor(_ text: String) throws {
+            let deadline = Date().addingTimeInterval(20)
+            while !output.contains(text) {
+                guard Date() < deadline, process.isRunning || output.contains(text) else {
+                    throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "never saw \(text.debugDescription) in:\n\(output)"])
+                }
+                usleep(20_000)
+            }
+        }
+
+        /// Waits for the end; the exit status and the console lines of jobs and of gantry.
+        func finish() -> (Int32, [String]) {
+            process.waitUntilExit()
+            return (process.terminationStatus, output.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") })
+        }
+    }
+
+    static let workflow = """
+        on: push
+        concurrency:
+          group: Deploy-${{ github.event_name }}
+          cancel-in-progress: ${{ vars.CANCEL == 'yes' }}
+        jobs:
+          j:
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "start $RUN"; while [ ! -e "$DIR/release-$RUN" ]; do sleep 0.02; done; echo "end $RUN"
+              - if: cancelled()
+                run: echo "cleanup $RUN"
+        """
+
+    @Test func aRunWaitsForTheRunningOneAndANewerPendingRunReplacesTheOlder() throws {
+        let scratch = try RunCommandTests.Scratch(Self.workflow)
+        let environment = ["GANTRY_STATE_DIR": scratch.url.appendingPathComponent("state").path, "DIR": scratch.url.path]
+        func start(_ run: String, _ extra: [String] = []) throws -> Background {
+            try Background(in: scratch.url, name: run, arguments: extra, environment: environment.merging(["RUN": run]) { $1 })
+        }
+        let a = try start("A")
+        try a.waitFor("start A")
+        let b = try start("B")
+        try b.waitFor("waits")
+        // The group's name is compared ignoring case: deploy-push is the same group.
+        let c = try start("C", ["--var", "IGNORED=1"])
+        try c.waitFor("waits")
+        try b.waitFor("took this run's place")
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil)
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil)
+        let (aStatus, aLines) = a.finish()
+        let (bStatus, bLines) = b.finish()
+        let (cStatus, cLines) = c.finish()
+        #expect(aStatus == 0)
+        #expect(aLines.filter { !$0.contains("▶") && !$0.contains("✓") } == ["[j] start A", "[j] end A", "[j] skipped: Run echo \"cleanup $RUN\""])
+        #expect(bStatus == 1)
+        #expect(bLines == [
+            "[gantry] w.yml waits: concurrency group 'Deploy-push' has a run in progress",
+            "[j] cancelled: a newer run of concurrency group 'Deploy-push' took this run's place",
+        ])
+        #expect(cStatus == 0)
+        #expect(cLines.filter { !$0.contains("▶") && !$0.contains("✓") } == [
+            "[gantry] w.yml waits: concurrency group 'Deploy-push' has a run in progress",
+            "[j] start C", "[j] end C", "[j] skipped: Run echo \"cleanup $RUN\"",
+        ])
+        // A never overlapped C: C started after A ended.
+        #expect(try String(contentsOf: scratch.url.appendingPathComponent("state/concurrency").appendingPathComponent(Self.onlyFile(scratch.url.appendingPathComponent("state/concurrency"))), encoding: .utf8) == "")
+    }
+
+    @Test func cancelInProgressCancelsTheRunningRunWhoseAlwaysStepsStillRun() throws {
+        let scratch = try RunCommandTests.Scratch(Self.workflow)
+        let environment = ["GANTRY_STATE_DIR": scratch.url.appendingPathComponent("state").path, "DIR": scratch.url.path]
+        let a = try Background(in: scratch.url, name: "A", arguments: [], environment: environment.merging(["RUN": "A"]) { $1 })
+        try a.waitFor("start A")
+        let b = try Background(in: scratch.url, name: "B", arguments: ["--var", "CANCEL=yes"], environment: environment.merging(["RUN": "B"]) { $1 })
+        let (aStatus, aLines) = a.finish()
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-B").path, contents: nil)
+        let (bStatus, bLines) = b.finish()
+        #expect(aStatus == 1)
+        #expect(aLines.filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("⊘") } == [
+            "[j] start A",
+            "[gantry] cancelling w.yml: a newer run of concurrency group 'Deploy-push' has cancel-in-progress",
+            "[j] error: process was killed by signal 2",
+            "[j] cleanup A",
+        ])
+        #expect(bStatus == 0)
+        #expect(bLines.filter { !$0.contains("▶") && !$0.contains("✓") }.suffix(3) == ["[j] start B", "[j] end B", "[j] skipped: Run echo \"cleanup $RUN\""])
+    }
+
+    @Test func jobGroupsInOneRunSingleAndMaxQueues() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              single:
+                strategy:
+                  matrix:
+                    n: [1, 2, 3]
+                concurrency: one-at-a-time
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "start ${{ matrix.n }}"; while [ ! -e "$DIR/go-${{ matrix.n }}" ]; do sleep 0.02; done; echo "end ${{ matrix.n }}"
+              queued:
+                needs: single
+                if: always()
+                strategy:
+                  matrix:
+                    n: [1, 2, 3]
+                concurrency:
+                  group: queue-${{ github.workflow }}
+                  queue: max
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "q-start ${{ matrix.n }}"; sleep 0.1; echo "q-end ${{ matrix.n }}"
+            """)
+        let environment = ["GANTRY_STATE_DIR": scratch.url.appendingPathComponent("state").path, "DIR": scratch.url.path]
+        let run = try Background(in: scratch.url, name: "run", arguments: ["--jobs", "3"], environment: environment)
+        // All three rows start at once: one runs, one is pending, the third replaces the pending one.
+        try run.waitFor("took this job's place")
+        let output = run.output
+        let running = ["1", "2", "3"].first { output.contains("start \($0)") }!
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("go-\(running)").path, contents: nil)
+        for n in ["1", "2", "3"] where n != running {
+            FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("go-\(n)").path, contents: nil)
+        }
+        let (status, lines) = run.finish()
+        #expect(status == 1)
+        let single = lines.filter { $0.hasPrefix("[single") && ($0.contains("start") || $0.contains("end") || $0.contains("cancelled")) && !$0.contains("▶") && !$0.contains("✓") }
+        #expect(single.count == 5, "\(single)")
+        #expect(single.filter { $0.contains("cancelled: a newer job of concurrency group 'one-at-a-time' took this job's place") }.count == 1)
+        // queue: max: every row ran, one after the other.
+        let queued = lines.filter { $0.hasPrefix("[queued") && !$0.contains("▶") && !$0.contains("✓") && ($0.hasSuffix("q-start 1") || $0.hasSuffix("q-start 2") || $0.hasSuffix("q-start 3") || $0.contains("q-end")) }
+        #expect(queued.count == 6)
+        for pair in stride(from: 0, to: queued.count, by: 2) {
+            let n = queued[pair].suffix(1)
+            #expect(queued[pair].hasSuffix("q-start \(n)") && queued[pair + 1].hasSuffix("q-end \(n)"), "\(queued)")
+        }
+        #expect(!lines.contains { $0.hasPrefix("[queued") && $0.contains("cancelled") })
+    }
+
+    static func onlyFile(_ directory: URL) throws -> String {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).first ?? "?"
+    }
+}
