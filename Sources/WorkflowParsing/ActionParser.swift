@@ -18,11 +18,9 @@ public enum ActionParser {
     public static func parse(_ bytes: [UInt8], file: String) -> Result {
         var decoder = WorkflowDecoder(file: file)
         let root: YAMLNode?
-        do {
-            root = try YAMLLoader.load(bytes)
-        } catch {
-            let diagnostic = Diagnostic(.error, error.message, at: SourceLocation(file: file, line: error.line, column: error.column), rule: "syntax")
-            return Result(action: nil, diagnostics: [diagnostic])
+        switch YAMLLoader.document(bytes, file: file) {
+        case .root(let node): root = node
+        case .syntaxError(let diagnostic): return Result(action: nil, diagnostics: [diagnostic])
         }
         guard let root, !root.isNull else {
             decoder.report("action metadata is empty; it needs at least 'runs'", at: SourceLocation(file: file, line: 1, column: 1), rule: "missing-key")

@@ -20,12 +20,9 @@ public enum WorkflowParser {
     public static func parse(_ bytes: [UInt8], file: String) -> Result {
         var decoder = WorkflowDecoder(file: file)
         let root: YAMLNode?
-        do {
-            root = try YAMLLoader.load(bytes)
-        } catch {
-            let diagnostic = Diagnostic(
-                .error, error.message, at: SourceLocation(file: file, line: error.line, column: error.column), rule: "syntax")
-            return Result(workflow: nil, diagnostics: [diagnostic])
+        switch YAMLLoader.document(bytes, file: file) {
+        case .root(let node): root = node
+        case .syntaxError(let diagnostic): return Result(workflow: nil, diagnostics: [diagnostic])
         }
         guard let root, !root.isNull else {
             decoder.report("workflow file is empty; it needs at least 'on' and 'jobs'", at: SourceLocation(file: file, line: 1, column: 1), rule: "missing-key")
@@ -71,5 +68,21 @@ extension WorkflowDecoder {
             }
         }
         return workflow
+    }
+}
+
+extension YAMLLoader {
+    /// The file's root node (nil for an empty file), or its YAML syntax error as a diagnostic.
+    enum Document {
+        case root(YAMLNode?)
+        case syntaxError(Diagnostic)
+    }
+
+    static func document(_ bytes: [UInt8], file: String) -> Document {
+        do {
+            return .root(try load(bytes))
+        } catch {
+            return .syntaxError(Diagnostic(.error, error.message, at: SourceLocation(file: file, line: error.line, column: error.column), rule: "syntax"))
+        }
     }
 }
