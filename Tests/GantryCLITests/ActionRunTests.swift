@@ -256,6 +256,26 @@ import _GantryTestSupport
         ])
     }
 
+    /// The examples a newcomer runs first, from this repository (those that need no container, no
+    /// service and no downloaded action).
+    @Test(arguments: ["hello-dag.yml", "matrix.yml", "local-actions.yml"])
+    func examplesRun(_ file: String) throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-state-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let result = try runCommand(Self.gantry, ["run", "-W", "workflows-examples/" + file], in: Fixtures.packageRoot(), environment: ["GANTRY_STATE_DIR": state.path])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.hasSuffix("run succeeded\n"))
+        if file == "local-actions.yml" {
+            let lines = Self.lines(result)
+            for expected in [
+                "[greet] timer 'greet' started", "[greet] hello, gantry (from workflows-examples/actions/greet)", "[greet] HELLO, GANTRY",
+                "[greet] the action said 'hello, gantry'", "[greet] timer 'greet' stopped after a few milliseconds", "[reply] got the greeting",
+            ] {
+                #expect(lines.contains(expected), "missing \(expected)")
+            }
+        }
+    }
+
     /// The job's workspace, from the run directory the run printed.
     static func workspace(_ result: CommandResult, _ job: String) -> String {
         let directory = result.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }.map { String($0.dropFirst("run directory: ".count)) } ?? "?"
