@@ -19,7 +19,8 @@ extension GantryCommand {
                 with GitHub's shells, contexts, file and workflow commands and masking. Actions: local \
                 ('./path') composite and JavaScript actions (on the host's node), the built-in \
                 actions/checkout (copies this repository's working tree, or HEAD with --checkout head, \
-                into the job's workspace), and OWNER/REPO@REF read from --action-dir (gantry never \
+                into the job's workspace) and actions/upload-artifact and download-artifact (kept in \
+                the run directory), and OWNER/REPO@REF read from --action-dir (gantry never \
                 downloads). Docker actions, containers and services are not supported by 'gantry run' \
                 yet: such a step or job fails with one line saying so. Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
                 usage. Ctrl-C cancels: running steps get SIGINT, then SIGTERM, then SIGKILL, and \

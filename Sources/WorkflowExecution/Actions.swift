@@ -42,8 +42,8 @@ public struct ActionSupport: Sendable {
 
 /// An action a step names, found.
 enum ResolvedAction {
-    /// `actions/checkout`, done by Gantry itself from the local repository.
-    case checkout
+    /// An action Gantry does itself, offline.
+    case builtin(BuiltinAction)
     /// An action with its folder and metadata; `remote` for `owner/repo@ref`.
     case folder(path: String, metadata: ActionMetadata, remote: Bool)
 }
@@ -80,7 +80,9 @@ extension JobRunner {
         guard parts.count >= 2, !parts.contains(where: \.isEmpty), !ref.isEmpty, !parts.contains(".."), !ref.contains("/..") else {
             return .failure(StepFailure("'\(uses)' is not an action reference: expected ./PATH, OWNER/REPO@REF or docker://IMAGE"))
         }
-        if parts.count == 2, parts[0].lowercased() == "actions", parts[1].lowercased() == "checkout" { return .success(.checkout) }
+        if parts.count == 2, parts[0].lowercased() == "actions", let builtin = BuiltinAction(rawValue: parts[1].lowercased()) {
+            return .success(.builtin(builtin))
+        }
         guard let support = context.actions else {
             return .failure(StepFailure("action '\(uses)' cannot be found: no action directory is configured"))
         }
@@ -206,8 +208,19 @@ extension JobRunner {
             return .failed
         }
         switch resolved {
-        case .checkout:
-            return runCheckout(step, evaluation: evaluation, state: state)
+        case .builtin(let builtin):
+            var with: [String: String] = [:]
+            do {
+                for entry in step.with { with[entry.key.value.lowercased()] = try evaluate(entry.value.scalarText ?? "", evaluation).stringValue }
+            } catch {
+                say("error: actions/\(builtin.rawValue): with: \(error)")
+                return .failed
+            }
+            switch builtin {
+            case .checkout: return runCheckout(with, state: state)
+            case .uploadArtifact: return runUploadArtifact(with, env: env, state: state)
+            case .downloadArtifact: return runDownloadArtifact(with, env: env, state: state)
+            }
         case .folder(let path, let metadata, let remote):
             guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else { return .failed }
             switch metadata.runs {
@@ -334,15 +347,8 @@ extension JobRunner {
     // MARK: actions/checkout
 
     /// Fills the workspace (or `path:` inside it) from the local repository.
-    private func runCheckout(_ step: Step, evaluation: EvaluationContext, state: JobState) -> StepResult {
+    private func runCheckout(_ with: [String: String], state: JobState) -> StepResult {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
-        var with: [String: String] = [:]
-        do {
-            for entry in step.with { with[entry.key.value.lowercased()] = try evaluate(entry.value.scalarText ?? "", evaluation).stringValue }
-        } catch {
-            say("error: actions/checkout: with: \(error)")
-            return .failed
-        }
         if let repository = with["repository"], !repository.isEmpty,
             repository.lowercased() != (context.event.git.repository ?? "").lowercased()
         {
@@ -390,6 +396,13 @@ extension JobRunner {
         }
         return "/" + parts.joined(separator: "/")
     }
+}
+
+/// The actions Gantry runs itself (`actions/<name>@any-version`).
+enum BuiltinAction: String {
+    case checkout
+    case uploadArtifact = "upload-artifact"
+    case downloadArtifact = "download-artifact"
 }
 
 /// Why a step could not start, in one line.

@@ -165,7 +165,7 @@ public final class JobRunner: Sendable {
             + [("job", .string(job.id.value)), ("action", .string("__run")), ("token", .string(""))])
     }
 
-    private var directoryName: String {
+    var directoryName: String {
         String(instance.id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
 

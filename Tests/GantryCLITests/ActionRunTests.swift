@@ -258,7 +258,7 @@ import _GantryTestSupport
 
     /// The examples a newcomer runs first, from this repository (those that need no container, no
     /// service and no downloaded action).
-    @Test(arguments: ["hello-dag.yml", "matrix.yml", "local-actions.yml"])
+    @Test(arguments: ["hello-dag.yml", "matrix.yml", "local-actions.yml", "terraform-plan-apply.yml"])
     func examplesRun(_ file: String) throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-state-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
@@ -274,6 +274,106 @@ import _GantryTestSupport
                 #expect(lines.contains(expected), "missing \(expected)")
             }
         }
+    }
+
+    @Test func artifactsPassFilesBetweenJobs() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              make:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: |
+                      mkdir -p dist/linux dist/mac/.cache docs
+                      echo l > dist/linux/app; echo m > dist/mac/app; echo c > dist/mac/.cache/x; echo d > docs/readme.md
+                      echo skip > dist/linux/app.tmp
+                  - uses: actions/upload-artifact@v4
+                    with:
+                      name: binaries
+                      path: |
+                        dist/**/app*
+                        !dist/**/*.tmp
+                  - uses: actions/upload-artifact@v4
+                    with:
+                      name: docs
+                      path: docs/readme.md
+                  - uses: actions/upload-artifact@v4
+                    with:
+                      name: everything
+                      include-hidden-files: true
+                      path: |
+                        dist
+                        docs
+                  - id: none
+                    uses: actions/upload-artifact@v4
+                    with:
+                      name: none
+                      path: nothing-*.txt
+                  - uses: actions/upload-artifact@v4
+                    continue-on-error: true
+                    with:
+                      name: none
+                      path: nothing-*.txt
+                      if-no-files-found: error
+                  - uses: actions/upload-artifact@v4
+                    continue-on-error: true
+                    with:
+                      name: docs
+                      path: docs
+                  - uses: actions/upload-artifact@v4
+                    continue-on-error: true
+                    with:
+                      name: a/b
+                      path: docs
+              use:
+                needs: make
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/download-artifact@v4
+                    with:
+                      name: binaries
+                      path: bin
+                  - id: all
+                    uses: actions/download-artifact@v4
+                    with:
+                      path: all
+                  - uses: actions/download-artifact@v4
+                    with:
+                      pattern: bin*
+                      merge-multiple: true
+                      path: merged
+                  - run: |
+                      find bin all merged -type f | sort
+                      test "${{ steps.all.outputs.download-path }}" = "$PWD/all" && echo download-path-ok
+                  - uses: actions/download-artifact@v4
+                    with:
+                      name: missing
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        let lines = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("✗") }
+        let root = Self.workspace(result, "make").replacingOccurrences(of: "/work/make", with: "")
+        #expect(lines.filter { $0.hasPrefix("[make]") } == [
+            "[make] uploaded artifact 'binaries': 2 files, 4 bytes, to \(root)/artifacts/binaries",
+            "[make] uploaded artifact 'docs': 1 file, 2 bytes, to \(root)/artifacts/docs",
+            "[make] uploaded artifact 'everything': 5 files, 13 bytes, to \(root)/artifacts/everything",
+            "[make] warning: actions/upload-artifact: No files were found with the provided path: nothing-*.txt. No artifacts will be uploaded.",
+            "[make] error: actions/upload-artifact: No files were found with the provided path: nothing-*.txt. No artifacts will be uploaded.",
+            "[make] error: actions/upload-artifact: an artifact named 'docs' was already uploaded in this run; give another name or set overwrite: true",
+            "[make] error: actions/upload-artifact: the artifact name 'a/b' contains '/', which is not allowed (\" : < > | * ? \\r \\n \\ /)",
+        ])
+        let use = Self.workspace(result, "use")
+        #expect(lines.filter { $0.hasPrefix("[use]") } == [
+            "[use] downloaded 1 artifact (2 files) to \(use)/bin",
+            "[use] downloaded 3 artifacts (8 files) to \(use)/all",
+            "[use] downloaded 1 artifact (2 files) to \(use)/merged",
+            "[use] all/binaries/linux/app", "[use] all/binaries/mac/app", "[use] all/docs/readme.md",
+            "[use] all/everything/dist/linux/app", "[use] all/everything/dist/linux/app.tmp", "[use] all/everything/dist/mac/.cache/x",
+            "[use] all/everything/dist/mac/app", "[use] all/everything/docs/readme.md",
+            "[use] bin/linux/app", "[use] bin/mac/app", "[use] merged/linux/app", "[use] merged/mac/app",
+            "[use] download-path-ok",
+            "[use] error: actions/download-artifact: unable to download artifact(s): artifact not found for name: missing (artifacts are shared by the jobs of one gantry run; was it uploaded by a job this one needs?)",
+        ])
     }
 
     /// The job's workspace, from the run directory the run printed.

@@ -1,0 +1,165 @@
+import WorkflowExpressions
+import WorkflowPlanning
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `actions/upload-artifact` and `actions/download-artifact` (v4 behaviour) without a server: an
+/// artifact is a folder of the run directory's `artifacts/`, shared by the run's jobs.
+extension JobRunner {
+    var artifactsDirectory: String { context.root + "/artifacts" }
+
+    /// Characters v4 refuses in artifact names.
+    static let forbiddenArtifactCharacters: Set<Character> = ["\"", ":", "<", ">", "|", "*", "?", "\r", "\n", "\\", "/"]
+
+    /// A path from `with:`: `~` is the home folder, a relative path is inside the workspace.
+    func resolvePath(_ text: String, env: [(String, String)]) -> String {
+        var path = text
+        if path == "~" || path.hasPrefix("~/") {
+            let home = Self.merge([context.hostEnvironment, env]).last { $0.0 == "HOME" }?.1 ?? "/"
+            path = home + path.dropFirst()
+        }
+        return Self.normalize(path.hasPrefix("/") ? path : workspace + "/" + path)
+    }
+
+    func runUploadArtifact(_ with: [String: String], env: [(String, String)], state: JobState) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let name = (with["name"] ?? "").isEmpty ? "artifact" : with["name"]!
+        if let bad = name.first(where: { Self.forbiddenArtifactCharacters.contains($0) }) {
+            say("error: actions/upload-artifact: the artifact name '\(name)' contains '\(bad.debugDescription.dropFirst().dropLast())', which is not allowed (\" : < > | * ? \\r \\n \\ /)")
+            return .failed
+        }
+        let lines = (with["path"] ?? "").split(whereSeparator: \.isNewline).map { $0.trimmingSpaces }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        guard !lines.isEmpty else {
+            say("error: actions/upload-artifact: input required and not supplied: path")
+            return .failed
+        }
+        let hidden = (with["include-hidden-files"] ?? "false").lowercased() == "true"
+        let includes = lines.filter { !$0.hasPrefix("!") }.map { PathGlob(resolvePath($0, env: env)) }
+        let excludes = lines.filter { $0.hasPrefix("!") }.map { PathGlob(resolvePath(String($0.dropFirst()), env: env)) }
+        var files: [String] = []
+        var seen = Set<String>()
+        for glob in includes {
+            var info = stat()
+            let candidates: [String]
+            if glob.isLiteral {
+                guard lstat(glob.pattern, &info) == 0 else { continue }
+                candidates = (info.st_mode & S_IFMT) == S_IFDIR ? filesBelow(glob.pattern, hidden: hidden) : [glob.pattern]
+            } else {
+                candidates = filesBelow(glob.searchRoot, hidden: hidden).filter { glob.matches($0) }
+            }
+            for file in candidates where !excludes.contains(where: { $0.matches(file) || file.hasPrefix($0.pattern + "/") }) {
+                if seen.insert(file).inserted { files.append(file) }
+            }
+        }
+        // The root the files are stored relative to, as upload-artifact computes it: the search paths'
+        // least common ancestor; a single file given by name is stored without its folders.
+        let searchPaths = includes.map(\.searchRoot)
+        var root = searchPaths.count == 1 ? searchPaths[0] : Self.commonAncestor(searchPaths)
+        if files.count == 1, includes.count == 1, files[0] == searchPaths[0] { root = String(files[0][..<files[0].lastIndex(of: "/")!]) }
+        if root != "/", files.contains(where: { $0 == root }) { root = String(root[..<root.lastIndex(of: "/")!]) }
+        guard !files.isEmpty else {
+            let message = "No files were found with the provided path: \(lines.joined(separator: ", ")). No artifacts will be uploaded."
+            switch (with["if-no-files-found"] ?? "warn").lowercased() {
+            case "error":
+                say("error: actions/upload-artifact: " + message)
+                return .failed
+            case "ignore": say(message)
+            default: say("warning: actions/upload-artifact: " + message)
+            }
+            return StepResult(outcome: .success, conclusion: .success, outputs: [], env: [], summary: "", timedOutJob: false)
+        }
+        // Written to a temporary folder, then renamed into place: a job downloading it never sees half
+        // an artifact, and of two jobs uploading one name, one wins.
+        makeDirectory(artifactsDirectory)
+        let staging = artifactsDirectory + "/.upload-" + String(getpid()) + "-" + directoryName
+        removeTree(staging)
+        var bytes = 0
+        for file in files {
+            var info = stat()
+            if lstat(file, &info) == 0 { bytes += Int(info.st_size) }
+            let relative = root == "/" ? String(file.dropFirst()) : String(file.dropFirst(root.count + 1))
+            guard copyFile(file, to: staging + "/" + relative) else {
+                say("error: actions/upload-artifact: cannot copy '\(file)': \(String(cString: strerror(errno)))")
+                removeTree(staging)
+                return .failed
+            }
+        }
+        let target = artifactsDirectory + "/" + name
+        if (with["overwrite"] ?? "false").lowercased() == "true" { removeTree(target) }
+        guard rename(staging, target) == 0 else {
+            removeTree(staging)
+            say("error: actions/upload-artifact: an artifact named '\(name)' was already uploaded in this run; give another name or set overwrite: true")
+            return .failed
+        }
+        say("uploaded artifact '\(name)': \(files.count) file\(files.count == 1 ? "" : "s"), \(bytes) bytes, to \(target)")
+        let outputs: [(String, ExpressionValue)] = [("artifact-url", .string("file://" + target))]
+        return StepResult(outcome: .success, conclusion: .success, outputs: outputs, env: [], summary: "", timedOutJob: false)
+    }
+
+    func runDownloadArtifact(_ with: [String: String], env: [(String, String)], state: JobState) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let destination = resolvePath((with["path"] ?? "").isEmpty ? workspace : with["path"]!, env: env)
+        var names: [String] = []
+        if let name = with["name"], !name.isEmpty {
+            var info = stat()
+            guard !name.contains("/"), stat(artifactsDirectory + "/" + name, &info) == 0 else {
+                say("error: actions/download-artifact: unable to download artifact(s): artifact not found for name: \(name) (artifacts are shared by the jobs of one gantry run; was it uploaded by a job this one needs?)")
+                return .failed
+            }
+            names = [name]
+        } else {
+            let pattern = with["pattern"].flatMap { $0.isEmpty ? nil : $0 }
+            names = (listDirectory(artifactsDirectory).filter { !$0.hasPrefix(".") }).filter { name in
+                pattern.map { PathGlob.segment(Array($0), Array(name)) } ?? true
+            }.sorted()
+        }
+        let merge = (with["merge-multiple"] ?? "false").lowercased() == "true"
+        var count = 0
+        for name in names {
+            let source = artifactsDirectory + "/" + name
+            // One named artifact (or merge-multiple) goes straight into the path; otherwise each into
+            // a folder of its name.
+            let target = with["name"].map { !$0.isEmpty } == true || merge ? destination : destination + "/" + name
+            for file in filesBelow(source, hidden: true) {
+                guard copyFile(file, to: target + file.dropFirst(source.count)) else {
+                    say("error: actions/download-artifact: cannot write '\(target + file.dropFirst(source.count))': \(String(cString: strerror(errno)))")
+                    return .failed
+                }
+                count += 1
+            }
+        }
+        makeDirectory(destination)
+        say("downloaded \(names.count) artifact\(names.count == 1 ? "" : "s") (\(count) file\(count == 1 ? "" : "s")) to \(destination)")
+        return StepResult(outcome: .success, conclusion: .success, outputs: [("download-path", .string(destination))], env: [], summary: "", timedOutJob: false)
+    }
+
+    static func commonAncestor(_ paths: [String]) -> String {
+        guard var common = paths.first?.split(separator: "/") else { return "/" }
+        for path in paths.dropFirst() {
+            let parts = path.split(separator: "/")
+            var n = 0
+            while n < min(common.count, parts.count) && common[n] == parts[n] { n += 1 }
+            common = Array(common.prefix(n))
+        }
+        return "/" + common.joined(separator: "/")
+    }
+
+    func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
