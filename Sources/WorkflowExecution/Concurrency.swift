@@ -26,25 +26,47 @@ public final class ConcurrencyStore: Sendable {
         makeDirectory(directory)
     }
 
-    /// Joins a group as pending; the returned ticket waits for its turn.
-    func enter(group: String, cancelInProgress: Bool, queueMax: Bool) -> Ticket {
+    /// Joins a group: running at once when the group is idle, else pending (the ticket waits for its
+    /// turn). Throws when the group's file cannot be used.
+    func enter(group: String, cancelInProgress: Bool, queueMax: Bool) throws(Unavailable) -> Ticket {
         let key = Self.fnv1a(scope + "\n" + group.lowercased())
         let id = "\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
         let ticket = Ticket(store: self, group: group, path: directory + "/" + key, id: id)
-        ticket.update { entries in
+        try ticket.update { entries in
             for i in entries.indices {
                 if cancelInProgress && entries[i].state == "running" { entries[i].state = "cancel" }
             }
             // Single queue: the pending entry waiting so far is cancelled and this one takes its place.
             if !queueMax { entries.removeAll { $0.state == "pending" } }
-            entries.append(Entry(id: id, pid: getpid(), state: "pending"))
+            // Promoted in the same critical section when nothing runs and nothing waits before it, so a
+            // newer arrival cannot replace an entry that came to an idle group.
+            let idle = entries.isEmpty
+            entries.append(Entry(id: id, pid: getpid(), start: Self.ownStart, state: idle ? "running" : "pending"))
         }
         return ticket
     }
 
+    /// Why a group cannot be used: its file could not be opened or locked.
+    struct Unavailable: Error {
+        var message: String
+    }
+
+    /// When a process started (clock ticks since boot, /proc/PID/stat field 22): with the pid it tells
+    /// a live entry from one whose process died and whose pid was reused. 0 when unknown.
+    static func processStart(_ pid: Int32) -> UInt64 {
+        let text = readFile("/proc/\(pid)/stat")
+        // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
+        guard let close = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) ?? 0 : 0
+    }
+
+    static let ownStart = processStart(getpid())
+
     struct Entry: Equatable {
         var id: String
         var pid: Int32
+        var start: UInt64
         /// pending, running, or cancel (running, asked to stop by a newer entry with cancel-in-progress).
         var state: String
     }
@@ -64,7 +86,15 @@ public final class ConcurrencyStore: Sendable {
             self.id = id
         }
 
-        enum Turn { case running, replaced }
+        enum Turn: Equatable {
+            case running
+            /// A newer pending entry took this one's place.
+            case replaced
+            /// `stop` said so (Ctrl-C) while it waited.
+            case interrupted
+            /// The group's file could not be used.
+            case unavailable(String)
+        }
 
         /// Blocks until the entry runs (no running entry is left and it is first in line) or a newer
         /// entry replaced it; `pending` is called once if it has to wait.
@@ -72,22 +102,30 @@ public final class ConcurrencyStore: Sendable {
             var told = false
             while true {
                 var turn: Turn?
-                update { entries in
-                    guard let mine = entries.firstIndex(where: { $0.id == self.id }) else {
-                        turn = .replaced
-                        return
+                do {
+                    try update { entries in
+                        guard let mine = entries.firstIndex(where: { $0.id == self.id }) else {
+                            turn = .replaced
+                            return
+                        }
+                        if entries[mine].state != "pending" {
+                            turn = .running
+                            return
+                        }
+                        let busy = entries.contains { $0.state == "running" || $0.state == "cancel" }
+                        let first = entries.firstIndex { $0.state == "pending" }
+                        if !busy && first == mine {
+                            entries[mine].state = "running"
+                            turn = .running
+                        }
                     }
-                    let busy = entries.contains { $0.state == "running" || $0.state == "cancel" }
-                    let first = entries.firstIndex { $0.state == "pending" }
-                    if !busy && first == mine {
-                        entries[mine].state = "running"
-                        turn = .running
-                    }
+                } catch {
+                    return .unavailable(error.message)
                 }
                 if let turn { return turn }
                 if stop() {
                     release()
-                    return .replaced
+                    return .interrupted
                 }
                 if !told {
                     told = true
@@ -100,23 +138,27 @@ public final class ConcurrencyStore: Sendable {
         /// True once a newer entry with `cancel-in-progress` asked this running entry to stop.
         var cancelRequested: Bool {
             var requested = false
-            update { entries in requested = entries.first { $0.id == self.id }?.state == "cancel" }
+            try? update { entries in requested = entries.first { $0.id == self.id }?.state == "cancel" }
             return requested
         }
 
         /// Leaves the group (once).
         func release() {
             guard !released.exchange(true, ordering: .sequentiallyConsistent) else { return }
-            update { entries in entries.removeAll { $0.id == self.id } }
+            try? update { entries in entries.removeAll { $0.id == self.id } }
         }
 
         /// Reads, changes and writes the group's entries under an exclusive lock; entries of processes
-        /// that no longer exist are dropped first.
-        func update(_ change: (inout [Entry]) -> Void) {
+        /// that no longer exist (or whose pid now belongs to another process) are dropped first.
+        func update(_ change: (inout [Entry]) -> Void) throws(Unavailable) {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { return }
+            guard fd >= 0 else {
+                throw Unavailable(message: "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
             defer { close(fd) }
-            while flock(fd, LOCK_EX) != 0 && errno == EINTR {}
+            var locked: Int32
+            repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
+            guard locked == 0 else { throw Unavailable(message: "cannot lock \(path): \(String(cString: strerror(errno)))") }
             defer { flock(fd, LOCK_UN) }
             var bytes = [UInt8]()
             var chunk = [UInt8](repeating: 0, count: 4096)
@@ -127,16 +169,20 @@ public final class ConcurrencyStore: Sendable {
             }
             let original: [Entry] = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
                 let fields = line.split(separator: " ")
-                guard fields.count == 3, let pid = Int32(fields[1]) else { return nil }
-                return Entry(id: String(fields[0]), pid: pid, state: String(fields[2]))
+                guard fields.count == 4, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { return nil }
+                return Entry(id: String(fields[0]), pid: pid, start: start, state: String(fields[3]))
             }
-            var entries = original.filter { kill($0.pid, 0) == 0 || errno != ESRCH }
+            var entries = original.filter { entry in
+                if kill(entry.pid, 0) != 0 && errno == ESRCH { return false }
+                return entry.start == 0 || entry.pid == getpid() || ConcurrencyStore.processStart(entry.pid) == entry.start
+            }
             change(&entries)
             guard entries != original else { return }
-            let text = entries.map { "\($0.id) \($0.pid) \($0.state)\n" }.joined()
-            ftruncate(fd, 0)
+            let text = entries.map { "\($0.id) \($0.pid) \($0.start) \($0.state)\n" }.joined()
             var data = Array(text.utf8)
-            _ = data.withUnsafeMutableBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            guard ftruncate(fd, 0) == 0, data.withUnsafeMutableBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == data.count else {
+                throw Unavailable(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 

@@ -187,6 +187,8 @@ public final class JobRunner: Sendable {
         let timeout: Double?
         /// Post steps of actions that ran, in the order they were registered (they run in reverse).
         var posts: [PostStep] = []
+        /// The last step deadline whose expiry was reported (a composite does not report it twice).
+        var reportedDeadline: Double?
         /// `STATE_*` values saved by each action step's pre and main, keyed by the step's position.
         var savedState: [String: [(String, String)]] = [:]
 
@@ -217,6 +219,8 @@ public final class JobRunner: Sendable {
         var depth = 0
         /// The action's folder, for `GITHUB_ACTION_PATH`.
         var actionPath: String?
+        /// When the calling step's `timeout-minutes` runs out (absolute, `HostProcess.now()` clock).
+        var deadline: Double?
     }
 
     /// Runs the job to its end (its `if` was already found true).
@@ -301,14 +305,18 @@ public final class JobRunner: Sendable {
     /// timeouts; returns their `steps` context and whether one of them failed.
     func runSteps(_ list: [Step], frame: Frame, state: JobState) -> (steps: [(String, ExpressionValue)], failed: Bool) {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
-        // Inside a composite, the status functions see the job's status when the action started and the
-        // action's own steps since.
+        // Inside a composite, the status functions see the action's own steps only (the runner's
+        // `github.action_status`): a cleanup action called with `if: always()` runs its steps.
         var failed = false
-        let failedBefore = frame.isJob ? false : state.failed
         var steps: [(String, ExpressionValue)] = []
         for (index, step) in list.enumerated() {
+            if let deadline = frame.deadline, HostProcess.now() >= deadline {
+                // The calling step's timeout expired: the rest of the composite does not run.
+                failed = true
+                break
+            }
             var name = stepName(step, index: index)
-            let failedSoFar = frame.isJob ? state.failed : failedBefore || failed
+            let failedSoFar = frame.isJob ? state.failed : failed
             let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar)
             if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
             let shouldRun: Bool
@@ -419,8 +427,15 @@ public final class JobRunner: Sendable {
                 }
             }
             stepContext.contexts = ExpressionObject(evaluation.contexts.pairs.map { ($0.key, $0.key == "env" ? .object(env.map { ($0.0, .string($0.1)) }) : $0.value) })
+            // The step's own limit, within the limit of the composite step it is part of.
+            var deadline = frame.deadline
+            if let minutes = minutes(step.timeoutMinutes, default: nil, context: stepContext) {
+                deadline = min(deadline ?? .infinity, HostProcess.now() + minutes * 60)
+            }
             if let uses = step.uses {
-                return runAction(uses.value, step: step, name: name, env: env, evaluation: stepContext, frame: frame, state: state, survivesCancel: survivesCancel)
+                var actionFrame = frame
+                actionFrame.deadline = deadline
+                return runAction(uses.value, step: step, name: name, env: env, evaluation: stepContext, frame: actionFrame, state: state, survivesCancel: survivesCancel)
             }
             guard let run = step.run else { return .failed }
             let script = try evaluate(run.value, stepContext).stringValue
@@ -442,8 +457,7 @@ public final class JobRunner: Sendable {
             defer { unlink(scriptPath) }
             let arguments = invocation.arguments.map { $0.replacing(invocationPath + "{ext}", with: scriptPath) }
             if let actionPath = frame.actionPath { env = Self.merge([env, [("GITHUB_ACTION_PATH", actionPath)]]) }
-            let stepTimeout = minutes(step.timeoutMinutes, default: nil, context: stepContext)
-            return execute(arguments, env: env, directory: directory, timeout: stepTimeout.map { $0 * 60 }, state: state, survivesCancel: survivesCancel)
+            return execute(arguments, env: env, directory: directory, deadline: deadline, state: state, survivesCancel: survivesCancel)
         } catch let error as ExpressionError {
             say("error: step '\(name)': \(error)")
         } catch let error as ShellInvocation.Failure {
@@ -458,7 +472,7 @@ public final class JobRunner: Sendable {
     /// file-command files, `PATH` additions, the step's and the job's time limits, cancellation; then
     /// reads the file commands back.
     func execute(
-        _ arguments: [String], env: [(String, String)], directory: String, timeout stepTimeout: Double?,
+        _ arguments: [String], env: [(String, String)], directory: String, deadline: Double?,
         state: JobState, survivesCancel: Bool
     ) -> StepResult {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
@@ -479,7 +493,7 @@ public final class JobRunner: Sendable {
         processEnv.removeAll { $0.0 == "PATH" }
         processEnv.append(("PATH", state.prependPath.path(original: originalPath)))
 
-        var timeout = stepTimeout
+        var timeout = deadline.map { max($0 - HostProcess.now(), 0.001) }
         var jobLimitApplies = false
         if let remaining = state.remaining, remaining < (timeout ?? .infinity) {
             timeout = max(remaining, 0.001)
@@ -510,7 +524,10 @@ public final class JobRunner: Sendable {
         var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
         if outcome != .success { lines.unfoldAfterFailure() }
         if result.timedOut {
-            if !jobLimitApplies { say("error: the step timed out") }
+            if !jobLimitApplies {
+                say("error: the step timed out")
+                state.reportedDeadline = deadline
+            }
             outcome = jobLimitApplies ? .cancelled : .failure
         } else if let code = result.exitCode, code != 0 {
             say("error: process completed with exit code \(code)")
@@ -533,9 +550,9 @@ public final class JobRunner: Sendable {
             say("error: unable to process file command 'env': \(error)")
             outcome = .failure
         }
-        var saved: [(String, String)] = []
+        var saved = lines.legacyState
         do {
-            saved = try FileCommands.keyValuePairs(readFile(fileEnv[3].1)).map { ($0.name, $0.value) }
+            saved = Self.merge([saved, try FileCommands.keyValuePairs(readFile(fileEnv[3].1)).map { ($0.name, $0.value) }])
         } catch {
             say("error: unable to process file command 'state': \(error)")
             outcome = .failure
@@ -677,6 +694,7 @@ final class LineSink: @unchecked Sendable {
         var reader = WorkflowCommandReader()
         var masker: SecretMasker
         var outputs: [(String, String)] = []
+        var savedState: [(String, String)] = []
         /// Inside `::group::` … `::endgroup::` (groups do not nest: a new group ends the open one).
         var inGroup = false
         /// The step's last lines hidden in folded groups (at most `LineSink.foldedLimit`), shown if
@@ -696,6 +714,7 @@ final class LineSink: @unchecked Sendable {
 
     var finalMasker: SecretMasker { lock.withLock { $0.masker } }
     var legacyOutputs: [(String, String)] { lock.withLock { $0.outputs } }
+    var legacyState: [(String, String)] { lock.withLock { $0.savedState } }
 
     static let foldedLimit = 1000
 
@@ -752,6 +771,11 @@ final class LineSink: @unchecked Sendable {
                     }
                     return "warning: the `set-output` command is deprecated; write to $GITHUB_OUTPUT instead"
                 case "save-state":
+                    // Still honoured (actions built with @actions/core before 1.10 use it), with a warning.
+                    if let name = command[property: "name"] {
+                        state.savedState.removeAll { $0.0 == name }
+                        state.savedState.append((name, command.data))
+                    }
                     return "warning: the `save-state` command is deprecated; write to $GITHUB_STATE instead"
                 case "set-env", "add-path":
                     return "error: the `\(command.name)` command is disabled; write to $GITHUB_\(command.name == "set-env" ? "ENV" : "PATH") instead"
@@ -787,8 +811,14 @@ func writeFile(_ path: String, _ text: String) {
     }
 }
 
-/// Removes a folder and everything below it.
+/// Removes a folder and everything below it; a symbolic link is removed itself, never followed.
 func removeTree(_ path: String) {
+    var info = stat()
+    guard lstat(path, &info) == 0 else { return }
+    guard (info.st_mode & S_IFMT) == S_IFDIR else {
+        unlink(path)
+        return
+    }
     if let dir = opendir(path) {
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }

@@ -313,28 +313,44 @@ public final class RunExecutor: @unchecked Sendable {
         jobGroup: (store: ConcurrencyStore, group: String, cancelInProgress: Bool, queueMax: Bool)?
     ) -> JobOutcome {
         let cancelledOutcome = JobOutcome(result: .cancelled, outputs: [], summary: "")
+        let output = self.output
+        /// What a job prints and becomes when its turn did not come.
+        func notRunning(_ turn: ConcurrencyStore.Ticket.Turn, group: String, what: String) -> JobOutcome {
+            switch turn {
+            case .running: return cancelledOutcome
+            case .replaced: output.line(name, "cancelled: a newer \(what) of concurrency group '\(group)' took this \(what)'s place")
+            case .interrupted: output.line(name, "cancelled (Ctrl-C) while waiting for concurrency group '\(group)'")
+            case .unavailable(let reason):
+                output.line(name, "error: concurrency group '\(group)' cannot be used: \(reason) (GANTRY_STATE_DIR names the folder)")
+                return JobOutcome(result: .failure, outputs: [], summary: "")
+            }
+            return cancelledOutcome
+        }
         if let gate {
             let turn = gate.acquire(
                 pending: { self.output.line("gantry", "\(self.plan.workflows[w].name) waits: concurrency group '\(gate.group)' has a run in progress") },
                 stop: { self.interrupted.load(ordering: .sequentiallyConsistent) },
                 cancelRequested: { self.queue.async { self.cancelWorkflow(w, group: gate.group) } })
-            if turn == .replaced {
-                output.line(name, "cancelled: a newer run of concurrency group '\(gate.group)' took this run's place")
-                return cancelledOutcome
-            }
+            if turn != .running { return notRunning(turn, group: gate.group, what: "run") }
             if queue.sync(execute: { cancelledWorkflows.contains(w) }) { return cancelledOutcome }
         }
         guard let jobGroup else { return runner.run() }
         let group = jobGroup.group
-        let ticket = jobGroup.store.enter(group: group, cancelInProgress: jobGroup.cancelInProgress, queueMax: jobGroup.queueMax)
-        let output = self.output
+        if let gate, gate.group.lowercased() == group.lowercased() {
+            // The workflow holds the group the job waits for: GitHub cancels rather than wait forever.
+            output.line(name, "cancelled: a deadlock for concurrency group '\(group)' was detected between the top level workflow and '\(runner.job.id.value)'")
+            return cancelledOutcome
+        }
+        let ticket: ConcurrencyStore.Ticket
+        do {
+            ticket = try jobGroup.store.enter(group: group, cancelInProgress: jobGroup.cancelInProgress, queueMax: jobGroup.queueMax)
+        } catch {
+            return notRunning(.unavailable(error.message), group: group, what: "job")
+        }
         let turn = ticket.wait(
             pending: { output.line(name, "waiting: concurrency group '\(group)' has a job in progress") },
             stop: { self.interrupted.load(ordering: .sequentiallyConsistent) })
-        guard turn == .running else {
-            output.line(name, "cancelled: a newer job of concurrency group '\(group)' took this job's place")
-            return cancelledOutcome
-        }
+        guard turn == .running else { return notRunning(turn, group: group, what: "job") }
         let monitor = CancelMonitor(ticket: ticket) {
             output.line(name, "cancelling: a newer job of concurrency group '\(group)' has cancel-in-progress")
             runner.cancel()
@@ -384,7 +400,7 @@ final class WorkflowGate: @unchecked Sendable {
     private let store: ConcurrencyStore
     private let cancelInProgress: Bool
     private let queueMax: Bool
-    private enum State { case idle, waiting, running(ConcurrencyStore.Ticket), replaced, released }
+    private enum State { case idle, waiting, running(ConcurrencyStore.Ticket), refused(ConcurrencyStore.Ticket.Turn), released }
     private let state = Mutex<State>(.idle)
     private let monitor = Mutex<CancelMonitor?>(nil)
 
@@ -407,12 +423,19 @@ final class WorkflowGate: @unchecked Sendable {
             return true
         }
         if first {
-            let ticket = store.enter(group: group, cancelInProgress: cancelInProgress, queueMax: queueMax)
-            let turn = ticket.wait(pending: pending, stop: stop)
-            state.withLock { state in
-                if turn == .running, case .waiting = state { state = .running(ticket) } else if case .waiting = state { state = .replaced }
+            let turn: ConcurrencyStore.Ticket.Turn
+            var ticket: ConcurrencyStore.Ticket?
+            do {
+                ticket = try store.enter(group: group, cancelInProgress: cancelInProgress, queueMax: queueMax)
+                turn = ticket!.wait(pending: pending, stop: stop)
+            } catch {
+                turn = .unavailable(error.message)
             }
-            if turn == .running {
+            state.withLock { state in
+                guard case .waiting = state else { return }
+                if turn == .running, let ticket { state = .running(ticket) } else { state = .refused(turn) }
+            }
+            if turn == .running, let ticket {
                 let monitor = CancelMonitor(ticket: ticket, cancel: cancelRequested)
                 self.monitor.withLock { $0 = monitor }
             }
@@ -421,7 +444,8 @@ final class WorkflowGate: @unchecked Sendable {
         while true {
             switch state.withLock({ $0 }) {
             case .running: return .running
-            case .replaced, .released: return .replaced
+            case .refused(let turn): return turn
+            case .released: return .replaced
             case .idle, .waiting: sleepSeconds(0.02)
             }
         }

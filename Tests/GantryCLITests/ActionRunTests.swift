@@ -376,6 +376,93 @@ import _GantryTestSupport
         ])
     }
 
+    @Test func checkoutNeverFollowsSymlinksAndTakesAbsolutePathsInsideTheWorkspace() throws {
+        let repo = try Self.repository(workflow: """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: mkdir -p "$VICTIM" && echo keep > "$VICTIM/keep.txt" && ln -s "$VICTIM" out && ln -s "$VICTIM" up
+                  - uses: actions/checkout@v4
+                    with:
+                      path: out
+                  - run: test -d out && test ! -L out && test -f out/committed.txt && echo out-is-a-real-folder
+                  - uses: actions/checkout@v4
+                    continue-on-error: true
+                    with:
+                      path: up/sub
+                  - uses: actions/checkout@v4
+                    with:
+                      path: ${{ github.workspace }}/abs
+                  - run: test -f abs/committed.txt && echo absolute-path-ok
+            """)
+        let victim = repo.url.appendingPathComponent("victim")
+        let result = try runCommand(Self.gantry, ["run"], in: repo.url, environment: ["VICTIM": victim.path])
+        #expect(result.status == 0, "\(result.stdout)")
+        let lines = Self.lines(result)
+        #expect(lines.contains("[j] out-is-a-real-folder"))
+        #expect(lines.contains("[j] error: actions/checkout: '\(Self.workspace(result, "j"))/up' is a symbolic link; gantry does not check out through it"))
+        #expect(lines.contains("[j] absolute-path-ok"))
+        // What the links pointed to is untouched.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: victim.path) == ["keep.txt"])
+    }
+
+    @Test func compositeStatusTimeoutsPostAfterSkippedMainAndSaveState() throws {
+        let repo = try ScratchRepository()
+        let actions = repo.url.appendingPathComponent("actions-dir")
+        try repo.write("actions-dir/acme/tool@v1/action.yml", "runs:\n  using: node20\n  pre: pre.js\n  main: main.js\n  post: post.js\n")
+        try repo.write("actions-dir/acme/tool@v1/pre.js", "console.log('::save-state name=legacy::from-pre');\n")
+        try repo.write("actions-dir/acme/tool@v1/main.js", "console.log('main ran');\n")
+        try repo.write("actions-dir/acme/tool@v1/post.js", "console.log('post sees ' + process.env.STATE_legacy);\n")
+        try repo.write("actions-dir/acme/sleep@v1/action.yml", "runs:\n  using: node20\n  main: main.js\n")
+        try repo.write("actions-dir/acme/sleep@v1/main.js", "setTimeout(() => console.log('node slept'), 5000);\n")
+        try repo.write("cleanup/action.yml", """
+            runs:
+              using: composite
+              steps:
+                - run: echo "inner step ran"
+                  shell: bash
+                - if: failure()
+                  run: echo "inner failure() true"
+                  shell: bash
+                - run: sleep 5; echo "composite slept"
+                  shell: bash
+            """)
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - run: exit 1
+                  - uses: acme/tool@v1
+                  - if: always()
+                    uses: ./cleanup
+                    timeout-minutes: 0.02
+                    continue-on-error: true
+                  - if: always()
+                    uses: acme/sleep@v1
+                    timeout-minutes: 0.01
+            """)
+        let result = try runCommand(Self.gantry, ["run", "--action-dir", actions.path], in: repo.url)
+        #expect(result.status == 1)
+        let lines = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("✗") && !$0.hasPrefix("[j] checked out") }
+        #expect(lines == [
+            "[j] warning: the `save-state` command is deprecated; write to $GITHUB_STATE instead",
+            "[j] error: process completed with exit code 1",
+            "[j] skipped: acme/tool@v1",
+            // A cleanup composite called with always() runs its steps: its status functions see its own steps.
+            "[j] inner step ran",
+            "[j] skipped: Run echo \"inner failure() true\"",
+            "[j] error: the step timed out",
+            "[j] error: the step timed out",
+            // The pre step ran, so the post step runs although the main step was skipped.
+            "[j] post sees from-pre",
+        ])
+    }
+
     /// The job's workspace, from the run directory the run printed.
     static func workspace(_ result: CommandResult, _ job: String) -> String {
         let directory = result.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }.map { String($0.dropFirst("run directory: ".count)) } ?? "?"

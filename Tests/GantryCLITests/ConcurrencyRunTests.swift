@@ -161,6 +161,50 @@ import _GantryTestSupport
         #expect(!lines.contains { $0.hasPrefix("[queued") && $0.contains("cancelled") })
     }
 
+    @Test func ctrlCWhileWaitingSaysSoAndLeavesTheGroup() throws {
+        let scratch = try RunCommandTests.Scratch(Self.workflow)
+        let environment = ["GANTRY_STATE_DIR": scratch.url.appendingPathComponent("state").path, "DIR": scratch.url.path]
+        let a = try Background(in: scratch.url, name: "A", arguments: [], environment: environment.merging(["RUN": "A"]) { $1 })
+        try a.waitFor("start A")
+        let b = try Background(in: scratch.url, name: "B", arguments: [], environment: environment.merging(["RUN": "B"]) { $1 })
+        try b.waitFor("waits")
+        kill(b.process.processIdentifier, SIGINT)
+        let (bStatus, bLines) = b.finish()
+        #expect(bStatus == 1)
+        #expect(bLines.last == "[j] cancelled (Ctrl-C) while waiting for concurrency group 'Deploy-push'")
+        // B left the queue: a third run is the one pending now, and runs once A is done.
+        let c = try Background(in: scratch.url, name: "C", arguments: [], environment: environment.merging(["RUN": "C"]) { $1 })
+        try c.waitFor("waits")
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil)
+        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil)
+        #expect(a.finish().0 == 0)
+        #expect(c.finish().0 == 0)
+    }
+
+    @Test func aDeadlockOrAnUnusableStateDirectoryEndsTheJobWithOneLine() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            concurrency: g
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                concurrency: G
+                steps:
+                  - run: echo never
+            """)
+        let state = scratch.url.appendingPathComponent("state")
+        let deadlock = try scratch.run(environment: ["GANTRY_STATE_DIR": state.path])
+        #expect(deadlock.status == 1)
+        #expect(deadlock.stdout.hasPrefix("[a] cancelled: a deadlock for concurrency group 'G' was detected between the top level workflow and 'a'\n"))
+        // A file where the state folder should be.
+        let file = scratch.url.appendingPathComponent("not-a-folder")
+        FileManager.default.createFile(atPath: file.path, contents: Data())
+        let unusable = try scratch.run(environment: ["GANTRY_STATE_DIR": file.path])
+        #expect(unusable.status == 1)
+        #expect(unusable.stdout.hasPrefix("[a] error: concurrency group 'g' cannot be used: cannot open \(file.path)/concurrency/"))
+        #expect(unusable.stdout.contains(": Not a directory (GANTRY_STATE_DIR names the folder)\n"))
+    }
+
     static func onlyFile(_ directory: URL) throws -> String {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).first ?? "?"
     }

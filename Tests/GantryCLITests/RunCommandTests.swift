@@ -16,8 +16,8 @@ import _GantryTestSupport
             try workflow.write(to: url.appendingPathComponent("w.yml"), atomically: true, encoding: .utf8)
         }
         deinit { try? FileManager.default.removeItem(at: url) }
-        func run(_ extra: [String] = []) throws -> CommandResult {
-            try runCommand(RunCommandTests.gantry, ["run", "-W", "w.yml"] + extra, in: url)
+        func run(_ extra: [String] = [], environment: [String: String] = [:]) throws -> CommandResult {
+            try runCommand(RunCommandTests.gantry, ["run", "-W", "w.yml"] + extra, in: url, environment: environment)
         }
     }
 
