@@ -17,6 +17,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -35,7 +37,7 @@ let package = Package(
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
 
-        /** Two glibc calls Swift's Glibc module does not declare (pipe2, addchdir_np), for HostProcess. */
+        /** glibc calls Swift's Glibc module does not declare (pipe2, addchdir_np, copy_file_range). */
         .target(name: "CProcessSpawn"),
 
         // MARK: Pure core (no I/O)
@@ -64,11 +66,23 @@ let package = Package(
             arrive with the host-executor issue). */
         .target(
             name: "WorkflowExecution",
-            dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning", "CProcessSpawn"],
+            dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning", "ContentCache", "CProcessSpawn"],
             swiftSettings: swiftSettings
         ),
 
         // MARK: Adapters
+
+        /** The content-addressed cache: blobs by SHA-256 (swift-crypto), entries in SQLite (GRDB), lookup
+            as actions/cache does it, eviction, verify. */
+        .target(
+            name: "ContentCache",
+            dependencies: [
+                "CProcessSpawn",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
 
         /** libgit2 wrapper: repository discovery, HEAD, refs, remotes, changed paths. */
         .target(name: "GitSupport", dependencies: ["CGit2"], swiftSettings: swiftSettings),
@@ -131,6 +145,11 @@ let package = Package(
         .testTarget(
             name: "WorkflowExecutionTests",
             dependencies: ["WorkflowExecution", "WorkflowPlanning"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ContentCacheTests",
+            dependencies: ["ContentCache", "_GantryTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

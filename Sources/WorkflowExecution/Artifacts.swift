@@ -13,13 +13,15 @@ extension JobRunner {
     /// Characters v4 refuses in artifact names.
     static let forbiddenArtifactCharacters: Set<Character> = ["\"", ":", "<", ">", "|", "*", "?", "\r", "\n", "\\", "/"]
 
+    /// The home folder a step sees.
+    func home(_ env: [(String, String)]) -> String {
+        Self.merge([context.hostEnvironment, env]).last { $0.0 == "HOME" }?.1 ?? "/"
+    }
+
     /// A path from `with:`: `~` is the home folder, a relative path is inside the workspace.
     func resolvePath(_ text: String, env: [(String, String)]) -> String {
         var path = text
-        if path == "~" || path.hasPrefix("~/") {
-            let home = Self.merge([context.hostEnvironment, env]).last { $0.0 == "HOME" }?.1 ?? "/"
-            path = home + path.dropFirst()
-        }
+        if path == "~" || path.hasPrefix("~/") { path = home(env) + path.dropFirst() }
         return Self.normalize(path.hasPrefix("/") ? path : workspace + "/" + path)
     }
 
@@ -36,29 +38,13 @@ extension JobRunner {
             return .failed
         }
         let hidden = (with["include-hidden-files"] ?? "false").lowercased() == "true"
-        let includes = lines.filter { !$0.hasPrefix("!") }.map { PathGlob(resolvePath($0, env: env)) }
-        let excludes = lines.filter { $0.hasPrefix("!") }.map { PathGlob(resolvePath(String($0.dropFirst()), env: env)) }
-        var files: [String] = []
-        var seen = Set<String>()
-        for glob in includes {
-            var info = stat()
-            let candidates: [String]
-            if glob.isLiteral {
-                guard lstat(glob.pattern, &info) == 0 else { continue }
-                candidates = (info.st_mode & S_IFMT) == S_IFDIR ? filesBelow(glob.pattern, hidden: hidden) : [glob.pattern]
-            } else {
-                candidates = filesBelow(glob.searchRoot, hidden: hidden).filter { glob.matches($0) }
-            }
-            for file in candidates where !excludes.contains(where: { $0.matches(file) || file.hasPrefix($0.pattern + "/") }) {
-                if seen.insert(file).inserted { files.append(file) }
-            }
-        }
+        let glob = Glob(lines: lines, base: workspace, home: home(env))
+        let files = glob.files(excludeHidden: !hidden)
         // The root the files are stored relative to, as upload-artifact computes it: the search paths'
         // least common ancestor; a single file given by name is stored without its folders.
-        let searchPaths = includes.map(\.searchRoot)
+        let searchPaths = glob.searchPaths
         var root = searchPaths.count == 1 ? searchPaths[0] : Self.commonAncestor(searchPaths)
-        if files.count == 1, includes.count == 1, files[0] == searchPaths[0] { root = String(files[0][..<files[0].lastIndex(of: "/")!]) }
-        if root != "/", files.contains(where: { $0 == root }) { root = String(root[..<root.lastIndex(of: "/")!]) }
+        if searchPaths.count == 1, files == [searchPaths[0]] { root = String(files[0][..<files[0].lastIndex(of: "/")!]) }
         guard !files.isEmpty else {
             let message = "No files were found with the provided path: \(lines.joined(separator: ", ")). No artifacts will be uploaded."
             switch (with["if-no-files-found"] ?? "warn").lowercased() {
@@ -111,8 +97,8 @@ extension JobRunner {
             names = [name]
         } else {
             let pattern = with["pattern"].flatMap { $0.isEmpty ? nil : $0 }
-            names = (listDirectory(artifactsDirectory).filter { !$0.hasPrefix(".") }).filter { name in
-                pattern.map { PathGlob.segment(Array($0), Array(name)) } ?? true
+            names = (directoryEntries(artifactsDirectory).filter { !$0.hasPrefix(".") }).filter { name in
+                pattern.map { GlobPattern.segment(Array($0), Array(name)) } ?? true
             }.sorted()
         }
         let merge = (with["merge-multiple"] ?? "false").lowercased() == "true"
@@ -122,7 +108,7 @@ extension JobRunner {
             // One named artifact (or merge-multiple) goes straight into the path; otherwise each into
             // a folder of its name.
             let target = with["name"].map { !$0.isEmpty } == true || merge ? destination : destination + "/" + name
-            for file in filesBelow(source, hidden: true) {
+            for file in filesBelow(source) {
                 guard copyFile(file, to: target + file.dropFirst(source.count)) else {
                     say("error: actions/download-artifact: cannot write '\(target + file.dropFirst(source.count))': \(String(cString: strerror(errno)))")
                     return .failed
@@ -146,16 +132,6 @@ extension JobRunner {
         return "/" + common.joined(separator: "/")
     }
 
-    func listDirectory(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
 }
 
 extension Substring {

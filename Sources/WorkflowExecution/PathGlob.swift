@@ -2,18 +2,48 @@
 import Glibc
 #endif
 
-/// File globs as `@actions/glob` reads them (used by upload-artifact): `*` matches within one path
-/// segment, `?` one character, `[abc]`/`[a-z]`/`[!a]` a class, and a `**` segment any number of
-/// segments (none included). A pattern without a glob character names a file, or a folder and
-/// everything below it.
-struct PathGlob {
-    /// The absolute pattern, `.` and `..` resolved.
-    let pattern: String
+/// One pattern of `@actions/glob` (upload-artifact, actions/cache and `hashFiles` read paths with it):
+/// an absolute path whose segments may hold `*` (within a segment), `?` (one character), `[…]` (a
+/// class, `!` or `^` negates it) or be `**` (any number of segments, none included). Dot files match
+/// like others (minimatch's `dot: true`). A leading `!` excludes what the pattern matches.
+struct GlobPattern: Equatable {
+    let negate: Bool
     let segments: [Substring]
 
-    init(_ absolute: String) {
-        pattern = absolute
-        segments = absolute.split(separator: "/")
+    /// `text` relative to `base`; `~` is `home`. Nil for an empty line or a comment.
+    init?(_ line: String, base: String, home: String) {
+        var text = Substring(line)
+        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        guard !text.isEmpty, !text.hasPrefix("#") else { return nil }
+        var negate = false
+        while text.hasPrefix("!") {
+            negate.toggle()
+            text = text.dropFirst()
+        }
+        var path = String(text)
+        if path == "~" || path.hasPrefix("~/") { path = home + path.dropFirst() }
+        if !path.hasPrefix("/") { path = base + "/" + path }
+        self.init(negate: negate, segments: Self.normalized(path))
+    }
+
+    init(negate: Bool, segments: [Substring]) {
+        self.negate = negate
+        self.segments = segments
+    }
+
+    /// `.` dropped and `..` applied to the literal segments, as path.resolve does.
+    static func normalized(_ path: String) -> [Substring] {
+        var out: [Substring] = []
+        for part in path.split(separator: "/") {
+            if part == "." { continue }
+            if part == "..", let last = out.last, last != "**", !hasGlob(last) {
+                out.removeLast()
+                continue
+            }
+            out.append(part)
+        }
+        return out
     }
 
     static func hasGlob(_ text: some StringProtocol) -> Bool {
@@ -21,11 +51,11 @@ struct PathGlob {
     }
 
     /// The folder a search starts from: the segments before the first one with a glob character.
-    var searchRoot: String {
+    var searchPath: String {
         "/" + segments.prefix { !Self.hasGlob($0) }.joined(separator: "/")
     }
 
-    var isLiteral: Bool { !Self.hasGlob(pattern) }
+    var isLiteral: Bool { !segments.contains { Self.hasGlob($0) } }
 
     /// Whether an absolute path matches the whole pattern.
     func matches(_ path: String) -> Bool {
@@ -48,7 +78,7 @@ struct PathGlob {
         return match(0, 0)
     }
 
-    /// One segment against one name: `*`, `?` and classes; a leading dot is matched only by a dot.
+    /// One segment against one name.
     static func segment(_ pattern: [Character], _ name: [Character]) -> Bool {
         func match(_ p: Int, _ n: Int) -> Bool {
             if p == pattern.count { return n == name.count }
@@ -85,28 +115,118 @@ struct PathGlob {
                 return n < name.count && pattern[p] == name[n] && match(p + 1, n + 1)
             }
         }
-        if name.first == ".", pattern.first != "." { return false }
         return match(0, 0)
     }
 }
 
-/// Every file (and symlink) below a folder, as absolute paths; folders whose name starts with `.` are
-/// skipped unless `hidden`.
-func filesBelow(_ directory: String, hidden: Bool) -> [String] {
-    var out: [String] = []
-    guard let dir = opendir(directory) else { return out }
+/// A list of patterns read as `@actions/glob` reads them: later patterns win (`!` excludes, a plain
+/// pattern includes again), and each pattern also covers everything below what it names
+/// (`implicitDescendants`).
+struct Glob {
+    let patterns: [GlobPattern]
+
+    init(lines: [String], base: String, home: String, implicitDescendants: Bool = true) {
+        var patterns: [GlobPattern] = []
+        for line in lines {
+            guard let pattern = GlobPattern(line, base: base, home: home) else { continue }
+            patterns.append(pattern)
+            if implicitDescendants && pattern.segments.last != "**" {
+                patterns.append(GlobPattern(negate: pattern.negate, segments: pattern.segments + ["**"]))
+            }
+        }
+        self.patterns = patterns
+    }
+
+    func matches(_ path: String) -> Bool {
+        var matched = false
+        for pattern in patterns where pattern.negate == matched {
+            if pattern.matches(path) { matched = !pattern.negate }
+        }
+        return matched
+    }
+
+    /// Where the search starts: each including pattern's search path, minus those inside another, in
+    /// pattern order (`getSearchPaths`).
+    var searchPaths: [String] {
+        let candidates = patterns.filter { !$0.negate }.map(\.searchPath)
+        let all = Set(candidates)
+        var result: [String] = []
+        for path in candidates where !result.contains(path) {
+            var parent = path
+            var hasAncestor = false
+            while parent != "/" {
+                parent = parent.lastIndex(of: "/").map { $0 == parent.startIndex ? "/" : String(parent[..<$0]) } ?? "/"
+                if all.contains(parent) {
+                    hasAncestor = true
+                    break
+                }
+            }
+            if !hasAncestor { result.append(path) }
+        }
+        return result
+    }
+
+    /// The matching paths in `globGenerator`'s order: search paths in turn, depth first, names in byte
+    /// order. `followSymlinks` descends into linked folders (a loop is cut); otherwise a link is reported
+    /// as itself. `directories` reports matching folders too. `excludeHidden` skips names starting
+    /// with `.`.
+    func matches(followSymlinks: Bool = true, excludeHidden: Bool = false, directories: Bool = false) -> [String] {
+        var out: [String] = []
+        for root in searchPaths {
+            var info = stat()
+            guard lstat(root, &info) == 0 else { continue }
+            walk(root, chain: [], options: (followSymlinks, excludeHidden, directories), into: &out)
+        }
+        return out
+    }
+
+    /// The matching files (symbolic links to files included), symbolic links followed.
+    func files(excludeHidden: Bool = false) -> [String] {
+        matches(followSymlinks: true, excludeHidden: excludeHidden)
+    }
+
+    private func walk(_ path: String, chain: [String], options: (follow: Bool, excludeHidden: Bool, directories: Bool), into out: inout [String]) {
+        var info = stat()
+        // fs.stat when following links (a broken link is skipped), fs.lstat otherwise.
+        guard (options.follow ? stat(path, &info) : lstat(path, &info)) == 0 else { return }
+        if options.excludeHidden, path.split(separator: "/").last?.hasPrefix(".") == true { return }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            if matches(path) { out.append(path) }
+            return
+        }
+        if options.directories && matches(path) { out.append(path) }
+        guard let real = realpath(path, nil) else { return }
+        let resolved = String(cString: real)
+        free(real)
+        // A link back to a folder on the way would loop.
+        guard !chain.contains(resolved) else { return }
+        for name in directoryEntries(path).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            walk(path == "/" ? "/" + name : path + "/" + name, chain: chain + [resolved], options: options, into: &out)
+        }
+    }
+}
+
+/// The names in a folder (without `.` and `..`).
+func directoryEntries(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
     defer { closedir(dir) }
     var names: [String] = []
     while let entry = readdir(dir) {
         let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        if name == "." || name == ".." || (!hidden && name.hasPrefix(".")) { continue }
-        names.append(name)
+        if name != "." && name != ".." { names.append(name) }
     }
-    for name in names.sorted() {
+    return names
+}
+
+/// Every file (and symlink) below a folder, as absolute paths, in byte order of names; symbolic links
+/// are not followed.
+func filesBelow(_ directory: String) -> [String] {
+    var out: [String] = []
+    for name in directoryEntries(directory).sorted() {
         let child = directory == "/" ? "/" + name : directory + "/" + name
         var info = stat()
         guard lstat(child, &info) == 0 else { continue }
-        if (info.st_mode & S_IFMT) == S_IFDIR { out += filesBelow(child, hidden: hidden) } else { out.append(child) }
+        if (info.st_mode & S_IFMT) == S_IFDIR { out += filesBelow(child) } else { out.append(child) }
     }
     return out
 }
