@@ -99,6 +99,7 @@ let package = Package(
                 "WorkflowPlanning",
                 "WorkflowExecution",
                 "GitSupport",
+                "ContentCache",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

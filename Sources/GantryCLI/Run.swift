@@ -85,9 +85,17 @@ extension GantryCommand {
             var context = RunContext(
                 event: frontend.lastEvent!, root: root, hostEnvironment: hostEnvironment,
                 secrets: given.secrets, vars: given.vars, env: given.env, verbose: verbose)
+            let cacheRoot = GantryDirectories.cache(environment: hostEnvironment, repository: frontend.lastEvent!.git.workspace)
             context.actions = ActionSupport.host(
-                repository: workflows.directory ?? ".", source: checkout,
-                actionDirectory: actionDir ?? GantryDirectories.cache(environment: hostEnvironment) + "/actions")
+                repository: workflows.directory ?? ".", source: checkout, actionDirectory: actionDir ?? cacheRoot + "/actions")
+            context.cacheRoot = cacheRoot
+            if let limit = hostEnvironment.last(where: { $0.0 == "GANTRY_CACHE_MAX_SIZE" })?.1, !limit.isEmpty {
+                guard let bytes = ByteSize.parse(limit) else {
+                    FileSystem.write("gantry: error: GANTRY_CACHE_MAX_SIZE '\(limit)' is not a size (e.g. 10G, 500M, 1048576)\n", to: 2)
+                    throw ExitCode(64)
+                }
+                context.cacheLimit = bytes
+            }
             context.checkoutCommitted = checkout == .head
             // Concurrency groups are per repository, shared by every gantry run on this machine.
             let facts = frontend.lastEvent!.git

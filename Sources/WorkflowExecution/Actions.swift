@@ -48,14 +48,19 @@ enum ResolvedAction {
     case folder(path: String, metadata: ActionMetadata, remote: Bool)
 }
 
-/// A post step waiting for the job's end: an action's `post` script and what it runs with.
+/// A post step waiting for the job's end: an action's `post` script, or the save of actions/cache.
 struct PostStep {
     var name: String
-    var actionPath: String
-    var node: ActionMetadata.Node
-    var inputs: [(String, String)]
-    var env: [(String, String)]
+    /// The action step's position (its saved state, and one post per step).
     var stateKey: String
+    /// `post-if`; nil is `always()`.
+    var condition: String?
+    var action: Action
+
+    enum Action {
+        case node(ActionMetadata.Node, actionPath: String, inputs: [(String, String)], env: [(String, String)])
+        case cacheSave(JobRunner.CacheSave)
+    }
 }
 
 extension JobRunner {
@@ -80,7 +85,7 @@ extension JobRunner {
         guard parts.count >= 2, !parts.contains(where: \.isEmpty), !ref.isEmpty, !parts.contains(".."), !ref.contains("/..") else {
             return .failure(StepFailure("'\(uses)' is not an action reference: expected ./PATH, OWNER/REPO@REF or docker://IMAGE"))
         }
-        if parts.count == 2, parts[0].lowercased() == "actions", let builtin = BuiltinAction(rawValue: parts[1].lowercased()) {
+        if parts[0].lowercased() == "actions", let builtin = BuiltinAction(rawValue: parts.dropFirst().joined(separator: "/").lowercased()) {
             return .success(.builtin(builtin))
         }
         guard let support = context.actions else {
@@ -166,7 +171,9 @@ extension JobRunner {
         stateKey: String, state: JobState
     ) {
         guard node.post != nil, !state.posts.contains(where: { $0.stateKey == stateKey }) else { return }
-        state.posts.append(PostStep(name: "Post " + name, actionPath: actionPath, node: node, inputs: inputs, env: env, stateKey: stateKey))
+        state.posts.append(PostStep(
+            name: "Post " + name, stateKey: stateKey, condition: node.postIf,
+            action: .node(node, actionPath: actionPath, inputs: inputs, env: env)))
     }
 
     /// The post scripts registered by the actions that ran, last first, each when its `post-if` holds
@@ -174,9 +181,14 @@ extension JobRunner {
     func runPostSteps(_ state: JobState) {
         for post in state.posts.reversed() {
             let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
-            guard condition(post.node.postIf, evaluation, name: post.name, state: state) else { continue }
+            guard condition(post.condition, evaluation, name: post.name, state: state) else { continue }
             let result = timedPhase(post.name, state: state) {
-                runNode(post.node.post ?? "", node: post.node, actionPath: post.actionPath, inputs: post.inputs, env: post.env, stateKey: post.stateKey, state: state, survivesCancel: true)
+                switch post.action {
+                case .node(let node, let actionPath, let inputs, let env):
+                    return runNode(node.post ?? "", node: node, actionPath: actionPath, inputs: inputs, env: env, stateKey: post.stateKey, state: state, survivesCancel: true)
+                case .cacheSave(let save):
+                    return runCacheSave(save, state: state)
+                }
             }
             if result.conclusion == .failure { state.failed = true }
         }
@@ -232,6 +244,10 @@ extension JobRunner {
             }
             switch builtin {
             case .checkout: return runCheckout(with, state: state)
+            case .cache, .cacheRestore:
+                return runCacheRestore(with, name: name, env: env, stateKey: frame.path, state: state, registerSave: builtin == .cache)
+            case .cacheSave:
+                return runCacheSave(CacheSave(key: with["key"] ?? "", paths: Self.lines(with["path"]), env: env, exactHit: false), state: state)
             case .uploadArtifact: return runUploadArtifact(with, env: env, state: state)
             case .downloadArtifact: return runDownloadArtifact(with, env: env, state: state)
             }
@@ -445,10 +461,14 @@ enum BuiltinAction: String {
     case checkout
     case uploadArtifact = "upload-artifact"
     case downloadArtifact = "download-artifact"
+    case cache
+    case cacheRestore = "cache/restore"
+    case cacheSave = "cache/save"
 }
 
 /// Why a step could not start, in one line.
-struct StepFailure: Error {
+struct StepFailure: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
+    var description: String { message }
 }

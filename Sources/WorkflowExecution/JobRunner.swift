@@ -1,6 +1,7 @@
 public import WorkflowExpressions
 public import WorkflowModel
 public import WorkflowPlanning
+import ContentCache
 import Dispatch
 import Synchronization
 
@@ -37,6 +38,10 @@ public struct RunContext: Sendable {
     public var actions: ActionSupport?
     /// Concurrency groups shared with other `gantry run`s; without it, `concurrency:` is ignored.
     public var concurrency: ConcurrencyStore?
+    /// The content cache's root (actions/cache); nil when caching is off.
+    public var cacheRoot: String?
+    /// The cache's size limit in bytes for eviction (default 10 GB).
+    public var cacheLimit: Int64 = 10 << 30
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
     public var checkoutCommitted = false
 
@@ -105,6 +110,8 @@ public final class JobRunner: Sendable {
     private let cancelled = Atomic<Bool>(false)
     /// Process groups of this job's steps, killed when the job ends.
     let groups = Mutex<[Int32]>([])
+    /// The content cache, opened by the first cache step.
+    let cacheStoreHolder = Mutex<CacheStore?>(nil)
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
@@ -290,7 +297,7 @@ public final class JobRunner: Sendable {
         let cancelledNow = isCancelled
         return EvaluationContext(
             contexts: contexts,
-            hashFiles: nil,
+            hashFiles: { [self] patterns in try self.hashFiles(patterns, env: env) },
             status: { function, _ in
                 switch function {
                 case .always: return true

@@ -258,13 +258,23 @@ import _GantryTestSupport
 
     /// The examples a newcomer runs first, from this repository (those that need no container, no
     /// service and no downloaded action).
-    @Test(arguments: ["hello-dag.yml", "matrix.yml", "local-actions.yml", "terraform-plan-apply.yml"])
+    @Test(arguments: ["hello-dag.yml", "matrix.yml", "local-actions.yml", "terraform-plan-apply.yml", "cache-pip.yml"])
     func examplesRun(_ file: String) throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-state-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: state) }
-        let result = try runCommand(Self.gantry, ["run", "-W", "workflows-examples/" + file], in: Fixtures.packageRoot(), environment: ["GANTRY_STATE_DIR": state.path])
+        // State, cache and HOME (the pip cache lives in ~/.cache/pip) in a temporary folder.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-example-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let environment = ["GANTRY_STATE_DIR": scratch.path + "/state", "GANTRY_CACHE_DIR": scratch.path + "/cache", "HOME": scratch.path + "/home"]
+        let result = try runCommand(Self.gantry, ["run", "-W", "workflows-examples/" + file], in: Fixtures.packageRoot(), environment: environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.hasSuffix("run succeeded\n"))
+        if file == "cache-pip.yml" {
+            // A miss that saves, then an exact hit on the second run.
+            #expect(Self.lines(result).contains("[install] exact hit: false"))
+            #expect(Self.lines(result).contains { $0.hasPrefix("[install] Cache saved with key: Linux-pip-") })
+            let again = try runCommand(Self.gantry, ["run", "-W", "workflows-examples/" + file], in: Fixtures.packageRoot(), environment: environment)
+            #expect(Self.lines(again).contains("[install] exact hit: true"))
+            #expect(Self.lines(again).contains("[install] skipped: Fill the cache directory on a miss"))
+        }
         if file == "local-actions.yml" {
             let lines = Self.lines(result)
             for expected in [

@@ -1,0 +1,207 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// actions/cache, hashFiles and `gantry cache`, end to end, with the cache and HOME in temporary folders.
+@Suite struct CacheRunTests {
+    static let gantry = Fixtures.gantryExecutable()
+
+    final class Scratch {
+        let repo: ScratchRepository
+        let cache: URL
+        let home: URL
+
+        init(workflow: String) throws {
+            repo = try ScratchRepository()
+            cache = repo.url.appendingPathComponent(".cache-root")
+            home = repo.url.appendingPathComponent(".home")
+            try repo.write(".gitignore", ".cache-root/\n.home/\n")
+            try repo.write(".github/workflows/ci.yml", workflow)
+        }
+
+        var environment: [String: String] {
+            ["GANTRY_CACHE_DIR": cache.path, "HOME": home.path, "GANTRY_STATE_DIR": repo.url.appendingPathComponent(".home/state").path]
+        }
+
+        func run(_ arguments: [String] = []) throws -> CommandResult {
+            try runCommand(CacheRunTests.gantry, ["run"] + arguments, in: repo.url, environment: environment)
+        }
+
+        func cacheCommand(_ arguments: [String]) throws -> CommandResult {
+            try runCommand(CacheRunTests.gantry, ["cache"] + arguments + ["--cache-dir", cache.path], in: repo.url)
+        }
+
+        func lines(_ result: CommandResult) -> [String] {
+            result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") && !$0.contains("▶") && !$0.contains("✓") && !$0.contains("checked out") }
+        }
+    }
+
+    static let workflow = """
+        on: push
+        jobs:
+          build:
+            runs-on: ubuntu-latest
+            steps:
+              - uses: actions/checkout@v4
+              - id: deps
+                uses: actions/cache@v4
+                with:
+                  path: |
+                    deps
+                    ~/.tool
+                  key: deps-${{ hashFiles('**/lock.txt', '!ignored/**') }}
+                  restore-keys: deps-
+              - run: echo "hit=${{ steps.deps.outputs.cache-hit }} matched=${{ steps.deps.outputs.cache-matched-key }}"
+              - if: steps.deps.outputs.cache-hit != 'true'
+                run: mkdir -p deps ~/.tool && cat lock.txt > deps/installed && echo tool > ~/.tool/bin
+              - run: cat deps/installed ~/.tool/bin
+        """
+
+    @Test func missSaveThenExactHitThenRestoreKeyHit() throws {
+        let s = try Scratch(workflow: Self.workflow)
+        try s.repo.write("lock.txt", "v1\n")
+        try s.repo.write("ignored/lock.txt", "not hashed\n")
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        let key = "deps-" + (try Self.referenceHash(s.repo.url, ["lock.txt"]))
+
+        let first = try s.run()
+        #expect(first.status == 0, "\(first.stdout)")
+        #expect(s.lines(first) == [
+            "[build] Cache not found for input keys: \(key), deps-",
+            "[build] hit=false matched=",
+            "[build] v1", "[build] tool",
+            "[build] Cache saved with key: \(key) (2 files, 8 bytes, 8 new bytes stored, scope refs/heads/main)",
+        ])
+
+        // The tool folder outside the workspace is restored too.
+        try FileManager.default.removeItem(at: s.home.appendingPathComponent(".tool"))
+        let second = try s.run()
+        #expect(second.status == 0)
+        #expect(s.lines(second) == [
+            "[build] Cache restored from key: \(key) (2 files, exact key '\(key)' in refs/heads/main)",
+            "[build] hit=true matched=\(key)",
+            "[build] skipped: Run mkdir -p deps ~/.tool && cat lock.txt > deps/installed && echo tool > ~/.tool/bin",
+            "[build] v1", "[build] tool",
+            "[build] Cache hit occurred on the primary key \(key), not saving cache.",
+        ])
+
+        // A changed lock file misses the exact key; the restore key brings the old entry back.
+        try s.repo.write("lock.txt", "v2\n")
+        let key2 = "deps-" + (try Self.referenceHash(s.repo.url, ["lock.txt"]))
+        let third = try s.run()
+        #expect(third.status == 0)
+        #expect(s.lines(third).prefix(3) == [
+            "[build] Cache restored from key: \(key) (2 files, restore key 'deps-' as a prefix in refs/heads/main)",
+            "[build] hit=false matched=\(key)",
+            "[build] v2",
+        ])
+        #expect(third.stdout.contains("[build] Cache saved with key: \(key2) (2 files, 8 bytes, 3 new bytes stored, scope refs/heads/main)\n"))
+
+        let list = try s.cacheCommand(["ls", "--format", "json"])
+        #expect(list.status == 0)
+        #expect(list.stdout.components(separatedBy: "\"key\":").count == 3)
+        let stats = try s.cacheCommand(["stats", "--format", "json"])
+        #expect(stats.stdout.hasPrefix("{\"entries\":2,\"logicalBytes\":16,\"diskBytes\":11,\"blobs\":3,\"dedupRatio\":1.45,\"hits\":2,\"misses\":1}"))
+        let explain = try s.cacheCommand(["show", key, "--explain", "--key", "deps-zzz", "--restore-key", "deps-"])
+        #expect(explain.stdout.hasSuffix("→ restores '\(key2)' from refs/heads/main\n'\(key)' is not what this lookup restores\n"))
+        #expect(try s.cacheCommand(["verify"]).stdout == "3 blobs checked, 0 corrupt, 0 entries removed\n")
+        #expect(try s.cacheCommand(["rm", "--prefix", "deps-"]).stdout.components(separatedBy: "removed ").count == 3)
+        #expect(try s.cacheCommand(["ls"]).stdout == "no entries\n")
+        let none = try s.cacheCommand(["rm", "nothing"])
+        #expect(none.status == 1 && none.stderr == "gantry: error: no entry matches\n")
+    }
+
+    /// hashFiles computed by a short Python script, independently: the files the patterns select in
+    /// @actions/glob's order, each file's SHA-256 fed raw into an outer SHA-256.
+    static func referenceHash(_ root: URL, _ files: [String]) throws -> String {
+        let script = """
+            import hashlib, sys
+            outer = hashlib.sha256()
+            for f in sys.argv[2:]:
+                outer.update(hashlib.sha256(open(sys.argv[1] + '/' + f, 'rb').read()).digest())
+            print(outer.hexdigest())
+            """
+        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, root.path] + files)
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func hashFilesMatchesAnIndependentReference() throws {
+        let s = try Scratch(workflow: """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - run: echo "all=${{ hashFiles('**/*.txt') }}"
+                  - run: echo "some=${{ hashFiles('**/*.txt', '!**/skip/**', '.dot/*') }}"
+                  - run: echo "none=${{ hashFiles('nothing/*.x') }}."
+                  - run: echo "order=${{ hashFiles('b.txt', 'a/a.txt') }}"
+            """)
+        for (path, text) in [("a/a.txt", "a"), ("a/skip/s.txt", "s"), ("b.txt", "b"), (".dot/d.txt", "d"), ("a/B.txt", "B"), ("z.md", "z")] {
+            try s.repo.write(path, text)
+        }
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        let result = try s.run()
+        #expect(result.status == 0, "\(result.stdout)")
+        // Byte order of names, depth first from the workspace: .dot, a/B.txt, a/a.txt, a/skip, b.txt.
+        let all = try Self.referenceHash(s.repo.url, [".dot/d.txt", "a/B.txt", "a/a.txt", "a/skip/s.txt", "b.txt"])
+        let some = try Self.referenceHash(s.repo.url, [".dot/d.txt", "a/B.txt", "a/a.txt", "b.txt"])
+        // Two literal patterns: their search paths are walked in the order given.
+        let order = try Self.referenceHash(s.repo.url, ["b.txt", "a/a.txt"])
+        #expect(s.lines(result) == ["[j] all=\(all)", "[j] some=\(some)", "[j] none=.", "[j] order=\(order)"])
+    }
+
+    /// kill -9 while a large tree is being saved, many times: no half entry is ever listed, verify finds
+    /// nothing corrupt, and every listed entry restores whole.
+    @Test func killedSavesLeaveNoHalfEntries() throws {
+        let s = try Scratch(workflow: """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: |
+                      mkdir -p tree
+                      for i in $(seq 1 300); do head -c 40000 /dev/urandom > tree/f$i; done
+                      echo ready
+                  - uses: actions/cache/save@v4
+                    with:
+                      path: tree
+                      key: tree-${{ github.run_id }}-${{ env.ATTEMPT }}
+            """)
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        for attempt in 0..<8 {
+            let process = Process()
+            process.executableURL = Self.gantry
+            process.arguments = ["run"]
+            process.currentDirectoryURL = s.repo.url
+            process.environment = ProcessInfo.processInfo.environment.merging(s.environment.merging(["ATTEMPT": "\(attempt)"]) { $1 }) { $1 }
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            // Wait for the tree, then kill at a different moment of the save each time.
+            var seen = Data()
+            while !String(decoding: seen, as: UTF8.self).contains("ready") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                seen += chunk
+            }
+            usleep(useconds_t(attempt * 15_000))
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        let verify = try s.cacheCommand(["verify"])
+        #expect(verify.status == 0, "\(verify.stdout)")
+        let list = try s.cacheCommand(["ls", "--format", "json"])
+        let keys = list.stdout.components(separatedBy: "\"key\":\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        for key in keys {
+            let show = try s.cacheCommand(["show", key])
+            #expect(show.stdout.contains("in 300 files"), "\(key) is incomplete")
+        }
+    }
+}
