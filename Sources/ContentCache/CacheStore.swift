@@ -1,4 +1,5 @@
 internal import CProcessSpawn
+internal import Dispatch
 internal import Foundation
 internal import GRDB
 
@@ -76,6 +77,11 @@ public final class CacheStore: Sendable {
         self.root = root
         self.grace = grace
         for folder in [root, root + "/objects", root + "/tmp"] { Self.makeDirectory(folder) }
+        // The 256 blob folders exist from the start: a save makes no folder per blob.
+        if access(root + "/objects/ff", F_OK) != 0 {
+            let digits = Array("0123456789abcdef")
+            for a in digits { for b in digits { mkdir(root + "/objects/" + String(a) + String(b), 0o755) } }
+        }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(60)
@@ -217,15 +223,34 @@ public final class CacheStore: Sendable {
     public func save(scope: String, key: String, version: String, paths: [String], items: [(source: String, item: CacheItem)]) throws(CacheError) -> SaveOutcome {
         guard key.utf8.count <= 512 else { throw CacheError("the key is longer than 512 characters") }
         if try read({ db in try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) }) != nil { return .exists }
+        // Files are hashed and stored on every core; each blob is written once, by the first save
+        // that needs it.
+        let fileIndexes = items.indices.filter { items[$0].item.kind == .file }
+        let results = BlobResults(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)) { worker in
+            var i = worker
+            let stride = min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)
+            while i < fileIndexes.count {
+                let index = fileIndexes[i]
+                do throws(CacheError) {
+                    let (digest, written) = try self.storeFile(items[index].source)
+                    results.set(index, digest: digest, written: written)
+                } catch {
+                    results.fail(error)
+                }
+                i += stride
+            }
+        }
+        if let error = results.error { throw error }
         var stored: [CacheItem] = []
         var newBytes: Int64 = 0
         var size: Int64 = 0
         var files = 0
-        for (source, var item) in items {
+        for (index, (_, item)) in items.enumerated() {
+            var item = item
             if item.kind == .file {
-                guard let digest = ContentDigest.sha256(file: source) else { throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))") }
-                item.digest = ContentDigest.hex(digest)
-                newBytes += try storeBlob(source, digest: item.digest!)
+                item.digest = results.digests[index]
+                newBytes += results.written[index]
                 size += item.size
                 files += 1
             }
@@ -270,16 +295,33 @@ public final class CacheStore: Sendable {
         root + "/objects/" + digest.prefix(2) + "/" + digest.dropFirst(2)
     }
 
-    /// Writes a blob unless it is there; returns the bytes written.
+    /// Hashes a file and writes its blob unless it is there: the digest and the bytes written.
+    func storeFile(_ source: String) throws(CacheError) -> (String, Int64) {
+        var before = stat()
+        guard stat(source, &before) == 0, let raw = ContentDigest.sha256(file: source) else {
+            throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))")
+        }
+        let digest = ContentDigest.hex(raw)
+        return (digest, try storeBlob(source, digest: digest, expected: before))
+    }
+
+    /// Writes a blob unless it is there; returns the bytes written. `expected` is the source's stat when
+    /// it was hashed: a source changed since (size, mtime, inode) would be stored under a wrong name.
     @discardableResult
-    func storeBlob(_ source: String, digest: String) throws(CacheError) -> Int64 {
+    func storeBlob(_ source: String, digest: String, expected: stat? = nil) throws(CacheError) -> Int64 {
         let target = blobPath(digest)
         if access(target, F_OK) == 0 { return 0 }
-        Self.makeDirectory(root + "/objects/" + digest.prefix(2))
         let temporary = root + "/tmp/\(getpid())-\(digest.prefix(16))-\(UInt64.random(in: 0...UInt64.max))"
         let written = try Self.copy(source, to: temporary, mode: 0o444)
-        // A blob whose contents changed since they were hashed would be stored under a wrong name.
-        guard let check = ContentDigest.sha256(file: temporary), ContentDigest.hex(check) == digest else {
+        var after = stat()
+        if let expected {
+            guard stat(source, &after) == 0, after.st_size == expected.st_size, after.st_ino == expected.st_ino,
+                after.st_mtim.tv_sec == expected.st_mtim.tv_sec, after.st_mtim.tv_nsec == expected.st_mtim.tv_nsec
+            else {
+                unlink(temporary)
+                throw CacheError("'\(source)' changed while it was being saved")
+            }
+        } else if ContentDigest.sha256(file: temporary).map(ContentDigest.hex) != digest {
             unlink(temporary)
             throw CacheError("'\(source)' changed while it was being saved")
         }
@@ -297,26 +339,49 @@ public final class CacheStore: Sendable {
     /// which shares extents where the file system can; never hard links), links recreated. `place`
     /// turns a stored path into the absolute path to write. Returns the number of files written.
     public func restore(_ entry: CacheEntry, place: (String) -> String) throws(CacheError) -> Int {
-        var count = 0
-        for item in try items(of: entry) {
-            let target = place(item.path)
+        let items = try items(of: entry)
+        let targets = items.map { place($0.path) }
+        // Folders first (the manifest lists a folder before what it holds), then links; files on every
+        // core.
+        var made = Set<String>()
+        func parent(_ path: String) {
+            guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+            let folder = String(path[..<slash])
+            if made.insert(folder).inserted, access(folder, F_OK) != 0 { Self.makeDirectory(folder) }
+        }
+        for (item, target) in zip(items, targets) {
             switch item.kind {
             case .directory:
-                Self.makeDirectory(target)
+                if mkdir(target, mode_t(item.mode)) != 0 && errno == ENOENT { Self.makeDirectory(target) }
                 chmod(target, mode_t(item.mode))
+                made.insert(target)
             case .symlink:
-                Self.makeParent(target)
+                parent(target)
                 unlink(target)
                 guard symlink(item.target ?? "", target) == 0 else { throw CacheError("cannot create link '\(target)': \(String(cString: strerror(errno)))") }
             case .file:
-                Self.makeParent(target)
-                unlink(target)
-                guard let digest = item.digest else { continue }
-                _ = try Self.copy(blobPath(digest), to: target, mode: mode_t(item.mode))
-                count += 1
+                parent(target)
             }
         }
-        return count
+        let files = items.indices.filter { items[$0].kind == .file && items[$0].digest != nil }
+        let results = BlobResults(count: 0)
+        let workers = min(files.count, ProcessInfo.processInfo.activeProcessorCount * 2)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var i = worker
+            while i < files.count {
+                let item = items[files[i]]
+                let target = targets[files[i]]
+                unlink(target)
+                do throws(CacheError) {
+                    _ = try Self.copy(self.blobPath(item.digest!), to: target, mode: mode_t(item.mode))
+                } catch {
+                    results.fail(error)
+                }
+                i += workers
+            }
+        }
+        if let error = results.error { throw error }
+        return files.count
     }
 
     // MARK: Listing and removal
@@ -557,5 +622,29 @@ public final class CacheStore: Sendable {
         }
         fchmod(output, mode)
         return Int64(info.st_size)
+    }
+}
+
+/// Results of the workers of a save or a restore.
+final class BlobResults: @unchecked Sendable {
+    private let lock = NSLock()
+    var digests: [String?]
+    var written: [Int64]
+    private(set) var error: CacheError?
+
+    init(count: Int) {
+        digests = Array(repeating: nil, count: count)
+        written = Array(repeating: 0, count: count)
+    }
+
+    func set(_ index: Int, digest: String, written bytes: Int64) {
+        lock.withLock {
+            digests[index] = digest
+            written[index] = bytes
+        }
+    }
+
+    func fail(_ error: CacheError) {
+        lock.withLock { if self.error == nil { self.error = error } }
     }
 }
