@@ -312,7 +312,7 @@ public final class CacheStore: Sendable {
         let target = blobPath(digest)
         if access(target, F_OK) == 0 { return 0 }
         let temporary = root + "/tmp/\(getpid())-\(digest.prefix(16))-\(UInt64.random(in: 0...UInt64.max))"
-        let written = try Self.copy(source, to: temporary, mode: 0o444)
+        let written = try FileCopy.copy(source, to: temporary, mode: 0o444)
         var after = stat()
         if let expected {
             guard stat(source, &after) == 0, after.st_size == expected.st_size, after.st_ino == expected.st_ino,
@@ -373,7 +373,7 @@ public final class CacheStore: Sendable {
                 let target = targets[files[i]]
                 unlink(target)
                 do throws(CacheError) {
-                    _ = try Self.copy(self.blobPath(item.digest!), to: target, mode: mode_t(item.mode))
+                    _ = try FileCopy.copy(self.blobPath(item.digest!), to: target, mode: item.mode)
                 } catch {
                     results.fail(error)
                 }
@@ -590,39 +590,6 @@ public final class CacheStore: Sendable {
         return names.sorted()
     }
 
-    /// Copies a file's bytes with copy_file_range (plain reads and writes where it is refused).
-    static func copy(_ source: String, to target: String, mode: mode_t) throws(CacheError) -> Int64 {
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))") }
-        defer { close(input) }
-        var info = stat()
-        fstat(input, &info)
-        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
-        guard output >= 0 else { throw CacheError("cannot write '\(target)': \(String(cString: strerror(errno)))") }
-        defer { close(output) }
-        var remaining = Int(info.st_size)
-        while remaining > 0 {
-            let n = gantry_copy_file_range(input, output, UInt(remaining))
-            if n <= 0 { break }
-            remaining -= n
-        }
-        if remaining > 0 {
-            lseek(input, 0, SEEK_SET)
-            ftruncate(output, 0)
-            lseek(output, 0, SEEK_SET)
-            var chunk = [UInt8](repeating: 0, count: 1 << 16)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
-                if n < 0 { throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))") }
-                if n == 0 { break }
-                guard chunk.withUnsafeBytes({ Glibc.write(output, $0.baseAddress, n) }) == n else {
-                    throw CacheError("cannot write '\(target)': \(String(cString: strerror(errno)))")
-                }
-            }
-        }
-        fchmod(output, mode)
-        return Int64(info.st_size)
-    }
 }
 
 /// Results of the workers of a save or a restore.
@@ -646,5 +613,43 @@ final class BlobResults: @unchecked Sendable {
 
     func fail(_ error: CacheError) {
         lock.withLock { if self.error == nil { self.error = error } }
+    }
+}
+
+/// File copies for the store and for the executor's built-in actions.
+public enum FileCopy {
+    /// Copies a file's bytes with copy_file_range (the kernel copies, or shares extents where the file
+    /// system can; plain reads and writes where it is refused), never following a link at the target.
+    public static func copy(_ source: String, to target: String, mode: UInt32) throws(CacheError) -> Int64 {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        var info = stat()
+        fstat(input, &info)
+        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
+        guard output >= 0 else { throw CacheError("cannot write '\(target)': \(String(cString: strerror(errno)))") }
+        defer { close(output) }
+        var remaining = Int(info.st_size)
+        while remaining > 0 {
+            let n = gantry_copy_file_range(input, output, UInt(remaining))
+            if n <= 0 { break }
+            remaining -= n
+        }
+        if remaining > 0 {
+            lseek(input, 0, SEEK_SET)
+            ftruncate(output, 0)
+            lseek(output, 0, SEEK_SET)
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(input, $0.baseAddress, $0.count) }
+                if n < 0 { throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                guard chunk.withUnsafeBytes({ Glibc.write(output, $0.baseAddress, n) }) == n else {
+                    throw CacheError("cannot write '\(target)': \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+        fchmod(output, mode_t(mode))
+        return Int64(info.st_size)
     }
 }

@@ -1,3 +1,5 @@
+import ContentCache
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -245,17 +247,5 @@ func copyFile(_ source: String, to target: String) -> Bool {
         buffer[n] = 0
         return symlink(buffer, target) == 0
     }
-    let input = open(source, O_RDONLY | O_CLOEXEC)
-    guard input >= 0 else { return false }
-    defer { close(input) }
-    let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, info.st_mode & 0o111 != 0 ? 0o755 : 0o644)
-    guard output >= 0 else { return false }
-    defer { close(output) }
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
-        if n < 0 { return false }
-        if n == 0 { return true }
-        guard chunk.withUnsafeBytes({ write(output, $0.baseAddress, n) }) == n else { return false }
-    }
+    return (try? FileCopy.copy(source, to: target, mode: UInt32(info.st_mode & 0o111 != 0 ? 0o755 : 0o644))) != nil
 }

@@ -112,6 +112,27 @@ import _GantryTestSupport
         #expect(none.status == 1 && none.stderr == "gantry: error: no entry matches\n")
     }
 
+    @Test func cacheCommandsRejectBadInputWithOneLine() throws {
+        let s = try Scratch(workflow: "on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n")
+        let cases: [([String], Int32, String)] = [
+            (["prune", "--max-size", "10X"], 64, "Error: --max-size '10X' is not a size (e.g. 10G)"),
+            (["prune", "--max-age", "soon"], 64, "Error: --max-age 'soon' is not an age (e.g. 7d, 12h)"),
+            (["show"], 64, "Error: give the KEY of an entry, or --explain --key K"),
+            (["show", "--explain"], 64, "Error: --explain needs --key"),
+            (["rm"], 64, "Error: give either a KEY or --prefix"),
+            (["ls"], 1, "gantry: error: no cache at \(s.cache.path)"),
+        ]
+        for (arguments, status, message) in cases {
+            let result = try s.cacheCommand(arguments)
+            #expect(result.status == status, "\(arguments)")
+            #expect(result.stderr.split(separator: "\n").first.map(String.init) == message, "\(arguments)")
+        }
+        try FileManager.default.createDirectory(at: s.cache, withIntermediateDirectories: true)
+        #expect(try s.cacheCommand(["show", "missing"]).stderr == "gantry: error: no entry has the key 'missing'\n")
+        let bad = try runCommand(Self.gantry, ["run"], in: s.repo.url, environment: s.environment.merging(["GANTRY_CACHE_MAX_SIZE": "lots"]) { $1 })
+        #expect(bad.status == 64 && bad.stderr == "gantry: error: GANTRY_CACHE_MAX_SIZE 'lots' is not a size (e.g. 10G, 500M, 1048576)\n")
+    }
+
     /// hashFiles computed by a short Python script, independently: the files the patterns select in
     /// @actions/glob's order, each file's SHA-256 fed raw into an outer SHA-256.
     static func referenceHash(_ root: URL, _ files: [String]) throws -> String {
