@@ -107,8 +107,9 @@ public final class CacheStore: Sendable {
     }
 
     /// actions/toolkit's `getCacheVersion`: SHA-256 of the `path` lines, the compression method and
-    /// the salt `1.0`, joined by `|`. Gantry answers as a Linux runner with zstd does.
-    public static func version(paths: [String], compression: String = "zstd") -> String {
+    /// the salt `1.0`, joined by `|`. Gantry answers as a Linux runner with zstd does (the toolkit
+    /// reports `zstd-without-long` whenever zstd is installed).
+    public static func version(paths: [String], compression: String = "zstd-without-long") -> String {
         ContentDigest.sha256((paths + [compression, "1.0"]).joined(separator: "|"))
     }
 
@@ -221,7 +222,8 @@ public final class CacheStore: Sendable {
 
     /// Stores the items (blobs first, each written once across all entries) and commits the entry.
     public func save(scope: String, key: String, version: String, paths: [String], items: [(source: String, item: CacheItem)]) throws(CacheError) -> SaveOutcome {
-        guard key.utf8.count <= 512 else { throw CacheError("the key is longer than 512 characters") }
+        // Characters as JavaScript counts them (UTF-16 units).
+        guard key.utf16.count <= 512 else { throw CacheError("the key is longer than 512 characters") }
         if try read({ db in try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) }) != nil { return .exists }
         // Files are hashed and stored on every core; each blob is written once, by the first save
         // that needs it.
@@ -352,12 +354,16 @@ public final class CacheStore: Sendable {
         for (item, target) in zip(items, targets) {
             switch item.kind {
             case .directory:
-                if mkdir(target, mode_t(item.mode)) != 0 && errno == ENOENT { Self.makeDirectory(target) }
-                chmod(target, mode_t(item.mode))
+                // A link standing where a folder goes is replaced, not followed (as tar does). Folders
+                // stay writable until their files are in; their modes are set last.
+                var info = stat()
+                if lstat(target, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR { unlink(target) }
+                if mkdir(target, 0o755) != 0 && errno == ENOENT { Self.makeDirectory(target) }
+                chmod(target, mode_t(item.mode | 0o700))
                 made.insert(target)
             case .symlink:
                 parent(target)
-                unlink(target)
+                removeExisting(target)
                 guard symlink(item.target ?? "", target) == 0 else { throw CacheError("cannot create link '\(target)': \(String(cString: strerror(errno)))") }
             case .file:
                 parent(target)
@@ -371,7 +377,7 @@ public final class CacheStore: Sendable {
             while i < files.count {
                 let item = items[files[i]]
                 let target = targets[files[i]]
-                unlink(target)
+                self.removeExisting(target)
                 do throws(CacheError) {
                     _ = try FileCopy.copy(self.blobPath(item.digest!), to: target, mode: item.mode)
                 } catch {
@@ -381,7 +387,24 @@ public final class CacheStore: Sendable {
             }
         }
         if let error = results.error { throw error }
+        // Folder modes last, deepest first (a read-only folder would have refused its files).
+        for (item, target) in zip(items, targets).reversed() where item.kind == .directory {
+            chmod(target, mode_t(item.mode))
+        }
         return files.count
+    }
+
+    /// Removes what stands at `path` (a file, a link, or a folder with its contents) without following links.
+    func removeExisting(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in Self.directoryNames(path) { removeExisting(path + "/" + name) }
+            chmod(path, 0o700)
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
     }
 
     // MARK: Listing and removal

@@ -38,8 +38,9 @@ struct CacheLocation: ParsableArguments {
     }
 
     func open() throws -> CacheStore {
-        guard FileSystem.isDirectory(root + "/objects") || FileSystem.isDirectory(root) else {
-            throw CacheCommandError("no cache at \(root)")
+        // Only an existing cache: a folder without an index is never touched (prune would clean it).
+        guard FileSystem.exists(root + "/index.sqlite") else {
+            throw CacheCommandError("no cache at \(root) (no index.sqlite)")
         }
         do {
             return try CacheStore(root: root)

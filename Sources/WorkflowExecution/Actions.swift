@@ -247,7 +247,7 @@ extension JobRunner {
             case .cache, .cacheRestore:
                 return runCacheRestore(with, name: name, env: env, stateKey: frame.path, state: state, registerSave: builtin == .cache)
             case .cacheSave:
-                return runCacheSave(CacheSave(key: with["key"] ?? "", paths: Self.lines(with["path"]), env: env, exactHit: false), state: state)
+                return runCacheSave(CacheSave(key: with["key"] ?? "", paths: Self.cachePaths(with["path"]), env: env, exactHit: false), state: state)
             case .uploadArtifact: return runUploadArtifact(with, env: env, state: state)
             case .downloadArtifact: return runDownloadArtifact(with, env: env, state: state)
             }

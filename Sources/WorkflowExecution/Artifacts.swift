@@ -28,6 +28,10 @@ extension JobRunner {
     func runUploadArtifact(_ with: [String: String], env: [(String, String)], state: JobState) -> StepResult {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
         let name = (with["name"] ?? "").isEmpty ? "artifact" : with["name"]!
+        if name == "." || name == ".." {
+            say("error: actions/upload-artifact: '\(name)' is not an artifact name")
+            return .failed
+        }
         if let bad = name.first(where: { Self.forbiddenArtifactCharacters.contains($0) }) {
             say("error: actions/upload-artifact: the artifact name '\(name)' contains '\(bad.debugDescription.dropFirst().dropLast())', which is not allowed (\" : < > | * ? \\r \\n \\ /)")
             return .failed
@@ -38,7 +42,13 @@ extension JobRunner {
             return .failed
         }
         let hidden = (with["include-hidden-files"] ?? "false").lowercased() == "true"
-        let glob = Glob(lines: lines, base: workspace, home: home(env))
+        let glob: Glob
+        do {
+            glob = try Glob(lines: lines, base: workspace, home: home(env))
+        } catch {
+            say("error: actions/upload-artifact: \(error.message)")
+            return .failed
+        }
         let files = glob.files(excludeHidden: !hidden)
         // The root the files are stored relative to, as upload-artifact computes it: the search paths'
         // least common ancestor; a single file given by name is stored without its folders.
@@ -59,14 +69,16 @@ extension JobRunner {
         // Written to a temporary folder, then renamed into place: a job downloading it never sees half
         // an artifact, and of two jobs uploading one name, one wins.
         makeDirectory(artifactsDirectory)
-        let staging = artifactsDirectory + "/.upload-" + String(getpid()) + "-" + directoryName
+        makeDirectory(context.root + "/artifacts-staging")
+        let staging = context.root + "/artifacts-staging/" + directoryName
         removeTree(staging)
         var bytes = 0
         for file in files {
             var info = stat()
-            if lstat(file, &info) == 0 { bytes += Int(info.st_size) }
+            if stat(file, &info) == 0 { bytes += Int(info.st_size) }
             let relative = root == "/" ? String(file.dropFirst()) : String(file.dropFirst(root.count + 1))
-            guard copyFile(file, to: staging + "/" + relative) else {
+            // Links are stored as what they point to, as upload-artifact zips them.
+            guard copyFile(file, to: staging + "/" + relative, followLinks: true) else {
                 say("error: actions/upload-artifact: cannot copy '\(file)': \(String(cString: strerror(errno)))")
                 removeTree(staging)
                 return .failed
@@ -90,14 +102,14 @@ extension JobRunner {
         var names: [String] = []
         if let name = with["name"], !name.isEmpty {
             var info = stat()
-            guard !name.contains("/"), stat(artifactsDirectory + "/" + name, &info) == 0 else {
+            guard !name.contains("/"), name != ".", name != "..", stat(artifactsDirectory + "/" + name, &info) == 0 else {
                 say("error: actions/download-artifact: unable to download artifact(s): artifact not found for name: \(name) (artifacts are shared by the jobs of one gantry run; was it uploaded by a job this one needs?)")
                 return .failed
             }
             names = [name]
         } else {
             let pattern = with["pattern"].flatMap { $0.isEmpty ? nil : $0 }
-            names = (directoryEntries(artifactsDirectory).filter { !$0.hasPrefix(".") }).filter { name in
+            names = directoryEntries(artifactsDirectory).filter { name in
                 pattern.map { GlobPattern.segment(Array($0), Array(name)) } ?? true
             }.sorted()
         }

@@ -12,16 +12,25 @@ struct GlobPattern: Equatable {
     let negate: Bool
     let segments: [Substring]
 
-    /// `text` relative to `base`; `~` is `home`. Nil for an empty line or a comment.
-    init?(_ line: String, base: String, home: String) {
+    /// `text` relative to `base`; `~` is `home`. Nil for an empty line or a comment. As @actions/glob,
+    /// a `..` segment (or `.` after the first) is refused, and spaces after each `!` are dropped.
+    init?(_ line: String, base: String, home: String) throws(GlobError) {
         var text = Substring(line)
-        while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
-        while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        func trim() {
+            while let first = text.first, first == " " || first == "\t" { text = text.dropFirst() }
+            while let last = text.last, last == " " || last == "\t" { text = text.dropLast() }
+        }
+        trim()
         guard !text.isEmpty, !text.hasPrefix("#") else { return nil }
         var negate = false
         while text.hasPrefix("!") {
             negate.toggle()
             text = text.dropFirst()
+            trim()
+        }
+        let given = text.split(separator: "/", omittingEmptySubsequences: true)
+        if given.enumerated().contains(where: { $0.element == ".." || ($0.element == "." && $0.offset > 0) }) {
+            throw GlobError(message: "Invalid pattern '\(line)'. Relative pathing '.' and '..' is not allowed.")
         }
         var path = String(text)
         if path == "~" || path.hasPrefix("~/") { path = home + path.dropFirst() }
@@ -121,16 +130,22 @@ struct GlobPattern: Equatable {
     }
 }
 
+/// A pattern @actions/glob refuses.
+struct GlobError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
 /// A list of patterns read as `@actions/glob` reads them: later patterns win (`!` excludes, a plain
 /// pattern includes again), and each pattern also covers everything below what it names
 /// (`implicitDescendants`).
 struct Glob {
     let patterns: [GlobPattern]
 
-    init(lines: [String], base: String, home: String, implicitDescendants: Bool = true) {
+    init(lines: [String], base: String, home: String, implicitDescendants: Bool = true) throws(GlobError) {
         var patterns: [GlobPattern] = []
         for line in lines {
-            guard let pattern = GlobPattern(line, base: base, home: home) else { continue }
+            guard let pattern = try GlobPattern(line, base: base, home: home) else { continue }
             patterns.append(pattern)
             if implicitDescendants && pattern.segments.last != "**" {
                 patterns.append(GlobPattern(negate: pattern.negate, segments: pattern.segments + ["**"]))
@@ -189,7 +204,7 @@ struct Glob {
 
     private func walk(_ path: String, chain: [String], options: (follow: Bool, excludeHidden: Bool, directories: Bool), into out: inout [String]) {
         var info = stat()
-        // fs.stat when following links (a broken link is skipped), fs.lstat otherwise.
+        // fs.stat when following links (a broken link is omitted), fs.lstat otherwise.
         guard (options.follow ? stat(path, &info) : lstat(path, &info)) == 0 else { return }
         if options.excludeHidden, path.split(separator: "/").last?.hasPrefix(".") == true { return }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -233,11 +248,12 @@ func filesBelow(_ directory: String) -> [String] {
     return out
 }
 
-/// Copies a file (its executable bit kept) or a symlink, making the target's folders.
+/// Copies a file (its executable bit kept) or a symlink, making the target's folders; with
+/// `followLinks`, a link's target is copied instead (as upload-artifact zips it).
 @discardableResult
-func copyFile(_ source: String, to target: String) -> Bool {
+func copyFile(_ source: String, to target: String, followLinks: Bool = false) -> Bool {
     var info = stat()
-    guard lstat(source, &info) == 0 else { return false }
+    guard (followLinks ? stat(source, &info) : lstat(source, &info)) == 0 else { return false }
     if let slash = target.lastIndex(of: "/") { makeDirectory(String(target[..<slash])) }
     unlink(target)
     if (info.st_mode & S_IFMT) == S_IFLNK {

@@ -335,6 +335,17 @@ import _GantryTestSupport
                     with:
                       name: a/b
                       path: docs
+                  - uses: actions/upload-artifact@v4
+                    continue-on-error: true
+                    with:
+                      name: ..
+                      overwrite: true
+                      path: docs
+                  - run: ln -s docs/readme.md linked.md
+                  - uses: actions/upload-artifact@v4
+                    with:
+                      name: link
+                      path: linked.md
               use:
                 needs: make
                 runs-on: ubuntu-latest
@@ -371,15 +382,20 @@ import _GantryTestSupport
             "[make] error: actions/upload-artifact: No files were found with the provided path: nothing-*.txt. No artifacts will be uploaded.",
             "[make] error: actions/upload-artifact: an artifact named 'docs' was already uploaded in this run; give another name or set overwrite: true",
             "[make] error: actions/upload-artifact: the artifact name 'a/b' contains '/', which is not allowed (\" : < > | * ? \\r \\n \\ /)",
+            "[make] error: actions/upload-artifact: '..' is not an artifact name",
+            "[make] uploaded artifact 'link': 1 file, 2 bytes, to \(root)/artifacts/link",
         ])
+        // A link is uploaded as what it points to.
+        #expect(try String(contentsOfFile: root + "/artifacts/link/linked.md", encoding: .utf8) == "d\n")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: root + "/artifacts/link/linked.md")) == nil)
         let use = Self.workspace(result, "use")
         #expect(lines.filter { $0.hasPrefix("[use]") } == [
             "[use] downloaded 1 artifact (2 files) to \(use)/bin",
-            "[use] downloaded 3 artifacts (8 files) to \(use)/all",
+            "[use] downloaded 4 artifacts (9 files) to \(use)/all",
             "[use] downloaded 1 artifact (2 files) to \(use)/merged",
             "[use] all/binaries/linux/app", "[use] all/binaries/mac/app", "[use] all/docs/readme.md",
             "[use] all/everything/dist/linux/app", "[use] all/everything/dist/linux/app.tmp", "[use] all/everything/dist/mac/.cache/x",
-            "[use] all/everything/dist/mac/app", "[use] all/everything/docs/readme.md",
+            "[use] all/everything/dist/mac/app", "[use] all/everything/docs/readme.md", "[use] all/link/linked.md",
             "[use] bin/linux/app", "[use] bin/mac/app", "[use] merged/linux/app", "[use] merged/mac/app",
             "[use] download-path-ok",
             "[use] error: actions/download-artifact: unable to download artifact(s): artifact not found for name: missing (artifacts are shared by the jobs of one gantry run; was it uploaded by a job this one needs?)",

@@ -64,14 +64,16 @@ import _GantryTestSupport
         try s.repo.git("add", ".")
         try s.repo.git("commit", "-q", "-m", "base")
         let key = "deps-" + (try Self.referenceHash(s.repo.url, ["lock.txt"]))
+        // Caches are kept per repository: this one has no GitHub remote, so its folder names it.
+        let scope = s.repo.path + ":refs/heads/main"
 
         let first = try s.run()
         #expect(first.status == 0, "\(first.stdout)")
         #expect(s.lines(first) == [
             "[build] Cache not found for input keys: \(key), deps-",
-            "[build] hit=false matched=",
+            "[build] hit= matched=",
             "[build] v1", "[build] tool",
-            "[build] Cache saved with key: \(key) (2 files, 8 bytes, 8 new bytes stored, scope refs/heads/main)",
+            "[build] Cache saved with key: \(key) (2 files, 8 bytes, 8 new bytes stored, scope \(scope))",
         ])
 
         // The tool folder outside the workspace is restored too.
@@ -79,7 +81,7 @@ import _GantryTestSupport
         let second = try s.run()
         #expect(second.status == 0)
         #expect(s.lines(second) == [
-            "[build] Cache restored from key: \(key) (2 files, exact key '\(key)' in refs/heads/main)",
+            "[build] Cache restored from key: \(key) (2 files, exact key '\(key)' in \(scope))",
             "[build] hit=true matched=\(key)",
             "[build] skipped: Run mkdir -p deps ~/.tool && cat lock.txt > deps/installed && echo tool > ~/.tool/bin",
             "[build] v1", "[build] tool",
@@ -92,11 +94,11 @@ import _GantryTestSupport
         let third = try s.run()
         #expect(third.status == 0)
         #expect(s.lines(third).prefix(3) == [
-            "[build] Cache restored from key: \(key) (2 files, restore key 'deps-' as a prefix in refs/heads/main)",
+            "[build] Cache restored from key: \(key) (2 files, restore key 'deps-' as a prefix in \(scope))",
             "[build] hit=false matched=\(key)",
             "[build] v2",
         ])
-        #expect(third.stdout.contains("[build] Cache saved with key: \(key2) (2 files, 8 bytes, 3 new bytes stored, scope refs/heads/main)\n"))
+        #expect(third.stdout.contains("[build] Cache saved with key: \(key2) (2 files, 8 bytes, 3 new bytes stored, scope \(scope))\n"))
 
         let list = try s.cacheCommand(["ls", "--format", "json"])
         #expect(list.status == 0)
@@ -104,12 +106,95 @@ import _GantryTestSupport
         let stats = try s.cacheCommand(["stats", "--format", "json"])
         #expect(stats.stdout.hasPrefix("{\"entries\":2,\"logicalBytes\":16,\"diskBytes\":11,\"blobs\":3,\"dedupRatio\":1.45,\"hits\":2,\"misses\":1}"))
         let explain = try s.cacheCommand(["show", key, "--explain", "--key", "deps-zzz", "--restore-key", "deps-"])
-        #expect(explain.stdout.hasSuffix("→ restores '\(key2)' from refs/heads/main\n'\(key)' is not what this lookup restores\n"))
+        #expect(explain.stdout.hasSuffix("→ restores '\(key2)' from \(scope)\n'\(key)' is not what this lookup restores\n"))
         #expect(try s.cacheCommand(["verify"]).stdout == "3 blobs checked, 0 corrupt, 0 entries removed\n")
         #expect(try s.cacheCommand(["rm", "--prefix", "deps-"]).stdout.components(separatedBy: "removed ").count == 3)
         #expect(try s.cacheCommand(["ls"]).stdout == "no entries\n")
+        #expect(try s.cacheCommand(["show", "missing"]).stderr == "gantry: error: no entry has the key 'missing'\n")
         let none = try s.cacheCommand(["rm", "nothing"])
         #expect(none.status == 1 && none.stderr == "gantry: error: no entry matches\n")
+    }
+
+    @Test func restoreReplacesLinksKeepsReadOnlyFoldersAndLookupOnlyStillSaves() throws {
+        let s = try Scratch(workflow: """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - id: look
+                    uses: actions/cache@v4
+                    with:
+                      path: mods
+                      key: mods-1
+                      lookup-only: true
+                  - run: |
+                      echo "hit=[${{ steps.look.outputs.cache-hit }}]"
+                      if [ ! -e "$HOME/restored-once" ]; then
+                        mkdir -p mods/pkg && echo code > mods/pkg/x.go && chmod 444 mods/pkg/x.go && chmod 555 mods/pkg
+                      else
+                        rm -rf mods; mkdir -p "$HOME/outside" && ln -s "$HOME/outside" mods
+                      fi
+                  - uses: actions/cache/restore@v4
+                    with:
+                      path: mods
+                      key: mods-1
+                  - run: |
+                      test -d mods && test ! -L mods && echo "mods is a folder"
+                      stat -c '%a %n' mods/pkg mods/pkg/x.go
+                      ls "$HOME/outside" | wc -l
+                      touch "$HOME/restored-once"
+                  - uses: actions/cache/save@v4
+                    with:
+                      path: mods
+                      key: a,b
+                  - uses: actions/cache/save@v4
+                    with:
+                      path: mods
+                      key: ''
+                  - id: many
+                    uses: actions/cache@v4
+                    continue-on-error: true
+                    with:
+                      path: mods
+                      key: k
+                      restore-keys: |
+                        1
+                        2
+                        3
+                        4
+                        5
+                        6
+                        7
+                        8
+                        9
+                        10
+                  - run: ln -sf nowhere dangling.txt
+                  - run: echo "${{ hashFiles('*.txt') }}"
+                    continue-on-error: true
+                  - run: echo "${{ hashFiles('--other', '*.txt') }}"
+                    continue-on-error: true
+            """)
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        let first = try s.run()
+        // The first run: a lookup-only miss still saves in the post step (the restore found nothing).
+        #expect(s.lines(first).contains("[j] hit=[]"))
+        #expect(s.lines(first).contains { $0.hasPrefix("[j] Cache saved with key: mods-1 (1 file") })
+        let second = try s.run()
+        let lines = s.lines(second)
+        #expect(lines.contains("[j] Cache found and can be restored from key: mods-1"))
+        #expect(lines.contains("[j] hit=[true]"))
+        // A link where the cached folder goes is replaced, never followed; modes come back.
+        #expect(lines.contains("[j] mods is a folder"))
+        #expect(lines.contains("[j] 555 mods/pkg"))
+        #expect(lines.contains("[j] 444 mods/pkg/x.go"))
+        #expect(lines.contains("[j] 0"))
+        #expect(lines.contains("[j] warning: Key Validation Error: a,b cannot contain commas."))
+        #expect(lines.contains("[j] warning: Key is not specified."))
+        #expect(lines.contains("[j] error: actions/cache: Key Validation Error: Keys are limited to a maximum of 10."))
+        #expect(lines.contains { $0.hasPrefix("[j] error: step 'Run echo \"${{ hashFiles('*.txt') }}\"'") && $0.contains("ENOENT: no such file or directory, stat '") })
+        #expect(lines.contains { $0.contains("Invalid glob option --other, avaliable option: '--follow-symbolic-links'.") })
     }
 
     @Test func cacheCommandsRejectBadInputWithOneLine() throws {
@@ -120,15 +205,19 @@ import _GantryTestSupport
             (["show"], 64, "Error: give the KEY of an entry, or --explain --key K"),
             (["show", "--explain"], 64, "Error: --explain needs --key"),
             (["rm"], 64, "Error: give either a KEY or --prefix"),
-            (["ls"], 1, "gantry: error: no cache at \(s.cache.path)"),
+            (["ls"], 1, "gantry: error: no cache at \(s.cache.path) (no index.sqlite)"),
         ]
         for (arguments, status, message) in cases {
             let result = try s.cacheCommand(arguments)
             #expect(result.status == status, "\(arguments)")
             #expect(result.stderr.split(separator: "\n").first.map(String.init) == message, "\(arguments)")
         }
-        try FileManager.default.createDirectory(at: s.cache, withIntermediateDirectories: true)
-        #expect(try s.cacheCommand(["show", "missing"]).stderr == "gantry: error: no entry has the key 'missing'\n")
+        // A folder that is not a cache is never touched, even by prune.
+        try FileManager.default.createDirectory(at: s.cache.appendingPathComponent("tmp"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: s.cache.path + "/tmp/keep.log", contents: Data("x".utf8))
+        #expect(try s.cacheCommand(["prune", "--max-age", "0s"]).status == 1)
+        #expect(FileManager.default.fileExists(atPath: s.cache.path + "/tmp/keep.log"))
+        #expect(!FileManager.default.fileExists(atPath: s.cache.path + "/index.sqlite"))
         let bad = try runCommand(Self.gantry, ["run"], in: s.repo.url, environment: s.environment.merging(["GANTRY_CACHE_MAX_SIZE": "lots"]) { $1 })
         #expect(bad.status == 64 && bad.stderr == "gantry: error: GANTRY_CACHE_MAX_SIZE 'lots' is not a size (e.g. 10G, 500M, 1048576)\n")
     }
