@@ -47,6 +47,8 @@ public final class RunExecutor: @unchecked Sendable {
     private var gates: [Int: WorkflowGate] = [:]
     /// Workflows cancelled by a newer run of their concurrency group (cancel-in-progress).
     private var cancelledWorkflows = Set<Int>()
+    /// Jobs whose concurrency group let them run, waiting for a slot (`.resume` or `.cancel` signals).
+    private var resumeSignals: [String: DispatchSemaphore] = [:]
 
     public init(plan: Plan, workflows: [Workflow], context: RunContext, maxJobs: Int, output: any RunOutput) {
         self.plan = plan
@@ -163,7 +165,10 @@ public final class RunExecutor: @unchecked Sendable {
         for action in actions {
             switch action {
             case .start(let id): start(id)
-            case .cancel(let id): runners[id]?.cancel()
+            case .cancel(let id):
+                runners[id]?.cancel()
+                resumeSignals[id]?.signal()
+            case .resume(let id): resumeSignals[id]?.signal()
             case .finished(let ok):
                 success = ok && !runCancelled && cancelledWorkflows.isEmpty
                 for gate in gates.values { gate.release() }
@@ -279,7 +284,7 @@ public final class RunExecutor: @unchecked Sendable {
             job.concurrency.flatMap { Self.jobGroup($0, instance: instance, store: store, evaluation: evaluation, context: context, workflow: workflow) }
         }
         startThread {
-            let outcome = self.runWithConcurrency(runner, name: name, workflow: w, gate: gate, jobGroup: jobGroup)
+            let outcome = self.runWithConcurrency(runner, global: global, name: name, workflow: w, gate: gate, jobGroup: jobGroup)
             self.queue.async {
                 self.runners[global] = nil
                 self.outcomes[global] = outcome
@@ -309,17 +314,40 @@ public final class RunExecutor: @unchecked Sendable {
     /// holds the group, cancelled if a newer entry replaces it, and cancelled while running when a newer
     /// entry has cancel-in-progress.
     private func runWithConcurrency(
-        _ runner: JobRunner, name: String, workflow w: Int, gate: WorkflowGate?,
+        _ runner: JobRunner, global: String, name: String, workflow w: Int, gate: WorkflowGate?,
         jobGroup: (store: ConcurrencyStore, group: String, cancelInProgress: Bool, queueMax: Bool)?
     ) -> JobOutcome {
         let cancelledOutcome = JobOutcome(result: .cancelled, outputs: [], summary: "")
         let output = self.output
+        // While it waits for a group the job gives its slot back (as a pending job on GitHub holds no
+        // runner); once its turn comes it waits for a slot again.
+        var pending = false
+        func startPending() {
+            guard !pending else { return }
+            pending = true
+            queue.async { self.perform(self.machine.pending(global)) }
+        }
+        func takeSlot() -> Bool {
+            guard pending else { return true }
+            pending = false
+            let signal = DispatchSemaphore(value: 0)
+            queue.sync {
+                resumeSignals[global] = signal
+                perform(machine.groupAcquired(global))
+            }
+            signal.wait()
+            queue.sync { resumeSignals[global] = nil }
+            return !runner.isCancelled
+        }
+        let stop = { self.interrupted.load(ordering: .sequentiallyConsistent) || runner.isCancelled }
         /// What a job prints and becomes when its turn did not come.
         func notRunning(_ turn: ConcurrencyStore.Ticket.Turn, group: String, what: String) -> JobOutcome {
             switch turn {
             case .running: return cancelledOutcome
             case .replaced: output.line(name, "cancelled: a newer \(what) of concurrency group '\(group)' took this \(what)'s place")
-            case .interrupted: output.line(name, "cancelled (Ctrl-C) while waiting for concurrency group '\(group)'")
+            case .interrupted:
+                let why = interrupted.load(ordering: .sequentiallyConsistent) ? " (Ctrl-C)" : ""
+                output.line(name, "cancelled\(why) while waiting for concurrency group '\(group)'")
             case .unavailable(let reason):
                 output.line(name, "error: concurrency group '\(group)' cannot be used: \(reason) (GANTRY_STATE_DIR names the folder)")
                 return JobOutcome(result: .failure, outputs: [], summary: "")
@@ -328,13 +356,16 @@ public final class RunExecutor: @unchecked Sendable {
         }
         if let gate {
             let turn = gate.acquire(
-                pending: { self.output.line("gantry", "\(self.plan.workflows[w].name) waits: concurrency group '\(gate.group)' has a run in progress") },
-                stop: { self.interrupted.load(ordering: .sequentiallyConsistent) },
+                pending: { first in
+                    if first { self.output.line("gantry", "\(self.plan.workflows[w].name) waits: concurrency group '\(gate.group)' has a run in progress") }
+                    startPending()
+                },
+                stop: stop,
                 cancelRequested: { self.queue.async { self.cancelWorkflow(w, group: gate.group) } })
             if turn != .running { return notRunning(turn, group: gate.group, what: "run") }
             if queue.sync(execute: { cancelledWorkflows.contains(w) }) { return cancelledOutcome }
         }
-        guard let jobGroup else { return runner.run() }
+        guard let jobGroup else { return takeSlot() ? runner.run() : cancelledOutcome }
         let group = jobGroup.group
         if let gate, gate.group.lowercased() == group.lowercased() {
             // The workflow holds the group the job waits for: GitHub cancels rather than wait forever.
@@ -348,9 +379,16 @@ public final class RunExecutor: @unchecked Sendable {
             return notRunning(.unavailable(error.message), group: group, what: "job")
         }
         let turn = ticket.wait(
-            pending: { output.line(name, "waiting: concurrency group '\(group)' has a job in progress") },
-            stop: { self.interrupted.load(ordering: .sequentiallyConsistent) })
+            pending: {
+                output.line(name, "waiting: concurrency group '\(group)' has a job in progress")
+                startPending()
+            },
+            stop: stop)
         guard turn == .running else { return notRunning(turn, group: group, what: "job") }
+        guard takeSlot() else {
+            ticket.release()
+            return cancelledOutcome
+        }
         let monitor = CancelMonitor(ticket: ticket) {
             output.line(name, "cancelling: a newer job of concurrency group '\(group)' has cancel-in-progress")
             runner.cancel()
@@ -416,7 +454,9 @@ final class WorkflowGate: @unchecked Sendable {
     }
 
     /// Waits for the workflow's turn (the first caller waits on the group, others on the first).
-    func acquire(pending: () -> Void, stop: () -> Bool, cancelRequested: @escaping @Sendable () -> Void) -> ConcurrencyStore.Ticket.Turn {
+    /// `pending(first)` is called once when this job has to wait (`first` for the job that waits on the
+    /// group itself).
+    func acquire(pending: (Bool) -> Void, stop: () -> Bool, cancelRequested: @escaping @Sendable () -> Void) -> ConcurrencyStore.Ticket.Turn {
         let first = state.withLock { state -> Bool in
             guard case .idle = state else { return false }
             state = .waiting
@@ -427,7 +467,7 @@ final class WorkflowGate: @unchecked Sendable {
             var ticket: ConcurrencyStore.Ticket?
             do {
                 ticket = try store.enter(group: group, cancelInProgress: cancelInProgress, queueMax: queueMax)
-                turn = ticket!.wait(pending: pending, stop: stop)
+                turn = ticket!.wait(pending: { pending(true) }, stop: stop)
             } catch {
                 turn = .unavailable(error.message)
             }
@@ -441,12 +481,19 @@ final class WorkflowGate: @unchecked Sendable {
             }
             return turn
         }
+        var told = false
         while true {
             switch state.withLock({ $0 }) {
             case .running: return .running
             case .refused(let turn): return turn
             case .released: return .replaced
-            case .idle, .waiting: sleepSeconds(0.02)
+            case .idle, .waiting:
+                if !told {
+                    told = true
+                    pending(false)
+                }
+                if stop() { return .interrupted }
+                sleepSeconds(0.02)
             }
         }
     }

@@ -16,6 +16,8 @@ public struct RunStateMachine: Sendable {
         case start(id: String)
         /// Cancel a running instance (fail-fast, or the whole run was cancelled).
         case cancel(id: String)
+        /// An instance that waited for its concurrency group has a slot again: let it run.
+        case resume(id: String)
         /// Everything has finished.
         case finished(success: Bool)
     }
@@ -32,7 +34,9 @@ public struct RunStateMachine: Sendable {
     }
 
     private enum State: Sendable, Equatable {
-        case waiting, running, done(JobResult)
+        /// Not started; `pending`: started but waiting for its concurrency group (it holds no slot);
+        /// `queued`: its group's turn came and it waits for a slot.
+        case waiting, running, pending, queued, done(JobResult)
     }
 
     private let order: [String]
@@ -70,6 +74,21 @@ public struct RunStateMachine: Sendable {
         schedule()
     }
 
+    /// A started instance waits for its concurrency group: as on GitHub, a pending job takes no slot
+    /// of `--jobs` nor of `max-parallel`.
+    public mutating func pending(_ id: String) -> [Action] {
+        guard states[id] == .running else { return [] }
+        states[id] = .pending
+        return schedule()
+    }
+
+    /// A pending instance's group let it run: it runs when a slot is free (`.resume`).
+    public mutating func groupAcquired(_ id: String) -> [Action] {
+        guard states[id] == .pending else { return [] }
+        states[id] = .queued
+        return schedule()
+    }
+
     /// An instance finished (a skipped instance counts as finished).
     public mutating func finished(_ id: String, _ result: JobResult) -> [Action] {
         guard states[id] != nil else { return [] }
@@ -80,7 +99,7 @@ public struct RunStateMachine: Sendable {
             for other in order where other != id && job[other] == jobID {
                 switch states[other] {
                 case .waiting?: states[other] = .done(.cancelled)
-                case .running?: actions.append(.cancel(id: other))
+                case .running?, .pending?, .queued?: actions.append(.cancel(id: other))
                 default: break
                 }
             }
@@ -94,7 +113,7 @@ public struct RunStateMachine: Sendable {
     public mutating func cancelAll() -> [Action] {
         cancelling = true
         var actions: [Action] = []
-        for id in order where states[id] == .running {
+        for id in order where states[id] == .running || states[id] == .pending || states[id] == .queued {
             actions.append(.cancel(id: id))
         }
         return actions + schedule()
@@ -103,6 +122,19 @@ public struct RunStateMachine: Sendable {
     private mutating func schedule() -> [Action] {
         var actions: [Action] = []
         var running = states.values.filter { $0 == .running }.count
+        func slotFree(_ id: String) -> Bool {
+            guard running < maxJobs else { return false }
+            if let jobID = job[id], let limit = strategies[jobID]?.maxParallel {
+                return order.filter { job[$0] == jobID && states[$0] == .running }.count < limit
+            }
+            return true
+        }
+        // Instances back from their concurrency group go first: they started before the waiting ones.
+        for id in order where states[id] == .queued && slotFree(id) {
+            states[id] = .running
+            running += 1
+            actions.append(.resume(id: id))
+        }
         do {
             for id in order where states[id] == .waiting && running < maxJobs {
                 let ready = (needs[id] ?? []).allSatisfy { need in

@@ -205,6 +205,38 @@ import _GantryTestSupport
         #expect(unusable.stdout.contains(": Not a directory (GANTRY_STATE_DIR names the folder)\n"))
     }
 
+    @Test func aJobWaitingForItsGroupLeavesItsSlotToOthers() throws {
+        // --jobs 2: a holds the group, b waits for it, c (no group) must run meanwhile: a ends only once
+        // c has run. Were b holding a slot, c would wait for a, and a for c.
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                concurrency: shared
+                steps:
+                  - run: echo a-start; while [ ! -e "$DIR/c-ran" ]; do sleep 0.02; done; echo a-end
+              b:
+                runs-on: ubuntu-latest
+                concurrency: shared
+                steps:
+                  - run: echo b-ran
+              c:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: touch "$DIR/c-ran"; echo c-ran
+            """)
+        let environment = ["GANTRY_STATE_DIR": scratch.url.appendingPathComponent("state").path, "DIR": scratch.url.path]
+        let run = try Background(in: scratch.url, name: "run", arguments: ["--jobs", "2"], environment: environment)
+        try run.waitFor("b-ran")
+        let (status, lines) = run.finish()
+        #expect(status == 0)
+        let order = lines.filter { ["[a] a-start", "[a] a-end", "[b] b-ran", "[c] c-ran"].contains($0) }
+        #expect(order.firstIndex(of: "[c] c-ran")! < order.firstIndex(of: "[a] a-end")!)
+        #expect(order.firstIndex(of: "[a] a-end")! < order.firstIndex(of: "[b] b-ran")!)
+        #expect(lines.contains("[b] waiting: concurrency group 'shared' has a job in progress"))
+    }
+
     static func onlyFile(_ directory: URL) throws -> String {
         try FileManager.default.contentsOfDirectory(atPath: directory.path).first ?? "?"
     }

@@ -99,4 +99,27 @@ import WorkflowPlanning
         #expect(order == chain.map(\.id))
         #expect(started == [.finished(success: true)])
     }
+
+    @Test func aJobPendingOnItsConcurrencyGroupHoldsNoSlot() {
+        let instances = ["a", "b", "c"].map { Self.instance($0) }
+        var machine = RunStateMachine(instances: instances, maxJobs: 2)
+        #expect(machine.start() == [.start(id: "a"), .start(id: "b")])
+        // b waits for its group: c takes the slot.
+        #expect(machine.pending("b") == [.start(id: "c")])
+        // b's turn comes while both slots are busy: it waits for one, ahead of nothing else.
+        #expect(machine.groupAcquired("b") == [])
+        #expect(machine.finished("a", .success) == [.resume(id: "b")])
+        #expect(machine.finished("c", .success) == [])
+        #expect(machine.finished("b", .success) == [.finished(success: true)])
+    }
+
+    @Test func failFastCancelsPendingAndQueuedRows() {
+        let instances = ["m1", "m2", "m3"].map { Self.instance($0, job: "m") }
+        var machine = RunStateMachine(instances: instances, maxJobs: 3)
+        #expect(machine.start().count == 3)
+        _ = machine.pending("m2")
+        _ = machine.pending("m3")
+        _ = machine.groupAcquired("m3")
+        #expect(machine.finished("m1", .failure).sorted { "\($0)" < "\($1)" } == [.cancel(id: "m2"), .cancel(id: "m3")])
+    }
 }
