@@ -603,14 +603,7 @@ public final class CacheStore: Sendable {
     }
 
     static func directoryNames(_ path: String) -> [String] {
-        guard let dir = opendir(path) else { return [] }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        FileCopy.directoryNames(path)
     }
 
 }
@@ -639,8 +632,20 @@ final class BlobResults: @unchecked Sendable {
     }
 }
 
-/// File copies for the store and for the executor's built-in actions.
+/// File copies and folder listings for the store and for the executor's built-in actions.
 public enum FileCopy {
+    /// The names in a folder (without `.` and `..`), in byte order.
+    public static func directoryNames(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+    }
+
     /// Copies a file's bytes with copy_file_range (the kernel copies, or shares extents where the file
     /// system can; plain reads and writes where it is refused), never following a link at the target.
     public static func copy(_ source: String, to target: String, mode: UInt32) throws(CacheError) -> Int64 {

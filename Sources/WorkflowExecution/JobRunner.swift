@@ -826,16 +826,7 @@ func removeTree(_ path: String) {
         unlink(path)
         return
     }
-    if let dir = opendir(path) {
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-            if name == "." || name == ".." { continue }
-            let child = path + "/" + name
-            var info = stat()
-            if lstat(child, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { removeTree(child) } else { unlink(child) }
-        }
-        closedir(dir)
-    }
+    for name in directoryEntries(path) { removeTree(path + "/" + name) }
     rmdir(path)
 }
 

@@ -217,29 +217,22 @@ struct Glob {
         free(real)
         // A link back to a folder on the way would loop.
         guard !chain.contains(resolved) else { return }
-        for name in directoryEntries(path).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+        for name in directoryEntries(path) {
             walk(path == "/" ? "/" + name : path + "/" + name, chain: chain + [resolved], options: options, into: &out)
         }
     }
 }
 
-/// The names in a folder (without `.` and `..`).
+/// The names in a folder (without `.` and `..`), in byte order.
 func directoryEntries(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
+    FileCopy.directoryNames(path)
 }
 
 /// Every file (and symlink) below a folder, as absolute paths, in byte order of names; symbolic links
 /// are not followed.
 func filesBelow(_ directory: String) -> [String] {
     var out: [String] = []
-    for name in directoryEntries(directory).sorted() {
+    for name in directoryEntries(directory) {
         let child = directory == "/" ? "/" + name : directory + "/" + name
         var info = stat()
         guard lstat(child, &info) == 0 else { continue }
