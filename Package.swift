@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // MARK: System libraries
@@ -84,6 +85,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** Docker's Engine API over its unix socket (AsyncHTTPClient), implementing WorkflowExecution's
+            `ContainerEngine`; Podman's socket speaks the same API. */
+        .target(
+            name: "DockerEngine",
+            dependencies: [
+                "WorkflowExecution",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         /** libgit2 wrapper: repository discovery, HEAD, refs, remotes, changed paths. */
         .target(name: "GitSupport", dependencies: ["CGit2"], swiftSettings: swiftSettings),
 
@@ -100,6 +112,7 @@ let package = Package(
                 "WorkflowExecution",
                 "GitSupport",
                 "ContentCache",
+                "DockerEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

@@ -5,6 +5,11 @@ import WorkflowModel
 import WorkflowParsing
 
 /// `--checkout`: what actions/checkout copies into a job's workspace.
+/// `gantry run --network`: where job and service containers are attached.
+enum ContainerNetwork: String, ExpressibleByArgument, CaseIterable {
+    case host, bridge
+}
+
 enum CheckoutSource: String, ExpressibleByArgument, CaseIterable {
     case worktree, head
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import DockerEngine
 import Synchronization
 import WorkflowExecution
 import WorkflowPlanning
@@ -41,6 +42,9 @@ extension GantryCommand {
 
         @Option(help: ArgumentHelp("Where OWNER/REPO@REF actions are found, as OWNER/REPO@REF folders (default: the cache root's actions/).", valueName: "dir"))
         var actionDir: String?
+
+        @Option(help: ArgumentHelp("The network of job and service containers: the host's (services on 127.0.0.1), or a bridge network per job (services by their ids, as on GitHub).", valueName: "host|bridge"))
+        var network: ContainerNetwork = .host
 
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
@@ -97,6 +101,9 @@ extension GantryCommand {
                 context.cacheLimit = bytes
             }
             context.checkoutCommitted = checkout == .head
+            context.containerEngine = DockerEngine(environment: hostEnvironment)
+            context.containerNetwork = network.rawValue
+            context.runID = RunIdentity.make()
             // Concurrency groups are per repository, shared by every gantry run on this machine.
             let facts = frontend.lastEvent!.git
             context.concurrency = ConcurrencyStore(
@@ -118,6 +125,7 @@ extension GantryCommand {
                         executor.cancel()
                     } else {
                         HostProcess.terminateAllGroups()
+                        JobContainers.removeAllLive()
                         Glibc.exit(130)
                     }
                 }

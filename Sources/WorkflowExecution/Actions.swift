@@ -46,6 +46,8 @@ enum ResolvedAction {
     case builtin(BuiltinAction)
     /// An action with its folder and metadata; `remote` for `owner/repo@ref`.
     case folder(path: String, metadata: ActionMetadata, remote: Bool)
+    /// `docker://IMAGE`.
+    case image(String)
 }
 
 /// A post step waiting for the job's end: an action's `post` script, or the save of actions/cache.
@@ -60,6 +62,7 @@ struct PostStep {
     enum Action {
         case node(ActionMetadata.Node, actionPath: String, inputs: [(String, String)], env: [(String, String)])
         case cacheSave(JobRunner.CacheSave)
+        case docker(ActionMetadata.Docker, actionPath: String, inputs: [(String, String)], env: [(String, String)])
     }
 }
 
@@ -70,7 +73,8 @@ extension JobRunner {
     /// Finds the action `uses` names, or says in one line why it cannot.
     func resolveAction(_ uses: String) -> Result<ResolvedAction, StepFailure> {
         if uses.hasPrefix("docker://") {
-            return .failure(StepFailure("'\(uses)' is a Docker action; the Docker backend is not available in gantry run yet"))
+            guard uses.count > "docker://".count else { return .failure(StepFailure("'\(uses)' names no image")) }
+            return .success(.image(uses))
         }
         if uses.hasPrefix("./") || uses.hasPrefix("../") {
             let path = Self.normalize(workspace + "/" + uses)
@@ -188,6 +192,10 @@ extension JobRunner {
                     return runNode(node.post ?? "", node: node, actionPath: actionPath, inputs: inputs, env: env, stateKey: post.stateKey, state: state, survivesCancel: true)
                 case .cacheSave(let save):
                     return runCacheSave(save, state: state)
+                case .docker(let docker, let actionPath, let inputs, let env):
+                    return runDocker(
+                        docker, actionPath: actionPath, inputs: inputs, entrypoint: docker.postEntrypoint, env: env, evaluation: evaluation,
+                        deadline: nil, state: state, survivesCancel: true)
                 }
             }
             if result.conclusion == .failure { state.failed = true }
@@ -251,12 +259,43 @@ extension JobRunner {
             case .uploadArtifact: return runUploadArtifact(with, env: env, state: state)
             case .downloadArtifact: return runDownloadArtifact(with, env: env, state: state)
             }
+        case .image(let image):
+            // `with: args` (split as a shell would) and `with: entrypoint`; every `with` is an INPUT_ too.
+            var inputs: [(String, String)] = []
+            do {
+                for entry in step.with { inputs.append((entry.key.value, try evaluate(entry.value.scalarText ?? "", evaluation).stringValue)) }
+                let args = try ShellInvocation.splitWords(inputs.last { $0.0 == "args" }?.1 ?? "")
+                let docker = ActionMetadata.Docker(image: image, args: args)
+                return runDocker(
+                    docker, actionPath: nil, inputs: inputs, entrypoint: inputs.last { $0.0 == "entrypoint" }?.1, env: env,
+                    evaluation: evaluation, deadline: frame.deadline, state: state, survivesCancel: survivesCancel)
+            } catch let error as ShellInvocation.Failure {
+                say("error: \(uses): with.args: \(error.message.replacing("shell", with: "args"))")
+            } catch {
+                say("error: \(uses): with: \(error)")
+            }
+            return .failed
         case .folder(let path, let metadata, let remote):
             guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else { return .failed }
             switch metadata.runs {
-            case .docker:
-                say("error: '\(uses)' is a Docker action (runs.using: docker); the Docker backend is not available in gantry run yet")
-                return .failed
+            case .docker(let docker):
+                let entrypoint = docker.entrypoint
+                if let pre = docker.preEntrypoint {
+                    // pre-entrypoint runs right before the main entrypoint, in a container of its own.
+                    let preResult = runDocker(
+                        docker, actionPath: path, inputs: inputs, entrypoint: pre, env: env, evaluation: evaluation,
+                        deadline: frame.deadline, state: state, survivesCancel: survivesCancel)
+                    if preResult.conclusion != .success { return preResult }
+                }
+                let result = runDocker(
+                    docker, actionPath: path, inputs: inputs, entrypoint: entrypoint, env: env, evaluation: evaluation,
+                    deadline: frame.deadline, state: state, survivesCancel: survivesCancel)
+                if docker.postEntrypoint != nil {
+                    state.posts.append(PostStep(
+                        name: "Post " + name, stateKey: frame.path, condition: docker.postIf,
+                        action: .docker(docker, actionPath: path, inputs: inputs, env: env)))
+                }
+                return result
             case .node(let node):
                 let stateKey = frame.path
                 // A remote action's pre already ran and saved its state; a local one has no pre.

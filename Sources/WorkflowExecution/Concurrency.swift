@@ -53,7 +53,7 @@ public final class ConcurrencyStore: Sendable {
 
     /// When a process started (clock ticks since boot, /proc/PID/stat field 22): with the pid it tells
     /// a live entry from one whose process died and whose pid was reused. 0 when unknown.
-    static func processStart(_ pid: Int32) -> UInt64 {
+    public static func processStart(_ pid: Int32) -> UInt64 {
         let text = readFile("/proc/\(pid)/stat")
         // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
         guard let close = text.lastIndex(of: ")") else { return 0 }

@@ -57,8 +57,8 @@ public struct HostProcess: Sendable {
 
     /// Lets another thread cancel a running process (Ctrl-C, fail-fast, cancel-in-progress).
     public final class Handle: Sendable {
-        fileprivate let cancelled = Atomic<Bool>(false)
-        fileprivate let wake = DispatchSemaphore(value: 0)
+        let cancelled = Atomic<Bool>(false)
+        let wake = DispatchSemaphore(value: 0)
 
         public init() {}
 

@@ -44,6 +44,13 @@ public struct RunContext: Sendable {
     public var cacheLimit: Int64 = 10 << 30
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
     public var checkoutCommitted = false
+    /// The container engine for job containers, services and Docker actions; nil when none is configured.
+    public var containerEngine: (any ContainerEngine)?
+    /// `host` (every container on the host's network; services on 127.0.0.1) or `bridge` (a network per
+    /// job, services reachable by their ids, as on GitHub).
+    public var containerNetwork = "host"
+    /// Names this run in the labels of what it creates (`gantry docker prune` finds leftovers by them).
+    public var runID = ""
 
     public init(event: PlanEvent, root: String, hostEnvironment: [(String, String)], secrets: [(String, String)] = [], vars: [(String, String)] = [], env: [(String, String)] = [], verbose: Bool = false) {
         self.event = event
@@ -112,6 +119,9 @@ public final class JobRunner: Sendable {
     let groups = Mutex<[Int32]>([])
     /// The content cache, opened by the first cache step.
     let cacheStoreHolder = Mutex<CacheStore?>(nil)
+    /// The job's service and job containers, when it has any (set before the first step).
+    let containersHolder = Mutex<JobContainers?>(nil)
+    var containers: JobContainers? { containersHolder.withLock { $0 } }
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
@@ -251,10 +261,25 @@ public final class JobRunner: Sendable {
         let jobTimeout = minutes(job.timeoutMinutes, default: 360, context: EvaluationContext(contexts: base(extra: []))).map { $0 * 60 }
         let state = JobState(env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout)
 
+        // Containers: services, then the job container; removed when the job ends, however it ends.
+        var containersReady = true
+        if needsContainers {
+            if let engine = context.containerEngine {
+                let containers = JobContainers(engine: engine, network: context.containerNetwork == "bridge" ? containerName : "host")
+                containersHolder.withLock { $0 = containers }
+                containersReady = startContainers(containers, state: state)
+            } else {
+                say("error: job '\(job.id.value)' needs a container engine, and none is configured")
+                containersReady = false
+            }
+        }
+
         // Set up: every remote action is found before any step runs (as GitHub downloads them), and
         // their `pre` steps run.
         var steps: [(String, ExpressionValue)] = []
-        if resolveRemoteActions(state) {
+        if !containersReady {
+            state.failed = true
+        } else if resolveRemoteActions(state) {
             runPreSteps(state)
             steps = runSteps(job.steps, frame: Frame(), state: state).steps
             runPostSteps(state)
@@ -265,7 +290,7 @@ public final class JobRunner: Sendable {
         // Job outputs, evaluated at the end with the final steps context.
         let finalContext = base(extra: [
             ("env", .object(state.env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)), ("runner", runnerValue),
-            ("job", .object([("status", .string(state.failed ? "failure" : "success"))])),
+            ("job", .object([("status", .string(state.failed ? "failure" : "success"))] + (containers?.contextValues ?? []))),
         ])
         var outputs: [(String, String)] = []
         masker = state.masker
@@ -282,6 +307,9 @@ public final class JobRunner: Sendable {
         let result: JobResult = isCancelled ? .cancelled : state.failed ? .failure : .success
         // Orphans of the job's steps are killed now; its temp folder (scripts held expanded secrets) goes.
         for group in groups.withLock({ $0 }) { HostProcess.terminateGroup(group) }
+        if let containers {
+            for problem in containers.teardown() { say("warning: cleaning up: \(problem)") }
+        }
         removeTree(temp)
         return JobOutcome(result: result, outputs: outputs, summary: state.summary)
     }
@@ -291,7 +319,7 @@ public final class JobRunner: Sendable {
         let env = Self.merge([state.env, frame.env])
         let contexts = base(extra: frame.overrides + [
             ("env", .object(env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)),
-            ("job", .object([("status", .string(isCancelled ? "cancelled" : failed ? "failure" : "success"))])),
+            ("job", .object([("status", .string(isCancelled ? "cancelled" : failed ? "failure" : "success"))] + (containers?.contextValues ?? []))),
             ("runner", runnerValue),
         ])
         let cancelledNow = isCancelled
@@ -379,11 +407,7 @@ public final class JobRunner: Sendable {
 
     private var unsupportedReason: String? {
         if let uses = job.uses { return "calling reusable workflows ('\(uses.value)') is not supported by gantry run yet" }
-        if instance.container != nil || !job.services.isEmpty {
-            return "job '\(job.id.value)' needs Docker (container or services), which gantry run does not drive yet"
-        }
         if instance.matrixAtRunTime { return "a matrix computed at run time is not supported by gantry run yet" }
-        if instance.backend.hasPrefix("docker://") { return "runs-on is mapped to \(instance.backend); the Docker backend is not available yet" }
         return nil
     }
 
@@ -456,15 +480,16 @@ public final class JobRunner: Sendable {
             }
             let invocationPath = temp + "/script"
             let stepPath = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
+            let programs = containers?.jobContainer != nil ? containers?.programs : nil
             let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
-                Self.onPath(program, path: stepPath)
+                programs.map { $0.contains(program) } ?? Self.onPath(program, path: stepPath)
             }
             let scriptPath = invocationPath + invocation.fileExtension
             writeFile(scriptPath, invocation.prologue + script + invocation.epilogue)
             defer { unlink(scriptPath) }
             let arguments = invocation.arguments.map { $0.replacing(invocationPath + "{ext}", with: scriptPath) }
             if let actionPath = frame.actionPath { env = Self.merge([env, [("GITHUB_ACTION_PATH", actionPath)]]) }
-            return execute(arguments, env: env, directory: directory, deadline: deadline, state: state, survivesCancel: survivesCancel)
+            return execute(arguments, env: env, directory: directory, deadline: deadline, state: state, survivesCancel: survivesCancel, place: .job)
         } catch let error as ExpressionError {
             say("error: step '\(name)': \(error)")
         } catch let error as ShellInvocation.Failure {
@@ -480,10 +505,19 @@ public final class JobRunner: Sendable {
     /// reads the file commands back.
     func execute(
         _ arguments: [String], env: [(String, String)], directory: String, deadline: Double?,
-        state: JobState, survivesCancel: Bool
+        state: JobState, survivesCancel: Bool, place: StepPlace = .host
     ) -> StepResult {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
         let cancelledAtStart = isCancelled
+        // `run` steps go to the job container when there is one; node actions run on the host (the
+        // workspace and temp folders are at the same paths in both).
+        var container: (JobContainers, String)?
+        var action: (ActionContainer, any ContainerEngine)?
+        switch place {
+        case .host: break
+        case .job: container = containers.flatMap { c in c.jobContainer.map { (c, $0) } }
+        case .action(let spec, let engine): action = (spec, engine)
+        }
         let files = [("GITHUB_ENV", "set_env"), ("GITHUB_OUTPUT", "set_output"), ("GITHUB_PATH", "add_path"), ("GITHUB_STATE", "save_state"), ("GITHUB_STEP_SUMMARY", "step_summary")]
         var fileEnv: [(String, String)] = []
         // One set of files per job, emptied before each step (the runner makes new ones per step;
@@ -495,7 +529,10 @@ public final class JobRunner: Sendable {
         }
         // Later layers win: the host's environment, GitHub's variables, the workflow/job/step env,
         // the file-command paths.
-        var processEnv = Self.merge([context.hostEnvironment, standardEnvironment(), env, fileEnv])
+        // In a container the host's environment stays out; `PATH` starts from the image's.
+        let baseEnvironment = action != nil ? [] : container.map { [("PATH", $0.0.containerPath)] } ?? context.hostEnvironment
+        var processEnv = Self.merge([baseEnvironment, standardEnvironment(), env, fileEnv])
+        if action != nil { processEnv = Self.merge([processEnv, [("GITHUB_WORKSPACE", "/github/workspace")]]) }
         let originalPath = processEnv.last { $0.0 == "PATH" }?.1 ?? ""
         processEnv.removeAll { $0.0 == "PATH" }
         processEnv.append(("PATH", state.prependPath.path(original: originalPath)))
@@ -515,7 +552,15 @@ public final class JobRunner: Sendable {
         if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
         let result: HostProcess.Result
         do {
-            result = try process.run(handle: handle) { _, line in lines.handle(line) }
+            if let (spec, engine) = action {
+                result = try runActionContainer(spec, engine: engine, env: processEnv, timeout: timeout, handle: handle) { _, line in lines.handle(line) }
+            } else if let (containers, id) = container {
+                result = try runInContainer(
+                    containers, container: id, arguments: arguments, env: processEnv, directory: directory, timeout: timeout,
+                    handle: handle) { _, line in lines.handle(line) }
+            } else {
+                result = try process.run(handle: handle) { _, line in lines.handle(line) }
+            }
         } catch {
             current.withLock { $0 = nil }
             say("error: \(error.message)")
@@ -524,7 +569,7 @@ public final class JobRunner: Sendable {
         current.withLock { $0 = nil }
         state.masker = lines.finalMasker
         // Background processes live on until the job ends, as on GitHub's runner.
-        groups.withLock { $0.append(result.processGroup) }
+        if container == nil && action == nil { groups.withLock { $0.append(result.processGroup) } }
 
         var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
         var newEnv: [(String, String)] = []

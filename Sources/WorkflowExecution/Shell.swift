@@ -53,19 +53,31 @@ public struct ShellInvocation: Equatable, Sendable {
         }
     }
 
-    /// Splits a command line into words: whitespace separates, single and double quotes group.
+    /// Splits a command line into words: whitespace (newlines too) separates, single and double quotes
+    /// group, a backslash outside quotes escapes the next character.
     static func splitWords(_ text: String) throws(Failure) -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false
         var quote: Character?
+        var escaped = false
         for c in text {
-            if let q = quote {
+            if escaped {
+                // A backslash outside quotes takes the next character literally; before a newline it
+                // continues the line.
+                escaped = false
+                if c != "\n" {
+                    current.append(c)
+                    inWord = true
+                }
+            } else if c == "\\" && quote == nil {
+                escaped = true
+            } else if let q = quote {
                 if c == q { quote = nil } else { current.append(c) }
             } else if c == "'" || c == "\"" {
                 quote = c
                 inWord = true
-            } else if c == " " || c == "\t" {
+            } else if c == " " || c == "\t" || c == "\n" || c == "\r" {
                 if inWord { words.append(current) }
                 current = ""
                 inWord = false

@@ -116,7 +116,23 @@ extension WorkflowDecoder {
                 report("a docker action needs 'runs.image'", at: node, rule: "missing-key")
                 return nil
             }
-            return .docker(image: image.value)
+            var docker = ActionMetadata.Docker(
+                image: image.value, entrypoint: text("entrypoint")?.value, preEntrypoint: text("pre-entrypoint")?.value,
+                preIf: text("pre-if")?.value, postEntrypoint: text("post-entrypoint")?.value, postIf: text("post-if")?.value)
+            if let argsNode = pairs.first(where: { $0.key.scalar == "args" })?.value, !argsNode.isNull {
+                if case .sequence(let items) = argsNode.kind {
+                    docker.args = items.compactMap { string($0, "an entry of 'runs.args'")?.value }
+                } else {
+                    report("'runs.args' must be a sequence of strings", at: argsNode, rule: "type")
+                }
+            }
+            if let envNode = pairs.first(where: { $0.key.scalar == "env" })?.value {
+                for pair in self.pairs(envNode, "'runs.env'") ?? [] {
+                    guard let name = string(pair.key, "an env name", expressions: false, nonEmpty: true) else { continue }
+                    docker.env.append((name.value, string(pair.value, "'runs.env.\(name.value)'")?.value ?? ""))
+                }
+            }
+            return .docker(docker)
         case _ where ActionParser.nodeRuntimes.contains(runtime):
             guard let main = text("main") else {
                 report("a JavaScript action needs 'runs.main'", at: node, rule: "missing-key")

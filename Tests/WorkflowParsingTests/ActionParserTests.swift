@@ -51,8 +51,15 @@ import WorkflowParsing
         let node = ActionParser.parse("runs:\n  using: Node20\n  main: dist/index.js\n  pre: setup.js\n  pre-if: runner.os == 'Linux'\n  post: cleanup.js\n  post-if: failure()\n", file: "a.yml")
         #expect(node.action?.runs == .node(ActionMetadata.Node(
             using: "node20", main: "dist/index.js", pre: "setup.js", preIf: "runner.os == 'Linux'", post: "cleanup.js", postIf: "failure()")))
-        let docker = ActionParser.parse("runs:\n  using: docker\n  image: Dockerfile\n", file: "a.yml")
-        #expect(docker.action?.runs == .docker(image: "Dockerfile"))
+        let docker = ActionParser.parse(
+            "runs:\n  using: docker\n  image: Dockerfile\n  entrypoint: /run.sh\n  args: ['--name', '${{ inputs.who }}']\n  env:\n    MODE: fast\n  pre-entrypoint: /pre.sh\n  post-entrypoint: /post.sh\n  post-if: failure()\n",
+            file: "a.yml")
+        #expect(docker.diagnostics.isEmpty)
+        #expect(docker.action?.runs == .docker(ActionMetadata.Docker(
+            image: "Dockerfile", entrypoint: "/run.sh", args: ["--name", "${{ inputs.who }}"], env: [("MODE", "fast")],
+            preEntrypoint: "/pre.sh", postEntrypoint: "/post.sh", postIf: "failure()")))
+        let bad = ActionParser.parse("runs:\n  using: docker\n  image: Dockerfile\n  args: --name\n", file: "a.yml")
+        #expect(bad.diagnostics.map { $0.description } == ["a.yml:4:9: error: 'runs.args' must be a sequence of strings [type]"])
     }
 
     @Test func errorsHaveFileLineAndColumn() {

@@ -1,0 +1,396 @@
+public import WorkflowExecution
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// Docker's Engine API (v1.41, which Podman's compatible socket also serves) over a unix socket or
+/// `tcp://`, through AsyncHTTPClient. Every call blocks its thread until the engine answers: the job
+/// runner gives each job a thread of its own.
+public final class DockerEngine: ContainerEngine {
+    public let address: String
+    /// `http+unix://…/v1.41` or `http://host:port/v1.41`.
+    private let base: Result<String, ContainerEngineError>
+    private let client: HTTPClient
+
+    /// The engine `DOCKER_HOST` names, else the first socket that exists of Docker's, rootful Podman's
+    /// and rootless Podman's (in `XDG_RUNTIME_DIR`); Docker's when none does.
+    public convenience init(environment: [(String, String)]) {
+        let value = { (name: String) in environment.last { $0.0 == name }?.1 }
+        if let host = value("DOCKER_HOST"), !host.isEmpty {
+            self.init(address: host)
+            return
+        }
+        var candidates = ["/var/run/docker.sock", "/run/podman/podman.sock"]
+        if let runtime = value("XDG_RUNTIME_DIR") { candidates.append(runtime + "/podman/podman.sock") }
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+        self.init(address: "unix://" + found)
+    }
+
+    /// `unix:///path/to.sock` or `tcp://host:port` (no TLS). An address that is neither makes every call
+    /// fail with the reason, so only jobs that need an engine fail.
+    public init(address: String) {
+        self.address = address
+        if address.hasPrefix("unix://"), let url = URL(httpURLWithSocketPath: String(address.dropFirst("unix://".count)), uri: "/v1.41") {
+            base = .success(url.absoluteString)
+        } else if address.hasPrefix("tcp://") {
+            base = .success("http://" + address.dropFirst("tcp://".count) + "/v1.41")
+        } else {
+            base = .failure(ContainerEngineError("DOCKER_HOST '\(address)' is neither unix:// nor tcp:// (TLS and ssh:// are not supported)"))
+        }
+        client = HTTPClient.shared
+    }
+
+    // MARK: Requests
+
+    private struct Reply {
+        var status: Int
+        var body: [UInt8]
+        var json: Any? { try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) }
+    }
+
+    private func request(
+        _ method: HTTPMethod, _ path: String, json: Any? = nil, body: [UInt8]? = nil, contentType: String = "application/json",
+        timeout: Int64? = 120
+    ) throws(ContainerEngineError) -> Reply {
+        var bytes = body
+        if let json, let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) { bytes = [UInt8](data) }
+        do {
+            var request = try HTTPClient.Request(url: base.get() + path, method: method)
+            request.headers.add(name: "Host", value: "docker")
+            if let bytes {
+                request.headers.add(name: "Content-Type", value: contentType)
+                request.body = .bytes(bytes)
+            }
+            let deadline = timeout.map { NIODeadline.now() + .seconds($0) }
+            let response = try client.execute(request: request, deadline: deadline).wait()
+            let reply = Reply(status: Int(response.status.code), body: response.body.map { Array($0.readableBytesView) } ?? [])
+            return reply
+        } catch let error as ContainerEngineError {
+            throw error
+        } catch {
+            throw unreachable(error)
+        }
+    }
+
+    private func unreachable(_ error: any Error) -> ContainerEngineError {
+        ContainerEngineError("no container engine answers at \(address) (\(error)); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST")
+    }
+
+    /// The engine's `message` for an error status.
+    private func check(_ reply: Reply, _ what: String, accept: Set<Int> = []) throws(ContainerEngineError) {
+        guard reply.status >= 300, !accept.contains(reply.status) else { return }
+        let message = (reply.json as? [String: Any])?["message"] as? String ?? String(decoding: reply.body, as: UTF8.self)
+        throw ContainerEngineError("\(what): \(message.trimmingCharacters(in: .whitespacesAndNewlines))", status: reply.status)
+    }
+
+    private static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
+    }
+
+    private static func filters(label: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: ["label": [label]])) ?? Data()
+        return escape(String(decoding: data, as: UTF8.self))
+    }
+
+    // MARK: ContainerEngine
+
+    public func ping() throws(ContainerEngineError) -> String {
+        let reply = try request(.GET, "/version", timeout: 5)
+        try check(reply, "the engine at \(address)")
+        let version = (reply.json as? [String: Any])?["Version"] as? String ?? "?"
+        return version
+    }
+
+    public func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]? {
+        let reply = try request(.GET, "/images/\(Self.escape(reference))/json")
+        if reply.status == 404 { return nil }
+        try check(reply, "inspecting image \(reference)")
+        let config = (reply.json as? [String: Any])?["Config"] as? [String: Any]
+        return config?["Env"] as? [String] ?? []
+    }
+
+    public func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError) {
+        let labelJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: labels)) ?? Data(), as: UTF8.self)
+        let path = "/build?t=\(Self.escape(tag))&dockerfile=\(Self.escape(dockerfile))&labels=\(Self.escape(labelJSON))&rm=1&forcerm=1&pull=0"
+        let lines = JSONLines()
+        do {
+            var request = try HTTPClient.Request(url: base.get() + path, method: .POST)
+            request.headers.add(name: "Host", value: "docker")
+            request.headers.add(name: "Content-Type", value: "application/x-tar")
+            request.body = .bytes(context)
+            let delegate = StreamDelegate { bytes in lines.feed(bytes, onLine: onLine) }
+            let status = try client.execute(request: request, delegate: delegate).futureResult.wait()
+            lines.finish(onLine: onLine)
+            if status >= 300 {
+                throw ContainerEngineError("building \(tag): " + (lines.errorMessage ?? lines.raw), status: status)
+            }
+        } catch let error as ContainerEngineError {
+            throw error
+        } catch {
+            throw unreachable(error)
+        }
+        if let message = lines.errorMessage { throw ContainerEngineError("building \(tag): \(message)") }
+    }
+
+    public func createContainer(_ spec: ContainerSpec) throws(ContainerEngineError) -> String {
+        var host: [String: Any] = [
+            "Binds": spec.binds, "NetworkMode": spec.networkMode, "ExtraHosts": spec.extraHosts,
+            "Privileged": spec.privileged, "CapAdd": spec.capAdd, "Init": false,
+        ]
+        if let memory = spec.memoryBytes { host["Memory"] = memory }
+        if let cpus = spec.nanoCPUs { host["NanoCpus"] = cpus }
+        if !spec.tmpfs.isEmpty { host["Tmpfs"] = spec.tmpfs }
+        var exposed: [String: Any] = [:]
+        var bindings: [String: [[String: String]]] = [:]
+        for (container, hostPort) in spec.portBindings {
+            exposed[container] = [String: Any]()
+            bindings[container, default: []].append(["HostIp": "127.0.0.1", "HostPort": hostPort])
+        }
+        if !bindings.isEmpty { host["PortBindings"] = bindings }
+        var body: [String: Any] = [
+            "Image": spec.image, "Env": spec.env, "Labels": spec.labels, "HostConfig": host,
+            "AttachStdout": spec.attachOutput, "AttachStderr": spec.attachOutput, "Tty": false, "OpenStdin": false,
+        ]
+        if !exposed.isEmpty { body["ExposedPorts"] = exposed }
+        if let command = spec.command { body["Cmd"] = command }
+        if let entrypoint = spec.entrypoint { body["Entrypoint"] = entrypoint }
+        if let directory = spec.workingDirectory { body["WorkingDir"] = directory }
+        if let user = spec.user { body["User"] = user }
+        if let hostname = spec.hostname { body["Hostname"] = hostname }
+        if let health = spec.health {
+            var check: [String: Any] = ["Test": health.test]
+            if let s = health.intervalSeconds { check["Interval"] = Int64(s * 1e9) }
+            if let s = health.timeoutSeconds { check["Timeout"] = Int64(s * 1e9) }
+            if let s = health.startPeriodSeconds { check["StartPeriod"] = Int64(s * 1e9) }
+            if let n = health.retries { check["Retries"] = n }
+            body["Healthcheck"] = check
+        }
+        if spec.networkMode != "host" && spec.networkMode != "none" && !spec.networkAliases.isEmpty {
+            body["NetworkingConfig"] = ["EndpointsConfig": [spec.networkMode: ["Aliases": spec.networkAliases]]]
+        }
+        let reply = try request(.POST, "/containers/create?name=\(Self.escape(spec.name))", json: body)
+        if reply.status == 404 {
+            throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(address), and gantry does not pull: `docker pull \(spec.image)` or build it first", status: 404)
+        }
+        try check(reply, "creating container \(spec.name)")
+        guard let id = (reply.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("creating container \(spec.name): the engine returned no id") }
+        return id
+    }
+
+    public func startContainer(_ id: String) throws(ContainerEngineError) {
+        try check(try request(.POST, "/containers/\(id)/start"), "starting container \(id.prefix(12))", accept: [304])
+    }
+
+    public func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus {
+        let reply = try request(.GET, "/containers/\(id)/json")
+        try check(reply, "inspecting container \(id.prefix(12))")
+        let json = reply.json as? [String: Any] ?? [:]
+        let state = json["State"] as? [String: Any] ?? [:]
+        let health = (state["Health"] as? [String: Any])?["Status"] as? String
+        let env = (json["Config"] as? [String: Any])?["Env"] as? [String] ?? []
+        let network = json["NetworkSettings"] as? [String: Any] ?? [:]
+        var ports: [(container: String, host: String)] = []
+        for (container, value) in (network["Ports"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for binding in value as? [[String: Any]] ?? [] {
+                if let hostPort = binding["HostPort"] as? String, !ports.contains(where: { $0.container == container }) {
+                    ports.append((container, hostPort))
+                }
+            }
+        }
+        let networks = (network["Networks"] as? [String: Any] ?? [:]).values.compactMap { ($0 as? [String: Any])?["NetworkID"] as? String }
+        return ContainerStatus(
+            running: state["Running"] as? Bool ?? false, exitCode: Int32(state["ExitCode"] as? Int ?? 0), health: health,
+            env: env, ports: ports, networkIDs: networks.sorted())
+    }
+
+    public func logs(_ id: String) throws(ContainerEngineError) -> String {
+        let reply = try request(.GET, "/containers/\(id)/logs?stdout=1&stderr=1&tail=200")
+        try check(reply, "reading logs of \(id.prefix(12))")
+        var text: [UInt8] = []
+        var demux = StreamDemultiplexer()
+        demux.feed(reply.body) { _, bytes in text += bytes }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    public func attachAndWait(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32 {
+        // Following the logs from the start gets all the output even if the container already exited;
+        // the stream ends when it exits, and wait then gives its code.
+        try stream(.GET, "/containers/\(id)/logs?follow=1&stdout=1&stderr=1", json: nil, cancel: nil, onOutput: onOutput)
+        let reply = try request(.POST, "/containers/\(id)/wait", timeout: nil)
+        try check(reply, "waiting for container \(id.prefix(12))")
+        return Int32((reply.json as? [String: Any])?["StatusCode"] as? Int ?? -1)
+    }
+
+    public func execCreate(_ id: String, _ spec: ExecSpec) throws(ContainerEngineError) -> String {
+        var body: [String: Any] = ["Cmd": spec.command, "Env": spec.env, "AttachStdout": true, "AttachStderr": true, "Tty": false]
+        if let directory = spec.workingDirectory { body["WorkingDir"] = directory }
+        if let user = spec.user { body["User"] = user }
+        let created = try request(.POST, "/containers/\(id)/exec", json: body)
+        try check(created, "starting a process in container \(id.prefix(12))")
+        guard let execID = (created.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("the engine returned no exec id") }
+        return execID
+    }
+
+    public func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) {
+        try stream(.POST, "/exec/\(execID)/start", json: ["Detach": false, "Tty": false], cancel: cancel, onOutput: onOutput)
+    }
+
+    public func execInspect(_ execID: String) throws(ContainerEngineError) -> (running: Bool, exitCode: Int32) {
+        let inspected = try request(.GET, "/exec/\(execID)/json")
+        try check(inspected, "reading the state of process \(execID.prefix(12))")
+        let json = inspected.json as? [String: Any] ?? [:]
+        return (json["Running"] as? Bool ?? false, Int32(json["ExitCode"] as? Int ?? -1))
+    }
+
+    /// A request whose answer is a multiplexed output stream, read until the engine closes it.
+    private func stream(
+        _ method: HTTPMethod, _ path: String, json: Any?, cancel: ExecCancellation?,
+        onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void
+    ) throws(ContainerEngineError) {
+        let demux = Mutex(StreamDemultiplexer())
+        do {
+            var request = try HTTPClient.Request(url: base.get() + path, method: method)
+            request.headers.add(name: "Host", value: "docker")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            if let json { request.body = .bytes([UInt8](try JSONSerialization.data(withJSONObject: json))) }
+            let delegate = StreamDelegate { bytes in demux.withLock { $0.feed(bytes, onOutput) } }
+            let task = client.execute(request: request, delegate: delegate)
+            cancel?.onCancel { task.cancel() }
+            let status = try task.futureResult.wait()
+            if status >= 300 {
+                throw ContainerEngineError("\(path): " + String(decoding: delegate.collected, as: UTF8.self), status: status)
+            }
+        } catch let error as ContainerEngineError {
+            throw error
+        } catch let error as HTTPClientError where error == .cancelled {
+            return
+        } catch {
+            throw unreachable(error)
+        }
+    }
+
+    public func killContainer(_ id: String, signal: String) throws(ContainerEngineError) {
+        try check(try request(.POST, "/containers/\(id)/kill?signal=\(signal)"), "signalling container \(id.prefix(12))", accept: [404, 409])
+    }
+
+    public func removeContainer(_ id: String) throws(ContainerEngineError) {
+        try check(try request(.DELETE, "/containers/\(id)?force=1&v=1"), "removing container \(id.prefix(12))", accept: [404])
+    }
+
+    public func listContainers(label: String) throws(ContainerEngineError) -> [ContainerSummary] {
+        let reply = try request(.GET, "/containers/json?all=1&filters=\(Self.filters(label: label))")
+        try check(reply, "listing containers")
+        return (reply.json as? [[String: Any]] ?? []).map {
+            ContainerSummary(
+                id: $0["Id"] as? String ?? "", names: $0["Names"] as? [String] ?? [],
+                labels: $0["Labels"] as? [String: String] ?? [:], state: $0["State"] as? String ?? "")
+        }
+    }
+
+    public func createNetwork(_ name: String, labels: [String: String]) throws(ContainerEngineError) -> String {
+        let reply = try request(.POST, "/networks/create", json: ["Name": name, "Labels": labels, "CheckDuplicate": true])
+        try check(reply, "creating network \(name)")
+        guard let id = (reply.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("creating network \(name): no id") }
+        return id
+    }
+
+    public func removeNetwork(_ id: String) throws(ContainerEngineError) {
+        try check(try request(.DELETE, "/networks/\(id)"), "removing network \(id.prefix(12))", accept: [404])
+    }
+
+    public func listNetworks(label: String) throws(ContainerEngineError) -> [(id: String, name: String, labels: [String: String])] {
+        let reply = try request(.GET, "/networks?filters=\(Self.filters(label: label))")
+        try check(reply, "listing networks")
+        return (reply.json as? [[String: Any]] ?? []).map {
+            ($0["Id"] as? String ?? "", $0["Name"] as? String ?? "", $0["Labels"] as? [String: String] ?? [:])
+        }
+    }
+
+    public func removeImage(_ reference: String) throws(ContainerEngineError) {
+        try check(try request(.DELETE, "/images/\(Self.escape(reference))?force=1"), "removing image \(reference)", accept: [404, 409])
+    }
+}
+
+/// Docker's multiplexed stream: frames of an 8-byte header (stream, 0, 0, 0, big-endian length) and
+/// the payload.
+struct StreamDemultiplexer {
+    private var pending: [UInt8] = []
+
+    mutating func feed(_ bytes: [UInt8], _ onOutput: (OutputStreamKind, [UInt8]) -> Void) {
+        pending += bytes
+        var offset = 0
+        while pending.count - offset >= 8 {
+            let kind: OutputStreamKind = pending[offset] == 2 ? .stderr : .stdout
+            let length = Int(pending[offset + 4]) << 24 | Int(pending[offset + 5]) << 16 | Int(pending[offset + 6]) << 8 | Int(pending[offset + 7])
+            guard pending.count - offset - 8 >= length else { break }
+            onOutput(kind, Array(pending[(offset + 8)..<(offset + 8 + length)]))
+            offset += 8 + length
+        }
+        pending.removeFirst(offset)
+    }
+}
+
+/// `docker build`'s answer: one JSON object per line (`stream`, `error`).
+final class JSONLines: Sendable {
+    private let state = Mutex<(pending: [UInt8], error: String?, raw: [UInt8])>(([], nil, []))
+
+    var errorMessage: String? { state.withLock { $0.error } }
+    var raw: String { state.withLock { String(decoding: $0.raw.prefix(2000), as: UTF8.self) } }
+
+    func feed(_ bytes: [UInt8], onLine: (String) -> Void) {
+        let objects: [[String: Any]] = state.withLock { state in
+            state.pending += bytes
+            if state.raw.count < 2000 { state.raw += bytes.prefix(2000) }
+            var out: [[String: Any]] = []
+            while let newline = state.pending.firstIndex(of: 10) {
+                let line = Array(state.pending[..<newline])
+                state.pending.removeFirst(newline + 1)
+                if let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] {
+                    if let error = object["error"] as? String { state.error = error }
+                    out.append(object)
+                }
+            }
+            return out
+        }
+        for object in objects {
+            guard let text = object["stream"] as? String else { continue }
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true) { onLine(String(line)) }
+        }
+    }
+
+    func finish(onLine: (String) -> Void) { feed([10], onLine: onLine) }
+}
+
+/// Passes each body part on as it arrives; the result is the status code.
+final class StreamDelegate: HTTPClientResponseDelegate, Sendable {
+    typealias Response = Int
+    private let onBytes: @Sendable ([UInt8]) -> Void
+    private let state = Mutex<(status: Int, collected: [UInt8])>((0, []))
+
+    init(onBytes: @escaping @Sendable ([UInt8]) -> Void) {
+        self.onBytes = onBytes
+    }
+
+    var collected: [UInt8] { state.withLock { $0.collected } }
+
+    func didReceiveHead(task: HTTPClient.Task<Int>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+        state.withLock { $0.status = Int(head.status.code) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didReceiveBodyPart(task: HTTPClient.Task<Int>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+        let bytes = Array(buffer.readableBytesView)
+        let failed = state.withLock { state -> Bool in
+            if state.status >= 300 { state.collected += bytes }
+            return state.status >= 300
+        }
+        if !failed { onBytes(bytes) }
+        return task.eventLoop.makeSucceededVoidFuture()
+    }
+
+    func didFinishRequest(task: HTTPClient.Task<Int>) throws -> Int {
+        state.withLock { $0.status }
+    }
+}

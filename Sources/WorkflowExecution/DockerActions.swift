@@ -1,0 +1,269 @@
+import ContentCache
+import Dispatch
+import Synchronization
+import WorkflowExpressions
+import WorkflowModel
+import WorkflowPlanning
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A step that runs in a container of its own: a Docker action's image with its entrypoint and args.
+struct ActionContainer {
+    var image: String
+    var entrypoint: String?
+    var args: [String]
+}
+
+extension JobRunner {
+    /// The engine for a Docker action step, starting nothing: the job's, else one from the run context.
+    func actionEngine(_ say: (String) -> Void) -> (any ContainerEngine)? {
+        guard let engine = containers?.engine ?? context.containerEngine else {
+            say("error: Docker actions need a container engine, and none is configured")
+            return nil
+        }
+        do {
+            _ = try engine.ping()
+        } catch {
+            say("error: Docker actions need a container engine: \(error.message)")
+            return nil
+        }
+        return engine
+    }
+
+    /// The image a Docker action runs: `docker://IMAGE` as it is; a Dockerfile in the action's folder built
+    /// through the engine and tagged by the folder's content, so an unchanged action is built once.
+    func dockerActionImage(_ image: String, actionPath: String?, engine: any ContainerEngine, state: JobState) -> String? {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        if image.hasPrefix("docker://") { return String(image.dropFirst("docker://".count)) }
+        guard let actionPath else {
+            say("error: a Docker action's image must be docker://IMAGE or a Dockerfile in its folder")
+            return nil
+        }
+        let context: [UInt8]
+        do {
+            context = try TarWriter.archive(directory: actionPath)
+        } catch {
+            say("error: reading the action's folder \(actionPath): \(error.message)")
+            return nil
+        }
+        var hasher = ContentDigest.Hasher()
+        hasher.update(context)
+        hasher.update(Array(image.utf8))
+        let digest = ContentDigest.hex(hasher.finalize())
+        let tag = "gantry-action:" + digest.prefix(16)
+        do {
+            if try engine.imageEnvironment(tag) != nil { return tag }
+            say("building \(image) of \(actionPath) as \(tag)")
+            let masker = state.masker
+            try engine.buildImage(context: context, dockerfile: image, tag: tag, labels: ["dev.gantry.action": actionPath]) { line in
+                self.output.line(self.instance.id, masker.mask("  " + line), to: .log)
+            }
+            return tag
+        } catch {
+            say("error: \(error.message)")
+            return nil
+        }
+    }
+
+    /// Runs a Docker action's container: `INPUT_*`, the step's env and GitHub's variables; the
+    /// workspace at `/github/workspace` (its working directory) and the run's folders at their own paths
+    /// (the file-command files among them).
+    func runActionContainer(
+        _ action: ActionContainer, engine: any ContainerEngine, env: [(String, String)], timeout: Double?, handle: HostProcess.Handle,
+        onLine: @escaping @Sendable (HostProcess.Stream, String) -> Void
+    ) throws(HostProcess.Failure) -> HostProcess.Result {
+        let network = containers?.network ?? "host"
+        var spec = ContainerSpec(name: containerName + "-step-" + String(UInt32.random(in: 0...UInt32.max), radix: 16), image: action.image)
+        spec.entrypoint = action.entrypoint.map { [$0] }
+        spec.command = action.args
+        spec.env = env.filter { $0.0 != "PATH" }.map { $0.0 + "=" + $0.1 }
+        spec.labels = containerLabels
+        spec.binds = [context.root + ":" + context.root, workspace + ":/github/workspace"]
+        spec.workingDirectory = "/github/workspace"
+        spec.networkMode = network
+        if network == "host", let services = containers?.services { spec.extraHosts = services.map { $0.id + ":127.0.0.1" } }
+        spec.attachOutput = true
+        let tracker = containers ?? JobContainers(engine: engine, network: network)
+        let id: String
+        do {
+            guard try engine.imageEnvironment(action.image) != nil else {
+                throw ContainerEngineError("image '\(action.image)' is not in the engine at \(engine.address), and gantry does not pull images: `docker pull \(action.image)`, or build it, then run again")
+            }
+            id = try engine.createContainer(spec)
+            tracker.track(container: id)
+            try engine.startContainer(id)
+        } catch let error as ContainerEngineError {
+            _ = tracker.teardown()
+            throw HostProcess.Failure(message: error.message)
+        } catch {
+            _ = tracker.teardown()
+            throw HostProcess.Failure(message: "\(error)")
+        }
+        defer { _ = tracker.teardown() }
+        let splitter = Mutex(LineSplitter())
+        let done = Flag()
+        let code = Mutex<Int32?>(nil)
+        let failure = Mutex<String?>(nil)
+        startThread {
+            do {
+                let exit = try engine.attachAndWait(id) { kind, bytes in
+                    let stream: HostProcess.Stream = kind == .stderr ? .stderr : .stdout
+                    for line in splitter.withLock({ $0.feed(bytes, stream) }) { onLine(stream, line) }
+                }
+                code.withLock { $0 = exit }
+            } catch let error as ContainerEngineError {
+                failure.withLock { $0 = error.message }
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            for (stream, line) in splitter.withLock({ $0.finish() }) { onLine(stream, line) }
+            done.set()
+            handle.wake.signal()
+        }
+        let (_, timedOut) = Self.supervise(
+            timeout: timeout, handle: handle, done: done, exited: { false },
+            signal: { try? engine.killContainer(id, signal: $0) }, abandon: {})
+        if !done.value {
+            // Killed; the wait returns once the engine has reaped it.
+            _ = handle.wake.wait(timeout: .now() + .seconds(5))
+        }
+        if let message = failure.withLock({ $0 }) { throw HostProcess.Failure(message: message) }
+        return HostProcess.Result(
+            exitCode: code.withLock { $0 }, signal: nil, timedOut: timedOut,
+            cancelled: handle.cancelled.load(ordering: .sequentiallyConsistent), processGroup: 0)
+    }
+
+    /// A Docker action step (`uses: docker://IMAGE`, or an action with `runs.using: docker`): its image,
+    /// args and entrypoint evaluated with the step's `inputs`, run through `execute` so file commands,
+    /// masking and time limits work as for any step.
+    func runDocker(
+        _ docker: ActionMetadata.Docker, actionPath: String?, inputs: [(String, String)], entrypoint: String?, env: [(String, String)],
+        evaluation: EvaluationContext, deadline: Double?, state: JobState, survivesCancel: Bool
+    ) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        guard let engine = actionEngine(say), let image = dockerActionImage(docker.image, actionPath: actionPath, engine: engine, state: state) else {
+            return .failed
+        }
+        var withInputs = evaluation
+        withInputs.contexts = ExpressionObject(evaluation.contexts.pairs.filter { $0.key != "inputs" } + [("inputs", .object(inputs.map { ($0.0, .string($0.1)) }))])
+        var args: [String] = []
+        var actionEnv: [(String, String)] = []
+        do {
+            for arg in docker.args { args.append(try evaluate(arg, withInputs).stringValue) }
+            for (name, value) in docker.env { actionEnv.append((name, try evaluate(value, withInputs).stringValue)) }
+        } catch {
+            say("error: \(error)")
+            return .failed
+        }
+        let inputEnv = inputs.map { ("INPUT_" + $0.0.replacing(" ", with: "_").uppercased(), $0.1) }
+        var stepEnv = Self.merge([env, actionEnv, inputEnv])
+        if let actionPath { stepEnv.append(("GITHUB_ACTION_PATH", actionPath)) }
+        let action = ActionContainer(image: image, entrypoint: entrypoint, args: args)
+        return execute([], env: stepEnv, directory: workspace, deadline: deadline, state: state, survivesCancel: survivesCancel, place: .action(action, engine))
+    }
+}
+
+/// Where a step's program runs.
+enum StepPlace {
+    /// On the host, in the job's workspace.
+    case host
+    /// In the job container when the job has one, else on the host.
+    case job
+    /// In a container of its own.
+    case action(ActionContainer, any ContainerEngine)
+}
+
+/// A ustar archive of a folder, for a Docker build context: regular files, folders and symbolic links,
+/// in byte order, with modes; owner root, time zero (the same folder always gives the same bytes).
+enum TarWriter {
+    struct Failure: Error {
+        var message: String
+    }
+
+    static func archive(directory: String) throws(Failure) -> [UInt8] {
+        var out: [UInt8] = []
+        try add(directory, relative: "", into: &out)
+        out += [UInt8](repeating: 0, count: 1024)
+        return out
+    }
+
+    private static func add(_ path: String, relative: String, into out: inout [UInt8]) throws(Failure) {
+        for name in directoryEntries(path).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+            let full = path + "/" + name
+            let entry = relative.isEmpty ? name : relative + "/" + name
+            var info = stat()
+            guard lstat(full, &info) == 0 else { throw Failure(message: "cannot read \(full)") }
+            let mode = Int(info.st_mode & 0o7777)
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR:
+                try header(entry + "/", mode: mode, size: 0, type: "5", link: "", into: &out)
+                try add(full, relative: entry, into: &out)
+            case S_IFLNK:
+                var buffer = [CChar](repeating: 0, count: 4097)
+                let n = readlink(full, &buffer, 4096)
+                guard n >= 0 else { throw Failure(message: "cannot read link \(full)") }
+                let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                try header(entry, mode: mode, size: 0, type: "2", link: target, into: &out)
+            case S_IFREG:
+                let bytes = readBytes(full)
+                try header(entry, mode: mode, size: bytes.count, type: "0", link: "", into: &out)
+                out += bytes
+                out += [UInt8](repeating: 0, count: (512 - bytes.count % 512) % 512)
+            default:
+                continue
+            }
+        }
+    }
+
+    private static func readBytes(_ path: String) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    private static func header(_ name: String, mode: Int, size: Int, type: Character, link: String, into out: inout [UInt8]) throws(Failure) {
+        var nameBytes = Array(name.utf8)
+        var prefix: [UInt8] = []
+        if nameBytes.count > 100 {
+            // ustar splits a long name at a slash: up to 155 bytes of prefix, 100 of name.
+            guard let slash = nameBytes.indices.last(where: { nameBytes[$0] == 0x2F && $0 <= 155 && nameBytes.count - $0 - 1 <= 100 }) else {
+                throw Failure(message: "path too long for a build context: \(name)")
+            }
+            prefix = Array(nameBytes[..<slash])
+            nameBytes = Array(nameBytes[(slash + 1)...])
+        }
+        guard link.utf8.count <= 100 else { throw Failure(message: "link target too long for a build context: \(name)") }
+        var block = [UInt8](repeating: 0, count: 512)
+        func put(_ bytes: [UInt8], at offset: Int) {
+            for (i, b) in bytes.enumerated() { block[offset + i] = b }
+        }
+        func octal(_ value: Int, width: Int) -> [UInt8] {
+            let text = String(value, radix: 8)
+            return Array((String(repeating: "0", count: max(0, width - 1 - text.count)) + text).utf8) + [0]
+        }
+        put(nameBytes, at: 0)
+        put(octal(mode, width: 8), at: 100)
+        put(octal(0, width: 8), at: 108)
+        put(octal(0, width: 8), at: 116)
+        put(octal(size, width: 12), at: 124)
+        put(octal(0, width: 12), at: 136)
+        put(Array("        ".utf8), at: 148)
+        block[156] = UInt8(ascii: type.unicodeScalars.first!)
+        put(Array(link.utf8), at: 157)
+        put(Array("ustar\u{0}00".utf8), at: 257)
+        put(prefix, at: 345)
+        let sum = block.reduce(0) { $0 + Int($1) }
+        put(Array((String(repeating: "0", count: max(0, 6 - String(sum, radix: 8).count)) + String(sum, radix: 8)).utf8) + [0, 0x20], at: 148)
+        out += block
+    }
+}

@@ -1,0 +1,468 @@
+public import WorkflowModel
+import Dispatch
+import Synchronization
+import WorkflowExpressions
+import WorkflowPlanning
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The containers of one job instance: its services and its job container, created before the first step
+/// and removed when the job ends, whatever the job's end.
+public final class JobContainers: @unchecked Sendable {
+    let engine: any ContainerEngine
+    /// `host`, or the job's own network's name.
+    let network: String
+    /// Every container and network this job created, removed by `teardown`.
+    private let created = Mutex<(containers: [String], networks: [String])>(([], []))
+    /// Set once during setup, then only read.
+    var jobContainer: String?
+    /// `PATH` inside the job container (its image's).
+    var containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    /// Shells found in the job container (`bash`, `sh`, `python`, …).
+    var programs: Set<String> = []
+    /// `job.services.<id>`: container id and ports (container port → host port).
+    var services: [(id: String, container: String, ports: [(String, String)])] = []
+
+    init(engine: any ContainerEngine, network: String) {
+        self.engine = engine
+        self.network = network
+    }
+
+    func track(container id: String) {
+        created.withLock { $0.containers.append(id) }
+        Self.live.withLock { $0.containers.append((engine, id)) }
+    }
+
+    func track(network id: String) {
+        created.withLock { $0.networks.append(id) }
+        Self.live.withLock { $0.networks.append((engine, id)) }
+    }
+
+    /// What every job of this process created and has not removed yet.
+    private static let live = Mutex<(containers: [(any ContainerEngine, String)], networks: [(any ContainerEngine, String)])>(([], []))
+
+    /// Removes what running jobs created, for a second Ctrl-C that exits at once.
+    public static func removeAllLive() {
+        let (containers, networks) = live.withLock { $0 }
+        for (engine, id) in containers { try? engine.removeContainer(id) }
+        for (engine, id) in networks { try? engine.removeNetwork(id) }
+    }
+
+    /// Removes everything the job created; returns the messages of what could not be removed.
+    func teardown() -> [String] {
+        let (containers, networks) = created.withLock { state in
+            defer { state = ([], []) }
+            return state
+        }
+        var problems: [String] = []
+        for id in containers.reversed() {
+            do { try engine.removeContainer(id) } catch { problems.append(error.message) }
+        }
+        for id in networks {
+            do { try engine.removeNetwork(id) } catch { problems.append(error.message) }
+        }
+        Self.live.withLock { live in
+            live.containers.removeAll { containers.contains($0.1) }
+            live.networks.removeAll { networks.contains($0.1) }
+        }
+        return problems
+    }
+
+    /// The `job` context's `container` and `services`.
+    var contextValues: [(String, ExpressionValue)] {
+        var values: [(String, ExpressionValue)] = []
+        if let jobContainer {
+            values.append(("container", .object([("id", .string(jobContainer)), ("network", .string(network))])))
+        }
+        if !services.isEmpty {
+            values.append(("services", .object(services.map { service in
+                (service.id, .object([
+                    ("id", .string(service.container)), ("network", .string(network)),
+                    ("ports", .object(service.ports.map { ($0.0, .string($0.1)) })),
+                ]))
+            })))
+        }
+        return values
+    }
+}
+
+/// Labels on everything Gantry creates, so `gantry docker prune` finds what a killed run left.
+public enum ContainerLabels {
+    public static let run = "dev.gantry.run"
+    public static let pid = "dev.gantry.pid"
+    public static let job = "dev.gantry.job"
+}
+
+extension JobRunner {
+    /// Whether this job needs a container engine: a job container, services, or `runs-on` mapped to
+    /// `docker://`.
+    var needsContainers: Bool {
+        instance.backend.hasPrefix("docker://") || !job.services.isEmpty || job.servicesExpression != nil
+    }
+
+    var jobImage: String? {
+        instance.backend.hasPrefix("docker://") ? String(instance.backend.dropFirst("docker://".count)) : nil
+    }
+
+    var containerName: String {
+        let run = String(context.runID.map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        return "gantry-\(run)-\(directoryName)"
+    }
+
+    var containerLabels: [String: String] {
+        [ContainerLabels.run: context.runID, ContainerLabels.pid: String(getpid()), ContainerLabels.job: instance.id]
+    }
+
+    /// Starts the job's services and its container, and waits for the services' health checks. On
+    /// failure it says why and returns false; what it created is removed by `teardown` either way.
+    func startContainers(_ containers: JobContainers, state: JobState) -> Bool {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let engine = containers.engine
+        let contexts = base(extra: [("env", .object(state.env.map { ($0.0, .string($0.1)) }))])
+        func text(_ value: Located<String>?) throws(ExpressionError) -> String? {
+            guard let value else { return nil }
+            return try evaluate(value.value, EvaluationContext(contexts: contexts)).stringValue
+        }
+        func environment(_ env: Environment?) throws(ExpressionError) -> [String] {
+            guard case .mapping(let entries)? = env else { return [] }
+            var out: [String] = []
+            for entry in entries {
+                let value = try evaluate(entry.value.scalarText ?? "", EvaluationContext(contexts: contexts)).stringValue
+                out.append(entry.key.value + "=" + value)
+            }
+            return out
+        }
+        do {
+            _ = try engine.ping()
+        } catch {
+            say("error: job '\(job.id.value)' needs a container engine: \(error.message)")
+            return false
+        }
+        if job.servicesExpression != nil {
+            say("error: `services:` given as one expression is not supported by gantry run; write each service out")
+            return false
+        }
+        let bridge = containers.network != "host"
+        if bridge {
+            do {
+                let id = try engine.createNetwork(containers.network, labels: containerLabels)
+                containers.track(network: id)
+            } catch {
+                say("error: \(error.message)")
+                return false
+            }
+        }
+        var healthChecked: [(id: String, container: String)] = []
+        do {
+            // Services first, as the runner starts them before the job container.
+            for service in job.services {
+                let image = try text(service.container.image) ?? ""
+                if image.isEmpty { continue }  // GitHub's rule: an empty image means no service
+                var spec = ContainerSpec(name: containerName + "-" + Self.safeName(service.id.value), image: image)
+                spec.env = try environment(service.container.env)
+                spec.labels = containerLabels
+                spec.networkMode = bridge ? containers.network : "host"
+                spec.networkAliases = bridge ? [service.id.value] : []
+                if let command = try text(service.container.command) { spec.command = try ShellInvocation.splitWords(command) }
+                if let entrypoint = try text(service.container.entrypoint) { spec.entrypoint = [entrypoint] }
+                for volume in service.container.volumes { spec.binds.append(try text(volume) ?? "") }
+                let ports = try servicePorts(service.container.ports, contexts: contexts)
+                if bridge { spec.portBindings = ports.map { ("\($0.container)/\($0.proto)", $0.host) } }
+                if let options = try text(service.container.options) { try ContainerOptions.apply(options, to: &spec) }
+                spec.labels.merge(containerLabels) { _, new in new }
+                let id = try create(spec, containers, say: say)
+                try engine.startContainer(id)
+                say("service \(service.id.value): started \(image) (\(id.prefix(12)))")
+                var published: [(String, String)] = ports.map { (String($0.container), $0.host.isEmpty ? String($0.container) : $0.host) }
+                if bridge {
+                    let status = try engine.inspectContainer(id)
+                    published = status.ports.map { (String($0.container.prefix { $0 != "/" }), $0.host) }
+                }
+                containers.services.append((service.id.value, id, published))
+                let imageHealth = try engine.inspectContainer(id).health
+                if spec.health != nil && spec.health?.test != ["NONE"] || imageHealth != nil {
+                    healthChecked.append((service.id.value, id))
+                }
+            }
+            if let image = jobImage {
+                var spec = ContainerSpec(name: containerName, image: image)
+                if let container = job.container {
+                    spec.env = try environment(container.env)
+                    for volume in container.volumes { spec.binds.append(try text(volume) ?? "") }
+                    if let options = try text(container.options) { try ContainerOptions.apply(options, to: &spec) }
+                    if !container.ports.isEmpty && bridge {
+                        spec.portBindings = try servicePorts(container.ports, contexts: contexts).map { ("\($0.container)/\($0.proto)", $0.host) }
+                    }
+                }
+                spec.labels.merge(containerLabels) { _, new in new }
+                spec.entrypoint = ["tail"]
+                spec.command = ["-f", "/dev/null"]
+                spec.networkMode = bridge ? containers.network : "host"
+                // On the host network, service names resolve to the host (where the services listen).
+                if !bridge { spec.extraHosts += containers.services.map { $0.id + ":127.0.0.1" } }
+                // The run's folders (workspace, temp, tool cache) and the action folder, at the same paths.
+                spec.binds.append(context.root + ":" + context.root)
+                if let actions = context.actions?.actionDirectory, access(actions, F_OK) == 0 { spec.binds.append(actions + ":" + actions + ":ro") }
+                let id = try create(spec, containers, say: say)
+                try engine.startContainer(id)
+                containers.jobContainer = id
+                let status = try engine.inspectContainer(id)
+                if let path = status.env.last(where: { $0.hasPrefix("PATH=") }) { containers.containerPath = String(path.dropFirst(5)) }
+                containers.programs = try probePrograms(id, engine: engine)
+                say("container: started \(image) (\(id.prefix(12)))")
+            }
+        } catch let error as ContainerEngineError {
+            say("error: \(error.message)")
+            return false
+        } catch let error as ContainerOptions.Failure {
+            say("error: \(error.message)")
+            return false
+        } catch let error as ShellInvocation.Failure {
+            say("error: \(error.message.replacing("shell", with: "command"))")
+            return false
+        } catch {
+            say("error: \(error)")
+            return false
+        }
+        return waitForHealth(healthChecked, engine: engine, state: state, say: say)
+    }
+
+    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void) throws(ContainerEngineError) -> String {
+        guard try containers.engine.imageEnvironment(spec.image) != nil else {
+            throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(containers.engine.address), and gantry does not pull images: `docker pull \(spec.image)`, or build it, then run again")
+        }
+        let id = try containers.engine.createContainer(spec)
+        containers.track(container: id)
+        return id
+    }
+
+    /// Which shells the job container has, in one exec.
+    private func probePrograms(_ id: String, engine: any ContainerEngine) throws(ContainerEngineError) -> Set<String> {
+        let script = "for p in bash sh python python3 pwsh node; do command -v $p >/dev/null 2>&1 && echo $p; done; true"
+        let exec = try engine.execCreate(id, ExecSpec(command: ["sh", "-c", script]))
+        let found = Mutex<[UInt8]>([])
+        try engine.execStart(exec, cancel: ExecCancellation()) { kind, bytes in
+            if kind == .stdout { found.withLock { $0 += bytes } }
+        }
+        return Set(String(decoding: found.withLock { $0 }, as: UTF8.self).split(separator: "\n").map(String.init))
+    }
+
+    /// Waits while each health-checked service is `starting`, with the official runner's exponential
+    /// back-off (capped at 32 s, from 0.25 s rather than its 2 s so a quick service costs little).
+    private func waitForHealth(_ services: [(id: String, container: String)], engine: any ContainerEngine, state: JobState, say: (String) -> Void) -> Bool {
+        for service in services {
+            var delay = 0.25
+            while true {
+                let status: ContainerStatus
+                do {
+                    status = try engine.inspectContainer(service.container)
+                } catch {
+                    say("error: \(error.message)")
+                    return false
+                }
+                let health = status.health ?? (status.running ? "healthy" : "exited")
+                if health == "healthy" && status.running {
+                    say("service \(service.id): healthy")
+                    break
+                }
+                if health != "starting" || !status.running {
+                    let why = status.running ? "is \(health)" : "exited with code \(status.exitCode)"
+                    say("error: service '\(service.id)' \(why); its last output:")
+                    let logs = (try? engine.logs(service.container)) ?? ""
+                    for line in logs.split(separator: "\n", omittingEmptySubsequences: false).suffix(50) where !line.isEmpty {
+                        say("  " + line)
+                    }
+                    return false
+                }
+                if isCancelled { return false }
+                if let remaining = state.remaining, remaining <= 0 {
+                    say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0)) while service '\(service.id)' was starting")
+                    state.timedOut = true
+                    return false
+                }
+                usleep(UInt32(min(delay, state.remaining ?? delay) * 1e6))
+                delay = min(delay * 2, 32)
+            }
+        }
+        return true
+    }
+
+    /// `ports:` entries as written: `8080:80`, `80`, `6379/tcp`, `127.0.0.1:8080:80`, numbers.
+    private func servicePorts(_ nodes: [ValueNode], contexts: ExpressionObject) throws -> [(container: Int, host: String, proto: String)] {
+        var ports: [(container: Int, host: String, proto: String)] = []
+        for node in nodes {
+            let raw = node.scalarText ?? ""
+            let written = try evaluate(raw, EvaluationContext(contexts: contexts)).stringValue
+            var text = Substring(written)
+            var proto = "tcp"
+            if let slash = text.firstIndex(of: "/") {
+                proto = String(text[text.index(after: slash)...])
+                text = text[..<slash]
+            }
+            let parts = text.split(separator: ":")
+            guard let last = parts.last, let container = Int(last), (1...65535).contains(container),
+                  parts.count <= 3, parts.count < 2 || Int(parts[parts.count - 2]) != nil
+            else {
+                throw ContainerEngineError("ports: '\(written)' is not a port mapping (e.g. 5432:5432, 6379/tcp)")
+            }
+            ports.append((container, parts.count >= 2 ? String(parts[parts.count - 2]) : "", proto))
+        }
+        return ports
+    }
+
+    static func safeName(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+    }
+
+    // MARK: Steps in the job container
+
+    /// Runs one step's program in the job container, with the host runner's semantics: the step's time
+    /// limit and cancellation send SIGINT, then SIGTERM 7.5 s later, then SIGKILL, to the step's whole
+    /// process tree (each exec is its own session, so its pid is its group). The step ends when its
+    /// program ends, even if a background child keeps its output open.
+    func runInContainer(
+        _ containers: JobContainers, container: String, arguments: [String], env: [(String, String)], directory: String,
+        timeout: Double?, handle: HostProcess.Handle, onLine: @escaping @Sendable (HostProcess.Stream, String) -> Void
+    ) throws(HostProcess.Failure) -> HostProcess.Result {
+        let engine = containers.engine
+        let pidFile = temp + "/step.pid"
+        unlink(pidFile)
+        // `sh` records the step's pid, then becomes the step's program.
+        let wrapped = ["sh", "-c", "echo $$ > '\(pidFile)' && exec \"$@\"", "sh"] + arguments
+        let exec: String
+        do {
+            exec = try engine.execCreate(container, ExecSpec(command: wrapped, env: env.map { $0.0 + "=" + $0.1 }, workingDirectory: directory))
+        } catch {
+            throw HostProcess.Failure(message: error.message)
+        }
+        let splitter = Mutex(LineSplitter())
+        let cancelStream = ExecCancellation()
+        let streamDone = Flag()
+        let streamError = Mutex<String?>(nil)
+        startThread {
+            do {
+                try engine.execStart(exec, cancel: cancelStream) { kind, bytes in
+                    let stream: HostProcess.Stream = kind == .stderr ? .stderr : .stdout
+                    for line in splitter.withLock({ $0.feed(bytes, stream) }) { onLine(stream, line) }
+                }
+            } catch let error as ContainerEngineError {
+                streamError.withLock { $0 = error.message }
+            } catch {
+                streamError.withLock { $0 = "\(error)" }
+            }
+            for (stream, line) in splitter.withLock({ $0.finish() }) { onLine(stream, line) }
+            streamDone.set()
+            handle.wake.signal()
+        }
+        func signal(_ name: String) {
+            let command = "p=$(cat '\(pidFile)' 2>/dev/null) && kill -s \(name) -- -$p 2>/dev/null || kill -s \(name) $p 2>/dev/null; true"
+            if let id = try? engine.execCreate(container, ExecSpec(command: ["sh", "-c", command])) {
+                try? engine.execStart(id, cancel: ExecCancellation()) { _, _ in }
+            }
+        }
+        var exitCode: Int32?
+        let (stage, timedOut) = Self.supervise(
+            timeout: timeout, handle: handle, done: streamDone,
+            exited: {
+                // The program may have ended while a background child holds its output open.
+                guard let state = try? engine.execInspect(exec), !state.running else { return false }
+                exitCode = state.exitCode
+                return true
+            },
+            signal: signal, abandon: { cancelStream.cancel() })
+        if stage > 0 { signal("KILL") }
+        if let message = streamError.withLock({ $0 }) { throw HostProcess.Failure(message: message) }
+        if exitCode == nil { exitCode = (try? engine.execInspect(exec))?.exitCode }
+        let code = exitCode ?? -1
+        // A shell reports a signal's death as 128+n; Docker passes that on.
+        return HostProcess.Result(
+            exitCode: code >= 0 ? code : nil, signal: nil, timedOut: timedOut,
+            cancelled: handle.cancelled.load(ordering: .sequentiallyConsistent), processGroup: 0)
+    }
+}
+
+extension JobRunner {
+    /// Watches a step running in a container until `done`: the step's time limit and `handle`'s
+    /// cancellation send SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that (GitHub's
+    /// sequence). `exited` is polled (50 ms, growing to 1 s) for a program that ended while its output
+    /// stays open; the stream is then abandoned. Returns the last stage reached (0 none, 1 INT, 2 TERM,
+    /// 3 KILL) and whether the time limit ran out.
+    static func supervise(
+        timeout: Double?, handle: HostProcess.Handle, done: Flag, exited: () -> Bool, signal: (String) -> Void,
+        abandon: () -> Void
+    ) -> (stage: Int, timedOut: Bool) {
+        let start = HostProcess.now()
+        var stage = 0
+        var stageTime = 0.0
+        var timedOut = false
+        var poll = 0.05
+        while !done.value {
+            var deadline = HostProcess.now() + poll
+            if stage == 0, let timeout { deadline = min(deadline, start + timeout) }
+            if stage == 1 { deadline = min(deadline, stageTime + 7.5) }
+            if stage == 2 { deadline = min(deadline, stageTime + 2.5) }
+            let wait = min(max(0, deadline - HostProcess.now()), 86_400)
+            _ = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
+            if done.value { break }
+            if exited() {
+                // What is already on its way is read; then the stream is given up.
+                _ = handle.wake.wait(timeout: .now() + .milliseconds(50))
+                abandon()
+                break
+            }
+            poll = min(poll * 2, 1)
+            let now = HostProcess.now()
+            let cancelNow = handle.cancelled.load(ordering: .sequentiallyConsistent) && stage == 0
+            let expired = stage == 0 ? timeout.map { now >= start + $0 } ?? false
+                : stage == 1 ? now >= stageTime + 7.5 : stage == 2 ? now >= stageTime + 2.5 : false
+            guard cancelNow || expired else { continue }
+            if stage == 0 && !cancelNow { timedOut = true }
+            stage += 1
+            stageTime = now
+            signal(stage == 1 ? "INT" : stage == 2 ? "TERM" : "KILL")
+            if stage == 3 {
+                // Nothing outlives SIGKILL; the stream is given up a moment later.
+                _ = handle.wake.wait(timeout: .now() + .seconds(2))
+                abandon()
+                break
+            }
+        }
+        return (stage, timedOut)
+    }
+}
+
+/// A flag one thread sets and others read.
+final class Flag: Sendable {
+    private let atomic = Atomic<Bool>(false)
+    var value: Bool { atomic.load(ordering: .sequentiallyConsistent) }
+    func set() { atomic.store(true, ordering: .sequentiallyConsistent) }
+}
+
+/// Bytes of two streams into lines (without newline or carriage return).
+struct LineSplitter {
+    private var buffers: [[UInt8]] = [[], []]
+
+    mutating func feed(_ bytes: [UInt8], _ stream: HostProcess.Stream) -> [String] {
+        let i = stream == .stdout ? 0 : 1
+        buffers[i] += bytes
+        var lines: [String] = []
+        var start = 0
+        while let newline = buffers[i][start...].firstIndex(of: 0x0A) {
+            var end = newline
+            if end > start && buffers[i][end - 1] == 0x0D { end -= 1 }
+            lines.append(String(decoding: buffers[i][start..<end], as: UTF8.self))
+            start = newline + 1
+        }
+        buffers[i].removeFirst(start)
+        return lines
+    }
+
+    mutating func finish() -> [(HostProcess.Stream, String)] {
+        defer { buffers = [[], []] }
+        return [(HostProcess.Stream.stdout, buffers[0]), (.stderr, buffers[1])].compactMap { stream, bytes in
+            bytes.isEmpty ? nil : (stream, String(decoding: bytes, as: UTF8.self))
+        }
+    }
+}
