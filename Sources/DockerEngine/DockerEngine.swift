@@ -1,6 +1,9 @@
 public import WorkflowExecution
 import AsyncHTTPClient
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -13,6 +16,9 @@ public final class DockerEngine: ContainerEngine {
     /// `http+unix://…/v1.41` or `http://host:port/v1.41`.
     private let base: Result<String, ContainerEngineError>
     private let client: HTTPClient
+    /// The socket's path for `unix://` addresses: a missing one fails at once (AsyncHTTPClient would
+    /// retry the connection until its timeout).
+    private let socketPath: String?
 
     /// The engine `DOCKER_HOST` names, else the first socket that exists of Docker's, rootful Podman's
     /// and rootless Podman's (in `XDG_RUNTIME_DIR`); Docker's when none does.
@@ -32,6 +38,7 @@ public final class DockerEngine: ContainerEngine {
     /// fail with the reason, so only jobs that need an engine fail.
     public init(address: String) {
         self.address = address
+        socketPath = address.hasPrefix("unix://") ? String(address.dropFirst("unix://".count)) : nil
         if address.hasPrefix("unix://"), let url = URL(httpURLWithSocketPath: String(address.dropFirst("unix://".count)), uri: "/v1.41") {
             base = .success(url.absoluteString)
         } else if address.hasPrefix("tcp://") {
@@ -39,8 +46,14 @@ public final class DockerEngine: ContainerEngine {
         } else {
             base = .failure(ContainerEngineError("DOCKER_HOST '\(address)' is neither unix:// nor tcp:// (TLS and ssh:// are not supported)"))
         }
-        client = HTTPClient.shared
+        client = Self.sharedClient
     }
+
+    /// One client for the process (never shut down: it lives as long as gantry), with a short connect
+    /// timeout so a socket nobody listens on fails quickly.
+    private static let sharedClient = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(timeout: .init(connect: .seconds(3))))
 
     // MARK: Requests
 
@@ -57,7 +70,7 @@ public final class DockerEngine: ContainerEngine {
         var bytes = body
         if let json, let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) { bytes = [UInt8](data) }
         do {
-            var request = try HTTPClient.Request(url: base.get() + path, method: method)
+            var request = try HTTPClient.Request(url: url(path), method: method)
             request.headers.add(name: "Host", value: "docker")
             if let bytes {
                 request.headers.add(name: "Content-Type", value: contentType)
@@ -74,8 +87,40 @@ public final class DockerEngine: ContainerEngine {
         }
     }
 
+    /// The URL for an API path, or why there is no engine to ask.
+    private func url(_ path: String) throws(ContainerEngineError) -> String {
+        let base = try self.base.get()
+        if let socketPath, !FileManager.default.fileExists(atPath: socketPath) { throw unreachable(CocoaError(.fileNoSuchFile)) }
+        return base + path
+    }
+
+    /// Connects to a unix socket and hangs up: nil when something listens, else the reason.
+    static func connectProblem(_ path: String) -> String? {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if result == 0 { return nil }
+        return errno == ECONNREFUSED ? "connection refused" : errno == EACCES ? "permission denied: add yourself to the docker group" : String(cString: strerror(errno))
+    }
+
     private func unreachable(_ error: any Error) -> ContainerEngineError {
-        ContainerEngineError("no container engine answers at \(address) (\(error)); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST")
+        var why = (error as? ContainerEngineError)?.message ?? "\(error)"
+        if let socketPath, !FileManager.default.fileExists(atPath: socketPath) {
+            why = "no such socket"
+        } else if let client = error as? HTTPClientError, client == .connectTimeout || client == .deadlineExceeded {
+            why = "timed out"
+        }
+        return ContainerEngineError("no container engine answers at \(address) (\(why)); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST")
     }
 
     /// The engine's `message` for an error status.
@@ -97,6 +142,11 @@ public final class DockerEngine: ContainerEngine {
     // MARK: ContainerEngine
 
     public func ping() throws(ContainerEngineError) -> String {
+        // A socket file nobody listens on is refused at once; AsyncHTTPClient would retry until its
+        // connect timeout.
+        if let socketPath, FileManager.default.fileExists(atPath: socketPath), let problem = Self.connectProblem(socketPath) {
+            throw unreachable(ContainerEngineError(problem))
+        }
         let reply = try request(.GET, "/version", timeout: 5)
         try check(reply, "the engine at \(address)")
         let version = (reply.json as? [String: Any])?["Version"] as? String ?? "?"
@@ -116,7 +166,7 @@ public final class DockerEngine: ContainerEngine {
         let path = "/build?t=\(Self.escape(tag))&dockerfile=\(Self.escape(dockerfile))&labels=\(Self.escape(labelJSON))&rm=1&forcerm=1&pull=0"
         let lines = JSONLines()
         do {
-            var request = try HTTPClient.Request(url: base.get() + path, method: .POST)
+            var request = try HTTPClient.Request(url: url(path), method: .POST)
             request.headers.add(name: "Host", value: "docker")
             request.headers.add(name: "Content-Type", value: "application/x-tar")
             request.body = .bytes(context)
@@ -251,7 +301,7 @@ public final class DockerEngine: ContainerEngine {
     ) throws(ContainerEngineError) {
         let demux = Mutex(StreamDemultiplexer())
         do {
-            var request = try HTTPClient.Request(url: base.get() + path, method: method)
+            var request = try HTTPClient.Request(url: url(path), method: method)
             request.headers.add(name: "Host", value: "docker")
             request.headers.add(name: "Content-Type", value: "application/json")
             if let json { request.body = .bytes([UInt8](try JSONSerialization.data(withJSONObject: json))) }

@@ -1,0 +1,363 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// Whether the container tests can run: an engine answers and the local test image exists (`.ci/docker-up`
+/// starts one and builds it; CI always does).
+enum DockerAvailability {
+    static let docker: URL? = ["/usr/bin/docker", "/usr/local/bin/docker"].map { URL(fileURLWithPath: $0) }
+        .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+
+    static let ready: Bool = {
+        guard let docker, let result = try? runCommand(docker, ["image", "inspect", "--format", "ok", "gantry-test/busybox"]) else { return false }
+        return result.status == 0
+    }()
+
+    /// `docker ps -a` rows of containers labelled with a job id (every test uses its own job ids).
+    static func containers(job: String) throws -> [String] {
+        guard let docker else { return [] }
+        let result = try runCommand(docker, ["ps", "-a", "--format", "{{.Names}}", "--filter", "label=dev.gantry.job=\(job)"])
+        return result.stdout.split(separator: "\n").map(String.init)
+    }
+}
+
+/// The Docker backend end to end against a real engine, on the host network, with the busybox image
+/// `.ci/docker-up` imports: job containers (sh fallback), services with health checks, Docker actions,
+/// and cleanup after success, failure, timeouts and Ctrl-C.
+@Suite(.serialized, .enabled(if: DockerAvailability.ready, "needs a Docker engine and gantry-test/busybox: run .ci/docker-up"))
+struct DockerRunTests {
+    static func lines(_ result: CommandResult) -> [String] {
+        result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") }
+    }
+
+    /// The lines steps printed and gantry's messages, without the step start and end markers.
+    static func printed(_ result: CommandResult) -> [String] {
+        lines(result).filter { line in
+            guard let close = line.range(of: "] ") else { return true }
+            let rest = line[close.upperBound...]
+            return !["▶ ", "✓ ", "✗ ", "⊘ "].contains { rest.hasPrefix($0) }
+        }
+    }
+
+    /// A port for a service on the host network, different in each test run.
+    static func port() -> Int { Int.random(in: 20_000..<40_000) }
+
+    @Test func stepsRunInTheJobContainerWithTheShFallbackFileCommandsAndTheJobContext() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              in-box:
+                runs-on: ubuntu-latest
+                container:
+                  image: gantry-test/busybox
+                  env:
+                    FROM_CONTAINER: yes
+                  options: --hostname boxed --health-cmd "true"
+                steps:
+                  - run: echo "host=$(hostname) shell=$(basename $(readlink /proc/$$/exe)) bash=$(command -v bash || echo none) from=$FROM_CONTAINER path=$PATH"
+                  - id: out
+                    run: |
+                      echo "value=42" >> "$GITHUB_OUTPUT"
+                      echo "LATER=yes" >> "$GITHUB_ENV"
+                      mkdir -p /tmp/extra && echo /tmp/extra >> "$GITHUB_PATH"
+                  - run: echo "out=${{ steps.out.outputs.value }} later=$LATER path=$PATH network=${{ job.container.network }} id=${{ job.container.id != '' }}"
+                  - run: echo "in workspace $(pwd | grep -c "$GITHUB_WORKSPACE")" > made-inside.txt
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let output = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("container: started") }
+        #expect(output == [
+            "[in-box] host=boxed shell=busybox bash=none from=yes path=/bin",
+            "[in-box] out=42 later=yes path=/tmp/extra:/bin network=host id=true",
+        ])
+        // The workspace is bind-mounted: what a step wrote is on the host, in the run's folder.
+        let directory = result.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }.map { String($0.dropFirst("run directory: ".count)) } ?? ""
+        #expect((try? String(contentsOfFile: directory + "/work/in-box/made-inside.txt", encoding: .utf8)) == "in workspace 1\n")
+        #expect(try DockerAvailability.containers(job: "in-box") == [])
+    }
+
+    @Test func aHostJobWaitsForAHealthyServiceOn127001() throws {
+        let port = Self.port()
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              with-web:
+                runs-on: ubuntu-latest
+                services:
+                  web:
+                    image: gantry-test/busybox
+                    command: sh -c "mkdir -p /www && echo served > /www/index.html && httpd -f -p 127.0.0.1:\(port) -h /www"
+                    options: >-
+                      --health-cmd "wget -q -O /dev/null http://127.0.0.1:\(port)/"
+                      --health-interval 200ms --health-retries 20
+                    ports: ["\(port):\(port)"]
+                steps:
+                  - run: python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:${{ job.services.web.ports[\(port)] }}/').read().decode().strip())"
+                  - run: echo "service id set=${{ job.services.web.id != '' }}"
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let output = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") }.map {
+            $0.replacing(/\([0-9a-f]{12}\)/, with: "(ID)")
+        }
+        #expect(output == [
+            "[with-web] service web: started gantry-test/busybox (ID)",
+            "[with-web] service web: healthy",
+            "[with-web] served",
+            "[with-web] service id set=true",
+        ])
+        #expect(try DockerAvailability.containers(job: "with-web") == [])
+    }
+
+    @Test func aServiceThatTurnsUnhealthyFailsTheJobWithItsLogs() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              sick:
+                runs-on: ubuntu-latest
+                services:
+                  db:
+                    image: gantry-test/busybox
+                    command: sh -c "echo booting; echo cannot open data dir >&2; sleep 600"
+                    options: --health-cmd "exit 1" --health-interval 100ms --health-retries 2
+                steps:
+                  - run: echo never runs
+              other:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo host jobs are unaffected
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        let output = Self.lines(result).filter { $0.hasPrefix("[sick]") && !$0.contains("started") }
+        #expect(output == [
+            "[sick] error: service 'db' is unhealthy; its last output:",
+            "[sick]   booting",
+            "[sick]   cannot open data dir",
+        ])
+        #expect(result.stdout.contains("[other] host jobs are unaffected"))
+        #expect(try DockerAvailability.containers(job: "sick") == [])
+    }
+
+    @Test func aContainerJobReachesItsServiceByName() throws {
+        let port = Self.port()
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              pair:
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                services:
+                  api:
+                    image: gantry-test/busybox
+                    command: sh -c "mkdir -p /www && echo pong > /www/ping && httpd -f -p 127.0.0.1:\(port) -h /www"
+                    options: --health-cmd "wget -q -O /dev/null http://127.0.0.1:\(port)/ping" --health-interval 200ms
+                steps:
+                  - run: wget -q -O - http://api:\(port)/ping
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("[pair] pong\n"))
+        #expect(try DockerAvailability.containers(job: "pair") == [])
+    }
+
+    @Test func dockerActionsFromADockerfileAndFromAnImage() throws {
+        let repo = try ScratchRepository()
+        try repo.write("greet/Dockerfile", "FROM gantry-test/busybox\nCOPY entry.sh /entry.sh\nENTRYPOINT [\"/entry.sh\"]\n")
+        try repo.write("greet/entry.sh", """
+            #!/bin/sh
+            echo "args: $*"
+            echo "who=$INPUT_WHO mode=$MODE workspace=$GITHUB_WORKSPACE pwd=$(pwd) sees=$(cat marker.txt)"
+            echo "greeting=hello $INPUT_WHO" >> "$GITHUB_OUTPUT"
+
+            """, executable: true)
+        try repo.write("greet/action.yml", """
+            inputs:
+              who: {default: world}
+            outputs:
+              greeting: {}
+            runs:
+              using: docker
+              image: Dockerfile
+              args: ["--who", "${{ inputs.who }}"]
+              env:
+                MODE: ${{ inputs.who }}-mode
+              post-entrypoint: /bin/echo
+            """)
+        try repo.write("marker.txt", "the workspace\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              docker-actions:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - id: g
+                    uses: ./greet
+                    with: {who: gantry}
+                  - run: echo "got ${{ steps.g.outputs.greeting }}"
+                  - uses: docker://gantry-test/busybox
+                    with:
+                      entrypoint: /bin/echo
+                      args: hello "from an image"
+                  - uses: docker://gantry-test/busybox
+                    continue-on-error: true
+                    with: {entrypoint: /bin/false}
+            """)
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "base")
+        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let output = Self.printed(result).filter { !$0.contains("checked out") && !$0.contains("building") }
+        #expect(output == [
+            "[docker-actions] args: --who gantry",
+            "[docker-actions] who=gantry mode=gantry-mode workspace=/github/workspace pwd=/github/workspace sees=the workspace",
+            "[docker-actions] got hello gantry",
+            "[docker-actions] hello from an image",
+            "[docker-actions] error: process completed with exit code 1",
+            // The post entrypoint, with the action's args.
+            "[docker-actions] --who gantry",
+        ])
+        #expect(result.stdout.contains("[docker-actions] ▶ Post ./greet"))
+        #expect(try DockerAvailability.containers(job: "docker-actions") == [])
+    }
+
+    @Test func timeoutsAndFailuresInAContainerStillRemoveEverything() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              slow-box:
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                services:
+                  side:
+                    image: gantry-test/busybox
+                    command: sleep 600
+                steps:
+                  - timeout-minutes: 0.02
+                    run: trap 'echo interrupted; exit 130' INT; echo started; sleep 30 & wait
+                  - if: always()
+                    run: echo always ran; exit 3
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        let output = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("started gantry-test") }
+        #expect(output.filter { !$0.contains("✗") && !$0.contains("✓") } == [
+            "[slow-box] started",
+            "[slow-box] interrupted",
+            "[slow-box] error: the step timed out",
+            "[slow-box] always ran",
+            "[slow-box] error: process completed with exit code 3",
+        ])
+        #expect(try DockerAvailability.containers(job: "slow-box") == [])
+    }
+
+    @Test func ctrlCRemovesTheContainersAndPruneRemovesWhatAKilledRunLeft() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              interrupted:
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                services:
+                  side:
+                    image: gantry-test/busybox
+                    command: sleep 600
+                steps:
+                  - run: echo waiting; sleep 600
+                  - if: always()
+                    run: echo cleanup step
+            """)
+        let run = try ConcurrencyRunTests.Background(in: scratch.url, name: "int", arguments: [], environment: [:])
+        try run.waitFor("[interrupted] waiting")
+        #expect(try DockerAvailability.containers(job: "interrupted").count == 2)
+        run.process.interrupt()
+        let (status, lines) = run.finish()
+        #expect(status == 1)
+        #expect(lines.contains("[interrupted] cleanup step"))
+        #expect(try DockerAvailability.containers(job: "interrupted") == [])
+
+        // SIGKILL leaves them; `gantry docker prune` removes those of runs that are gone.
+        let killed = try ConcurrencyRunTests.Background(in: scratch.url, name: "kill", arguments: [], environment: [:])
+        try killed.waitFor("[interrupted] waiting")
+        kill(killed.process.processIdentifier, SIGKILL)
+        killed.process.waitUntilExit()
+        #expect(try DockerAvailability.containers(job: "interrupted").count == 2)
+        let listed = try runCommand(RunCommandTests.gantry, ["docker", "ls"])
+        #expect(listed.stdout.split(separator: "\n").filter { $0.contains("job interrupted") && $0.hasSuffix("left over") }.count == 2)
+        let pruned = try runCommand(RunCommandTests.gantry, ["docker", "prune"])
+        #expect(pruned.status == 0)
+        #expect(pruned.stdout.hasPrefix("removed "))
+        #expect(try DockerAvailability.containers(job: "interrupted") == [])
+    }
+
+    @Test func badContainerOptionsAndMissingImagesAreOneLine() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              bad-option:
+                runs-on: ubuntu-latest
+                container:
+                  image: gantry-test/busybox
+                  options: --network bridge
+                steps:
+                  - run: echo never
+              missing-image:
+                runs-on: ubuntu-latest
+                container: gantry-test/not-here:1.0
+                steps:
+                  - run: echo never
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        let errors = Self.lines(result).filter { $0.contains("error") }.sorted()
+        #expect(errors == [
+            "[bad-option] error: options: --network is not supported (GitHub's rule): gantry chooses the network (`gantry run --network host|bridge`)",
+            "[missing-image] error: image 'gantry-test/not-here:1.0' is not in the engine at unix:///var/run/docker.sock, and gantry does not pull images: `docker pull gantry-test/not-here:1.0`, or build it, then run again",
+        ])
+        #expect(try DockerAvailability.containers(job: "bad-option") == [])
+    }
+}
+
+/// Without an engine: jobs that need one fail in one line; the others run.
+@Suite struct NoEngineRunTests {
+    @Test func aJobThatNeedsAnEngineFailsInOneLineAndHostJobsRun() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              boxed:
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                steps:
+                  - run: echo never
+              plain:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo host step
+                  - uses: docker://gantry-test/busybox
+            """)
+        let result = try scratch.run(environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+        #expect(result.status == 1)
+        let lines = DockerRunTests.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("✗") }
+        #expect(lines.sorted() == [
+            "[boxed] error: job 'boxed' needs a container engine: no container engine answers at unix:///nonexistent/docker.sock (no such socket); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST",
+            "[plain] error: Docker actions need a container engine: no container engine answers at unix:///nonexistent/docker.sock (no such socket); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST",
+            "[plain] host step",
+        ])
+        // A socket file nobody listens on: refused at once, not after a connect timeout.
+        let dead = scratch.url.appendingPathComponent("dead.sock").path
+        let python = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", "import socket; socket.socket(socket.AF_UNIX).bind('\(dead)')"])
+        #expect(python.status == 0)
+        let refused = try scratch.run(environment: ["DOCKER_HOST": "unix://" + dead])
+        #expect(DockerRunTests.lines(refused).contains("[boxed] error: job 'boxed' needs a container engine: no container engine answers at unix://\(dead) (connection refused); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST"))
+        let badHost = try scratch.run(environment: ["DOCKER_HOST": "ssh://example"])
+        #expect(DockerRunTests.lines(badHost).contains("[boxed] error: job 'boxed' needs a container engine: DOCKER_HOST 'ssh://example' is neither unix:// nor tcp:// (TLS and ssh:// are not supported)"))
+    }
+
+    /// CI must not skip the container tests silently.
+    @Test func ciHasAnEngine() {
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(DockerAvailability.ready, "CI=true but no Docker engine with gantry-test/busybox: .ci/run must run .ci/docker-up")
+        }
+    }
+}
