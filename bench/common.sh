@@ -31,3 +31,12 @@ build_gantry() {
   swift build -c release --static-swift-stdlib --product gantry >/dev/null
   gantry="$root/.build/release/gantry"
 }
+
+# `... | repo NAME`: a git repository $work/NAME whose only workflow, committed, is standard input.
+repo() {
+  mkdir -p "$work/$1/.github/workflows"
+  git -C "$work/$1" init -q -b main
+  cat > "$work/$1/.github/workflows/w.yml"
+  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com add -A
+  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com commit -q -m bench
+}

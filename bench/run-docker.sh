@@ -18,13 +18,6 @@ floor=""
 cleanup() { [ -n "$floor" ] && docker rm -f "$floor" >/dev/null 2>&1; rm -rf "$work"; }
 trap cleanup EXIT
 export GANTRY_STATE_DIR="$work/state"
-repo() {
-  mkdir -p "$work/$1/.github/workflows"
-  git -C "$work/$1" init -q -b main
-  cat > "$work/$1/.github/workflows/w.yml"
-  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com add -A
-  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com commit -q -m bench
-}
 for n in 1 20; do
   { echo "on: push"; echo "jobs:"; echo "  box:"; echo "    runs-on: ubuntu-latest"
     echo "    defaults: { run: { shell: sh } }"; echo "    steps:"

@@ -14,13 +14,6 @@ build_gantry
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export GANTRY_STATE_DIR="$work/state"   # concurrency queues of these runs stay in the scratch folder
-repo() {
-  mkdir -p "$work/$1/.github/workflows"
-  git -C "$work/$1" init -q -b main
-  cat > "$work/$1/.github/workflows/w.yml"
-  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com add -A
-  git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com commit -q -m bench
-}
 { echo "on: push"; echo "jobs:"; echo "  steps:"; echo "    runs-on: ubuntu-latest"; echo "    steps:"
   for i in $(seq 0 100); do echo "      - run: echo $i"; done; } | repo steps
 { echo "on: push"; echo "jobs:"

@@ -78,8 +78,11 @@ extension GantryCommand.Docker {
         guard let pid = labels[ContainerLabels.pid].flatMap({ Int32($0) }), pid > 0 else { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         // The pid may have been reused: the run id starts with the creating process's pid and start time.
-        guard let run = labels[ContainerLabels.run] else { return false }
-        return run == RunIdentity.make(pid: pid)
+        guard let run = labels[ContainerLabels.run], run == RunIdentity.make(pid: pid) else { return false }
+        // A killed process that nobody has reaped yet is a zombie: gone all the same.
+        let stat = (try? FileSystem.read("/proc/\(pid)/stat")).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        guard let close = stat.lastIndex(of: ")") else { return false }
+        return !stat[stat.index(after: close)...].trimmingPrefix(" ").hasPrefix("Z")
     }
 }
 

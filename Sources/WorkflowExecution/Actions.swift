@@ -147,9 +147,13 @@ extension JobRunner {
     func runPreSteps(_ state: JobState) {
         for (index, step) in job.steps.enumerated() {
             guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"),
-                case .success(.folder(let path, let metadata, _)) = resolveAction(uses),
-                case .node(let node) = metadata.runs, let pre = node.pre
+                case .success(.folder(let path, let metadata, _)) = resolveAction(uses)
             else { continue }
+            if case .docker(let docker) = metadata.runs, let pre = docker.preEntrypoint {
+                runDockerPre(docker, entrypoint: pre, step: step, uses: uses, path: path, metadata: metadata, state: state)
+                continue
+            }
+            guard case .node(let node) = metadata.runs, let pre = node.pre else { continue }
             let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
             let name = "Pre " + (step.name?.value ?? uses)
             guard condition(node.preIf, evaluation, name: name, state: state) else { continue }
@@ -167,6 +171,26 @@ extension JobRunner {
             registerPost(name: step.name?.value ?? uses, actionPath: path, node: node, inputs: inputs, env: Self.merge([state.env]), stateKey: stateKey, state: state)
             if result.conclusion == .failure { state.failed = true }
         }
+    }
+
+    /// A remote Docker action's `pre-entrypoint`, as a step of its own when the job is set up (its
+    /// `pre-if` defaults to `always()`).
+    private func runDockerPre(
+        _ docker: ActionMetadata.Docker, entrypoint: String, step: Step, uses: String, path: String, metadata: ActionMetadata, state: JobState
+    ) {
+        let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
+        let name = "Pre " + (step.name?.value ?? uses)
+        guard condition(docker.preIf, evaluation, name: name, state: state) else { return }
+        guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else {
+            state.failed = true
+            return
+        }
+        let result = timedPhase(name, state: state) {
+            runDocker(
+                docker, actionPath: path, inputs: inputs, entrypoint: entrypoint, env: Self.merge([state.env]), evaluation: evaluation,
+                deadline: nil, state: state, survivesCancel: true)
+        }
+        if result.conclusion == .failure { state.failed = true }
     }
 
     /// Queues an action's post script (once per action step) for the end of the job.
@@ -279,16 +303,10 @@ extension JobRunner {
             guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else { return .failed }
             switch metadata.runs {
             case .docker(let docker):
-                let entrypoint = docker.entrypoint
-                if let pre = docker.preEntrypoint {
-                    // pre-entrypoint runs right before the main entrypoint, in a container of its own.
-                    let preResult = runDocker(
-                        docker, actionPath: path, inputs: inputs, entrypoint: pre, env: env, evaluation: evaluation,
-                        deadline: frame.deadline, state: state, survivesCancel: survivesCancel)
-                    if preResult.conclusion != .success { return preResult }
-                }
+                // A remote action's pre-entrypoint already ran when the job was set up (a local action has
+                // none: it is read after checkout, as on GitHub).
                 let result = runDocker(
-                    docker, actionPath: path, inputs: inputs, entrypoint: entrypoint, env: env, evaluation: evaluation,
+                    docker, actionPath: path, inputs: inputs, entrypoint: docker.entrypoint, env: env, evaluation: evaluation,
                     deadline: frame.deadline, state: state, survivesCancel: survivesCancel)
                 if docker.postEntrypoint != nil {
                     state.posts.append(PostStep(

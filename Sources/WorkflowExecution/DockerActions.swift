@@ -102,34 +102,19 @@ extension JobRunner {
             throw HostProcess.Failure(message: "\(error)")
         }
         defer { _ = tracker.teardown() }
-        let splitter = Mutex(LineSplitter())
-        let done = Flag()
         let code = Mutex<Int32?>(nil)
-        let failure = Mutex<String?>(nil)
-        startThread {
-            do {
-                let exit = try engine.attachAndWait(id) { kind, bytes in
-                    let stream: HostProcess.Stream = kind == .stderr ? .stderr : .stdout
-                    for line in splitter.withLock({ $0.feed(bytes, stream) }) { onLine(stream, line) }
-                }
-                code.withLock { $0 = exit }
-            } catch let error as ContainerEngineError {
-                failure.withLock { $0 = error.message }
-            } catch {
-                failure.withLock { $0 = "\(error)" }
-            }
-            for (stream, line) in splitter.withLock({ $0.finish() }) { onLine(stream, line) }
-            done.set()
-            handle.wake.signal()
+        let stream = BackgroundStream(handle: handle, onLine: onLine) { output in
+            let exit = try engine.attachAndWait(id, onOutput: output)
+            code.withLock { $0 = exit }
         }
         let (_, timedOut) = Self.supervise(
-            timeout: timeout, handle: handle, done: done, exited: { false },
+            timeout: timeout, handle: handle, done: stream.done, exited: { false },
             signal: { try? engine.killContainer(id, signal: $0) }, abandon: {})
-        if !done.value {
+        if !stream.done.value {
             // Killed; the wait returns once the engine has reaped it.
             _ = handle.wake.wait(timeout: .now() + .seconds(5))
         }
-        if let message = failure.withLock({ $0 }) { throw HostProcess.Failure(message: message) }
+        if let message = stream.error { throw HostProcess.Failure(message: message) }
         return HostProcess.Result(
             exitCode: code.withLock { $0 }, signal: nil, timedOut: timedOut,
             cancelled: handle.cancelled.load(ordering: .sequentiallyConsistent), processGroup: 0)
@@ -215,20 +200,6 @@ enum TarWriter {
                 continue
             }
         }
-    }
-
-    private static func readBytes(_ path: String) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return bytes
     }
 
     private static func header(_ name: String, mode: Int, size: Int, type: Character, link: String, into out: inout [UInt8]) throws(Failure) {

@@ -99,7 +99,7 @@ extension JobRunner {
     /// Whether this job needs a container engine: a job container, services, or `runs-on` mapped to
     /// `docker://`.
     var needsContainers: Bool {
-        instance.backend.hasPrefix("docker://") || !job.services.isEmpty || job.servicesExpression != nil
+        instance.backend.hasPrefix("docker://") || job.services.contains { !($0.container.image?.value ?? "").isEmpty } || job.servicesExpression != nil
     }
 
     var jobImage: String? {
@@ -337,24 +337,9 @@ extension JobRunner {
         } catch {
             throw HostProcess.Failure(message: error.message)
         }
-        let splitter = Mutex(LineSplitter())
         let cancelStream = ExecCancellation()
-        let streamDone = Flag()
-        let streamError = Mutex<String?>(nil)
-        startThread {
-            do {
-                try engine.execStart(exec, cancel: cancelStream) { kind, bytes in
-                    let stream: HostProcess.Stream = kind == .stderr ? .stderr : .stdout
-                    for line in splitter.withLock({ $0.feed(bytes, stream) }) { onLine(stream, line) }
-                }
-            } catch let error as ContainerEngineError {
-                streamError.withLock { $0 = error.message }
-            } catch {
-                streamError.withLock { $0 = "\(error)" }
-            }
-            for (stream, line) in splitter.withLock({ $0.finish() }) { onLine(stream, line) }
-            streamDone.set()
-            handle.wake.signal()
+        let stream = BackgroundStream(handle: handle, onLine: onLine) { output in
+            try engine.execStart(exec, cancel: cancelStream, onOutput: output)
         }
         func signal(_ name: String) {
             let command = "p=$(cat '\(pidFile)' 2>/dev/null) && kill -s \(name) -- -$p 2>/dev/null || kill -s \(name) $p 2>/dev/null; true"
@@ -364,7 +349,7 @@ extension JobRunner {
         }
         var exitCode: Int32?
         let (stage, timedOut) = Self.supervise(
-            timeout: timeout, handle: handle, done: streamDone,
+            timeout: timeout, handle: handle, done: stream.done,
             exited: {
                 // The program may have ended while a background child holds its output open.
                 guard let state = try? engine.execInspect(exec), !state.running else { return false }
@@ -373,7 +358,7 @@ extension JobRunner {
             },
             signal: signal, abandon: { cancelStream.cancel() })
         if stage > 0 { signal("KILL") }
-        if let message = streamError.withLock({ $0 }) { throw HostProcess.Failure(message: message) }
+        if let message = stream.error { throw HostProcess.Failure(message: message) }
         if exitCode == nil { exitCode = (try? engine.execInspect(exec))?.exitCode }
         let code = exitCode ?? -1
         // A shell reports a signal's death as 128+n; Docker passes that on.
@@ -430,6 +415,36 @@ extension JobRunner {
             }
         }
         return (stage, timedOut)
+    }
+}
+
+/// Output read on a thread of its own: `body` is given a sink for the bytes of both streams, which are
+/// passed on as lines; when it returns, `done` is set and the step's handle is woken.
+final class BackgroundStream: Sendable {
+    let done = Flag()
+    private let failure = Mutex<String?>(nil)
+    var error: String? { failure.withLock { $0 } }
+
+    init(
+        handle: HostProcess.Handle, onLine: @escaping @Sendable (HostProcess.Stream, String) -> Void,
+        _ body: @escaping @Sendable (@escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws -> Void
+    ) {
+        let splitter = Mutex(LineSplitter())
+        startThread { [self] in
+            do {
+                try body { kind, bytes in
+                    let stream: HostProcess.Stream = kind == .stderr ? .stderr : .stdout
+                    for line in splitter.withLock({ $0.feed(bytes, stream) }) { onLine(stream, line) }
+                }
+            } catch let error as ContainerEngineError {
+                failure.withLock { $0 = error.message }
+            } catch {
+                failure.withLock { $0 = "\(error)" }
+            }
+            for (stream, line) in splitter.withLock({ $0.finish() }) { onLine(stream, line) }
+            done.set()
+            handle.wake.signal()
+        }
     }
 }
 

@@ -876,8 +876,13 @@ func removeTree(_ path: String) {
 }
 
 func readFile(_ path: String) -> String {
+    String(decoding: readBytes(path), as: UTF8.self)
+}
+
+/// A file's bytes; empty when it cannot be read.
+func readBytes(_ path: String) -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return "" }
+    guard fd >= 0 else { return [] }
     defer { close(fd) }
     var bytes = [UInt8]()
     var chunk = [UInt8](repeating: 0, count: 16384)
@@ -886,7 +891,7 @@ func readFile(_ path: String) -> String {
         if n <= 0 { break }
         bytes += chunk[0..<n]
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }
 
 func formatDuration(_ seconds: Double) -> String {

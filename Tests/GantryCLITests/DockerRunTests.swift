@@ -118,8 +118,8 @@ struct DockerRunTests {
                 services:
                   db:
                     image: gantry-test/busybox
-                    command: sh -c "echo booting; echo cannot open data dir >&2; sleep 600"
-                    options: --health-cmd "exit 1" --health-interval 100ms --health-retries 2
+                    command: sh -c "echo booting; sleep 0.2; echo cannot open data dir >&2; sleep 600"
+                    options: --health-cmd "exit 1" --health-interval 300ms --health-retries 2
                 steps:
                   - run: echo never runs
               other:
@@ -185,6 +185,19 @@ struct DockerRunTests {
               post-entrypoint: /bin/echo
             """)
         try repo.write("marker.txt", "the workspace\n")
+        // A remote Docker action (from --action-dir) whose pre-entrypoint runs when the job is set up.
+        let actions = repo.url.appendingPathComponent("actions-dir")
+        try FileManager.default.createDirectory(at: actions.appendingPathComponent("acme/dock@v1"), withIntermediateDirectories: true)
+        try """
+            inputs:
+              x: {required: true}
+            runs:
+              using: docker
+              image: docker://gantry-test/busybox
+              pre-entrypoint: /bin/echo
+              entrypoint: /bin/echo
+              args: ["phase-with", "${{ inputs.x }}"]
+            """.write(to: actions.appendingPathComponent("acme/dock@v1/action.yml"), atomically: true, encoding: .utf8)
         try repo.write(".github/workflows/ci.yml", """
             on: push
             jobs:
@@ -192,6 +205,8 @@ struct DockerRunTests {
                 runs-on: ubuntu-latest
                 steps:
                   - uses: actions/checkout@v4
+                  - uses: acme/dock@v1
+                    with: {x: remote}
                   - id: g
                     uses: ./greet
                     with: {who: gantry}
@@ -206,10 +221,12 @@ struct DockerRunTests {
             """)
         try repo.git("add", ".")
         try repo.git("commit", "-q", "-m", "base")
-        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url)
+        let result = try runCommand(RunCommandTests.gantry, ["run", "--action-dir", actions.path], in: repo.url)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let output = Self.printed(result).filter { !$0.contains("checked out") && !$0.contains("building") }
         #expect(output == [
+            "[docker-actions] phase-with remote",
+            "[docker-actions] phase-with remote",
             "[docker-actions] args: --who gantry",
             "[docker-actions] who=gantry mode=gantry-mode workspace=/github/workspace pwd=/github/workspace sees=the workspace",
             "[docker-actions] got hello gantry",
@@ -219,6 +236,7 @@ struct DockerRunTests {
             "[docker-actions] --who gantry",
         ])
         #expect(result.stdout.contains("[docker-actions] ▶ Post ./greet"))
+        #expect(result.stdout.contains("[docker-actions] ▶ Pre acme/dock@v1"))
         #expect(try DockerAvailability.containers(job: "docker-actions") == [])
     }
 
