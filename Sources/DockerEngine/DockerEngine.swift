@@ -161,7 +161,7 @@ public final class DockerEngine: ContainerEngine {
         return config?["Env"] as? [String] ?? []
     }
 
-    public func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError) {
+    public func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError) {
         let labelJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: labels)) ?? Data(), as: UTF8.self)
         let path = "/build?t=\(Self.escape(tag))&dockerfile=\(Self.escape(dockerfile))&labels=\(Self.escape(labelJSON))&rm=1&forcerm=1&pull=0"
         let lines = JSONLines()
@@ -171,13 +171,17 @@ public final class DockerEngine: ContainerEngine {
             request.headers.add(name: "Content-Type", value: "application/x-tar")
             request.body = .bytes(context)
             let delegate = StreamDelegate { bytes in lines.feed(bytes, onLine: onLine) }
-            let status = try client.execute(request: request, delegate: delegate).futureResult.wait()
+            let task = client.execute(request: request, delegate: delegate)
+            cancel.onCancel { task.cancel() }
+            let status = try task.futureResult.wait()
             lines.finish(onLine: onLine)
             if status >= 300 {
                 throw ContainerEngineError("building \(tag): " + (lines.errorMessage ?? lines.raw), status: status)
             }
         } catch let error as ContainerEngineError {
             throw error
+        } catch let error as HTTPClientError where error == .cancelled {
+            throw ContainerEngineError("building \(tag): stopped (the step was cancelled or timed out)")
         } catch {
             throw unreachable(error)
         }
@@ -189,6 +193,7 @@ public final class DockerEngine: ContainerEngine {
             "Binds": spec.binds, "NetworkMode": spec.networkMode, "ExtraHosts": spec.extraHosts,
             "Privileged": spec.privileged, "CapAdd": spec.capAdd, "Init": false,
         ]
+        for (key, value) in spec.hostConfig { host[key] = Self.json(value) }
         if let memory = spec.memoryBytes { host["Memory"] = memory }
         if let cpus = spec.nanoCPUs { host["NanoCpus"] = cpus }
         if !spec.tmpfs.isEmpty { host["Tmpfs"] = spec.tmpfs }
@@ -215,6 +220,7 @@ public final class DockerEngine: ContainerEngine {
             if let s = health.timeoutSeconds { check["Timeout"] = Int64(s * 1e9) }
             if let s = health.startPeriodSeconds { check["StartPeriod"] = Int64(s * 1e9) }
             if let n = health.retries { check["Retries"] = n }
+            if let s = health.startIntervalSeconds { check["StartInterval"] = Int64(s * 1e9) }
             body["Healthcheck"] = check
         }
         if spec.networkMode != "host" && spec.networkMode != "none" && !spec.networkAliases.isEmpty {
@@ -227,6 +233,16 @@ public final class DockerEngine: ContainerEngine {
         try check(reply, "creating container \(spec.name)")
         guard let id = (reply.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("creating container \(spec.name): the engine returned no id") }
         return id
+    }
+
+    private static func json(_ value: HostConfigValue) -> Any {
+        switch value {
+        case .string(let s): return s
+        case .int(let n): return n
+        case .bool(let b): return b
+        case .array(let items): return items.map(json)
+        case .object(let fields): return fields.mapValues(json)
+        }
     }
 
     public func startContainer(_ id: String) throws(ContainerEngineError) {
@@ -291,7 +307,9 @@ public final class DockerEngine: ContainerEngine {
         let inspected = try request(.GET, "/exec/\(execID)/json")
         try check(inspected, "reading the state of process \(execID.prefix(12))")
         let json = inspected.json as? [String: Any] ?? [:]
-        return (json["Running"] as? Bool ?? false, Int32(json["ExitCode"] as? Int ?? -1))
+        // Before the engine has started the process, Running is false and ExitCode null: still running.
+        guard let code = json["ExitCode"] as? Int else { return (true, -1) }
+        return (json["Running"] as? Bool ?? false, Int32(truncatingIfNeeded: code))
     }
 
     /// A request whose answer is a multiplexed output stream, read until the engine closes it.

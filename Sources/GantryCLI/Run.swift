@@ -22,8 +22,11 @@ extension GantryCommand {
                 actions/checkout (copies this repository's working tree, or HEAD with --checkout head, \
                 into the job's workspace) and actions/upload-artifact and download-artifact (kept in \
                 the run directory), and OWNER/REPO@REF read from --action-dir (gantry never \
-                downloads). Docker actions, containers and services are not supported by 'gantry run' \
-                yet: such a step or job fails with one line saying so. Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
+                downloads). Through a Docker or Podman engine ($DOCKER_HOST, else /var/run/docker.sock): \
+                jobs with 'container:' (or runs-on mapped by -P label=docker://IMAGE) run their steps in \
+                a container, 'services:' start first and are waited for until healthy, and Docker actions \
+                run; gantry never pulls images. Everything a job creates is removed when it ends \
+                ('gantry docker prune' removes what a killed run left). Exit status: 0 when every job succeeded, 1 otherwise, 64 for bad \
                 usage. Ctrl-C cancels: running steps get SIGINT, then SIGTERM, then SIGKILL, and \
                 'always()' steps still run.
                 """
@@ -115,6 +118,7 @@ extension GantryCommand {
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one
             // kills every step's process group and stops at once.
             let count = Atomic<Int>(0)
+            let runID = context.runID
             var sources: [any DispatchSourceSignal] = []
             for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
                 signal(signalNumber, SIG_IGN)
@@ -125,7 +129,7 @@ extension GantryCommand {
                         executor.cancel()
                     } else {
                         HostProcess.terminateAllGroups()
-                        JobContainers.removeAllLive()
+                        JobContainers.removeAllLive(runID: runID)
                         Glibc.exit(130)
                     }
                 }

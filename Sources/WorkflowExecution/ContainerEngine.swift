@@ -11,7 +11,7 @@ public protocol ContainerEngine: Sendable {
     /// The image's `Config.Env` when the engine has the image, nil when it does not.
     func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]?
     /// Builds an image from a tar of a build context (`Dockerfile` at `dockerfile` inside it).
-    func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError)
+    func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError)
     func createContainer(_ spec: ContainerSpec) throws(ContainerEngineError) -> String
     func startContainer(_ id: String) throws(ContainerEngineError)
     func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus
@@ -87,11 +87,20 @@ public struct ContainerSpec: Sendable {
     public var hostname: String?
     public var tmpfs: [String: String] = [:]
     public var attachOutput = false
+    /// Further `HostConfig` fields from `options:` (`ShmSize`, `Mounts`, `Ulimits`, `Devices`, `Dns`,
+    /// `CapDrop`, `SecurityOpt`, `GroupAdd`, `Init`, `IpcMode`, `PidMode`, `ReadonlyRootfs`), as JSON
+    /// values the engine takes as they are.
+    public var hostConfig: [String: HostConfigValue] = [:]
 
     public init(name: String, image: String) {
         self.name = name
         self.image = image
     }
+}
+
+/// A JSON value for `ContainerSpec.hostConfig`.
+public indirect enum HostConfigValue: Sendable, Equatable {
+    case string(String), int(Int64), bool(Bool), array([HostConfigValue]), object([String: HostConfigValue])
 }
 
 /// A container's health check, from `--health-*` options.
@@ -102,6 +111,7 @@ public struct HealthCheck: Sendable, Equatable {
     public var timeoutSeconds: Double?
     public var startPeriodSeconds: Double?
     public var retries: Int?
+    public var startIntervalSeconds: Double?
 
     public init(test: [String], intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil, startPeriodSeconds: Double? = nil, retries: Int? = nil) {
         self.test = test

@@ -34,7 +34,7 @@ extension JobRunner {
 
     /// The image a Docker action runs: `docker://IMAGE` as it is; a Dockerfile in the action's folder built
     /// through the engine and tagged by the folder's content, so an unchanged action is built once.
-    func dockerActionImage(_ image: String, actionPath: String?, engine: any ContainerEngine, state: JobState) -> String? {
+    func dockerActionImage(_ image: String, actionPath: String?, engine: any ContainerEngine, deadline: Double?, state: JobState, survivesCancel: Bool) -> String? {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
         if image.hasPrefix("docker://") { return String(image.dropFirst("docker://".count)) }
         guard let actionPath else {
@@ -57,7 +57,15 @@ extension JobRunner {
             if try engine.imageEnvironment(tag) != nil { return tag }
             say("building \(image) of \(actionPath) as \(tag)")
             let masker = state.masker
-            try engine.buildImage(context: context, dockerfile: image, tag: tag, labels: ["dev.gantry.action": actionPath]) { line in
+            // The build stops with the step: cancellation (unless the step survives it) and its time limit.
+            let stop = ExecCancellation()
+            if !survivesCancel { abortables.withLock { $0.append(stop) } }
+            defer { abortables.withLock { $0.removeAll { $0 === stop } } }
+            if let limit = [deadline.map { $0 - HostProcess.now() }, state.remaining].compactMap({ $0 }).min() {
+                DispatchQueue.global().asyncAfter(deadline: .now() + max(0, min(limit, 86_400))) { stop.cancel() }
+            }
+            if isCancelled && !survivesCancel { stop.cancel() }
+            try engine.buildImage(context: context, dockerfile: image, tag: tag, labels: ["dev.gantry.action": actionPath], cancel: stop) { line in
                 self.output.line(self.instance.id, masker.mask("  " + line), to: .log)
             }
             return tag
@@ -85,7 +93,8 @@ extension JobRunner {
         spec.networkMode = network
         if network == "host", let services = containers?.services { spec.extraHosts = services.map { $0.id + ":127.0.0.1" } }
         spec.attachOutput = true
-        let tracker = containers ?? JobContainers(engine: engine, network: network)
+        // A tracker of its own: tearing it down removes this container only, never the job's.
+        let tracker = JobContainers(engine: engine, network: network)
         let id: String
         do {
             guard try engine.imageEnvironment(action.image) != nil else {
@@ -128,8 +137,14 @@ extension JobRunner {
         evaluation: EvaluationContext, deadline: Double?, state: JobState, survivesCancel: Bool
     ) -> StepResult {
         func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
-        guard let engine = actionEngine(say), let image = dockerActionImage(docker.image, actionPath: actionPath, engine: engine, state: state) else {
+        guard let engine = actionEngine(say),
+            let image = dockerActionImage(docker.image, actionPath: actionPath, engine: engine, deadline: deadline, state: state, survivesCancel: survivesCancel)
+        else {
             return .failed
+        }
+        // Cancelled while the image was being built: the action does not start.
+        if isCancelled && !survivesCancel {
+            return StepResult(outcome: .cancelled, conclusion: .cancelled, outputs: [], env: [], summary: "", timedOutJob: false)
         }
         var withInputs = evaluation
         withInputs.contexts = ExpressionObject(evaluation.contexts.pairs.filter { $0.key != "inputs" } + [("inputs", .object(inputs.map { ($0.0, .string($0.1)) }))])

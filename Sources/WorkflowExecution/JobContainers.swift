@@ -43,10 +43,16 @@ public final class JobContainers: @unchecked Sendable {
     /// What every job of this process created and has not removed yet.
     private static let live = Mutex<(containers: [(any ContainerEngine, String)], networks: [(any ContainerEngine, String)])>(([], []))
 
-    /// Removes what running jobs created, for a second Ctrl-C that exits at once.
-    public static func removeAllLive() {
+    /// Removes what running jobs created, for a second Ctrl-C that exits at once: what they tracked,
+    /// and whatever carries this run's label (a container created a moment before it was tracked).
+    public static func removeAllLive(runID: String) {
         let (containers, networks) = live.withLock { $0 }
         for (engine, id) in containers { try? engine.removeContainer(id) }
+        var engines: [any ContainerEngine] = []
+        for (engine, _) in containers + networks where !engines.contains(where: { $0.address == engine.address }) { engines.append(engine) }
+        for engine in engines {
+            for leftover in (try? engine.listContainers(label: ContainerLabels.run + "=" + runID)) ?? [] { try? engine.removeContainer(leftover.id) }
+        }
         for (engine, id) in networks { try? engine.removeNetwork(id) }
     }
 
@@ -102,13 +108,13 @@ extension JobRunner {
         instance.backend.hasPrefix("docker://") || job.services.contains { !($0.container.image?.value ?? "").isEmpty } || job.servicesExpression != nil
     }
 
-    var jobImage: String? {
-        instance.backend.hasPrefix("docker://") ? String(instance.backend.dropFirst("docker://".count)) : nil
+    /// The `-P label=docker://IMAGE` image of a job without `container:`.
+    var mappedImage: String? {
+        job.container == nil && instance.backend.hasPrefix("docker://") ? String(instance.backend.dropFirst("docker://".count)) : nil
     }
 
     var containerName: String {
-        let run = String(context.runID.map { $0.isLetter || $0.isNumber ? $0 : "-" })
-        return "gantry-\(run)-\(directoryName)"
+        "gantry-" + Self.safeName(context.runID) + "-" + Self.safeName(directoryName)
     }
 
     var containerLabels: [String: String] {
@@ -175,7 +181,11 @@ extension JobRunner {
                 let id = try create(spec, containers, say: say)
                 try engine.startContainer(id)
                 say("service \(service.id.value): started \(image) (\(id.prefix(12)))")
-                var published: [(String, String)] = ports.map { (String($0.container), $0.host.isEmpty ? String($0.container) : $0.host) }
+                // On the host network nothing is remapped: the service listens on its own port.
+                var published: [(String, String)] = ports.map { (String($0.container), String($0.container)) }
+                for port in ports where !bridge && !port.host.isEmpty && port.host != String(port.container) {
+                    say("warning: service \(service.id.value): port \(port.host):\(port.container) is not remapped on the host network; it listens on \(port.container) (use --network bridge to publish it as \(port.host))")
+                }
                 if bridge {
                     let status = try engine.inspectContainer(id)
                     published = status.ports.map { (String($0.container.prefix { $0 != "/" }), $0.host) }
@@ -186,7 +196,10 @@ extension JobRunner {
                     healthChecked.append((service.id.value, id))
                 }
             }
-            if let image = jobImage {
+            // The image is evaluated now (it may come from `needs` or the matrix); an empty one runs the
+            // job on the host.
+            let evaluatedImage = try job.container.map { container -> String in try text(container.image) ?? "" }
+            if let image = evaluatedImage.map({ $0.isEmpty ? nil : $0 }) ?? mappedImage {
                 var spec = ContainerSpec(name: containerName, image: image)
                 if let container = job.container {
                     spec.env = try environment(container.env)
@@ -197,6 +210,9 @@ extension JobRunner {
                     }
                 }
                 spec.labels.merge(containerLabels) { _, new in new }
+                // Another user (`--user`) must reach the run's folders: the run directory, made private,
+                // becomes traversable (still not listable); the scripts in it keep their random path.
+                if spec.user != nil { chmod(context.root, 0o711) }
                 spec.entrypoint = ["tail"]
                 spec.command = ["-f", "/dev/null"]
                 spec.networkMode = bridge ? containers.network : "host"
@@ -226,7 +242,7 @@ extension JobRunner {
             say("error: \(error)")
             return false
         }
-        return waitForHealth(healthChecked, engine: engine, state: state, say: say)
+        return waitForHealth(healthChecked, engine: engine, state: state, say: say) && checkServicesRunning(containers, say: say)
     }
 
     private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void) throws(ContainerEngineError) -> String {
@@ -282,9 +298,23 @@ extension JobRunner {
                     state.timedOut = true
                     return false
                 }
-                usleep(UInt32(min(delay, state.remaining ?? delay) * 1e6))
+                // Slept in slices so cancellation is noticed within 0.1 s.
+                let until = HostProcess.now() + min(delay, state.remaining ?? delay)
+                while HostProcess.now() < until && !isCancelled { usleep(100_000) }
                 delay = min(delay * 2, 32)
             }
+        }
+        return true
+    }
+
+    /// A service without a health check that already exited (a port taken, a bad command) fails the
+    /// job before its first step, with its output.
+    private func checkServicesRunning(_ containers: JobContainers, say: (String) -> Void) -> Bool {
+        for service in containers.services {
+            guard let status = try? containers.engine.inspectContainer(service.container), !status.running else { continue }
+            say("error: service '\(service.id)' exited with code \(status.exitCode) before the first step; its last output:")
+            for line in ((try? containers.engine.logs(service.container)) ?? "").split(separator: "\n").suffix(50) { say("  " + line) }
+            return false
         }
         return true
     }
@@ -312,8 +342,11 @@ extension JobRunner {
         return ports
     }
 
+    /// Docker's name characters only: ASCII letters and digits, `_`, `.` and `-`.
     static func safeName(_ text: String) -> String {
-        String(text.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" })
+        String(text.unicodeScalars.map { c -> Character in
+            c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || c == "-" || c == "_" || c == ".") ? Character(c) : "_"
+        })
     }
 
     // MARK: Steps in the job container
@@ -327,10 +360,10 @@ extension JobRunner {
         timeout: Double?, handle: HostProcess.Handle, onLine: @escaping @Sendable (HostProcess.Stream, String) -> Void
     ) throws(HostProcess.Failure) -> HostProcess.Result {
         let engine = containers.engine
-        let pidFile = temp + "/step.pid"
-        unlink(pidFile)
-        // `sh` records the step's pid, then becomes the step's program.
-        let wrapped = ["sh", "-c", "echo $$ > '\(pidFile)' && exec \"$@\"", "sh"] + arguments
+        // `sh` records the step's pid (in the container's /tmp, which any user may write), then becomes the
+        // step's program.
+        let pidFile = "/tmp/.gantry-step-" + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".pid"
+        let wrapped = ["sh", "-c", "echo $$ > \(pidFile) 2>/dev/null; exec \"$@\"", "sh"] + arguments
         let exec: String
         do {
             exec = try engine.execCreate(container, ExecSpec(command: wrapped, env: env.map { $0.0 + "=" + $0.1 }, workingDirectory: directory))
@@ -342,7 +375,7 @@ extension JobRunner {
             try engine.execStart(exec, cancel: cancelStream, onOutput: output)
         }
         func signal(_ name: String) {
-            let command = "p=$(cat '\(pidFile)' 2>/dev/null) && kill -s \(name) -- -$p 2>/dev/null || kill -s \(name) $p 2>/dev/null; true"
+            let command = "p=$(cat \(pidFile) 2>/dev/null) && kill -s \(name) -- -$p 2>/dev/null || kill -s \(name) $p 2>/dev/null; true"
             if let id = try? engine.execCreate(container, ExecSpec(command: ["sh", "-c", command])) {
                 try? engine.execStart(id, cancel: ExecCancellation()) { _, _ in }
             }
@@ -358,8 +391,15 @@ extension JobRunner {
             },
             signal: signal, abandon: { cancelStream.cancel() })
         if stage > 0 { signal("KILL") }
+        // The stream's last lines (an ::add-mask:: among them) are handled before the step's result is.
+        let drainUntil = HostProcess.now() + 1
+        while !stream.done.value && HostProcess.now() < drainUntil { _ = handle.wake.wait(timeout: .now() + .milliseconds(20)) }
         if let message = stream.error { throw HostProcess.Failure(message: message) }
-        if exitCode == nil { exitCode = (try? engine.execInspect(exec))?.exitCode }
+        // The engine records the exit code a moment after the output ends.
+        let codeUntil = HostProcess.now() + 2
+        while exitCode == nil, let state = try? engine.execInspect(exec) {
+            if !state.running { exitCode = state.exitCode } else if HostProcess.now() > codeUntil { break } else { usleep(5_000) }
+        }
         let code = exitCode ?? -1
         // A shell reports a signal's death as 128+n; Docker passes that on.
         return HostProcess.Result(

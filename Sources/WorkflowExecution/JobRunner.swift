@@ -119,6 +119,8 @@ public final class JobRunner: Sendable {
     let groups = Mutex<[Int32]>([])
     /// The content cache, opened by the first cache step.
     let cacheStoreHolder = Mutex<CacheStore?>(nil)
+    /// Engine calls to abandon when the job is cancelled (a Docker action's image build).
+    let abortables = Mutex<[ExecCancellation]>([])
     /// The job's service and job containers, when it has any (set before the first step).
     let containersHolder = Mutex<JobContainers?>(nil)
     var containers: JobContainers? { containersHolder.withLock { $0 } }
@@ -143,6 +145,7 @@ public final class JobRunner: Sendable {
         current.withLock { step in
             if let step, !step.survivesCancel { step.handle.cancel() }
         }
+        for abortable in abortables.withLock({ $0 }) { abortable.cancel() }
     }
 
     var isCancelled: Bool { cancelled.load(ordering: .sequentiallyConsistent) }
@@ -525,6 +528,8 @@ public final class JobRunner: Sendable {
         for (variable, prefix) in files {
             let path = temp + "/\(prefix)"
             writeFile(path, "")
+            // A container may run as another user (`--user`): it must still write the files.
+            if container != nil || action != nil { chmod(path, 0o666) }
             fileEnv.append((variable, path))
         }
         // Later layers win: the host's environment, GitHub's variables, the workflow/job/step env,

@@ -309,6 +309,151 @@ struct DockerRunTests {
         #expect(try DockerAvailability.containers(job: "interrupted") == [])
     }
 
+    /// Cases a review found: each job is one of them, side by side in one run.
+    @Test func actionsInContainerJobsUsersPortsImagesFromNeedsMountsAndExitedServices() throws {
+        let port = Self.port()
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              after-action:
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                steps:
+                  - uses: docker://gantry-test/busybox
+                    with: {entrypoint: /bin/echo, args: from the action}
+                  - run: echo the job container is still there
+              ports-host:
+                runs-on: ubuntu-latest
+                services:
+                  web:
+                    image: gantry-test/busybox
+                    command: sleep 600
+                    ports: ["\(port + 1):\(port)"]
+                steps:
+                  - run: echo "port ${{ job.services.web.ports['\(port)'] }}"
+              as-user:
+                runs-on: ubuntu-latest
+                container:
+                  image: gantry-test/busybox
+                  options: --user 1000
+                steps:
+                  - id: s
+                    run: echo "uid=$(id -u)" >> "$GITHUB_OUTPUT"
+                  - run: echo "${{ steps.s.outputs.uid }}"
+              pick:
+                runs-on: ubuntu-latest
+                outputs:
+                  image: ${{ steps.p.outputs.image }}
+                steps:
+                  - id: p
+                    run: echo "image=gantry-test/busybox" >> "$GITHUB_OUTPUT"
+              from-needs:
+                name: Tëst ünïcode
+                needs: pick
+                runs-on: ubuntu-latest
+                container: ${{ needs.pick.outputs.image }}
+                steps:
+                  - run: echo "in $(cat /etc/passwd | cut -d ':' -f7)"
+              mounted:
+                runs-on: ubuntu-latest
+                container:
+                  image: gantry-test/busybox
+                  options: --mount type=bind,source=${{ vars.SCRATCH }},target=/mnt/scratch,readonly --shm-size 8m
+                steps:
+                  - run: head -1 /mnt/scratch/w.yml; df -k /dev/shm | tail -1 | awk '{print "shm " $2}'
+              dead-service:
+                runs-on: ubuntu-latest
+                services:
+                  gone:
+                    image: gantry-test/busybox
+                    command: sh -c "echo address in use; exit 3"
+                steps:
+                  - run: echo never
+            """)
+        let result = try scratch.run(["--var", "SCRATCH=\(scratch.url.path)"])
+        #expect(result.status == 1)
+        func job(_ id: String) -> [String] {
+            Self.printed(result).filter { $0.hasPrefix("[\(id)]") && !$0.contains(": started gantry-test") }
+        }
+        #expect(job("after-action") == ["[after-action] from the action", "[after-action] the job container is still there"])
+        #expect(job("ports-host") == [
+            "[ports-host] warning: service web: port \(port + 1):\(port) is not remapped on the host network; it listens on \(port) (use --network bridge to publish it as \(port + 1))",
+            "[ports-host] port \(port)",
+        ])
+        #expect(job("as-user") == ["[as-user] 1000"])
+        #expect(result.stdout.contains("[Tëst ünïcode] in /bin/sh\n"))
+        #expect(job("mounted") == ["[mounted] on: push", "[mounted] shm 8192"])
+        #expect(job("dead-service").prefix(2) == ["[dead-service] error: service 'gone' exited with code 3 before the first step; its last output:", "[dead-service]   address in use"])
+        for id in ["after-action", "ports-host", "as-user", "from-needs", "mounted", "dead-service"] {
+            #expect(try DockerAvailability.containers(job: id) == [])
+        }
+    }
+
+    @Test func manyQuickStepsInParallelContainersAllReportTheirExitCodes() throws {
+        let steps = (1...30).map { "      - run: echo step-$(( \($0) * 1 ))" }.joined(separator: "\n")
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              quick:
+                strategy:
+                  matrix: {row: [1, 2, 3]}
+                runs-on: ubuntu-latest
+                container: gantry-test/busybox
+                steps:
+            \(steps)
+            """)
+        let result = try scratch.run(["--jobs", "3"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.printed(result).filter { $0.contains("] step-") }.count == 90)
+    }
+
+    @Test func cancellingDuringTheHealthWaitAndABuildPastItsTimeLimitStopPromptly() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              waiting:
+                runs-on: ubuntu-latest
+                services:
+                  slow:
+                    image: gantry-test/busybox
+                    command: sleep 600
+                    options: --health-cmd false --health-interval 100s
+                steps:
+                  - run: echo never
+            """)
+        let run = try ConcurrencyRunTests.Background(in: scratch.url, name: "wait", arguments: [], environment: [:])
+        try run.waitFor("[waiting] service slow: started")
+        usleep(300_000)
+        let interrupted = Date()
+        run.process.interrupt()
+        let (status, _) = run.finish()
+        #expect(status == 1)
+        // The back-off sleeps up to 32 s; cancellation is noticed within a slice of it.
+        #expect(Date().timeIntervalSince(interrupted) < 10)
+        #expect(try DockerAvailability.containers(job: "waiting") == [])
+
+        let repo = try ScratchRepository()
+        try repo.write("slow/Dockerfile", "FROM gantry-test/busybox\nRUN sleep 60\n")
+        try repo.write("slow/action.yml", "runs:\n  using: docker\n  image: Dockerfile\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              slow-build:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - uses: ./slow
+                    timeout-minutes: 0.03
+            """)
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "base")
+        let started = Date()
+        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url)
+        #expect(result.status == 1)
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(Self.printed(result).contains { $0.hasPrefix("[slow-build] error: building gantry-action:") && $0.hasSuffix(": stopped (the step was cancelled or timed out)") })
+    }
+
     @Test func badContainerOptionsAndMissingImagesAreOneLine() throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push
