@@ -245,6 +245,13 @@ public final class DockerEngine: ContainerEngine {
         }
     }
 
+    public func pathExists(_ id: String, _ path: String) throws(ContainerEngineError) -> Bool {
+        let reply = try request(.HEAD, "/containers/\(id)/archive?path=\(Self.escape(path))")
+        if reply.status == 404 { return false }
+        try check(reply, "looking for \(path) in \(id.prefix(12))")
+        return true
+    }
+
     public func startContainer(_ id: String) throws(ContainerEngineError) {
         try check(try request(.POST, "/containers/\(id)/start"), "starting container \(id.prefix(12))", accept: [304])
     }

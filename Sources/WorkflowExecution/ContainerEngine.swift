@@ -14,6 +14,8 @@ public protocol ContainerEngine: Sendable {
     func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError)
     func createContainer(_ spec: ContainerSpec) throws(ContainerEngineError) -> String
     func startContainer(_ id: String) throws(ContainerEngineError)
+    /// Whether a path exists in a container's file system (a stat, no process started).
+    func pathExists(_ id: String, _ path: String) throws(ContainerEngineError) -> Bool
     func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus
     /// The container's output so far (both streams, interleaved as the engine stored them).
     func logs(_ id: String) throws(ContainerEngineError) -> String

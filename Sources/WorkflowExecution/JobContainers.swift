@@ -20,8 +20,24 @@ public final class JobContainers: @unchecked Sendable {
     var jobContainer: String?
     /// `PATH` inside the job container (its image's).
     var containerPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-    /// Shells found in the job container (`bash`, `sh`, `python`, …).
-    var programs: Set<String> = []
+    /// Programs looked up in the job container's `PATH`, and whether they were found.
+    private let programs = Mutex<[String: Bool]>([:])
+
+    /// Whether the job container has `program` on its image's `PATH` (for the default shell's bash-or-sh
+    /// choice): a stat per folder through the engine, no process started; remembered per job.
+    func hasProgram(_ program: String) -> Bool {
+        if let known = programs.withLock({ $0[program] }) { return known }
+        guard let id = jobContainer else { return false }
+        var found = false
+        for directory in containerPath.split(separator: ":") where directory.hasPrefix("/") {
+            if (try? engine.pathExists(id, directory + "/" + program)) == true {
+                found = true
+                break
+            }
+        }
+        programs.withLock { $0[program] = found }
+        return found
+    }
     /// `job.services.<id>`: container id and ports (container port → host port).
     var services: [(id: String, container: String, ports: [(String, String)])] = []
 
@@ -226,7 +242,6 @@ extension JobRunner {
                 containers.jobContainer = id
                 let status = try engine.inspectContainer(id)
                 if let path = status.env.last(where: { $0.hasPrefix("PATH=") }) { containers.containerPath = String(path.dropFirst(5)) }
-                containers.programs = try probePrograms(id, engine: engine)
                 say("container: started \(image) (\(id.prefix(12)))")
             }
         } catch let error as ContainerEngineError {
@@ -252,17 +267,6 @@ extension JobRunner {
         let id = try containers.engine.createContainer(spec)
         containers.track(container: id)
         return id
-    }
-
-    /// Which shells the job container has, in one exec.
-    private func probePrograms(_ id: String, engine: any ContainerEngine) throws(ContainerEngineError) -> Set<String> {
-        let script = "for p in bash sh python python3 pwsh node; do command -v $p >/dev/null 2>&1 && echo $p; done; true"
-        let exec = try engine.execCreate(id, ExecSpec(command: ["sh", "-c", script]))
-        let found = Mutex<[UInt8]>([])
-        try engine.execStart(exec, cancel: ExecCancellation()) { kind, bytes in
-            if kind == .stdout { found.withLock { $0 += bytes } }
-        }
-        return Set(String(decoding: found.withLock { $0 }, as: UTF8.self).split(separator: "\n").map(String.init))
     }
 
     /// Waits while each health-checked service is `starting`, with the official runner's exponential

@@ -483,9 +483,9 @@ public final class JobRunner: Sendable {
             }
             let invocationPath = temp + "/script"
             let stepPath = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
-            let programs = containers?.jobContainer != nil ? containers?.programs : nil
+            let inContainer = containers?.jobContainer != nil ? containers : nil
             let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
-                programs.map { $0.contains(program) } ?? Self.onPath(program, path: stepPath)
+                inContainer.map { $0.hasProgram(program) } ?? Self.onPath(program, path: stepPath)
             }
             let scriptPath = invocationPath + invocation.fileExtension
             writeFile(scriptPath, invocation.prologue + script + invocation.epilogue)
