@@ -237,11 +237,12 @@ extension JobRunner {
                 // The run's folders (workspace, temp, tool cache) and the action folder, at the same paths.
                 spec.binds.append(context.root + ":" + context.root)
                 if let actions = context.actions?.actionDirectory, access(actions, F_OK) == 0 { spec.binds.append(actions + ":" + actions + ":ro") }
-                let id = try create(spec, containers, say: say)
+                var imageEnv: [String] = []
+                let id = try create(spec, containers, say: say, imageEnv: &imageEnv)
                 try engine.startContainer(id)
                 containers.jobContainer = id
-                let status = try engine.inspectContainer(id)
-                if let path = status.env.last(where: { $0.hasPrefix("PATH=") }) { containers.containerPath = String(path.dropFirst(5)) }
+                // The steps' PATH: the container's env (`-e PATH=…`) over the image's.
+                if let path = (imageEnv + spec.env).last(where: { $0.hasPrefix("PATH=") }) { containers.containerPath = String(path.dropFirst(5)) }
                 say("container: started \(image) (\(id.prefix(12)))")
             }
         } catch let error as ContainerEngineError {
@@ -260,13 +261,21 @@ extension JobRunner {
         return waitForHealth(healthChecked, engine: engine, state: state, say: say) && checkServicesRunning(containers, say: say)
     }
 
-    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void) throws(ContainerEngineError) -> String {
-        guard try containers.engine.imageEnvironment(spec.image) != nil else {
+    /// Creates a container from an image the engine has; returns its id and the image's environment.
+    @discardableResult
+    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void, imageEnv: inout [String]) throws(ContainerEngineError) -> String {
+        guard let env = try containers.engine.imageEnvironment(spec.image) else {
             throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(containers.engine.address), and gantry does not pull images: `docker pull \(spec.image)`, or build it, then run again")
         }
+        imageEnv = env
         let id = try containers.engine.createContainer(spec)
         containers.track(container: id)
         return id
+    }
+
+    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void) throws(ContainerEngineError) -> String {
+        var ignored: [String] = []
+        return try create(spec, containers, say: say, imageEnv: &ignored)
     }
 
     /// Waits while each health-checked service is `starting`, with the official runner's exponential
