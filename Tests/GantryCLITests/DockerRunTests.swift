@@ -517,6 +517,15 @@ struct DockerRunTests {
         #expect(DockerRunTests.lines(badHost).contains("[boxed] error: job 'boxed' needs a container engine: DOCKER_HOST 'ssh://example' is neither unix:// nor tcp:// (TLS and ssh:// are not supported)"))
     }
 
+    @Test func dockerCommandsWithoutAnEngineSayWhyAndExit1() throws {
+        let ls = try runCommand(RunCommandTests.gantry, ["docker", "ls"], environment: ["DOCKER_HOST": "unix:///nonexistent/docker.sock"])
+        #expect(ls.status == 1)
+        #expect(ls.stderr == "gantry: error: no container engine answers at unix:///nonexistent/docker.sock (no such socket); start one (`dockerd &`, or `systemctl start docker`) or set DOCKER_HOST\n")
+        let prune = try runCommand(RunCommandTests.gantry, ["docker", "prune"], environment: ["DOCKER_HOST": "bogus"])
+        #expect(prune.status == 1)
+        #expect(prune.stderr == "gantry: error: DOCKER_HOST 'bogus' is neither unix:// nor tcp:// (TLS and ssh:// are not supported)\n")
+    }
+
     /// CI must not skip the container tests silently.
     @Test func ciHasAnEngine() {
         if ProcessInfo.processInfo.environment["CI"] == "true" {
