@@ -142,55 +142,49 @@ extension JobRunner {
         for line in ("error: " + failure.message).split(separator: "\n") { output.line(instance.id, state.masker.mask(String(line))) }
     }
 
-    /// The `pre` scripts of the job's node actions, in step order, each when its `pre-if` holds
-    /// (default `always()`). Local actions have none (the workspace is empty when the job is set up).
+    /// The `pre` scripts of the job's node actions and the `pre-entrypoint`s of its Docker actions, in step
+    /// order, each when its `pre-if` holds (default `always()`). Local actions have none (the workspace is empty when the job is set up).
     func runPreSteps(_ state: JobState) {
         for (index, step) in job.steps.enumerated() {
             guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"),
                 case .success(.folder(let path, let metadata, _)) = resolveAction(uses)
             else { continue }
-            if case .docker(let docker) = metadata.runs, let pre = docker.preEntrypoint {
-                runDockerPre(docker, entrypoint: pre, step: step, uses: uses, path: path, metadata: metadata, state: state)
-                continue
+            // A node action's `pre`, or a Docker action's `pre-entrypoint`.
+            let preIf: String?
+            switch metadata.runs {
+            case .node(let node) where node.pre != nil: preIf = node.preIf
+            case .docker(let docker) where docker.preEntrypoint != nil: preIf = docker.preIf
+            default: continue
             }
-            guard case .node(let node) = metadata.runs, let pre = node.pre else { continue }
             let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
             let name = "Pre " + (step.name?.value ?? uses)
-            guard condition(node.preIf, evaluation, name: name, state: state) else { continue }
+            guard condition(preIf, evaluation, name: name, state: state) else { continue }
             guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else {
                 state.failed = true
                 continue
             }
             // Would the pre script go on if the job were cancelled now? (pre-if defaults to always())
-            let survivesCancel = node.preIf.map { condition($0, Self.cancelledView(evaluation), name: name, state: state) } ?? true
+            let survivesCancel = preIf.map { condition($0, Self.cancelledView(evaluation), name: name, state: state) } ?? true
             let stateKey = "/\(index)"
+            let env = Self.merge([state.env])
             let result = timedPhase(name, state: state) {
-                runNode(pre, node: node, actionPath: path, inputs: inputs, env: Self.merge([state.env]), stateKey: stateKey, state: state, survivesCancel: survivesCancel)
+                switch metadata.runs {
+                case .node(let node):
+                    return runNode(node.pre ?? "", node: node, actionPath: path, inputs: inputs, env: env, stateKey: stateKey, state: state, survivesCancel: survivesCancel)
+                case .docker(let docker):
+                    return runDocker(
+                        docker, actionPath: path, inputs: inputs, entrypoint: docker.preEntrypoint, env: env, evaluation: evaluation,
+                        deadline: nil, state: state, survivesCancel: survivesCancel)
+                case .composite:
+                    return .failed
+                }
             }
-            // The post step is due once the pre step ran, even if the main step is then skipped.
-            registerPost(name: step.name?.value ?? uses, actionPath: path, node: node, inputs: inputs, env: Self.merge([state.env]), stateKey: stateKey, state: state)
+            // A node action's post step is due once the pre step ran, even if the main step is then skipped.
+            if case .node(let node) = metadata.runs {
+                registerPost(name: step.name?.value ?? uses, actionPath: path, node: node, inputs: inputs, env: env, stateKey: stateKey, state: state)
+            }
             if result.conclusion == .failure { state.failed = true }
         }
-    }
-
-    /// A remote Docker action's `pre-entrypoint`, as a step of its own when the job is set up (its
-    /// `pre-if` defaults to `always()`).
-    private func runDockerPre(
-        _ docker: ActionMetadata.Docker, entrypoint: String, step: Step, uses: String, path: String, metadata: ActionMetadata, state: JobState
-    ) {
-        let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
-        let name = "Pre " + (step.name?.value ?? uses)
-        guard condition(docker.preIf, evaluation, name: name, state: state) else { return }
-        guard let inputs = actionInputs(step, metadata: metadata, evaluation: evaluation, state: state) else {
-            state.failed = true
-            return
-        }
-        let result = timedPhase(name, state: state) {
-            runDocker(
-                docker, actionPath: path, inputs: inputs, entrypoint: entrypoint, env: Self.merge([state.env]), evaluation: evaluation,
-                deadline: nil, state: state, survivesCancel: true)
-        }
-        if result.conclusion == .failure { state.failed = true }
     }
 
     /// Queues an action's post script (once per action step) for the end of the job.
