@@ -111,6 +111,9 @@ public final class JobRunner: Sendable {
     let context: RunContext
     let needs: [(String, JobResult, [(String, String)])]
     let output: any RunOutput
+    /// Names the job's folders and containers: its instance id, qualified by its workflow when a run
+    /// has several (two workflows may both have a `build` job).
+    let folderKey: String
     /// The running step's handle: cancelling the job interrupts that step only; steps that run after it
     /// (`always()`) get a fresh handle.
     let current = Mutex<(handle: HostProcess.Handle, survivesCancel: Bool)?>(nil)
@@ -127,8 +130,9 @@ public final class JobRunner: Sendable {
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
-        needs: [(String, JobResult, [(String, String)])], output: any RunOutput
+        needs: [(String, JobResult, [(String, String)])], output: any RunOutput, folderKey: String? = nil
     ) {
+        self.folderKey = folderKey ?? instance.id
         self.workflow = workflow
         self.job = job
         self.instance = instance
@@ -186,7 +190,7 @@ public final class JobRunner: Sendable {
     }
 
     var directoryName: String {
-        String(instance.id.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
+        String(folderKey.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" })
     }
 
     var workspace: String { context.root + "/work/" + directoryName }

@@ -273,7 +273,9 @@ public final class RunExecutor: @unchecked Sendable {
             }
             return
         }
-        let runner = JobRunner(workflow: workflow, job: job, instance: instance, context: context, needs: needs, output: Renamed(name: name, output: output))
+        let runner = JobRunner(
+            workflow: workflow, job: job, instance: instance, context: context, needs: needs, output: Renamed(name: name, output: output),
+            folderKey: name)
         runners[global] = runner
         // A job whose `if` held after the run was cancelled (always(), cancelled()) runs its steps
         // normally: it is not itself cancelled.

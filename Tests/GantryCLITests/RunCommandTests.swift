@@ -21,6 +21,18 @@ import _GantryTestSupport
         }
     }
 
+    /// Two workflows of one run may both have a `build` job: each gets its own workspace and temp folder
+    /// (and containers), named after "workflow / job".
+    @Test func sameJobIdsInTwoWorkflowsKeepTheirOwnFolders() throws {
+        let scratch = try Scratch("on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo a > mine.txt; sleep 0.3; echo \"a sees $(cat mine.txt) in ${GITHUB_WORKSPACE##*/}\"\n")
+        try "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo b > mine.txt; sleep 0.3; echo \"b sees $(cat mine.txt) in ${GITHUB_WORKSPACE##*/}\"\n"
+            .write(to: scratch.url.appendingPathComponent("v.yml"), atomically: true, encoding: .utf8)
+        let result = try scratch.run(["-W", "v.yml"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("[w.yml / build] a sees a in w_yml___build\n"))
+        #expect(result.stdout.contains("[v.yml / build] b sees b in v_yml___build\n"))
+    }
+
     @Test func outputsConditionsAndSkipPropagation() throws {
         let scratch = try Scratch("""
             on: push
