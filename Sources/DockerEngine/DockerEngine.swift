@@ -70,12 +70,7 @@ public final class DockerEngine: ContainerEngine {
         var bytes = body
         if let json, let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) { bytes = [UInt8](data) }
         do {
-            var request = try HTTPClient.Request(url: url(path), method: method)
-            request.headers.add(name: "Host", value: "docker")
-            if let bytes {
-                request.headers.add(name: "Content-Type", value: contentType)
-                request.body = .bytes(bytes)
-            }
+            let request = try makeRequest(method, path, body: bytes, contentType: contentType)
             let deadline = timeout.map { NIODeadline.now() + .seconds($0) }
             let response = try client.execute(request: request, deadline: deadline).wait()
             let reply = Reply(status: Int(response.status.code), body: response.body.map { Array($0.readableBytesView) } ?? [])
@@ -85,6 +80,18 @@ public final class DockerEngine: ContainerEngine {
         } catch {
             throw unreachable(error)
         }
+    }
+
+    /// A request to the engine: the `Host` header Docker requires (AsyncHTTPClient sends none over a unix
+    /// socket) and the body with its type.
+    private func makeRequest(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) throws -> HTTPClient.Request {
+        var request = try HTTPClient.Request(url: url(path), method: method)
+        request.headers.add(name: "Host", value: "docker")
+        if let body {
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(body)
+        }
+        return request
     }
 
     /// The URL for an API path, or why there is no engine to ask.
@@ -166,10 +173,7 @@ public final class DockerEngine: ContainerEngine {
         let path = "/build?t=\(Self.escape(tag))&dockerfile=\(Self.escape(dockerfile))&labels=\(Self.escape(labelJSON))&rm=1&forcerm=1&pull=0"
         let lines = JSONLines()
         do {
-            var request = try HTTPClient.Request(url: url(path), method: .POST)
-            request.headers.add(name: "Host", value: "docker")
-            request.headers.add(name: "Content-Type", value: "application/x-tar")
-            request.body = .bytes(context)
+            let request = try makeRequest(.POST, path, body: context, contentType: "application/x-tar")
             let delegate = StreamDelegate { bytes in lines.feed(bytes, onLine: onLine) }
             let task = client.execute(request: request, delegate: delegate)
             cancel.onCancel { task.cancel() }
@@ -262,7 +266,6 @@ public final class DockerEngine: ContainerEngine {
         let json = reply.json as? [String: Any] ?? [:]
         let state = json["State"] as? [String: Any] ?? [:]
         let health = (state["Health"] as? [String: Any])?["Status"] as? String
-        let env = (json["Config"] as? [String: Any])?["Env"] as? [String] ?? []
         let network = json["NetworkSettings"] as? [String: Any] ?? [:]
         var ports: [(container: String, host: String)] = []
         for (container, value) in (network["Ports"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -272,10 +275,9 @@ public final class DockerEngine: ContainerEngine {
                 }
             }
         }
-        let networks = (network["Networks"] as? [String: Any] ?? [:]).values.compactMap { ($0 as? [String: Any])?["NetworkID"] as? String }
         return ContainerStatus(
-            running: state["Running"] as? Bool ?? false, exitCode: Int32(state["ExitCode"] as? Int ?? 0), health: health,
-            env: env, ports: ports, networkIDs: networks.sorted())
+            running: state["Running"] as? Bool ?? false, exitCode: Int32(truncatingIfNeeded: state["ExitCode"] as? Int ?? 0), health: health,
+            ports: ports)
     }
 
     public func logs(_ id: String) throws(ContainerEngineError) -> String {
@@ -326,10 +328,8 @@ public final class DockerEngine: ContainerEngine {
     ) throws(ContainerEngineError) {
         let demux = Mutex(StreamDemultiplexer())
         do {
-            var request = try HTTPClient.Request(url: url(path), method: method)
-            request.headers.add(name: "Host", value: "docker")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            if let json { request.body = .bytes([UInt8](try JSONSerialization.data(withJSONObject: json))) }
+            let body = try json.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
+            let request = try makeRequest(method, path, body: body, contentType: "application/json")
             let delegate = StreamDelegate { bytes in demux.withLock { $0.feed(bytes, onOutput) } }
             let task = client.execute(request: request, delegate: delegate)
             cancel?.onCancel { task.cancel() }

@@ -164,29 +164,19 @@ public final class ExecCancellation: Sendable {
 }
 
 /// What `inspectContainer` reports.
-public struct ContainerStatus: Sendable, Equatable {
+public struct ContainerStatus: Sendable {
     public var running: Bool
     public var exitCode: Int32
     /// `starting`, `healthy`, `unhealthy`, or nil without a health check.
     public var health: String?
-    /// The container's environment (`NAME=value`), image and create options merged.
-    public var env: [String]
     /// Container port (`5432/tcp`) → host port, as bound.
     public var ports: [(container: String, host: String)]
-    public var networkIDs: [String]
 
-    public init(running: Bool, exitCode: Int32, health: String?, env: [String], ports: [(container: String, host: String)], networkIDs: [String]) {
+    public init(running: Bool, exitCode: Int32, health: String?, ports: [(container: String, host: String)]) {
         self.running = running
         self.exitCode = exitCode
         self.health = health
-        self.env = env
         self.ports = ports
-        self.networkIDs = networkIDs
-    }
-
-    public static func == (a: ContainerStatus, b: ContainerStatus) -> Bool {
-        a.running == b.running && a.exitCode == b.exitCode && a.health == b.health && a.env == b.env
-            && a.ports.map { $0.container + ":" + $0.host } == b.ports.map { $0.container + ":" + $0.host } && a.networkIDs == b.networkIDs
     }
 }
 

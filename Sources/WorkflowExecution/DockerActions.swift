@@ -96,19 +96,12 @@ extension JobRunner {
         // A tracker of its own: tearing it down removes this container only, never the job's.
         let tracker = JobContainers(engine: engine, network: network)
         let id: String
-        do {
-            guard try engine.imageEnvironment(action.image) != nil else {
-                throw ContainerEngineError("image '\(action.image)' is not in the engine at \(engine.address), and gantry does not pull images: `docker pull \(action.image)`, or build it, then run again")
-            }
-            id = try engine.createContainer(spec)
-            tracker.track(container: id)
+        do throws(ContainerEngineError) {
+            id = try create(spec, tracker).id
             try engine.startContainer(id)
-        } catch let error as ContainerEngineError {
-            _ = tracker.teardown()
-            throw HostProcess.Failure(message: error.message)
         } catch {
             _ = tracker.teardown()
-            throw HostProcess.Failure(message: "\(error)")
+            throw HostProcess.Failure(message: error.message)
         }
         defer { _ = tracker.teardown() }
         let code = Mutex<Int32?>(nil)

@@ -184,31 +184,28 @@ extension JobRunner {
                 if image.isEmpty { continue }  // GitHub's rule: an empty image means no service
                 var spec = ContainerSpec(name: containerName + "-" + Self.safeName(service.id.value), image: image)
                 spec.env = try environment(service.container.env)
-                spec.labels = containerLabels
                 spec.networkMode = bridge ? containers.network : "host"
                 spec.networkAliases = bridge ? [service.id.value] : []
                 if let command = try text(service.container.command) { spec.command = try ShellInvocation.splitWords(command) }
                 if let entrypoint = try text(service.container.entrypoint) { spec.entrypoint = [entrypoint] }
                 for volume in service.container.volumes { spec.binds.append(try text(volume) ?? "") }
                 let ports = try servicePorts(service.container.ports, contexts: contexts)
-                if bridge { spec.portBindings = ports.map { ("\($0.container)/\($0.proto)", $0.host) } }
+                if bridge { spec.portBindings = Self.bindings(ports) }
                 if let options = try text(service.container.options) { try ContainerOptions.apply(options, to: &spec) }
                 spec.labels.merge(containerLabels) { _, new in new }
-                let id = try create(spec, containers, say: say)
+                let id = try create(spec, containers).id
                 try engine.startContainer(id)
+                // One inspect: the ports the engine published (bridge) and whether the image has a health check.
+                let status = try engine.inspectContainer(id)
                 say("service \(service.id.value): started \(image) (\(id.prefix(12)))")
                 // On the host network nothing is remapped: the service listens on its own port.
                 var published: [(String, String)] = ports.map { (String($0.container), String($0.container)) }
                 for port in ports where !bridge && !port.host.isEmpty && port.host != String(port.container) {
                     say("warning: service \(service.id.value): port \(port.host):\(port.container) is not remapped on the host network; it listens on \(port.container) (use --network bridge to publish it as \(port.host))")
                 }
-                if bridge {
-                    let status = try engine.inspectContainer(id)
-                    published = status.ports.map { (String($0.container.prefix { $0 != "/" }), $0.host) }
-                }
+                if bridge { published = status.ports.map { (String($0.container.prefix { $0 != "/" }), $0.host) } }
                 containers.services.append((service.id.value, id, published))
-                let imageHealth = try engine.inspectContainer(id).health
-                if spec.health != nil && spec.health?.test != ["NONE"] || imageHealth != nil {
+                if spec.health != nil && spec.health?.test != ["NONE"] || status.health != nil {
                     healthChecked.append((service.id.value, id))
                 }
             }
@@ -222,7 +219,7 @@ extension JobRunner {
                     for volume in container.volumes { spec.binds.append(try text(volume) ?? "") }
                     if let options = try text(container.options) { try ContainerOptions.apply(options, to: &spec) }
                     if !container.ports.isEmpty && bridge {
-                        spec.portBindings = try servicePorts(container.ports, contexts: contexts).map { ("\($0.container)/\($0.proto)", $0.host) }
+                        spec.portBindings = Self.bindings(try servicePorts(container.ports, contexts: contexts))
                     }
                 }
                 spec.labels.merge(containerLabels) { _, new in new }
@@ -237,8 +234,7 @@ extension JobRunner {
                 // The run's folders (workspace, temp, tool cache) and the action folder, at the same paths.
                 spec.binds.append(context.root + ":" + context.root)
                 if let actions = context.actions?.actionDirectory, access(actions, F_OK) == 0 { spec.binds.append(actions + ":" + actions + ":ro") }
-                var imageEnv: [String] = []
-                let id = try create(spec, containers, say: say, imageEnv: &imageEnv)
+                let (id, imageEnv) = try create(spec, containers)
                 try engine.startContainer(id)
                 containers.jobContainer = id
                 // The steps' PATH: the container's env (`-e PATH=…`) over the image's.
@@ -262,20 +258,18 @@ extension JobRunner {
     }
 
     /// Creates a container from an image the engine has; returns its id and the image's environment.
-    @discardableResult
-    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void, imageEnv: inout [String]) throws(ContainerEngineError) -> String {
+    func create(_ spec: ContainerSpec, _ containers: JobContainers) throws(ContainerEngineError) -> (id: String, imageEnv: [String]) {
         guard let env = try containers.engine.imageEnvironment(spec.image) else {
             throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(containers.engine.address), and gantry does not pull images: `docker pull \(spec.image)`, or build it, then run again")
         }
-        imageEnv = env
         let id = try containers.engine.createContainer(spec)
         containers.track(container: id)
-        return id
+        return (id, env)
     }
 
-    private func create(_ spec: ContainerSpec, _ containers: JobContainers, say: (String) -> Void) throws(ContainerEngineError) -> String {
-        var ignored: [String] = []
-        return try create(spec, containers, say: say, imageEnv: &ignored)
+    /// Port bindings for a bridge network: `5432/tcp` → host port ("" for any).
+    static func bindings(_ ports: [(container: Int, host: String, proto: String)]) -> [(container: String, host: String)] {
+        ports.map { ("\($0.container)/\($0.proto)", $0.host) }
     }
 
     /// Waits while each health-checked service is `starting`, with the official runner's exponential
@@ -388,7 +382,9 @@ extension JobRunner {
             try engine.execStart(exec, cancel: cancelStream, onOutput: output)
         }
         func signal(_ name: String) {
-            let command = "p=$(cat \(pidFile) 2>/dev/null) && kill -s \(name) -- -$p 2>/dev/null || kill -s \(name) $p 2>/dev/null; true"
+            // One delivery: to the step's process group when it leads one, else to its process (a second
+            // SIGINT would run a step's trap twice).
+            let command = "p=$(cat \(pidFile) 2>/dev/null) || exit 0; if kill -0 -- -$p 2>/dev/null; then kill -s \(name) -- -$p; else kill -s \(name) $p; fi 2>/dev/null; true"
             if let id = try? engine.execCreate(container, ExecSpec(command: ["sh", "-c", command])) {
                 try? engine.execStart(id, cancel: ExecCancellation()) { _, _ in }
             }
