@@ -383,8 +383,14 @@ extension JobRunner {
         }
         func signal(_ name: String) {
             // One delivery: to the step's process group when it leads one, else to its process (a second
-            // SIGINT would run a step's trap twice).
-            let command = "p=$(cat \(pidFile) 2>/dev/null) || exit 0; if kill -0 -- -$p 2>/dev/null; then kill -s \(name) -- -$p; else kill -s \(name) $p; fi 2>/dev/null; true"
+            // SIGINT would run a step's trap twice). Shells disagree on `--`: dash needs it before `-PID`,
+            // busybox rejects it (and still signals the rest), so the harmless signal 0 finds the form.
+            let command = """
+                p=$(cat \(pidFile) 2>/dev/null) || exit 0
+                if kill -s 0 -- -$p 2>/dev/null; then kill -s \(name) -- -$p
+                elif kill -s 0 -$p 2>/dev/null; then kill -s \(name) -$p
+                else kill -s \(name) $p; fi 2>/dev/null; true
+                """
             if let id = try? engine.execCreate(container, ExecSpec(command: ["sh", "-c", command])) {
                 try? engine.execStart(id, cancel: ExecCancellation()) { _, _ in }
             }
