@@ -19,6 +19,11 @@ public final class DockerEngine: ContainerEngine {
     /// The socket's path for `unix://` addresses: a missing one fails at once (AsyncHTTPClient would
     /// retry the connection until its timeout).
     private let socketPath: String?
+    /// Whether the engine is Podman (its `/version` names a "Podman Engine" component): 0 not known yet,
+    /// 1 no, 2 yes. `ping` learns it.
+    private let podman = Atomic<Int>(0)
+    /// When Gantry last ran a Podman health check by hand, per container (seconds since the epoch).
+    private let healthRuns = Mutex<[String: Double]>([:])
 
     /// The engine `DOCKER_HOST` names, else the first socket that exists of Docker's, rootful Podman's
     /// and rootless Podman's (in `XDG_RUNTIME_DIR`); Docker's when none does.
@@ -156,8 +161,10 @@ public final class DockerEngine: ContainerEngine {
         }
         let reply = try request(.GET, "/version", timeout: 5)
         try check(reply, "the engine at \(address)")
-        let version = (reply.json as? [String: Any])?["Version"] as? String ?? "?"
-        return version
+        let json = reply.json as? [String: Any]
+        let components = json?["Components"] as? [[String: Any]] ?? []
+        podman.store(components.contains { ($0["Name"] as? String)?.hasPrefix("Podman") == true } ? 2 : 1, ordering: .relaxed)
+        return json?["Version"] as? String ?? "?"
     }
 
     public func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]? {
@@ -265,7 +272,11 @@ public final class DockerEngine: ContainerEngine {
         try check(reply, "inspecting container \(id.prefix(12))")
         let json = reply.json as? [String: Any] ?? [:]
         let state = json["State"] as? [String: Any] ?? [:]
-        let health = (state["Health"] as? [String: Any])?["Status"] as? String
+        // Podman reports an empty status for a container without a health check.
+        var health = ((state["Health"] as? [String: Any])?["Status"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        if health == "starting", state["Running"] as? Bool == true, isPodman {
+            health = try podmanHealth(id, config: json["Config"] as? [String: Any]) ?? health
+        }
         let network = json["NetworkSettings"] as? [String: Any] ?? [:]
         var ports: [(container: String, host: String)] = []
         for (container, value) in (network["Ports"] as? [String: Any] ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -278,6 +289,27 @@ public final class DockerEngine: ContainerEngine {
         return ContainerStatus(
             running: state["Running"] as? Bool ?? false, exitCode: Int32(truncatingIfNeeded: state["ExitCode"] as? Int ?? 0), health: health,
             ports: ports)
+    }
+
+    /// Podman schedules health checks with systemd timers; where there is no systemd (a container, a CI
+    /// machine) none ever runs and a service stays `starting` for good. So for Podman Gantry runs the check
+    /// itself (libpod's `healthcheck` endpoint) whenever it asks about a starting container and the check's
+    /// interval has passed since the last run. Podman applies the retries and the start period.
+    private func podmanHealth(_ id: String, config: [String: Any]?) throws(ContainerEngineError) -> String? {
+        let nanoseconds = (config?["Healthcheck"] as? [String: Any])?["Interval"] as? Int ?? 0
+        let interval = nanoseconds > 0 ? Double(nanoseconds) / 1e9 : 30
+        let now = Date().timeIntervalSince1970
+        let due = healthRuns.withLock { runs in
+            let last = runs[id] ?? now
+            if runs[id] == nil { runs[id] = now }
+            guard now - last >= interval else { return false }
+            runs[id] = now
+            return true
+        }
+        guard due else { return nil }
+        let reply = try request(.GET, "/libpod/containers/\(id)/healthcheck")
+        try check(reply, "running the health check of \(id.prefix(12))")
+        return (reply.json as? [String: Any])?["Status"] as? String
     }
 
     public func logs(_ id: String) throws(ContainerEngineError) -> String {
@@ -347,10 +379,22 @@ public final class DockerEngine: ContainerEngine {
     }
 
     public func killContainer(_ id: String, signal: String) throws(ContainerEngineError) {
-        try check(try request(.POST, "/containers/\(id)/kill?signal=\(signal)"), "signalling container \(id.prefix(12))", accept: [404, 409])
+        let reply = try request(.POST, "/containers/\(id)/kill?signal=\(signal)")
+        // Docker answers 409 for a container that is not running, Podman 500 with "container state improper".
+        if reply.status == 500, (reply.json as? [String: Any])?["cause"] as? String == "container state improper" { return }
+        try check(reply, "signalling container \(id.prefix(12))", accept: [404, 409])
+    }
+
+    /// Whether the engine is Podman, asking it once if no `ping` did.
+    private var isPodman: Bool {
+        if podman.load(ordering: .relaxed) == 0 { _ = try? ping() }
+        return podman.load(ordering: .relaxed) == 2
     }
 
     public func removeContainer(_ id: String) throws(ContainerEngineError) {
+        // Podman's force-remove stops a running container with SIGTERM and waits 10 s before SIGKILL
+        // (Docker's kills at once): a `sleep` as process 1 ignores SIGTERM, so kill it first.
+        if isPodman { try killContainer(id, signal: "KILL") }
         try check(try request(.DELETE, "/containers/\(id)?force=1&v=1"), "removing container \(id.prefix(12))", accept: [404])
     }
 
