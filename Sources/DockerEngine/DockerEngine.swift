@@ -19,8 +19,8 @@ public final class DockerEngine: ContainerEngine {
     /// The socket's path for `unix://` addresses: a missing one fails at once (AsyncHTTPClient would
     /// retry the connection until its timeout).
     private let socketPath: String?
-    /// Whether the engine is Podman (its `/version` names a "Podman Engine" component): 0 not known yet,
-    /// 1 no, 2 yes. `ping` learns it.
+    /// Whether the engine is Podman (its replies carry a `Libpod-Api-Version` header): 0 not known yet,
+    /// 1 no, 2 yes. Every reply tells.
     private let podman = Atomic<Int>(0)
     /// When Gantry last ran a Podman health check by hand, per container (seconds since the epoch).
     private let healthRuns = Mutex<[String: Double]>([:])
@@ -65,6 +65,7 @@ public final class DockerEngine: ContainerEngine {
     private struct Reply {
         var status: Int
         var body: [UInt8]
+        var headers: HTTPHeaders = [:]
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) }
     }
 
@@ -78,8 +79,9 @@ public final class DockerEngine: ContainerEngine {
             let request = try makeRequest(method, path, body: bytes, contentType: contentType)
             let deadline = timeout.map { NIODeadline.now() + .seconds($0) }
             let response = try client.execute(request: request, deadline: deadline).wait()
-            let reply = Reply(status: Int(response.status.code), body: response.body.map { Array($0.readableBytesView) } ?? [])
-            return reply
+            // Podman's replies carry its libpod API version.
+            podman.store(response.headers.contains(name: "Libpod-Api-Version") ? 2 : 1, ordering: .relaxed)
+            return Reply(status: Int(response.status.code), body: response.body.map { Array($0.readableBytesView) } ?? [], headers: response.headers)
         } catch let error as ContainerEngineError {
             throw error
         } catch {
@@ -159,12 +161,10 @@ public final class DockerEngine: ContainerEngine {
         if let socketPath, FileManager.default.fileExists(atPath: socketPath), let problem = Self.connectProblem(socketPath) {
             throw unreachable(ContainerEngineError(problem))
         }
-        let reply = try request(.GET, "/version", timeout: 5)
+        // `/_ping` rather than `/version`, which asks the engine's components and takes longer.
+        let reply = try request(.GET, "/_ping", timeout: 5)
         try check(reply, "the engine at \(address)")
-        let json = reply.json as? [String: Any]
-        let components = json?["Components"] as? [[String: Any]] ?? []
-        podman.store(components.contains { ($0["Name"] as? String)?.hasPrefix("Podman") == true } ? 2 : 1, ordering: .relaxed)
-        return json?["Version"] as? String ?? "?"
+        return reply.headers.first(name: "Api-Version") ?? "?"
     }
 
     public func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]? {

@@ -6,7 +6,7 @@ import Synchronization
 public protocol ContainerEngine: Sendable {
     /// Where the engine was looked for (`unix:///var/run/docker.sock`), for messages.
     var address: String { get }
-    /// The engine's version, or an error when none answers.
+    /// The engine's API version, or an error when none answers.
     func ping() throws(ContainerEngineError) -> String
     /// The image's `Config.Env` when the engine has the image, nil when it does not.
     func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]?

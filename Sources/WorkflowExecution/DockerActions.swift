@@ -97,7 +97,7 @@ extension JobRunner {
         let tracker = JobContainers(engine: engine, network: network)
         let id: String
         do throws(ContainerEngineError) {
-            id = try create(spec, tracker).id
+            id = try create(spec, tracker)
             try engine.startContainer(id)
         } catch {
             _ = tracker.teardown()

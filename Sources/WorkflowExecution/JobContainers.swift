@@ -193,7 +193,7 @@ extension JobRunner {
                 if bridge { spec.portBindings = Self.bindings(ports) }
                 if let options = try text(service.container.options) { try ContainerOptions.apply(options, to: &spec) }
                 spec.labels.merge(containerLabels) { _, new in new }
-                let id = try create(spec, containers).id
+                let id = try create(spec, containers)
                 try engine.startContainer(id)
                 // One inspect: the ports the engine published (bridge) and whether the image has a health check.
                 let status = try engine.inspectContainer(id)
@@ -234,8 +234,18 @@ extension JobRunner {
                 // The run's folders (workspace, temp, tool cache) and the action folder, at the same paths.
                 spec.binds.append(context.root + ":" + context.root)
                 if let actions = context.actions?.actionDirectory, access(actions, F_OK) == 0 { spec.binds.append(actions + ":" + actions + ":ro") }
-                let (id, imageEnv) = try create(spec, containers)
+                let id = try create(spec, containers)
+                // The image's env (for PATH) is read while the container starts, on another connection.
+                let imageEnvironment = Mutex<Result<[String]?, ContainerEngineError>?>(nil)
+                let asked = DispatchSemaphore(value: 0)
+                startThread {
+                    let result = Result { () throws(ContainerEngineError) in try engine.imageEnvironment(image) }
+                    imageEnvironment.withLock { $0 = result }
+                    asked.signal()
+                }
                 try engine.startContainer(id)
+                asked.wait()
+                let imageEnv = try imageEnvironment.withLock { $0! }.get() ?? []
                 containers.jobContainer = id
                 // The steps' PATH: the container's env (`-e PATH=…`) over the image's.
                 if let path = (imageEnv + spec.env).last(where: { $0.hasPrefix("PATH=") }) { containers.containerPath = String(path.dropFirst(5)) }
@@ -257,14 +267,16 @@ extension JobRunner {
         return waitForHealth(healthChecked, engine: engine, state: state, say: say) && checkServicesRunning(containers, say: say)
     }
 
-    /// Creates a container from an image the engine has; returns its id and the image's environment.
-    func create(_ spec: ContainerSpec, _ containers: JobContainers) throws(ContainerEngineError) -> (id: String, imageEnv: [String]) {
-        guard let env = try containers.engine.imageEnvironment(spec.image) else {
+    /// Creates a container from an image the engine has (the engine answers 404 for one it has not).
+    func create(_ spec: ContainerSpec, _ containers: JobContainers) throws(ContainerEngineError) -> String {
+        let id: String
+        do {
+            id = try containers.engine.createContainer(spec)
+        } catch where error.status == 404 {
             throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(containers.engine.address), and gantry does not pull images: `docker pull \(spec.image)`, or build it, then run again")
         }
-        let id = try containers.engine.createContainer(spec)
         containers.track(container: id)
-        return (id, env)
+        return id
     }
 
     /// Port bindings for a bridge network: `5432/tcp` → host port ("" for any).
