@@ -17,7 +17,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
@@ -36,6 +35,13 @@ let package = Package(
         .systemLibrary(
             name: "CGit2",
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
+        ),
+
+        /** OpenSSL's libcrypto (Debian `libssl-dev`), for SHA-256 only: read only by ContentCache. */
+        .systemLibrary(
+            name: "CLibCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
 
         /** glibc calls Swift's Glibc module does not declare (pipe2, addchdir_np, copy_file_range). */
@@ -73,13 +79,13 @@ let package = Package(
 
         // MARK: Adapters
 
-        /** The content-addressed cache: blobs by SHA-256 (swift-crypto), entries in SQLite (GRDB), lookup
+        /** The content-addressed cache: blobs by SHA-256 (OpenSSL's libcrypto), entries in SQLite (GRDB), lookup
             as actions/cache does it, eviction, verify. */
         .target(
             name: "ContentCache",
             dependencies: [
                 "CProcessSpawn",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CLibCrypto",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

@@ -1,4 +1,4 @@
-internal import Crypto
+internal import CLibCrypto
 
 #if canImport(Glibc)
 import Glibc
@@ -6,23 +6,29 @@ import Glibc
 
 /// SHA-256, as the cache names its blobs and as `hashFiles` combines files.
 public enum ContentDigest {
-    /// A running SHA-256.
-    public struct Hasher: Sendable {
-        private var state = SHA256()
+    /// A running SHA-256 (OpenSSL's).
+    public struct Hasher: @unchecked Sendable {
+        private var state = SHA256_CTX()
 
-        public init() {}
+        public init() {
+            SHA256_Init(&state)
+        }
 
         public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            state.update(bufferPointer: bytes)
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+            SHA256_Update(&state, base, bytes.count)
         }
 
         public mutating func update(_ bytes: [UInt8]) {
-            bytes.withUnsafeBytes { state.update(bufferPointer: $0) }
+            bytes.withUnsafeBytes { update($0) }
         }
 
         /// The raw 32 bytes.
         public func finalize() -> [UInt8] {
-            Array(state.finalize())
+            var copy = state
+            var out = [UInt8](repeating: 0, count: 32)
+            SHA256_Final(&out, &copy)
+            return out
         }
     }
 
