@@ -15,3 +15,11 @@ int gantry_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, cons
 long gantry_copy_file_range(int in, int out, unsigned long length) {
     return (long)copy_file_range(in, NULL, out, NULL, length, 0);
 }
+
+long gantry_copy_file_range_at(int in, long long *in_offset, int out, long long *out_offset, unsigned long length) {
+    loff_t input = (loff_t)*in_offset, output = (loff_t)*out_offset;
+    long copied = (long)copy_file_range(in, &input, out, &output, length, 0);
+    *in_offset = (long long)input;
+    *out_offset = (long long)output;
+    return copied;
+}

@@ -62,10 +62,11 @@ public struct CacheError: Error, Sendable, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// The content-addressed store: blobs under `objects/` named by their SHA-256, entries (immutable
-/// manifests) in an SQLite index. A save writes every blob (temporary file, then rename) before it
-/// commits the entry's row, so a crash at any moment leaves no visible half entry; a blob no entry
-/// references is collected later.
+/// The content-addressed store: file contents stored once, by SHA-256, as ranges of pack files under
+/// `packs/` (one pack per save, holding the blobs the store lacked); entries (immutable manifests) and
+/// where each blob is in an SQLite index. A save writes its pack (temporary file, then rename) before it
+/// commits the blob rows and the entry's row in one transaction, so a crash at any moment leaves no
+/// visible half entry; a pack no row names is collected later.
 public final class CacheStore: Sendable {
     public let root: String
     let database: DatabaseQueue
@@ -76,12 +77,7 @@ public final class CacheStore: Sendable {
     public init(root: String, grace: Double = 600) throws(CacheError) {
         self.root = root
         self.grace = grace
-        for folder in [root, root + "/objects", root + "/tmp"] { Self.makeDirectory(folder) }
-        // The 256 blob folders exist from the start: a save makes no folder per blob.
-        if access(root + "/objects/ff", F_OK) != 0 {
-            let digits = Array("0123456789abcdef")
-            for a in digits { for b in digits { mkdir(root + "/objects/" + String(a) + String(b), 0o755) } }
-        }
+        for folder in [root, root + "/packs", root + "/tmp"] { Self.makeDirectory(folder) }
         do {
             var configuration = Configuration()
             configuration.busyMode = .timeout(60)
@@ -100,10 +96,22 @@ public final class CacheStore: Sendable {
                     CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
                     """)
             }
+            // Packs replace one file per blob under objects/ (creating 20,000 files cost more than hashing
+            // them): entries of the old format are dropped, which a cache may always do (a miss).
+            migrator.registerMigration("v2 packs") { db in
+                try db.execute(sql: """
+                    DELETE FROM entry;
+                    CREATE TABLE blob (
+                        digest TEXT PRIMARY KEY, pack TEXT NOT NULL, offset INTEGER NOT NULL, size INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX blob_pack ON blob (pack);
+                    """)
+            }
             try migrator.migrate(database)
         } catch {
             throw CacheError("cannot open the cache index \(root)/index.sqlite: \(error)")
         }
+        if access(root + "/objects", F_OK) == 0 { removeExisting(root + "/objects") }
     }
 
     /// actions/toolkit's `getCacheVersion`: SHA-256 of the `path` lines, the compression method and
@@ -225,34 +233,51 @@ public final class CacheStore: Sendable {
         // Characters as JavaScript counts them (UTF-16 units).
         guard key.utf16.count <= 512 else { throw CacheError("the key is longer than 512 characters") }
         if try read({ db in try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) }) != nil { return .exists }
-        // Files are hashed and stored on every core; each blob is written once, by the first save
-        // that needs it.
+        // Files are hashed on every core, and a blob the store lacks goes into this save's pack at once,
+        // while the file is still in the page cache.
         let fileIndexes = items.indices.filter { items[$0].item.kind == .file }
-        let results = BlobResults(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)) { worker in
+        let hashed = BlobResults(count: items.count)
+        let writer = try PackWriter(self)
+        let workers = min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var i = worker
-            let stride = min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)
             while i < fileIndexes.count {
                 let index = fileIndexes[i]
-                do throws(CacheError) {
-                    let (digest, written) = try self.storeFile(items[index].source)
-                    results.set(index, digest: digest, written: written)
-                } catch {
-                    results.fail(error)
+                i += workers
+                let source = items[index].source
+                var info = stat()
+                guard stat(source, &info) == 0, let raw = ContentDigest.sha256(file: source) else {
+                    hashed.fail(CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))"))
+                    continue
                 }
-                i += stride
+                let digest = ContentDigest.hex(raw)
+                hashed.set(index, digest: digest, stat: info)
+                do throws(CacheError) {
+                    guard try self.read({ db in try Self.location(db, digest) }) == nil,
+                        let placement = writer.claim(digest, source: source, hashed: info)
+                    else { continue }
+                    try writer.write(placement)
+                } catch {
+                    hashed.fail(error)
+                }
             }
         }
-        if let error = results.error { throw error }
+        if let error = hashed.error {
+            writer.discard()
+            throw error
+        }
+        let digests = hashed.digests
+        var packs: [String] = []
+        if try writer.finish() { packs.append(writer.name) }
+        let placements = writer.placements
+        var newBytes = writer.size
         var stored: [CacheItem] = []
-        var newBytes: Int64 = 0
         var size: Int64 = 0
         var files = 0
         for (index, (_, item)) in items.enumerated() {
             var item = item
             if item.kind == .file {
-                item.digest = results.digests[index]
-                newBytes += results.written[index]
+                item.digest = digests[index]
                 size += item.size
                 files += 1
             }
@@ -269,20 +294,38 @@ public final class CacheStore: Sendable {
         let now = Self.now()
         do {
             let id: Int64? = try database.write { db in
-                // A collection may have removed a blob this entry shares since it was checked: the
-                // sources are still here, so they are written again before the row commits.
-                for (index, item) in stored.enumerated() where item.kind == .file {
-                    if access(blobPath(item.digest!), F_OK) != 0 { _ = try storeBlob(items[index].source, digest: item.digest!) }
+                if try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) != nil { return nil }
+                if let pack = packs.first { try Self.insert(db, placements, pack: pack) }
+                // A collection may have removed a blob this entry shares since it was looked up: the
+                // sources are still here, so those go into a pack of their own before the row commits.
+                var seen = Set(placements.map(\.digest))
+                var again: PackWriter?
+                for index in fileIndexes where seen.insert(digests[index]!).inserted {
+                    guard try Self.location(db, digests[index]!) == nil else { continue }
+                    let writer = try again ?? PackWriter(self)
+                    again = writer
+                    if let placement = writer.claim(digests[index]!, source: items[index].source, hashed: hashed.stats[index]) {
+                        do { try writer.write(placement) } catch { writer.discard(); throw error }
+                    }
+                }
+                if let again, try again.finish() {
+                    packs.append(again.name)
+                    newBytes += again.size
+                    try Self.insert(db, again.placements, pack: again.name)
                 }
                 try db.execute(
                     sql: """
                         INSERT INTO entry (scope, key, version, created, last_access, size, files, paths, manifest)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (scope, key, version) DO NOTHING
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [scope, key, version, now, now, size, files, pathsText, manifest])
-                return db.changesCount == 1 ? db.lastInsertedRowID : nil
+                return db.lastInsertedRowID
             }
-            guard let id else { return .exists }
+            guard let id else {
+                // Another save of this key committed first: this one's pack is nobody's.
+                for pack in packs { unlink(packPath(pack)) }
+                return .exists
+            }
             return .saved(
                 CacheEntry(id: id, scope: scope, key: key, version: version, created: now, lastAccess: now, size: size, fileCount: files, paths: paths),
                 newBlobBytes: newBytes)
@@ -293,51 +336,9 @@ public final class CacheStore: Sendable {
         }
     }
 
-    func blobPath(_ digest: String) -> String {
-        root + "/objects/" + digest.prefix(2) + "/" + digest.dropFirst(2)
-    }
-
-    /// Hashes a file and writes its blob unless it is there: the digest and the bytes written.
-    func storeFile(_ source: String) throws(CacheError) -> (String, Int64) {
-        var before = stat()
-        guard stat(source, &before) == 0, let raw = ContentDigest.sha256(file: source) else {
-            throw CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))")
-        }
-        let digest = ContentDigest.hex(raw)
-        return (digest, try storeBlob(source, digest: digest, expected: before))
-    }
-
-    /// Writes a blob unless it is there; returns the bytes written. `expected` is the source's stat when
-    /// it was hashed: a source changed since (size, mtime, inode) would be stored under a wrong name.
-    @discardableResult
-    func storeBlob(_ source: String, digest: String, expected: stat? = nil) throws(CacheError) -> Int64 {
-        let target = blobPath(digest)
-        if access(target, F_OK) == 0 { return 0 }
-        let temporary = root + "/tmp/\(getpid())-\(digest.prefix(16))-\(UInt64.random(in: 0...UInt64.max))"
-        let written = try FileCopy.copy(source, to: temporary, mode: 0o444)
-        var after = stat()
-        if let expected {
-            guard stat(source, &after) == 0, after.st_size == expected.st_size, after.st_ino == expected.st_ino,
-                after.st_mtim.tv_sec == expected.st_mtim.tv_sec, after.st_mtim.tv_nsec == expected.st_mtim.tv_nsec
-            else {
-                unlink(temporary)
-                throw CacheError("'\(source)' changed while it was being saved")
-            }
-        } else if ContentDigest.sha256(file: temporary).map(ContentDigest.hex) != digest {
-            unlink(temporary)
-            throw CacheError("'\(source)' changed while it was being saved")
-        }
-        guard rename(temporary, target) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw CacheError("cannot store a blob: \(reason)")
-        }
-        return written
-    }
-
     // MARK: Restore
 
-    /// Writes an entry's items back: folders made, files copied from their blobs (copy_file_range,
+    /// Writes an entry's items back: folders made, files copied from their packs (copy_file_range,
     /// which shares extents where the file system can; never hard links), links recreated. `place`
     /// turns a stored path into the absolute path to write. Returns the number of files written.
     public func restore(_ entry: CacheEntry, place: (String) -> String) throws(CacheError) -> Int {
@@ -370,6 +371,27 @@ public final class CacheStore: Sendable {
             }
         }
         let files = items.indices.filter { items[$0].kind == .file && items[$0].digest != nil }
+        // The packs are opened while the index is read: a collection that moves blobs waits for this
+        // read to end before it deletes a pack, and an open pack stays readable.
+        let (locations, packs): ([String: BlobLocation], [String: Int32]) = try read { db in
+            var locations: [String: BlobLocation] = [:]
+            var packs: [String: Int32] = [:]
+            for index in files {
+                let digest = items[index].digest!
+                guard locations[digest] == nil else { continue }
+                guard let location = try Self.location(db, digest) else {
+                    throw CacheError("entry '\(entry.key)' needs a blob the store lost (\(digest.prefix(12))); `gantry cache verify` removes such entries")
+                }
+                locations[digest] = location
+                if packs[location.pack] == nil {
+                    let fd = open(packPath(location.pack), O_RDONLY | O_CLOEXEC)
+                    guard fd >= 0 else { throw CacheError("cannot read pack \(location.pack): \(String(cString: strerror(errno)))") }
+                    packs[location.pack] = fd
+                }
+            }
+            return (locations, packs)
+        }
+        defer { for fd in packs.values { close(fd) } }
         let results = BlobResults(count: 0)
         let workers = min(files.count, ProcessInfo.processInfo.activeProcessorCount * 2)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -377,13 +399,19 @@ public final class CacheStore: Sendable {
             while i < files.count {
                 let item = items[files[i]]
                 let target = targets[files[i]]
-                self.removeExisting(target)
-                do throws(CacheError) {
-                    _ = try FileCopy.copy(self.blobPath(item.digest!), to: target, mode: item.mode)
-                } catch {
-                    results.fail(error)
-                }
                 i += workers
+                self.removeExisting(target)
+                let location = locations[item.digest!]!
+                let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode_t(item.mode))
+                guard output >= 0 else {
+                    results.fail(CacheError("cannot write '\(target)': \(String(cString: strerror(errno)))"))
+                    continue
+                }
+                if !Self.copyRange(packs[location.pack]!, location.offset, to: output, 0, length: location.size) {
+                    results.fail(CacheError("cannot restore '\(target)': \(String(cString: strerror(errno)))"))
+                }
+                fchmod(output, mode_t(item.mode))
+                close(output)
             }
         }
         if let error = results.error { throw error }
@@ -468,27 +496,54 @@ public final class CacheStore: Sendable {
             }
             return removed
         }
+        // Collection reads every manifest: only when there may be something to collect (this prune
+        // removed entries, or a save was killed and left a temporary file or a pack no row names).
+        guard !removed.isEmpty || leftovers() else { return PruneReport(entries: [], blobs: 0, bytes: 0) }
         let (blobs, bytes) = try collectGarbage()
         return PruneReport(entries: removed, blobs: blobs, bytes: bytes)
     }
 
-    /// Deletes blobs no entry references and leftover temporary files, both older than the grace
-    /// period; inside a write transaction, so no save commits meanwhile.
+    /// Whether a temporary file or a pack no blob row names is on disk.
+    func leftovers() -> Bool {
+        guard Self.directoryNames(root + "/tmp").isEmpty else { return true }
+        let named = Set((try? read { db in try String.fetchAll(db, sql: "SELECT DISTINCT pack FROM blob") }) ?? [])
+        return packFiles().contains { !named.contains($0.name) }
+    }
+
+    /// Forgets blobs no entry references; deletes packs no blob is in any more (at once when this
+    /// collection emptied them, after the grace period when no row ever named them: a save may be about
+    /// to commit its pack), rewrites packs that are mostly dead into a new one, and removes leftover
+    /// temporary files older than the grace period. Inside a write transaction, so no save commits
+    /// meanwhile; packs are deleted after it commits, when no reader can still be about to open them.
     func collectGarbage() throws(CacheError) -> (blobs: Int, bytes: Int64) {
-        try write { db in
+        let (count, bytes, doomed): (Int, Int64, [String]) = try write { db in
             var referenced = Set<String>()
             for text in try String.fetchAll(db, sql: "SELECT manifest FROM entry") {
                 for item in try JSONDecoder().decode([CacheItem].self, from: Data(text.utf8)) {
                     if let digest = item.digest { referenced.insert(digest) }
                 }
             }
-            let cutoff = Self.now() - grace
             var count = 0
             var bytes: Int64 = 0
-            for (digest, path, info) in blobs() where !referenced.contains(digest) && Double(info.st_mtim.tv_sec) <= cutoff {
-                if unlink(path) == 0 {
-                    count += 1
-                    bytes += Int64(info.st_size)
+            var named = Set<String>()
+            for row in try Row.fetchAll(db, sql: "SELECT digest, pack, size FROM blob") {
+                named.insert(row["pack"])
+                let digest: String = row["digest"]
+                guard !referenced.contains(digest) else { continue }
+                try db.execute(sql: "DELETE FROM blob WHERE digest = ?", arguments: [digest])
+                count += 1
+                bytes += row["size"] as Int64
+            }
+            var live: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT pack, SUM(size) AS bytes FROM blob GROUP BY pack") { live[row["pack"]] = row["bytes"] }
+            let cutoff = Self.now() - grace
+            var doomed: [String] = []
+            for pack in packFiles() {
+                if let liveBytes = live[pack.name] {
+                    // Mostly dead: its live blobs move to a new pack.
+                    if liveBytes * 2 < Int64(pack.info.st_size) { doomed.append(try compact(db, pack.name, pack.path)) }
+                } else if named.contains(pack.name) || Double(pack.info.st_mtim.tv_sec) <= cutoff {
+                    doomed.append(pack.path)
                 }
             }
             for name in Self.directoryNames(root + "/tmp") {
@@ -496,21 +551,43 @@ public final class CacheStore: Sendable {
                 let path = root + "/tmp/" + name
                 if lstat(path, &info) == 0, Double(info.st_mtim.tv_sec) <= cutoff { unlink(path) }
             }
-            return (count, bytes)
+            return (count, bytes, doomed)
         }
+        for path in doomed { unlink(path) }
+        return (count, bytes)
     }
 
-    /// Every blob: its digest, path and stat.
-    func blobs() -> [(String, String, stat)] {
-        var out: [(String, String, stat)] = []
-        for prefix in Self.directoryNames(root + "/objects") where prefix.utf8.count == 2 {
-            for rest in Self.directoryNames(root + "/objects/" + prefix) {
-                let path = root + "/objects/" + prefix + "/" + rest
-                var info = stat()
-                if lstat(path, &info) == 0 { out.append((prefix + rest, path, info)) }
+    /// Copies a pack's live blobs into a new pack and points their rows at it; returns the old pack's path.
+    private func compact(_ db: Database, _ name: String, _ path: String) throws -> String {
+        let rows = try Row.fetchAll(db, sql: "SELECT digest, offset, size FROM blob WHERE pack = ? ORDER BY offset", arguments: [name])
+        let input = open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw CacheError("cannot read pack \(name): \(String(cString: strerror(errno)))") }
+        defer { close(input) }
+        let newName = String(UInt64.random(in: 0...UInt64.max), radix: 16) + String(UInt64.random(in: 0...UInt64.max), radix: 16) + ".pack"
+        let temporary = root + "/tmp/\(getpid())-" + newName
+        let output = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+        guard output >= 0 else { throw CacheError("cannot write '\(temporary)': \(String(cString: strerror(errno)))") }
+        var offset: Int64 = 0
+        var moved: [(String, Int64)] = []
+        for row in rows {
+            let size: Int64 = row["size"]
+            guard Self.copyRange(input, row["offset"], to: output, offset, length: size) else {
+                close(output)
+                unlink(temporary)
+                throw CacheError("cannot compact pack \(name): \(String(cString: strerror(errno)))")
             }
+            moved.append((row["digest"], offset))
+            offset += size
         }
-        return out
+        close(output)
+        guard rename(temporary, packPath(newName)) == 0 else {
+            unlink(temporary)
+            throw CacheError("cannot store a pack: \(String(cString: strerror(errno)))")
+        }
+        for (digest, newOffset) in moved {
+            try db.execute(sql: "UPDATE blob SET pack = ?, offset = ? WHERE digest = ?", arguments: [newName, newOffset, digest])
+        }
+        return path
     }
 
     // MARK: Stats and verify
@@ -531,33 +608,42 @@ public final class CacheStore: Sendable {
             let misses = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'miss'") ?? 0
             return (row["n"], row["bytes"], hits, misses)
         }
-        let blobs = blobs()
-        return Stats(entries: entries, logicalBytes: logical, diskBytes: blobs.reduce(0) { $0 + Int64($1.2.st_size) }, blobs: blobs.count, hits: hits, misses: misses)
+        let blobs: Int = try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0 }
+        let disk = packFiles().reduce(Int64(0)) { $0 + Int64($1.info.st_size) }
+        return Stats(entries: entries, logicalBytes: logical, diskBytes: disk, blobs: blobs, hits: hits, misses: misses)
     }
 
     public struct VerifyReport: Sendable, Equatable {
         public var blobsChecked: Int
-        /// Blobs whose contents no longer match their name: removed.
+        /// Blobs whose contents no longer match their name: forgotten.
         public var corruptBlobs: [String]
         /// Entries that referenced a corrupt or missing blob: removed (they could not be restored whole).
         public var brokenEntries: [CacheEntry]
     }
 
-    /// Re-hashes every blob; removes corrupt blobs and the entries that need them.
+    /// Re-hashes every blob; forgets corrupt ones (their bytes go with the next collection) and removes
+    /// the entries that need them.
     public func verify() throws(CacheError) -> VerifyReport {
-        var corrupt: [String] = []
-        let all = blobs()
-        for (digest, path, _) in all {
-            if ContentDigest.sha256(file: path).map(ContentDigest.hex) != digest {
-                unlink(path)
-                corrupt.append(digest)
+        let rows: [(digest: String, location: BlobLocation)] = try read { db in
+            try Row.fetchAll(db, sql: "SELECT digest, pack, offset, size FROM blob ORDER BY pack, offset").map {
+                ($0["digest"], BlobLocation(pack: $0["pack"], offset: $0["offset"], size: $0["size"]))
             }
         }
+        var corrupt: [String] = []
+        var fds: [String: Int32] = [:]
+        defer { for fd in fds.values where fd >= 0 { close(fd) } }
+        for (digest, location) in rows {
+            if fds[location.pack] == nil { fds[location.pack] = open(packPath(location.pack), O_RDONLY | O_CLOEXEC) }
+            let fd = fds[location.pack]!
+            if fd < 0 || Self.digest(fd, offset: location.offset, size: location.size) != digest { corrupt.append(digest) }
+        }
         let broken: [CacheEntry] = try write { db in
+            for digest in corrupt { try db.execute(sql: "DELETE FROM blob WHERE digest = ?", arguments: [digest]) }
+            let present = Set(try String.fetchAll(db, sql: "SELECT digest FROM blob"))
             var broken: [CacheEntry] = []
             for row in try Row.fetchAll(db, sql: "SELECT * FROM entry") {
                 let items = try JSONDecoder().decode([CacheItem].self, from: Data((row["manifest"] as String).utf8))
-                if items.contains(where: { $0.digest.map { access(blobPath($0), F_OK) != 0 } ?? false }) {
+                if items.contains(where: { $0.digest.map { !present.contains($0) } ?? false }) {
                     let entry = Self.entry(row)
                     try db.execute(sql: "DELETE FROM entry WHERE id = ?", arguments: [entry.id])
                     broken.append(entry)
@@ -565,7 +651,7 @@ public final class CacheStore: Sendable {
             }
             return broken
         }
-        return VerifyReport(blobsChecked: all.count, corruptBlobs: corrupt, brokenEntries: broken)
+        return VerifyReport(blobsChecked: rows.count, corruptBlobs: corrupt, brokenEntries: broken)
     }
 
     // MARK: Helpers
@@ -608,22 +694,22 @@ public final class CacheStore: Sendable {
 
 }
 
-/// Results of the workers of a save or a restore.
+/// What the workers of a save (each file's digest and stat) or a restore found; the first error.
 final class BlobResults: @unchecked Sendable {
     private let lock = NSLock()
     var digests: [String?]
-    var written: [Int64]
+    var stats: [stat]
     private(set) var error: CacheError?
 
     init(count: Int) {
         digests = Array(repeating: nil, count: count)
-        written = Array(repeating: 0, count: count)
+        stats = Array(repeating: stat(), count: count)
     }
 
-    func set(_ index: Int, digest: String, written bytes: Int64) {
+    func set(_ index: Int, digest: String, stat info: stat) {
         lock.withLock {
             digests[index] = digest
-            written[index] = bytes
+            stats[index] = info
         }
     }
 

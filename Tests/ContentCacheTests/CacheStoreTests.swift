@@ -159,14 +159,87 @@ import _GantryTestSupport
         try s.save("one")
         try s.write("deps/y", "y")
         try s.save("two")
-        let blob = s.root + "/objects/" + String(Self.sha256("y").prefix(2)) + "/" + String(Self.sha256("y").dropFirst(2))
+        // The second save's pack holds only "y" (the store had "x"): one byte changed in place.
+        let packs = try FileManager.default.contentsOfDirectory(atPath: s.root + "/packs").map { s.root + "/packs/" + $0 }
+        #expect(packs.count == 2)
+        let blob = try #require(packs.first { (try? String(contentsOfFile: $0, encoding: .utf8)) == "y" })
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: blob)
-        try "tampered".write(toFile: blob, atomically: false, encoding: .utf8)
+        try "z".write(toFile: blob, atomically: false, encoding: .utf8)
         let report = try s.store.verify()
         #expect(report.blobsChecked == 2 && report.corruptBlobs == [Self.sha256("y")] && report.brokenEntries.map(\.key) == ["two"])
         #expect(try s.store.list().map(\.key) == ["one"])
         let again = try s.store.verify()
         #expect(again.blobsChecked == 1 && again.corruptBlobs.isEmpty && again.brokenEntries.isEmpty)
+    }
+
+    /// One pack per save with the blobs the store lacked; removing entries deletes the packs nothing
+    /// uses any more and rewrites a mostly dead one, and what is left still restores.
+    @Test func packsHoldEachBlobOnceAndShrinkWhenTheirEntriesGo() throws {
+        let s = try Scratch()
+        try s.write("deps/shared", "s")
+        try s.write("deps/big", String(repeating: "b", count: 1000))
+        guard case .saved(_, let firstBytes) = try s.save("one") else { Issue.record("not saved"); return }
+        #expect(firstBytes == 1001)
+        try FileManager.default.removeItem(atPath: s.workspace + "/deps/big")
+        try s.write("deps/other", "oo")
+        guard case .saved(_, let secondBytes) = try s.save("two") else { Issue.record("not saved"); return }
+        #expect(secondBytes == 2)
+        try s.write("deps/third", "ttt")
+        try s.save("three")
+        func packSizes() throws -> [Int] {
+            try FileManager.default.contentsOfDirectory(atPath: s.root + "/packs")
+                .map { try FileManager.default.attributesOfItem(atPath: s.root + "/packs/" + $0)[.size] as! Int }.sorted()
+        }
+        #expect(try packSizes() == [2, 3, 1001])
+        // "one" goes: its pack keeps only "s" (1 of 1001 bytes), so "s" moves to a pack of its own.
+        #expect(try s.store.remove(key: "one").map(\.key) == ["one"])
+        #expect(try packSizes() == [1, 2, 3])
+        // "three" goes: only "ttt" was in its pack, which is deleted.
+        _ = try s.store.remove(key: "three")
+        #expect(try packSizes() == [1, 2])
+        let stats = try s.store.stats()
+        let figures: [Int] = [stats.entries, stats.blobs, Int(stats.diskBytes)]
+        #expect(figures == [1, 2, 3])
+        try FileManager.default.removeItem(atPath: s.workspace + "/deps")
+        let entry = try #require(try s.find("two")).entry
+        #expect(try s.store.restore(entry) { s.workspace + "/" + $0 } == 2)
+        #expect(try String(contentsOfFile: s.workspace + "/deps/shared", encoding: .utf8) == "s")
+        #expect(try String(contentsOfFile: s.workspace + "/deps/other", encoding: .utf8) == "oo")
+        #expect(try s.store.verify().corruptBlobs.isEmpty)
+    }
+
+    /// A store of the format before packs (one file per blob under objects/): its entries are dropped
+    /// and objects/ removed when it is opened, a miss rather than a failure.
+    @Test func aStoreOfTheLooseObjectFormatStartsEmpty() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let script = """
+            import os, sqlite3, sys
+            root = sys.argv[1]
+            os.makedirs(root + "/objects/ab", exist_ok=True)
+            open(root + "/objects/ab/cdef", "w").write("x")
+            db = sqlite3.connect(root + "/index.sqlite")
+            db.executescript(sys.argv[2])
+            db.commit()
+            """
+        let schema = """
+            CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+            INSERT INTO grdb_migrations VALUES ('v1');
+            CREATE TABLE entry (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, key TEXT NOT NULL,
+              version TEXT NOT NULL, created REAL NOT NULL, last_access REAL NOT NULL, size INTEGER NOT NULL,
+              files INTEGER NOT NULL, paths TEXT NOT NULL, manifest TEXT NOT NULL, UNIQUE (scope, key, version));
+            CREATE INDEX entry_lookup ON entry (scope, version, created);
+            CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            INSERT INTO entry (scope, key, version, created, last_access, size, files, paths, manifest)
+              VALUES ('refs/heads/main', 'old', 'v', 1, 1, 1, 1, '["deps"]',
+              '[{"path":"deps/x","kind":"file","mode":420,"size":1,"digest":"abcdef"}]');
+            """
+        let made = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["python3", "-c", script, url.path + "/store", schema])
+        #expect(made.status == 0, "\(made.stderr)")
+        let store = try CacheStore(root: url.path + "/store", grace: 0)
+        #expect(try store.list().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: url.path + "/store/objects"))
+        #expect(try store.stats().entries == 0)
     }
 
     @Test func concurrentSavesOfOneKeyLeaveOneEntry() throws {

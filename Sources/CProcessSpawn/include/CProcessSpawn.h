@@ -13,4 +13,8 @@ int gantry_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, cons
 /// XFS, shares) the extents. Returns bytes copied, or -1.
 long gantry_copy_file_range(int in, int out, unsigned long length);
 
+/// copy_file_range(2) between explicit offsets (which it advances), leaving the files' own offsets
+/// alone, so threads may copy into one file at once. Returns bytes copied, 0 at the input's end, or -1.
+long gantry_copy_file_range_at(int in, long long *in_offset, int out, long long *out_offset, unsigned long length);
+
 #endif
