@@ -70,10 +70,11 @@ final class PackWriter: @unchecked Sendable {
         }
     }
 
-    /// Puts the pack in place; false (and nothing on disk) when no blob was claimed.
+    /// Puts the pack in place; false (and nothing on disk) when no blob was claimed. A pack of empty
+    /// files only is empty, but its rows still need it.
     func finish() throws(CacheError) -> Bool {
         close(fd)
-        guard size > 0 else {
+        guard !placements.isEmpty else {
             unlink(temporary)
             return false
         }

@@ -208,6 +208,22 @@ import _GantryTestSupport
         #expect(try s.store.verify().corruptBlobs.isEmpty)
     }
 
+    /// A save whose only new content is an empty file (an empty `__init__.py`) gets an empty pack that
+    /// its row names, and restores.
+    @Test func anEmptyFileAloneIsStoredAndRestored() throws {
+        let s = try Scratch()
+        try s.write("deps/__init__.py", "")
+        guard case .saved(_, let bytes) = try s.save("empty") else { Issue.record("not saved"); return }
+        #expect(bytes == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: s.root + "/packs").count == 1)
+        try FileManager.default.removeItem(atPath: s.workspace + "/deps")
+        let entry = try #require(try s.find("empty")).entry
+        #expect(try s.store.restore(entry) { s.workspace + "/" + $0 } == 1)
+        #expect(try String(contentsOfFile: s.workspace + "/deps/__init__.py", encoding: .utf8) == "")
+        let report = try s.store.verify()
+        #expect(report.blobsChecked == 1 && report.corruptBlobs.isEmpty && report.brokenEntries.isEmpty)
+    }
+
     /// A store of the format before packs (one file per blob under objects/): its entries are dropped
     /// and objects/ removed when it is opened, a miss rather than a failure.
     @Test func aStoreOfTheLooseObjectFormatStartsEmpty() throws {
