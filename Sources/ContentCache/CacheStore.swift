@@ -233,33 +233,42 @@ public final class CacheStore: Sendable {
         // Characters as JavaScript counts them (UTF-16 units).
         guard key.utf16.count <= 512 else { throw CacheError("the key is longer than 512 characters") }
         if try read({ db in try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) }) != nil { return .exists }
-        // Files are hashed on every core, and a blob the store lacks goes into this save's pack at once,
-        // while the file is still in the page cache.
+        // Files are hashed on every core, in batches of files next to each other: one index read
+        // tells which of a batch's blobs the store lacks, and those go into this save's pack at once,
+        // from the descriptor they were hashed through, while they are still in the page cache.
         let fileIndexes = items.indices.filter { items[$0].item.kind == .file }
         let hashed = BlobResults(count: items.count)
         let writer = try PackWriter(self)
-        let workers = min(fileIndexes.count, ProcessInfo.processInfo.activeProcessorCount * 2)
+        let batch = 32
+        let batches = (fileIndexes.count + batch - 1) / batch
+        let workers = min(batches, ProcessInfo.processInfo.activeProcessorCount * 2)
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            var i = worker
-            while i < fileIndexes.count {
-                let index = fileIndexes[i]
-                i += workers
-                let source = items[index].source
-                var info = stat()
-                guard stat(source, &info) == 0, let raw = ContentDigest.sha256(file: source) else {
-                    hashed.fail(CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))"))
-                    continue
+            var open: [(index: Int, fd: Int32, info: stat, digest: String)] = []
+            for first in stride(from: worker * batch, to: fileIndexes.count, by: workers * batch) {
+                for index in fileIndexes[first..<min(first + batch, fileIndexes.count)] {
+                    let source = items[index].source
+                    let fd = Glibc.open(source, O_RDONLY | O_CLOEXEC)
+                    var info = stat()
+                    guard fd >= 0, fstat(fd, &info) == 0, let raw = ContentDigest.sha256(fd: fd) else {
+                        hashed.fail(CacheError("cannot read '\(source)': \(String(cString: strerror(errno)))"))
+                        if fd >= 0 { close(fd) }
+                        continue
+                    }
+                    let digest = ContentDigest.hex(raw)
+                    hashed.set(index, digest: digest, stat: info)
+                    open.append((index, fd, info, digest))
                 }
-                let digest = ContentDigest.hex(raw)
-                hashed.set(index, digest: digest, stat: info)
                 do throws(CacheError) {
-                    guard try self.read({ db in try Self.location(db, digest) }) == nil,
-                        let placement = writer.claim(digest, source: source, hashed: info)
-                    else { continue }
-                    try writer.write(placement)
+                    let stored = try self.read { db in try open.map { try Self.location(db, $0.digest) != nil } }
+                    for (file, known) in zip(open, stored) where !known {
+                        guard let placement = writer.claim(file.digest, source: items[file.index].source, hashed: file.info) else { continue }
+                        try writer.write(placement, from: file.fd)
+                    }
                 } catch {
                     hashed.fail(error)
                 }
+                for file in open { close(file.fd) }
+                open.removeAll(keepingCapacity: true)
             }
         }
         if let error = hashed.error {

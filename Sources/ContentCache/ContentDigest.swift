@@ -54,6 +54,11 @@ public enum ContentDigest {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        return sha256(fd: fd)
+    }
+
+    /// The raw SHA-256 of what an open file holds from its current position on; nil on a read error.
+    public static func sha256(fd: Int32) -> [UInt8]? {
         var hasher = Hasher()
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {

@@ -60,6 +60,11 @@ final class PackWriter: @unchecked Sendable {
         let input = open(placement.source, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw CacheError("cannot read '\(placement.source)': \(String(cString: strerror(errno)))") }
         defer { close(input) }
+        try write(placement, from: input)
+    }
+
+    /// Copies a claimed blob in from an open descriptor of its source.
+    func write(_ placement: PackPlacement, from input: Int32) throws(CacheError) {
         let before = placement.hashed
         var after = stat()
         guard CacheStore.copyRange(input, 0, to: fd, placement.offset, length: Int64(before.st_size)), fstat(input, &after) == 0,
