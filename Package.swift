@@ -37,6 +37,13 @@ let package = Package(
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
 
+        /** zlib (Debian `zlib1g-dev`), for git's objects: read only by GitSupport. */
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+
         /** OpenSSL's libcrypto (Debian `libssl-dev`), for SHA-256 only: read only by ContentCache. */
         .systemLibrary(
             name: "CLibCrypto",
@@ -69,8 +76,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        /** Running workflows: file and workflow commands, secret masking (the scheduler and runners
-            arrive with the host-executor issue). */
+        /** Running workflows: the scheduler, job and step runners, actions, file and workflow commands,
+            secret masking, the host backend and the `ContainerEngine` protocol. */
         .target(
             name: "WorkflowExecution",
             dependencies: ["WorkflowModel", "WorkflowExpressions", "WorkflowPlanning", "ContentCache", "CProcessSpawn"],
@@ -102,8 +109,9 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        /** libgit2 wrapper: repository discovery, HEAD, refs, remotes, changed paths. */
-        .target(name: "GitSupport", dependencies: ["CGit2"], swiftSettings: swiftSettings),
+        /** Repositories: refs, config and HEAD's commit (author, message, changed paths) read from `.git`
+            directly; libgit2 for checkout and for what that reader does not read. */
+        .target(name: "GitSupport", dependencies: ["CGit2", "CZlib"], swiftSettings: swiftSettings),
 
         // MARK: Front end
 

@@ -20,6 +20,11 @@ public final class ScratchRepository {
     /// Runs git in the repository; its trimmed standard output, or an error holding its standard error.
     @discardableResult
     public func git(_ args: String...) throws -> String {
+        try git(args)
+    }
+
+    @discardableResult
+    public func git(_ args: [String]) throws -> String {
         let result = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["git"] + args, in: url)
         guard result.status == 0 else { throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: result.stderr]) }
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
