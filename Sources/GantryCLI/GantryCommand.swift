@@ -22,10 +22,6 @@ public struct GantryCommand: ParsableCommand {
 extension GantryCommand {
     /// Parses the process arguments, runs the chosen command and exits with its status.
     public static func start() {
-        // `plan` always reads HEAD's commit through libgit2: start its (slow) initialisation at once.
-        if CommandLine.arguments.count > 1, ["plan", "run"].contains(CommandLine.arguments[1]) {
-            GitLibrary.prewarm()
-        }
         main()
     }
 }

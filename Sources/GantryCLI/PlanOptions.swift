@@ -118,8 +118,8 @@ struct PlanningFrontend {
         var details: CommitDetailsLoader?
         do {
             refs = try RefReader.read(from: directory)
-            // `plan` always needs the commit: start libgit2 now, on the other core.
-            if alwaysDetails { details = CommitDetailsLoader(directory: directory) }
+            // `plan` and `run` always need the commit: read it now, on the other core.
+            if alwaysDetails, let refs { details = CommitDetailsLoader(refs: refs, directory: directory) }
         } catch {
             warnings.append("'\(directory)' is not in a git repository (\(error.message)); github.sha, github.ref and changed paths are empty")
         }
@@ -134,7 +134,7 @@ struct PlanningFrontend {
                 return trigger.paths != nil || trigger.pathsIgnore != nil
             }
             if alwaysDetails || filtersPaths || refs.needsTagPeeling {
-                switch (details ?? CommitDetailsLoader(directory: directory)).wait() {
+                switch (details ?? CommitDetailsLoader(refs: refs, directory: directory)).wait() {
                 case .success(let commit):
                     git.actor = git.actor ?? commit.authorName
                     git.commitMessage = commit.commitMessage
@@ -160,6 +160,15 @@ struct PlanningFrontend {
         return plan
     }
 
+    /// actions/checkout copies the repository through libgit2: when a workflow has such a step, the
+    /// library is loaded now, on the other core, while the first jobs start.
+    func prewarmCheckout() {
+        let checksOut = workflows.contains { workflow in
+            workflow.jobs.contains { job in job.steps.contains { $0.uses?.value.lowercased().hasPrefix("actions/checkout@") == true } }
+        }
+        if checksOut { GitLibrary.prewarm() }
+    }
+
     /// Prints warnings, problems and diagnostics to standard error; true when anything was an error.
     func reportProblems() -> Bool {
         var text = ""
@@ -171,17 +180,23 @@ struct PlanningFrontend {
     }
 }
 
-/// Reads HEAD's commit details with libgit2 on a background thread, so its start-up overlaps other work.
+/// Reads HEAD's commit details on a background thread, so that overlaps parsing the workflows: from
+/// the object files directly, or through libgit2 where that reader cannot (SHA-256 objects, version 1
+/// pack indexes, a broken object).
 final class CommitDetailsLoader: @unchecked Sendable {
     private var result: Result<CommitDetails, GitError>?
     private let done = DispatchSemaphore(value: 0)
 
-    init(directory: String) {
+    init(refs: RefFacts, directory: String) {
         DispatchQueue.global().async { [self] in
             do throws(GitError) {
-                result = .success(try Repository(discoveringFrom: directory).commitDetails())
+                result = .success(try CommitReader.details(of: refs))
             } catch {
-                result = .failure(error)
+                do throws(GitError) {
+                    result = .success(try Repository(discoveringFrom: directory).commitDetails())
+                } catch {
+                    result = .failure(error)
+                }
             }
             done.signal()
         }

@@ -86,6 +86,7 @@ extension GantryCommand {
                     json ? "{\"type\":\"run-finished\",\"success\":true,\"directory\":null,\"summary\":null,\"jobs\":[]}\n" : PlanWriter.text(plan), to: 1)
                 return
             }
+            frontend.prewarmCheckout()
             let root = Self.runDirectory()
             let console = Console(root: root, json: json)
             writeRunFile(root + "/plan.json", PlanWriter.json(plan))
