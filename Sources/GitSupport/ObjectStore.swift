@@ -48,13 +48,25 @@ final class ObjectStore {
     }
 
     func read(_ id: ObjectID) throws(GitError) -> Object {
+        switch try locate(id) {
+        case .packed(let pack, let offset): return try object(in: pack, at: offset, id: id)
+        case .loose(let object): return object
+        }
+    }
+
+    private enum Location {
+        case packed(Pack, Int)
+        case loose(Object)
+    }
+
+    private func locate(_ id: ObjectID) throws(GitError) -> Location {
         for pack in try allPacks() {
-            if let offset = pack.offset(of: id) { return try object(in: pack, at: offset, id: id) }
+            if let offset = pack.offset(of: id) { return .packed(pack, offset) }
         }
         let hex = id.hex
         for directory in directories {
             let path = directory + "/" + hex.prefix(2) + "/" + hex.dropFirst(2)
-            if let bytes = Self.readBytes(path) { return try Self.looseObject(bytes, id: hex) }
+            if let bytes = Self.readBytes(path) { return .loose(try Self.looseObject(bytes, id: hex)) }
         }
         throw GitError(operation: "cannot read object \(hex)", message: "object not found")
     }
@@ -101,11 +113,13 @@ final class ObjectStore {
 
     // MARK: Packs
 
-    /// The object at `offset`: its chain of deltas is followed down to a whole object, then applied
-    /// from the base up.
-    private func object(in pack: Pack, at offset: Int, id: ObjectID) throws(GitError) -> Object {
-        let problem = GitError(operation: "cannot read object \(id.hex)", message: "corrupt pack \(pack.path)")
+    /// The object at `offset`: its chain of deltas is followed down to a whole object (through other
+    /// packs too, for reference deltas), then applied from the base up. No recursion: a corrupt pack
+    /// whose deltas loop ends at the chain limit, not in a stack overflow.
+    private func object(in first: Pack, at offset: Int, id: ObjectID) throws(GitError) -> Object {
+        let problem = GitError(operation: "cannot read object \(id.hex)", message: "corrupt pack \(first.path)")
         var deltas: [[UInt8]] = []
+        var pack = first
         var position = offset
         var base: Object?
         while base == nil {
@@ -134,7 +148,10 @@ final class ObjectStore {
                 // REF_DELTA: the base is named by its id, in this pack or anywhere else.
                 let baseID = try pack.objectID(at: header.dataOffset)
                 deltas.append(try pack.inflate(at: header.dataOffset + 20, size: header.size, id: id))
-                base = try read(baseID)
+                switch try locate(baseID) {
+                case .packed(let basePack, let baseOffset): (pack, position) = (basePack, baseOffset)
+                case .loose(let object): base = object
+                }
             default:
                 throw problem
             }

@@ -225,6 +225,28 @@ import _GantryTestSupport
         #expect(Self.failure(sha256) == "cannot read the HEAD commit: object format 'sha256' is read by libgit2 only")
     }
 
+    @Test func aReferenceDeltaLoopInACorruptPackIsAnErrorNotACrash() throws {
+        let objects = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-objects-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: objects.appendingPathComponent("pack"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: objects) }
+        // One object, a reference delta (type 7, 2 bytes) whose base is itself; the delta is zlib's
+        // deflate of [0, 0].
+        let id = [UInt8](repeating: 0xab, count: 20)
+        let pack: [UInt8] = Array("PACK".utf8) + [0, 0, 0, 2, 0, 0, 0, 1, 0x72] + id + [120, 156, 99, 96, 0, 0, 0, 2, 0, 1]
+        var index: [UInt8] = [0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]
+        for byte in 0..<256 { index += [0, 0, 0, byte >= 0xab ? 1 : 0] }
+        index += id + [0, 0, 0, 0] + [0, 0, 0, 12] + [UInt8](repeating: 0, count: 40)
+        try Data(pack).write(to: objects.appendingPathComponent("pack/loop.pack"))
+        try Data(index).write(to: objects.appendingPathComponent("pack/loop.idx"))
+        let store = ObjectStore(objectsDirectory: objects.path)
+        do throws(GitError) {
+            _ = try store.read(ObjectID(bytes: id))
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "cannot read object \(String(repeating: "ab", count: 20)): corrupt pack \(objects.path)/pack/loop.pack")
+        }
+    }
+
     @Test func deltasApplyCopiesAndInsertsAndRefuseWhatDoesNotFit() {
         let base = Array("hello, world".utf8)
         // base size 12, result size 11: copy 5 bytes from 0, insert "!", copy 5 bytes from 7.
