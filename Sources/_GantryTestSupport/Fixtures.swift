@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// Finds test fixtures and the package's build products from a test file's `#filePath`.
 public enum Fixtures {
@@ -44,9 +45,12 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs an executable with arguments in a directory and collects its output.
+/// Runs an executable with arguments in a directory and collects its output. One still running after
+/// `timeout` seconds is killed (its result says so), so a hang fails its test instead of stopping the
+/// whole suite.
 public func runCommand(
-    _ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:]
+    _ executable: URL, _ arguments: [String], in directory: URL? = nil, environment: [String: String] = [:],
+    timeout: Double = 300
 ) throws -> CommandResult {
     let process = Process()
     process.executableURL = executable
@@ -60,11 +64,18 @@ public func runCommand(
     process.standardOutput = out
     process.standardError = err
     try process.run()
+    let timedOut = Mutex(false)
+    let pid = process.processIdentifier
+    let killer = DispatchWorkItem {
+        timedOut.withLock { $0 = true }
+        kill(pid, SIGKILL)
+    }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    return CommandResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData, as: UTF8.self),
-        stderr: String(decoding: errData, as: UTF8.self))
+    killer.cancel()
+    var stderr = String(decoding: errData, as: UTF8.self)
+    if timedOut.withLock({ $0 }) { stderr += "\n[killed by the test after \(Int(timeout)) s: \(([executable.path] + arguments).joined(separator: " "))]\n" }
+    return CommandResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: stderr)
 }
