@@ -321,10 +321,14 @@ public final class DockerEngine: ContainerEngine {
         return String(decoding: text, as: UTF8.self)
     }
 
-    public func attachAndWait(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32 {
-        // Following the logs from the start gets all the output even if the container already exited;
-        // the stream ends when it exits, and wait then gives its code.
-        try stream(.GET, "/containers/\(id)/logs?follow=1&stdout=1&stderr=1", json: nil, cancel: nil, onOutput: onOutput)
+    public func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32 {
+        // Attached before it starts, the stream has all the output and ends when the container exits;
+        // wait then gives its code. (Following the logs of a container that had just exited never ended
+        // in about one of 30 tries under Podman 4.3.)
+        // Podman prepares the container for the attach, so a bad entrypoint is the attach's error there.
+        try stream(.POST, "/containers/\(id)/attach?stream=1&stdout=1&stderr=1", "starting container \(id.prefix(12))", json: nil, cancel: nil, onOutput: onOutput) {
+            () throws(ContainerEngineError) in try self.startContainer(id)
+        }
         let reply = try request(.POST, "/containers/\(id)/wait", timeout: nil)
         try check(reply, "waiting for container \(id.prefix(12))")
         return Int32((reply.json as? [String: Any])?["StatusCode"] as? Int ?? -1)
@@ -341,7 +345,7 @@ public final class DockerEngine: ContainerEngine {
     }
 
     public func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) {
-        try stream(.POST, "/exec/\(execID)/start", json: ["Detach": false, "Tty": false], cancel: cancel, onOutput: onOutput)
+        try stream(.POST, "/exec/\(execID)/start", "running process \(execID.prefix(12))", json: ["Detach": false, "Tty": false], cancel: cancel, onOutput: onOutput)
     }
 
     public func execInspect(_ execID: String) throws(ContainerEngineError) -> (running: Bool, exitCode: Int32) {
@@ -353,22 +357,37 @@ public final class DockerEngine: ContainerEngine {
         return (json["Running"] as? Bool ?? false, Int32(truncatingIfNeeded: code))
     }
 
-    /// A request whose answer is a multiplexed output stream, read until the engine closes it.
+    /// A request whose answer is a multiplexed output stream, read until the engine closes it; a refusal
+    /// is an error saying `what` failed. `whenStreaming` runs once the engine has answered with the
+    /// stream's head (an attach is then in place); its error abandons the stream.
     private func stream(
-        _ method: HTTPMethod, _ path: String, json: Any?, cancel: ExecCancellation?,
-        onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void
+        _ method: HTTPMethod, _ path: String, _ what: String, json: Any?, cancel: ExecCancellation?,
+        onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void,
+        whenStreaming: (() throws(ContainerEngineError) -> Void)? = nil
     ) throws(ContainerEngineError) {
         let demux = Mutex(StreamDemultiplexer())
         do {
             let body = try json.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
             let request = try makeRequest(method, path, body: body, contentType: "application/json")
-            let delegate = StreamDelegate { bytes in demux.withLock { $0.feed(bytes, onOutput) } }
+            let answered = DispatchSemaphore(value: 0)
+            let delegate = StreamDelegate(onHead: { answered.signal() }) { bytes in demux.withLock { $0.feed(bytes, onOutput) } }
             let task = client.execute(request: request, delegate: delegate)
             cancel?.onCancel { task.cancel() }
-            let status = try task.futureResult.wait()
-            if status >= 300 {
-                throw ContainerEngineError("\(path): " + String(decoding: delegate.collected, as: UTF8.self), status: status)
+            if let whenStreaming {
+                // The head, or the end of a request that failed before one came.
+                task.futureResult.whenComplete { _ in answered.signal() }
+                answered.wait()
+                if delegate.status > 0 && delegate.status < 300 {
+                    do throws(ContainerEngineError) {
+                        try whenStreaming()
+                    } catch {
+                        task.cancel()
+                        throw error
+                    }
+                }
             }
+            let status = try task.futureResult.wait()
+            try check(Reply(status: status, body: delegate.collected), what)
         } catch let error as ContainerEngineError {
             throw error
         } catch let error as HTTPClientError where error == .cancelled {
@@ -485,17 +504,22 @@ final class JSONLines: Sendable {
 /// Passes each body part on as it arrives; the result is the status code.
 final class StreamDelegate: HTTPClientResponseDelegate, Sendable {
     typealias Response = Int
+    private let onHead: @Sendable () -> Void
     private let onBytes: @Sendable ([UInt8]) -> Void
     private let state = Mutex<(status: Int, collected: [UInt8])>((0, []))
 
-    init(onBytes: @escaping @Sendable ([UInt8]) -> Void) {
+    init(onHead: @escaping @Sendable () -> Void = {}, onBytes: @escaping @Sendable ([UInt8]) -> Void) {
+        self.onHead = onHead
         self.onBytes = onBytes
     }
 
     var collected: [UInt8] { state.withLock { $0.collected } }
+    /// The answer's status; 0 before its head.
+    var status: Int { state.withLock { $0.status } }
 
     func didReceiveHead(task: HTTPClient.Task<Int>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         state.withLock { $0.status = Int(head.status.code) }
+        onHead()
         return task.eventLoop.makeSucceededVoidFuture()
     }
 

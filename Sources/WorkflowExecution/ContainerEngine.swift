@@ -19,8 +19,9 @@ public protocol ContainerEngine: Sendable {
     func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus
     /// The container's output so far (both streams, interleaved as the engine stored them).
     func logs(_ id: String) throws(ContainerEngineError) -> String
-    /// Waits for a container to exit and returns its exit code, streaming its output meanwhile.
-    func attachAndWait(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32
+    /// Starts a created container with its output attached first (as `docker run` does, so none is
+    /// missed), streams the output until the container exits, and returns its exit code.
+    func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32
     /// Prepares a command to run in a running container; returns the exec's id.
     func execCreate(_ id: String, _ spec: ExecSpec) throws(ContainerEngineError) -> String
     /// Runs a prepared command, streaming its output until every holder of its stdout and stderr has

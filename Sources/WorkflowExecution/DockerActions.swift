@@ -98,7 +98,6 @@ extension JobRunner {
         let id: String
         do throws(ContainerEngineError) {
             id = try create(spec, tracker)
-            try engine.startContainer(id)
         } catch {
             _ = tracker.teardown()
             throw HostProcess.Failure(message: error.message)
@@ -106,7 +105,7 @@ extension JobRunner {
         defer { _ = tracker.teardown() }
         let code = Mutex<Int32?>(nil)
         let stream = BackgroundStream(handle: handle, onLine: onLine) { output in
-            let exit = try engine.attachAndWait(id, onOutput: output)
+            let exit = try engine.startAttached(id, onOutput: output)
             code.withLock { $0 = exit }
         }
         let (_, timedOut) = Self.supervise(

@@ -431,6 +431,38 @@ struct DockerRunTests {
         #expect(Self.printed(result).filter { $0.contains("] step-") }.count == 90)
     }
 
+    /// Containers that exit at once, one after another: each step's output and exit code arrive. (Under
+    /// Podman 4.3, following the logs of a container that had just exited sometimes never ended, and the
+    /// run hung; the output is now attached before the container starts.)
+    @Test(arguments: DockerAvailability.engines) func quickDockerActionStepsAllFinishWithTheirOutput(engine: TestEngine) throws {
+        let steps = (1...40).map { "      - uses: docker://gantry-test/busybox\n        with: { args: echo quick-\($0) }" }.joined(separator: "\n")
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              quick-actions:
+                runs-on: ubuntu-latest
+                steps:
+            \(steps)
+                  - uses: docker://gantry-test/busybox
+                    with: { args: sh -c "echo to-stderr >&2; exit 3" }
+              bad-entrypoint:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: docker://gantry-test/busybox
+                    with: { entrypoint: /no/such/binary }
+            """)
+        let result = try scratch.run([], environment: engine.environment)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let printed = Self.printed(result)
+        #expect(printed.filter { $0.hasPrefix("[quick-actions]") } == (1...40).map { "[quick-actions] quick-\($0)" } + [
+            "[quick-actions] to-stderr", "[quick-actions] error: process completed with exit code 3",
+        ])
+        // One line, in the engine's words (Docker's and Podman's differ): the start's error.
+        let bad = printed.filter { $0.hasPrefix("[bad-entrypoint]") }
+        #expect(bad.count == 1 && bad[0].hasPrefix("[bad-entrypoint] error: starting container ") && bad[0].contains("/no/such/binary"), "\(bad)")
+        for job in ["quick-actions", "bad-entrypoint"] { #expect(try DockerAvailability.containers(job: job, engine) == []) }
+    }
+
     @Test(arguments: DockerAvailability.engines) func cancellingDuringTheHealthWaitAndABuildPastItsTimeLimitStopPromptly(engine: TestEngine) throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push
