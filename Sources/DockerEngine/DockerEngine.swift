@@ -324,8 +324,8 @@ public final class DockerEngine: ContainerEngine {
     public func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32 {
         // Attached before it starts, the stream has all the output and ends when the container exits;
         // wait then gives its code. (Following the logs of a container that had just exited never ended
-        // in about one of 30 tries under Podman 4.3.)
-        // Podman prepares the container for the attach, so a bad entrypoint is the attach's error there.
+        // in about one of 30 tries under Podman 4.3.) Podman prepares the container for the attach, so
+        // a bad entrypoint is the attach's error there, the start's in Docker.
         try stream(.POST, "/containers/\(id)/attach?stream=1&stdout=1&stderr=1", "starting container \(id.prefix(12))", json: nil, cancel: nil, onOutput: onOutput) {
             () throws(ContainerEngineError) in try self.startContainer(id)
         }
