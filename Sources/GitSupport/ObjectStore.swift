@@ -66,7 +66,7 @@ final class ObjectStore {
         let hex = id.hex
         for directory in directories {
             let path = directory + "/" + hex.prefix(2) + "/" + hex.dropFirst(2)
-            if let bytes = Self.readBytes(path) { return .loose(try Self.looseObject(bytes, id: hex)) }
+            if let bytes = RefReader.readBytes(path) { return .loose(try Self.looseObject(bytes, id: hex)) }
         }
         throw GitError(operation: "cannot read object \(hex)", message: "object not found")
     }
@@ -214,20 +214,6 @@ final class ObjectStore {
     }
 
     // MARK: Files and zlib
-
-    static func readBytes(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { return nil }
-            if n == 0 { return bytes }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-    }
 
     /// Inflates one zlib stream from the start of `input` (which may go on past it); `expected` is the
     /// inflated size when the caller knows it, and must then match.

@@ -159,6 +159,11 @@ public enum RefReader {
     // MARK: Files
 
     static func readFile(_ path: String) -> String? {
+        readBytes(path).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// A regular file's bytes; nil when it is missing, not a regular file or cannot be read.
+    static func readBytes(_ path: String) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -168,10 +173,10 @@ public enum RefReader {
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
+            if n < 0 { return nil }
+            if n == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func exists(_ path: String) -> Bool {
