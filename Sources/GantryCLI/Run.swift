@@ -113,9 +113,12 @@ extension GantryCommand {
             context.concurrency = ConcurrencyStore(
                 directory: GantryDirectories.state(environment: hostEnvironment) + "/concurrency",
                 scope: facts.repository ?? FileSystem.absolute(workflows.directory ?? "."))
-            let executor = RunExecutor(
-                plan: plan, workflows: frontend.workflows, context: context,
-                maxJobs: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)
+            // One scheduler for every mode: the run's machine in a store, this process as its worker.
+            let contexts = plan.workflows.map { context.forWorkflow($0) }
+            let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: frontend.workflows, runContexts: contexts)
+            let executor = RunDriver(
+                definition: definition, workflows: frontend.workflows, contexts: contexts, store: InMemoryRunStore(),
+                capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one
             // kills every step's process group and stops at once.
             let count = Atomic<Int>(0)
@@ -137,7 +140,7 @@ extension GantryCommand {
                 source.resume()
                 sources.append(source)
             }
-            let summary = executor.run()
+            let summary = RunBlocking.wait { await executor.run() }
             sources.forEach { $0.cancel() }
             var text = "\n"
             let width = min(60, summary.jobs.map { $0.id.count }.max() ?? 3)
@@ -150,7 +153,7 @@ extension GantryCommand {
             }
             if !summary.summaries.isEmpty {
                 var markdown = ""
-                for (id, body) in summary.summaries { markdown += "## \(id)\n\n\(body)\n" }
+                for entry in summary.summaries { markdown += "## \(entry.job)\n\n\(entry.text)\n" }
                 writeRunFile(root + "/summary.md", markdown)
                 text += "\njob summaries: \(root)/summary.md\n"
             }

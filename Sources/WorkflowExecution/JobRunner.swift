@@ -9,15 +9,6 @@ import Synchronization
 import Glibc
 #endif
 
-/// What a job instance produced.
-public struct JobOutcome: Sendable {
-    public var result: JobResult
-    /// `jobs.<id>.outputs`, evaluated at the end of the job.
-    public var outputs: [(String, String)]
-    /// The step summaries, masked, in step order.
-    public var summary: String
-}
-
 /// Everything a run shares between its jobs.
 public struct RunContext: Sendable {
     public var event: PlanEvent
@@ -109,7 +100,7 @@ public final class JobRunner: Sendable {
     let job: Job
     let instance: JobInstance
     let context: RunContext
-    let needs: [(String, JobResult, [(String, String)])]
+    let needs: [NeedResult]
     let output: any RunOutput
     /// Names the job's folders and containers: its instance id, qualified by its workflow when a run
     /// has several (two workflows may both have a `build` job).
@@ -130,7 +121,7 @@ public final class JobRunner: Sendable {
 
     public init(
         workflow: Workflow, job: Job, instance: JobInstance, context: RunContext,
-        needs: [(String, JobResult, [(String, String)])], output: any RunOutput, folderKey: String? = nil
+        needs: [NeedResult], output: any RunOutput, folderKey: String? = nil
     ) {
         self.folderKey = folderKey ?? instance.id
         self.workflow = workflow
@@ -160,12 +151,6 @@ public final class JobRunner: Sendable {
         .object(instance.matrix.map { ($0.key, (try? JSONText.parse($0.json)) ?? .string($0.json)) })
     }
 
-    private var needsValue: ExpressionValue {
-        .object(needs.map { id, result, outputs in
-            (id, .object([("result", .string(result.rawValue)), ("outputs", .object(outputs.map { ($0.0, .string($0.1)) }))]))
-        })
-    }
-
     /// The job's contexts; `extra` adds contexts and replaces same-named ones (a composite's `inputs`).
     func base(extra: [(String, ExpressionValue)]) -> ExpressionObject {
         ExpressionObject(extra + [
@@ -179,7 +164,7 @@ public final class JobRunner: Sendable {
                 ("max-parallel", .number(Double(instance.maxParallel.flatMap { Int($0) } ?? instance.strategyTotal))),
                 ("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal))),
             ])),
-            ("needs", needsValue),
+            ("needs", JobDecisions.needsContext(needs)),
         ])
     }
 
@@ -299,7 +284,7 @@ public final class JobRunner: Sendable {
             ("env", .object(state.env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)), ("runner", runnerValue),
             ("job", .object([("status", .string(state.failed ? "failure" : "success"))] + (containers?.contextValues ?? []))),
         ])
-        var outputs: [(String, String)] = []
+        var outputs: [NamedValue] = []
         masker = state.masker
         for entry in job.outputs {
             let raw = entry.value.scalarText ?? ""
@@ -308,7 +293,7 @@ public final class JobRunner: Sendable {
             if masker.mask(value) != value {
                 say("warning: output '\(entry.key.value)' holds a secret and is left out")
             } else if !value.isEmpty {
-                outputs.append((entry.key.value, value))
+                outputs.append(NamedValue(entry.key.value, value))
             }
         }
         let result: JobResult = isCancelled ? .cancelled : state.failed ? .failure : .success

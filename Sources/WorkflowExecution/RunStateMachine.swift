@@ -1,162 +1,457 @@
-public import WorkflowPlanning
+import WorkflowExpressions
 
 /// The result of a job instance, as `needs.<id>.result` reports it.
 public enum JobResult: String, Sendable, Equatable, Codable {
     case success, failure, cancelled, skipped
 }
 
-/// Decides which job instances start, when, and which are cancelled: a true DAG (an instance is ready
-/// as soon as everything it needs has finished, never waiting for unrelated jobs), a bound on parallel
-/// jobs, `strategy.max-parallel` per matrix, and `fail-fast`. A value with no I/O: the executor feeds it
-/// events and carries out the actions it returns, as NIO's state machines do.
+/// Decides a run: which job instances become ready and when (a true DAG: an instance is ready as soon
+/// as every job it needs has finished), what their `if` says, the workflow's and the job's concurrency
+/// groups, `strategy.max-parallel`, fail-fast, cancellation, rows added when a matrix becomes known,
+/// and lost runners. A value with no I/O: a `RunStore` feeds it events in one transaction each and the
+/// driver carries out the actions it returns, as NIO's state machines do. How many jobs run at once is
+/// not its business: that is each worker's capacity.
 public struct RunStateMachine: Sendable {
-    /// What the executor must do next.
+    /// A concurrency group's holder: a workflow of the run, or one job instance.
+    public enum GroupScope: Hashable, Sendable {
+        case workflow(Int)
+        case job(InstanceID)
+    }
+
+    /// How a wait for a concurrency group ended.
+    public enum GroupTurn: Sendable, Equatable {
+        case running
+        /// A newer pending entry took this one's place.
+        case replaced
+        /// The wait was stopped (`leaveGroup` while pending).
+        case interrupted
+        /// The group could not be used.
+        case unavailable(String)
+    }
+
+    public enum Event: Sendable {
+        case start
+        /// A job that was `unexpanded` has its rows (its matrix is now known).
+        case instancesAdded(JobKey, [RunDefinition.Row])
+        /// A job's matrix could not be computed: the job fails with this line.
+        case expansionFailed(JobKey, String)
+        /// A worker took an enqueued instance.
+        case claimed(InstanceID)
+        case jobFinished(InstanceID, JobOutcome)
+        case groupTurn(GroupScope, GroupTurn)
+        /// A newer entry of the group has cancel-in-progress: the holder is cancelled.
+        case groupCancelRequested(GroupScope)
+        /// Ctrl-C, or a cancel through the API: running jobs are cancelled, ready ones decide by their `if`.
+        case cancelRun
+        /// The lease of a running instance lapsed: its runner is gone.
+        case leaseLost(InstanceID)
+    }
+
     public enum Action: Sendable, Equatable {
-        /// Every instance it needs has finished: evaluate its `if` and run it (or report it skipped).
-        case start(id: String)
-        /// Cancel a running instance (fail-fast, or the whole run was cancelled).
-        case cancel(id: String)
-        /// An instance that waited for its concurrency group has a slot again: let it run.
-        case resume(id: String)
-        /// Everything has finished.
+        /// The instance's `if` held: it is under way (it may still wait for groups or a runner).
+        case began(InstanceID)
+        /// Put the instance in the queue for a worker, with what it receives from its needs.
+        case enqueue(InstanceID, needs: [NeedResult])
+        /// Take an instance out of the queue again (it was not claimed yet; the machine decides anew).
+        case withdraw(InstanceID)
+        /// Stop a claimed instance: its running step gets the cancellation sequence.
+        case cancel(InstanceID)
+        /// The instance ended without running (its `if`, fail-fast, a group, cancellation, a lost
+        /// runner); the result is in `result(of:)`.
+        case conclude(InstanceID, JobResult)
+        /// Compute the matrix of a job whose needs have finished, and answer with `instancesAdded` or
+        /// `expansionFailed`.
+        case expand(JobKey, needs: [NeedResult])
+        /// Join a group and answer with `groupTurn` (and `groupCancelRequested` while holding it).
+        case enterGroup(GroupScope, RunDefinition.Group)
+        /// Leave a group: release it, or stop waiting (answered with `groupTurn(.interrupted)`).
+        case leaveGroup(GroupScope)
+        /// A line to show under the instance (nil: under the run).
+        case note(InstanceID?, String)
         case finished(success: Bool)
     }
 
-    /// How one job's matrix behaves.
-    public struct Strategy: Sendable, Equatable {
-        public var failFast: Bool
-        public var maxParallel: Int?
-
-        public init(failFast: Bool = true, maxParallel: Int? = nil) {
-            self.failFast = failFast
-            self.maxParallel = maxParallel
-        }
+    public enum Phase: Sendable, Equatable {
+        /// Waiting for what it needs.
+        case blocked
+        /// A job whose matrix is not known yet; `expanding` once `.expand` was asked.
+        case unexpanded, expanding
+        case awaitingWorkflowGroup, awaitingJobGroup
+        /// Its groups let it run: waiting for `max-parallel`.
+        case ready
+        case enqueued, running
+        case done(JobResult)
     }
 
-    private enum State: Sendable, Equatable {
-        /// Not started; `pending`: started but waiting for its concurrency group (it holds no slot);
-        /// `queued`: its group's turn came and it waits for a slot.
-        case waiting, running, pending, queued, done(JobResult)
+    private enum GroupState: Sendable, Equatable {
+        case idle, entering, held, refused(GroupTurn), released
     }
 
-    private let order: [String]
-    private let needs: [String: [String]]
-    private let job: [String: String]
-    private let strategies: [String: Strategy]
-    private let continueOnError: Set<String>
-    private let maxJobs: Int
-    private var states: [String: State]
-    private var cancelling = false
+    public let definition: RunDefinition
+    /// Every instance, in plan order (rows added later take their job's place).
+    public private(set) var order: [InstanceID] = []
+    private var phases: [InstanceID: Phase] = [:]
+    private var rows: [InstanceID: RunDefinition.Row] = [:]
+    private var jobIndex: [JobKey: Int] = [:]
+    private var outcomes: [InstanceID: JobOutcome] = [:]
+    private var completion: [InstanceID] = []
+    private var workflowGroups: [Int: GroupState] = [:]
+    /// Job groups entered (waiting or held), and each instance's evaluated group.
+    private var jobGroups: [InstanceID: RunDefinition.Group] = [:]
+    /// Instances asked to stop while waiting for their job group.
+    private var stopping = Set<InstanceID>()
+    private var runCancelled = false
+    private var cancelledWorkflows = Set<Int>()
     private var reportedFinish = false
 
-    /// - Parameters:
-    ///   - instances: the plan's instances in order (their `needs` are instance ids).
-    ///   - maxJobs: at most this many instances run at once (`--jobs`).
-    ///   - strategies: per job id; absent means fail-fast with no max-parallel.
-    ///   - continueOnError: instance ids whose failure does not fail the run nor trigger fail-fast.
-    public init(instances: [JobInstance], maxJobs: Int, strategies: [String: Strategy] = [:], continueOnError: Set<String> = []) {
-        order = instances.map(\.id)
-        needs = Dictionary(uniqueKeysWithValues: instances.map { ($0.id, $0.needs) })
-        job = Dictionary(uniqueKeysWithValues: instances.map { ($0.id, $0.job) })
-        self.strategies = strategies
-        self.continueOnError = continueOnError
-        self.maxJobs = max(1, maxJobs)
-        states = Dictionary(uniqueKeysWithValues: instances.map { ($0.id, State.waiting) })
-    }
-
-    /// The result of each instance that finished.
-    public var results: [String: JobResult] {
-        states.compactMapValues { if case .done(let r) = $0 { return r } else { return nil } }
-    }
-
-    /// The first actions.
-    public mutating func start() -> [Action] {
-        schedule()
-    }
-
-    /// A started instance waits for its concurrency group: as on GitHub, a pending job takes no slot
-    /// of `--jobs` nor of `max-parallel`.
-    public mutating func pending(_ id: String) -> [Action] {
-        guard states[id] == .running else { return [] }
-        states[id] = .pending
-        return schedule()
-    }
-
-    /// A pending instance's group let it run: it runs when a slot is free (`.resume`).
-    public mutating func groupAcquired(_ id: String) -> [Action] {
-        guard states[id] == .pending else { return [] }
-        states[id] = .queued
-        return schedule()
-    }
-
-    /// An instance finished (a skipped instance counts as finished).
-    public mutating func finished(_ id: String, _ result: JobResult) -> [Action] {
-        guard states[id] != nil else { return [] }
-        states[id] = .done(result)
-        var actions: [Action] = []
-        if result == .failure, !continueOnError.contains(id), let jobID = job[id], strategies[jobID]?.failFast ?? true {
-            // fail-fast: the rest of this job's matrix is cancelled.
-            for other in order where other != id && job[other] == jobID {
-                switch states[other] {
-                case .waiting?: states[other] = .done(.cancelled)
-                case .running?, .pending?, .queued?: actions.append(.cancel(id: other))
-                default: break
-                }
+    public init(_ definition: RunDefinition) {
+        self.definition = definition
+        for (i, job) in definition.jobs.enumerated() {
+            jobIndex[job.key] = i
+            if let jobRows = job.rows {
+                for row in jobRows { add(row, of: job.key, phase: .blocked) }
+            } else if let template = job.template {
+                add(template, of: job.key, phase: .unexpanded)
             }
         }
+        for (w, workflow) in definition.workflows.enumerated() where workflow.group != nil { workflowGroups[w] = .idle }
+    }
+
+    private mutating func add(_ row: RunDefinition.Row, of job: JobKey, phase: Phase, at position: Int? = nil) {
+        let id = InstanceID(run: definition.run, job: job, row: row.index)
+        if let position { order.insert(id, at: position) } else { order.append(id) }
+        phases[id] = phase
+        rows[id] = row
+    }
+
+    // MARK: Reading
+
+    public func phase(of id: InstanceID) -> Phase? { phases[id] }
+
+    public func result(of id: InstanceID) -> JobResult? {
+        if case .done(let result)? = phases[id] { return result }
+        return nil
+    }
+
+    public func row(of id: InstanceID) -> RunDefinition.Row? { rows[id] }
+
+    public func outcome(of id: InstanceID) -> JobOutcome? { outcomes[id] }
+
+    public func job(_ key: JobKey) -> RunDefinition.JobEntry? { jobIndex[key].map { definition.jobs[$0] } }
+
+    /// Instances in the order they finished (a matrix's outputs merge in that order).
+    public var finishedOrder: [InstanceID] { completion }
+
+    public var isFinished: Bool { reportedFinish }
+
+    // MARK: Events
+
+    public mutating func handle(_ event: Event) -> [Action] {
+        var actions: [Action] = []
+        switch event {
+        case .start: break
+        case .instancesAdded(let key, let added): expanded(key, added, &actions)
+        case .expansionFailed(let key, let message):
+            for id in order where id.job == key && phases[id] == .expanding {
+                conclude(id, .failure, note: message, &actions)
+            }
+        case .claimed(let id):
+            if phases[id] == .enqueued { phases[id] = .running }
+        case .jobFinished(let id, let outcome):
+            guard let phase = phases[id], phase == .running || phase == .enqueued else { return schedule() }
+            outcomes[id] = outcome
+            finish(id, outcome.result, &actions)
+        case .groupTurn(let scope, let turn): groupTurn(scope, turn, &actions)
+        case .groupCancelRequested(let scope):
+            switch scope {
+            case .workflow(let w): cancelWorkflow(w, &actions)
+            case .job(let id):
+                guard let group = jobGroups[id], phases[id] == .running || phases[id] == .enqueued else { break }
+                actions.append(.note(id, "cancelling: a newer job of concurrency group '\(group.name)' has cancel-in-progress"))
+                stop(id, &actions)
+            }
+        case .cancelRun:
+            runCancelled = true
+            for id in order { stop(id, &actions) }
+            for (w, state) in workflowGroups where state == .entering { actions.append(.leaveGroup(.workflow(w))) }
+        case .leaseLost(let id):
+            guard phases[id] == .running else { break }
+            outcomes[id] = JobOutcome(result: .failure)
+            actions.append(.note(id, "error: the runner lost communication with the server (its lease expired); the job's remaining steps did not run"))
+            finish(id, .failure, &actions)
+            actions.append(.conclude(id, .failure))
+        }
         return actions + schedule()
     }
 
-    /// Ctrl-C or a cancelled run: running instances get `.cancel` (the executor re-evaluates their
-    /// `if` with `cancelled()` true); waiting instances still start when ready, so that `always()` and
-    /// `cancelled()` jobs run, and the executor reports the others as cancelled.
-    public mutating func cancelAll() -> [Action] {
-        cancelling = true
-        var actions: [Action] = []
-        for id in order where states[id] == .running || states[id] == .pending || states[id] == .queued {
-            actions.append(.cancel(id: id))
+    /// A running or enqueued instance is asked to stop; one waiting for its groups stops waiting.
+    private mutating func stop(_ id: InstanceID, _ actions: inout [Action]) {
+        switch phases[id] {
+        case .running?: actions.append(.cancel(id))
+        case .enqueued?:
+            // Not claimed yet: back to deciding, with the run (or workflow) now cancelled.
+            actions.append(.withdraw(id))
+            leaveJobGroup(id, &actions)
+            phases[id] = .blocked
+        case .awaitingJobGroup?:
+            if stopping.insert(id).inserted { actions.append(.leaveGroup(.job(id))) }
+        case .ready?:
+            conclude(id, .cancelled, note: nil, &actions)
+        default: break
         }
-        return actions + schedule()
+    }
+
+    /// Releases the job group an instance holds (or waits for), once.
+    private mutating func leaveJobGroup(_ id: InstanceID, _ actions: inout [Action]) {
+        guard jobGroups.removeValue(forKey: id) != nil else { return }
+        actions.append(.leaveGroup(.job(id)))
+    }
+
+    private mutating func cancelWorkflow(_ w: Int, _ actions: inout [Action]) {
+        guard cancelledWorkflows.insert(w).inserted else { return }
+        let workflow = definition.workflows[w]
+        actions.append(.note(nil, "cancelling \(workflow.name): a newer run of concurrency group '\(workflow.group?.name ?? "")' has cancel-in-progress"))
+        for id in order where id.job.workflow == w { stop(id, &actions) }
+    }
+
+    private mutating func finish(_ id: InstanceID, _ result: JobResult, _ actions: inout [Action]) {
+        phases[id] = .done(result)
+        completion.append(id)
+        leaveJobGroup(id, &actions)
+        guard result == .failure, rows[id]?.continueOnError != true, job(id.job)?.strategy.failFast ?? true else { return }
+        // fail-fast: the rest of this job's matrix is cancelled.
+        for other in order where other != id && other.job == id.job {
+            switch phases[other] {
+            case .blocked?, .unexpanded?, .ready?: conclude(other, .cancelled, note: nil, &actions)
+            case .awaitingWorkflowGroup?:
+                let group = definition.workflows[other.job.workflow].group?.name ?? ""
+                conclude(other, .cancelled, note: "cancelled while waiting for concurrency group '\(group)'", &actions)
+            case .enqueued?:
+                actions.append(.withdraw(other))
+                conclude(other, .cancelled, note: nil, &actions)
+            case .running?, .awaitingJobGroup?: stop(other, &actions)
+            default: break
+            }
+        }
+    }
+
+    private mutating func conclude(_ id: InstanceID, _ result: JobResult, note: String?, _ actions: inout [Action]) {
+        if let note { actions.append(.note(id, note)) }
+        if phases[id] != .awaitingJobGroup { leaveJobGroup(id, &actions) }
+        jobGroups[id] = nil
+        phases[id] = .done(result)
+        completion.append(id)
+        actions.append(.conclude(id, result))
+    }
+
+    private mutating func expanded(_ key: JobKey, _ added: [RunDefinition.Row], _ actions: inout [Action]) {
+        guard let placeholder = order.firstIndex(where: { $0.job == key && phases[$0] == .expanding }) else { return }
+        let id = order[placeholder]
+        guard !added.isEmpty else {
+            conclude(id, .failure, note: "error: the matrix of job '\(key.id)' has no rows", &actions)
+            return
+        }
+        order.remove(at: placeholder)
+        phases[id] = nil
+        rows[id] = nil
+        for (offset, row) in added.enumerated() {
+            add(row, of: key, phase: .blocked, at: placeholder + offset)
+            // The job's `if` held before the expansion: the rows go on to their groups.
+            let rowID = InstanceID(run: definition.run, job: key, row: row.index)
+            admit(rowID, &actions)
+        }
+    }
+
+    private mutating func groupTurn(_ scope: GroupScope, _ turn: GroupTurn, _ actions: inout [Action]) {
+        switch scope {
+        case .workflow(let w):
+            guard workflowGroups[w] == .entering else {
+                if turn == .running { actions.append(.leaveGroup(scope)) }  // nobody waits any more
+                return
+            }
+            workflowGroups[w] = turn == .running ? .held : .refused(turn)
+            for id in order where id.job.workflow == w && phases[id] == .awaitingWorkflowGroup {
+                afterWorkflowGroup(id, &actions)
+            }
+        case .job(let id):
+            guard phases[id] == .awaitingJobGroup, let group = jobGroups[id] else {
+                if turn == .running { actions.append(.leaveGroup(scope)) }
+                return
+            }
+            let interrupted = stopping.remove(id) != nil
+            if turn == .running && !interrupted {
+                phases[id] = .ready
+                return
+            }
+            if turn == .running {  // asked to stop just as its turn came: it holds the group, and leaves it
+                phases[id] = .ready
+                conclude(id, .cancelled, note: nil, &actions)
+                return
+            }
+            jobGroups[id] = nil
+            refused(id, turn, group: group.name, what: "job", &actions)
+        }
+    }
+
+    /// An instance whose group turn did not come.
+    private mutating func refused(_ id: InstanceID, _ turn: GroupTurn, group: String, what: String, _ actions: inout [Action]) {
+        switch turn {
+        case .running: conclude(id, .cancelled, note: nil, &actions)
+        case .replaced:
+            conclude(id, .cancelled, note: "cancelled: a newer \(what) of concurrency group '\(group)' took this \(what)'s place", &actions)
+        case .interrupted:
+            conclude(id, .cancelled, note: "cancelled\(runCancelled ? " (Ctrl-C)" : "") while waiting for concurrency group '\(group)'", &actions)
+        case .unavailable(let reason):
+            conclude(id, .failure, note: "error: concurrency group '\(group)' cannot be used: \(reason) (GANTRY_STATE_DIR names the folder)", &actions)
+        }
+    }
+
+    // MARK: Deciding
+
+    private func rowsFinished(of key: JobKey) -> [JobDecisions.FinishedRow] {
+        completion.compactMap { id in
+            guard id.job == key, let result = result(of: id) else { return nil }
+            return JobDecisions.FinishedRow(result: result, continueOnError: rows[id]?.continueOnError ?? false, outputs: outcomes[id]?.outputs ?? [])
+        }
+    }
+
+    /// Whether every row of the job is done (a job outside the run does not block).
+    private func isDone(_ key: JobKey) -> Bool {
+        order.allSatisfy { $0.job != key || result(of: $0) != nil }
+    }
+
+    /// `needs.<id>` of each direct need.
+    public func needs(of key: JobKey) -> [NeedResult] {
+        (job(key)?.needs ?? []).map { need in
+            let finished = rowsFinished(of: need.job)
+            return NeedResult(job: need.name, result: JobDecisions.result(of: finished), outputs: JobDecisions.outputs(of: finished))
+        }
+    }
+
+    /// Every job this one needs, directly or not, with its result (what the status functions see).
+    private func ancestors(of key: JobKey) -> [(job: String, result: JobResult)] {
+        var out: [(job: String, result: JobResult)] = []
+        var seen = Set<JobKey>()
+        var queue = (job(key)?.needs ?? []).map { ($0.name, $0.job) }
+        while let (name, next) = queue.popLast() {
+            guard seen.insert(next).inserted else { continue }
+            out.append((name, JobDecisions.result(of: rowsFinished(of: next))))
+            queue += (job(next)?.needs ?? []).map { ($0.name, $0.job) }
+        }
+        return out
+    }
+
+    private func isCancelled(_ workflow: Int) -> Bool { runCancelled || cancelledWorkflows.contains(workflow) }
+
+    /// Decides an instance whose needs have finished by its job's `if`.
+    private mutating func decide(_ id: InstanceID, _ actions: inout [Action]) {
+        guard let entry = job(id.job) else { return }
+        let cancelled = isCancelled(id.job.workflow)
+        let condition = JobDecisions.condition(
+            entry.condition, contexts: definition.workflows[id.job.workflow].contexts, needs: needs(of: id.job),
+            ancestors: ancestors(of: id.job), cancelled: cancelled)
+        switch condition {
+        case .run:
+            if phases[id] == .unexpanded {
+                phases[id] = .expanding
+                actions.append(.expand(id.job, needs: needs(of: id.job)))
+            } else {
+                admit(id, &actions)
+            }
+        case .skip(let line): conclude(id, .skipped, note: line, &actions)
+        case .cancel: conclude(id, .cancelled, note: nil, &actions)
+        case .fail(let line): conclude(id, .failure, note: line, &actions)
+        }
+    }
+
+    /// The instance runs: it takes its workflow's group, then its own.
+    private mutating func admit(_ id: InstanceID, _ actions: inout [Action]) {
+        actions.append(.began(id))
+        phases[id] = .awaitingWorkflowGroup
+        let w = id.job.workflow
+        if let group = definition.workflows[w].group, workflowGroups[w] == .idle {
+            workflowGroups[w] = .entering
+            actions.append(.enterGroup(.workflow(w), group))
+            return
+        }
+        if workflowGroups[w] == .entering { return }
+        afterWorkflowGroup(id, &actions)
+    }
+
+    private mutating func afterWorkflowGroup(_ id: InstanceID, _ actions: inout [Action]) {
+        let w = id.job.workflow
+        switch workflowGroups[w] {
+        case .refused(let turn)?:
+            refused(id, turn, group: definition.workflows[w].group?.name ?? "", what: "run", &actions)
+            return
+        case .released?:
+            conclude(id, .cancelled, note: nil, &actions)
+            return
+        default: break
+        }
+        if cancelledWorkflows.contains(w) {
+            conclude(id, .cancelled, note: nil, &actions)
+            return
+        }
+        guard let row = rows[id], let raw = row.group else {
+            phases[id] = .ready
+            return
+        }
+        // The job's group, evaluated with github, inputs, vars, needs, matrix and strategy.
+        let contexts = definition.workflows[w].contexts.pairs.map { ($0.key, $0.value) }
+            + row.contexts + [("needs", JobDecisions.needsContext(needs(of: id.job)))]
+        let evaluation = EvaluationContext(contexts: ExpressionObject(contexts))
+        let name = JobDecisions.value(raw.name, evaluation)?.stringValue ?? ""
+        guard !name.isEmpty else {
+            phases[id] = .ready
+            return
+        }
+        if let workflowGroup = definition.workflows[w].group, workflowGroup.name.lowercased() == name.lowercased() {
+            // The workflow holds the group the job waits for: GitHub cancels rather than wait forever.
+            conclude(
+                id, .cancelled,
+                note: "cancelled: a deadlock for concurrency group '\(name)' was detected between the top level workflow and '\(id.job.id)'",
+                &actions)
+            return
+        }
+        let group = RunDefinition.Group(name: name, cancelInProgress: JobDecisions.truthy(raw.cancelInProgress, evaluation) ?? false, queueMax: raw.queueMax)
+        jobGroups[id] = group
+        phases[id] = .awaitingJobGroup
+        actions.append(.enterGroup(.job(id), group))
     }
 
     private mutating func schedule() -> [Action] {
         var actions: [Action] = []
-        var running = states.values.filter { $0 == .running }.count
-        func slotFree(_ id: String) -> Bool {
-            guard running < maxJobs else { return false }
-            if let jobID = job[id], let limit = strategies[jobID]?.maxParallel {
-                return order.filter { job[$0] == jobID && states[$0] == .running }.count < limit
-            }
-            return true
-        }
-        // Instances back from their concurrency group go first: they started before the waiting ones.
-        for id in order where states[id] == .queued && slotFree(id) {
-            states[id] = .running
-            running += 1
-            actions.append(.resume(id: id))
-        }
-        do {
-            for id in order where states[id] == .waiting && running < maxJobs {
-                let ready = (needs[id] ?? []).allSatisfy { need in
-                    if case .done? = states[need] { return true }
-                    return states[need] == nil  // a need outside the plan does not block
-                }
-                guard ready else { continue }
-                if let jobID = job[id], let limit = strategies[jobID]?.maxParallel {
-                    let busy = order.filter { job[$0] == jobID && states[$0] == .running }.count
-                    if busy >= limit { continue }
-                }
-                states[id] = .running
-                running += 1
-                actions.append(.start(id: id))
+        // A decision can settle instances others wait for: decide until nothing changes.
+        var changed = true
+        while changed {
+            changed = false
+            for id in order where phases[id] == .blocked || phases[id] == .unexpanded {
+                guard let entry = job(id.job), entry.needs.allSatisfy({ isDone($0.job) }) else { continue }
+                decide(id, &actions)
+                changed = true
             }
         }
-        let allDone = states.values.allSatisfy { if case .done = $0 { return true } else { return false } }
-        if allDone, !reportedFinish {
+        var busy: [JobKey: Int] = [:]
+        for id in order where phases[id] == .enqueued || phases[id] == .running { busy[id.job, default: 0] += 1 }
+        for id in order where phases[id] == .ready {
+            if let limit = job(id.job)?.strategy.maxParallel, limit > 0, busy[id.job, default: 0] >= limit { continue }
+            busy[id.job, default: 0] += 1
+            phases[id] = .enqueued
+            actions.append(.enqueue(id, needs: needs(of: id.job)))
+        }
+        // A workflow leaves its concurrency group when its last instance has settled.
+        for (w, state) in workflowGroups where state == .held || state == .entering {
+            if order.allSatisfy({ $0.job.workflow != w || result(of: $0) != nil }) {
+                workflowGroups[w] = .released
+                actions.append(.leaveGroup(.workflow(w)))
+            }
+        }
+        if !reportedFinish, order.allSatisfy({ result(of: $0) != nil }) {
             reportedFinish = true
-            let failed = cancelling || states.contains { id, state in
-                if case .done(let r) = state { return (r == .failure && !continueOnError.contains(id)) || r == .cancelled }
-                return false
+            let failed = runCancelled || !cancelledWorkflows.isEmpty || order.contains { id in
+                let result = result(of: id)
+                return (result == .failure && rows[id]?.continueOnError != true) || result == .cancelled
             }
             actions.append(.finished(success: !failed))
         }

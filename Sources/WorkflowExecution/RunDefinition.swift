@@ -1,0 +1,186 @@
+public import WorkflowExpressions
+public import WorkflowModel
+public import WorkflowPlanning
+
+/// What `RunStateMachine` decides on: the run's workflows and jobs with everything their job-level
+/// decisions need (the job's `if`, `needs`, strategy, concurrency groups), as values. Built once from
+/// the plan; a job whose matrix is known only at run time has no rows yet (`template` instead).
+public struct RunDefinition: Sendable {
+    /// A concurrency group once evaluated.
+    public struct Group: Sendable, Equatable, Codable {
+        public var name: String
+        public var cancelInProgress: Bool
+        /// `queue: max`: pending entries wait in order instead of replacing each other.
+        public var queueMax: Bool
+
+        public init(name: String, cancelInProgress: Bool = false, queueMax: Bool = false) {
+            self.name = name
+            self.cancelInProgress = cancelInProgress
+            self.queueMax = queueMax
+        }
+    }
+
+    public struct WorkflowEntry: Sendable {
+        public var file: String
+        /// The name the plan gives it (its `name:` or file).
+        public var name: String
+        /// `github`, `inputs` and `vars`: what job-level expressions see besides `needs`, `matrix`
+        /// and `strategy`.
+        public var contexts: ExpressionObject
+        /// The workflow's concurrency group, when it has a non-empty one.
+        public var group: Group?
+
+        public init(file: String, name: String, contexts: ExpressionObject, group: Group? = nil) {
+            self.file = file
+            self.name = name
+            self.contexts = contexts
+            self.group = group
+        }
+    }
+
+    /// One entry of a job's `needs:`, as spelled there and as the job it names.
+    public struct Need: Sendable, Equatable {
+        public var name: String
+        public var job: JobKey
+
+        public init(name: String, job: JobKey) {
+            self.name = name
+            self.job = job
+        }
+    }
+
+    /// How one job's matrix behaves.
+    public struct Strategy: Sendable, Equatable {
+        public var failFast: Bool
+        public var maxParallel: Int?
+
+        public init(failFast: Bool = true, maxParallel: Int? = nil) {
+            self.failFast = failFast
+            self.maxParallel = maxParallel
+        }
+    }
+
+    /// A job's `concurrency:` as written: the group may use `needs`, so it is evaluated when the
+    /// instance is ready.
+    public struct JobGroup: Sendable, Equatable {
+        public var name: String
+        public var cancelInProgress: String?
+        public var queueMax: Bool
+
+        public init(name: String, cancelInProgress: String? = nil, queueMax: Bool = false) {
+            self.name = name
+            self.cancelInProgress = cancelInProgress
+            self.queueMax = queueMax
+        }
+    }
+
+    /// One matrix row of a job (the job itself without a matrix).
+    public struct Row: Sendable {
+        public var index: Int
+        public var instance: JobInstance
+        public var continueOnError: Bool
+        public var group: JobGroup?
+
+        public init(index: Int, instance: JobInstance, continueOnError: Bool = false, group: JobGroup? = nil) {
+            self.index = index
+            self.instance = instance
+            self.continueOnError = continueOnError
+            self.group = group
+        }
+
+        /// `matrix` and `strategy` of this row.
+        public var contexts: [(String, ExpressionValue)] {
+            [
+                ("matrix", .object(instance.matrix.map { ($0.key, (try? JSONText.parse($0.json)) ?? .string($0.json)) })),
+                ("strategy", .object([
+                    ("job-index", .number(Double(instance.strategyIndex))), ("job-total", .number(Double(instance.strategyTotal))),
+                ])),
+            ]
+        }
+    }
+
+    public struct JobEntry: Sendable {
+        public var key: JobKey
+        public var needs: [Need]
+        /// The raw `if:`.
+        public var condition: String?
+        public var strategy: Strategy
+        /// The rows, or nil while the matrix is not known (`template` is then the planned instance).
+        public var rows: [Row]?
+        public var template: Row?
+
+        public init(key: JobKey, needs: [Need] = [], condition: String? = nil, strategy: Strategy = Strategy(), rows: [Row]?, template: Row? = nil) {
+            self.key = key
+            self.needs = needs
+            self.condition = condition
+            self.strategy = strategy
+            self.rows = rows
+            self.template = template
+        }
+    }
+
+    public var run: RunID
+    public var workflows: [WorkflowEntry]
+    /// In plan order (every job after all it needs).
+    public var jobs: [JobEntry]
+
+    public init(run: RunID, workflows: [WorkflowEntry], jobs: [JobEntry]) {
+        self.run = run
+        self.workflows = workflows
+        self.jobs = jobs
+    }
+
+    /// The definition of a planned run. `contexts[i]` holds `github`, `inputs` and `vars` of the
+    /// plan's i-th workflow; job-level settings (`fail-fast`, `max-parallel`, `continue-on-error`) are
+    /// evaluated with them and each row's `matrix` and `strategy`.
+    public init(run: RunID, plan: Plan, workflows: [Workflow], contexts: [ExpressionObject]) {
+        self.run = run
+        self.workflows = []
+        self.jobs = []
+        for (w, planned) in plan.workflows.enumerated() {
+            let workflow = workflows.first { $0.file == planned.file }
+            let base = contexts[w]
+            var group: Group?
+            if let concurrency = workflow?.concurrency, let name = planned.concurrencyGroup, !name.isEmpty {
+                group = Group(
+                    name: name, cancelInProgress: JobDecisions.truthy(planned.cancelInProgress, EvaluationContext(contexts: base)) ?? false,
+                    queueMax: concurrency.queue?.value == "max")
+            }
+            self.workflows.append(WorkflowEntry(file: planned.file, name: planned.name, contexts: base, group: group))
+            // Rows grouped by job, jobs in the order their first row is planned.
+            var order: [String] = []
+            var rows: [String: [Row]] = [:]
+            for instance in planned.instances {
+                let id = instance.job.lowercased()
+                if rows[id] == nil { order.append(id) }
+                let job = workflow?.job(instance.job)
+                var row = Row(index: instance.strategyIndex, instance: instance)
+                let evaluation = EvaluationContext(contexts: ExpressionObject(base.pairs.map { ($0.key, $0.value) } + row.contexts))
+                row.continueOnError = JobDecisions.truthy(instance.continueOnError, evaluation) == true
+                if let concurrency = job?.concurrency {
+                    row.group = JobGroup(
+                        name: instance.concurrencyGroup ?? concurrency.group.value, cancelInProgress: instance.cancelInProgress,
+                        queueMax: concurrency.queue?.value == "max")
+                }
+                rows[id, default: []].append(row)
+            }
+            for id in order {
+                guard let first = rows[id]?.first else { continue }
+                let instance = first.instance
+                let job = workflow?.job(instance.job)
+                let evaluation = EvaluationContext(contexts: ExpressionObject(base.pairs.map { ($0.key, $0.value) } + first.contexts))
+                let maxParallel = instance.maxParallel.flatMap { JobDecisions.value($0, evaluation) }.map(\.numberValue)
+                    .flatMap { $0.isNaN ? nil : Int($0) }
+                let strategy = Strategy(failFast: JobDecisions.truthy(instance.failFast, evaluation) ?? true, maxParallel: maxParallel)
+                let needs = (job?.needs ?? []).map { need in
+                    Need(name: need.value, job: JobKey(workflow: w, id: workflow?.job(need.value)?.id.value ?? need.value))
+                }
+                let key = JobKey(workflow: w, id: job?.id.value ?? instance.job)
+                let atRunTime = instance.matrixAtRunTime
+                self.jobs.append(JobEntry(
+                    key: key, needs: needs, condition: job?.condition?.value ?? instance.condition, strategy: strategy,
+                    rows: atRunTime ? nil : rows[id], template: atRunTime ? first : nil))
+            }
+        }
+    }
+}

@@ -1,0 +1,358 @@
+public import WorkflowExpressions
+public import WorkflowModel
+public import WorkflowPlanning
+import Synchronization
+
+/// How a run ended.
+public struct RunSummary: Sendable {
+    public struct Job: Sendable, Equatable {
+        /// The workflow file, the instance's display name, its result and seconds (0: it never ran).
+        public var file: String
+        public var id: String
+        public var result: JobResult
+        public var seconds: Double
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var job: String
+        public var text: String
+    }
+
+    /// Each instance in plan order.
+    public var jobs: [Job]
+    public var success: Bool
+    /// The step summaries of every job, in completion order.
+    public var summaries: [Summary]
+}
+
+/// Drives one run: events go to the `RunStore` (which applies them to the run's `RunStateMachine`),
+/// and the driver carries out the actions that come back — it reports jobs, joins and leaves
+/// concurrency groups, cancels jobs — while its worker claims queued instances up to its capacity and
+/// runs each on a thread of its own. Nothing here decides: the machine does.
+public actor RunDriver {
+    private let store: any RunStore
+    private let definition: RunDefinition
+    private let workflows: [String: Workflow]
+    /// Per planned workflow: the node's services and the run's values (inputs, vars, secrets).
+    private let contexts: [RunContext]
+    private let output: any RunOutput
+    private let worker: WorkerIdentity
+    private let capacity: Int
+    /// Seconds a claim holds before it must be renewed.
+    private let lease: Double
+
+    private var machine: RunStateMachine
+    private var reported = Set<InstanceID>()
+    private var started: [InstanceID: Double] = [:]
+    private var seconds: [InstanceID: Double] = [:]
+    private var summaries: [RunSummary.Summary] = []
+    private var runners: [InstanceID: (runner: JobRunner, claim: JobClaim)] = [:]
+    private var holds: [RunStateMachine.GroupScope: GroupHold] = [:]
+    private var filling = false
+    private var refill = false
+    private var success: Bool?
+    private var waiter: CheckedContinuation<Void, Never>?
+
+    public init(
+        definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
+        output: any RunOutput, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60
+    ) {
+        self.definition = definition
+        self.workflows = Dictionary(workflows.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
+        self.contexts = contexts
+        self.store = store
+        self.capacity = max(1, capacity)
+        self.output = output
+        self.worker = worker
+        self.lease = lease
+        machine = RunStateMachine(definition)
+    }
+
+    /// Runs every job to its end.
+    public func run() async -> RunSummary {
+        do {
+            try await perform(store.create(definition))
+        } catch {
+            output.line("gantry", "error: the run could not be stored: \(error)")
+            success = false
+        }
+        let wakeUps = store.wakeUps()
+        let listener = Task { [weak self] in
+            for await _ in wakeUps { await self?.fillSlots() }
+        }
+        let renewer = Task { [weak self, lease] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(lease / 3))
+                await self?.renewLeases()
+            }
+        }
+        if success == nil { await withCheckedContinuation { waiter = $0 } }
+        listener.cancel()
+        renewer.cancel()
+        var jobs: [RunSummary.Job] = []
+        for id in machine.order {
+            jobs.append(RunSummary.Job(
+                file: definition.workflows[id.job.workflow].file, id: name(id), result: machine.result(of: id) ?? .cancelled,
+                seconds: seconds[id] ?? 0))
+        }
+        return RunSummary(jobs: jobs, success: success ?? false, summaries: summaries)
+    }
+
+    /// Ctrl-C: running jobs are cancelled (their `always()` steps still run), the others decide by
+    /// their `if` with `cancelled()` true.
+    public nonisolated func cancel() {
+        Task { await self.send(.cancelRun) }
+    }
+
+    private func send(_ event: RunStateMachine.Event) async {
+        do {
+            try await perform(store.apply(definition.run, event))
+        } catch {
+            output.line("gantry", "error: the run's state could not be updated: \(error)")
+        }
+    }
+
+    /// The instance's display name: its plan id, after its workflow's name when a run has several.
+    private func name(_ id: InstanceID) -> String {
+        let instance = machine.row(of: id)?.instance.id ?? id.job.id
+        return definition.workflows.count > 1 ? "\(definition.workflows[id.job.workflow].name) / \(instance)" : instance
+    }
+
+    private func perform(_ actions: [RunStateMachine.Action]) async {
+        if let snapshot = try? await store.machine(definition.run) { machine = snapshot }
+        for action in actions {
+            switch action {
+            case .began(let id):
+                guard started[id] == nil else { break }
+                started[id] = HostProcess.now()
+                output.event(.jobStarted(job: name(id)))
+            case .note(let id, let text): output.line(id.map(name) ?? "gantry", text)
+            case .cancel(let id): runners[id]?.runner.cancel()
+            case .expand(let key, _):
+                // Rows of a matrix computed from `needs` are added by the planner at run time (next step).
+                Task { await self.send(.expansionFailed(key, "error: a matrix computed at run time is not supported by gantry run yet")) }
+            case .enterGroup(let scope, let group): enter(scope, group)
+            case .leaveGroup(let scope): leave(scope)
+            case .finished(let ok):
+                success = ok
+                for scope in holds.keys { leave(scope) }
+                waiter?.resume()
+                waiter = nil
+            case .conclude(let id, let result): report(id, result)
+            case .enqueue, .withdraw: break  // the store keeps the queue
+            }
+        }
+        await fillSlots()
+    }
+
+    /// Reports an instance's result, once.
+    private func report(_ id: InstanceID, _ result: JobResult) {
+        guard reported.insert(id).inserted else { return }
+        output.event(.jobFinished(job: name(id), result: result, seconds: seconds[id] ?? 0))
+    }
+
+    // MARK: The worker
+
+    /// Claims queued instances while this worker has free capacity.
+    private func fillSlots() async {
+        guard !filling else {
+            refill = true
+            return
+        }
+        filling = true
+        repeat {
+            refill = false
+            while runners.count < capacity, success == nil {
+                guard let claim = try? await store.claim(worker: worker, now: HostProcess.now(), lease: lease) else { break }
+                if let snapshot = try? await store.machine(definition.run) { machine = snapshot }
+                start(claim)
+            }
+        } while refill
+        filling = false
+    }
+
+    private func start(_ claim: JobClaim) {
+        let id = claim.instance
+        let w = id.job.workflow
+        guard let instance = machine.row(of: id)?.instance, let workflow = workflows[definition.workflows[w].file],
+            let job = workflow.job(instance.job)
+        else {
+            Task { await self.ended(claim, JobOutcome(result: .failure), runner: nil) }
+            return
+        }
+        let display = name(id)
+        let runner = JobRunner(
+            workflow: workflow, job: job, instance: instance, context: contexts[w], needs: claim.needs,
+            output: Renamed(name: display, output: output), folderKey: display)
+        runners[id] = (runner, claim)
+        startThread {
+            let outcome = runner.run()
+            Task { await self.ended(claim, outcome, runner: runner) }
+        }
+    }
+
+    private func ended(_ claim: JobClaim, _ outcome: JobOutcome, runner: JobRunner?) async {
+        let id = claim.instance
+        runners[id] = nil
+        seconds[id] = HostProcess.now() - (started[id] ?? HostProcess.now())
+        if !outcome.summary.isEmpty { summaries.append(RunSummary.Summary(job: name(id), text: outcome.summary)) }
+        // Reported before what its end decides (dependents skipped, fail-fast), as it happened.
+        report(id, outcome.result)
+        do {
+            try await perform(store.complete(claim, outcome))
+        } catch {
+            output.line("gantry", "error: the result of \(name(id)) could not be stored: \(error)")
+        }
+    }
+
+    private func renewLeases() async {
+        for (id, held) in runners {
+            let kept = (try? await store.renew(held.claim, now: HostProcess.now(), lease: lease)) ?? false
+            if !kept { runners[id]?.runner.cancel() }
+        }
+    }
+
+    // MARK: Concurrency groups
+
+    private func enter(_ scope: RunStateMachine.GroupScope, _ group: RunDefinition.Group) {
+        guard let store = contexts.first?.concurrency else {
+            // Without a state folder groups are not shared: every turn comes at once.
+            Task { await self.send(.groupTurn(scope, .running)) }
+            return
+        }
+        let hold = GroupHold()
+        holds[scope] = hold
+        let pendingLine: (String, String)
+        switch scope {
+        case .workflow(let w):
+            pendingLine = ("gantry", "\(definition.workflows[w].name) waits: concurrency group '\(group.name)' has a run in progress")
+        case .job(let id): pendingLine = (name(id), "waiting: concurrency group '\(group.name)' has a job in progress")
+        }
+        let output = self.output
+        startThread {
+            let turn: ConcurrencyStore.Ticket.Turn
+            let ticket: ConcurrencyStore.Ticket?
+            do throws(ConcurrencyStore.Unavailable) {
+                let entered = try store.enter(group: group.name, cancelInProgress: group.cancelInProgress, queueMax: group.queueMax)
+                ticket = entered
+                turn = entered.wait(pending: { output.line(pendingLine.0, pendingLine.1) }, stop: { hold.isStopped })
+            } catch {
+                ticket = nil
+                turn = .unavailable(error.message)
+            }
+            Task { await self.turned(scope, hold, ticket, turn) }
+        }
+    }
+
+    private func turned(_ scope: RunStateMachine.GroupScope, _ hold: GroupHold, _ ticket: ConcurrencyStore.Ticket?, _ turn: ConcurrencyStore.Ticket.Turn) async {
+        let machineTurn: RunStateMachine.GroupTurn
+        switch turn {
+        case .running: machineTurn = .running
+        case .replaced: machineTurn = .replaced
+        case .interrupted: machineTurn = .interrupted
+        case .unavailable(let reason): machineTurn = .unavailable(reason)
+        }
+        if turn == .running, let ticket {
+            if hold.isStopped || holds[scope] !== hold {
+                ticket.release()  // left while it waited
+            } else {
+                hold.hold(ticket) { Task { await self.send(.groupCancelRequested(scope)) } }
+            }
+        }
+        await send(.groupTurn(scope, machineTurn))
+    }
+
+    private func leave(_ scope: RunStateMachine.GroupScope) {
+        guard let hold = holds.removeValue(forKey: scope) else { return }
+        hold.release()
+    }
+
+    /// Prints a job's lines under its display name.
+    private struct Renamed: RunOutput {
+        let name: String
+        let output: any RunOutput
+        func line(_ instance: String, _ text: String) { output.line(name, text) }
+        func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(name, text, to: destination) }
+        func event(_ event: RunEvent) { output.event(event.renamed(name)) }
+    }
+}
+
+/// One place in a concurrency group, while it is waited for and while it is held: `release` stops the
+/// wait, or leaves the group and stops watching for cancel-in-progress.
+final class GroupHold: Sendable {
+    private struct State {
+        var stopped = false
+        var ticket: ConcurrencyStore.Ticket?
+        var monitor: CancelMonitor?
+    }
+
+    private let state = Mutex(State())
+
+    var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// The wait ended with the group's turn: hold it, and call `cancel` once if a newer entry with
+    /// cancel-in-progress asks it to stop.
+    func hold(_ ticket: ConcurrencyStore.Ticket, cancel: @escaping @Sendable () -> Void) {
+        let monitor = CancelMonitor(ticket: ticket, cancel: cancel)
+        state.withLock {
+            $0.ticket = ticket
+            $0.monitor = monitor
+        }
+    }
+
+    func release() {
+        let (ticket, monitor) = state.withLock { state in
+            state.stopped = true
+            defer {
+                state.ticket = nil
+                state.monitor = nil
+            }
+            return (state.ticket, state.monitor)
+        }
+        monitor?.stop()
+        ticket?.release()
+    }
+}
+
+/// Watches a running concurrency entry on a thread of its own (the entry lives in a file other
+/// processes change) and calls `cancel` once if a newer entry with cancel-in-progress asks it to stop.
+final class CancelMonitor: Sendable {
+    private let finished = Atomic<Bool>(false)
+
+    init(ticket: ConcurrencyStore.Ticket, cancel: @escaping @Sendable () -> Void) {
+        startThread { [self] in
+            while !self.isStopped {
+                if ticket.cancelRequested {
+                    cancel()
+                    return
+                }
+                sleepSeconds(ticket.store.pollInterval)
+            }
+        }
+    }
+
+    func stop() { finished.store(true, ordering: .sequentiallyConsistent) }
+
+    var isStopped: Bool { finished.load(ordering: .sequentiallyConsistent) }
+}
+
+extension RunContext {
+    /// `github`, `inputs` and `vars` of one workflow: what its job-level expressions see.
+    public func jobContexts(workflowName: String) -> ExpressionObject {
+        ExpressionObject([
+            ("github", event.githubContext(workflowName: workflowName)),
+            ("inputs", inputs), ("vars", .object(vars.map { ($0.0, .string($0.1)) })),
+        ])
+    }
+}
+
+extension RunDefinition {
+    /// The definition of a planned run whose i-th workflow runs with `runContexts[i]`.
+    public init(run: RunID, plan: Plan, workflows: [Workflow], runContexts: [RunContext]) {
+        let contexts = zip(plan.workflows, runContexts).map { planned, context in
+            let workflow = workflows.first { $0.file == planned.file }
+            return context.jobContexts(workflowName: workflow.map { $0.name?.value ?? $0.file } ?? planned.file)
+        }
+        self.init(run: run, plan: plan, workflows: workflows, contexts: contexts)
+    }
+}
