@@ -52,6 +52,9 @@ extension GantryCommand {
         @Flag(help: "Show the plan and stop.")
         var dryRun = false
 
+        @Option(help: ArgumentHelp("Write each job's ticket and outcome there as JSON, as it starts and ends (`gantry _job TICKET` runs one again).", valueName: "dir"))
+        var ticketDir: String?
+
         @Flag(help: "Print the run as JSON lines: line, step-started, step-finished, job-started, job-finished, run-finished.")
         var json = false
 
@@ -118,7 +121,8 @@ extension GantryCommand {
             let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: frontend.workflows, runContexts: contexts)
             let executor = RunDriver(
                 definition: definition, workflows: frontend.workflows, contexts: contexts, store: InMemoryRunStore(),
-                capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console)
+                capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console,
+                ticketDirectory: ticketDir.map(FileSystem.absolute))
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one
             // kills every step's process group and stops at once.
             let count = Atomic<Int>(0)

@@ -112,7 +112,7 @@ extension JobRunner {
             let fd = open(path + "/" + file, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { continue }
             close(fd)
-            let bytes = Array(readFile(path + "/" + file).utf8)
+            let bytes = Array(Files.read(path + "/" + file).utf8)
             switch support.parseMetadata(bytes, path + "/" + file) {
             case .success(let metadata): return .success(.folder(path: path, metadata: metadata, remote: remote))
             case .failure(let error):
@@ -472,14 +472,14 @@ extension JobRunner {
         var link = symlinkOnTheWay(components.dropLast())
         if link == nil {
             // `clean: true` (the default) starts from an empty folder.
-            if (with["clean"] ?? "true").lowercased() != "false" { removeTree(target) }
+            if (with["clean"] ?? "true").lowercased() != "false" { Files.removeTree(target) }
             link = symlinkOnTheWay(components)
         }
         if let link {
             say("error: actions/checkout: '\(link)' is a symbolic link; gantry does not check out through it")
             return .failed
         }
-        makeDirectory(target)
+        Files.makeDirectory(target)
         do {
             say(try support.checkout(target))
         } catch {

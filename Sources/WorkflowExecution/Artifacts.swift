@@ -68,26 +68,26 @@ extension JobRunner {
         }
         // Written to a temporary folder, then renamed into place: a job downloading it never sees half
         // an artifact, and of two jobs uploading one name, one wins.
-        makeDirectory(artifactsDirectory)
-        makeDirectory(context.root + "/artifacts-staging")
+        Files.makeDirectory(artifactsDirectory)
+        Files.makeDirectory(context.root + "/artifacts-staging")
         let staging = context.root + "/artifacts-staging/" + directoryName
-        removeTree(staging)
+        Files.removeTree(staging)
         var bytes = 0
         for file in files {
             var info = stat()
             if stat(file, &info) == 0 { bytes += Int(info.st_size) }
             let relative = root == "/" ? String(file.dropFirst()) : String(file.dropFirst(root.count + 1))
             // Links are stored as what they point to, as upload-artifact zips them.
-            guard copyFile(file, to: staging + "/" + relative, followLinks: true) else {
+            guard Files.copyFile(file, to: staging + "/" + relative, followLinks: true) else {
                 say("error: actions/upload-artifact: cannot copy '\(file)': \(String(cString: strerror(errno)))")
-                removeTree(staging)
+                Files.removeTree(staging)
                 return .failed
             }
         }
         let target = artifactsDirectory + "/" + name
-        if (with["overwrite"] ?? "false").lowercased() == "true" { removeTree(target) }
+        if (with["overwrite"] ?? "false").lowercased() == "true" { Files.removeTree(target) }
         guard rename(staging, target) == 0 else {
-            removeTree(staging)
+            Files.removeTree(staging)
             say("error: actions/upload-artifact: an artifact named '\(name)' was already uploaded in this run; give another name or set overwrite: true")
             return .failed
         }
@@ -109,7 +109,7 @@ extension JobRunner {
             names = [name]
         } else {
             let pattern = with["pattern"].flatMap { $0.isEmpty ? nil : $0 }
-            names = directoryEntries(artifactsDirectory).filter { name in
+            names = Files.directoryEntries(artifactsDirectory).filter { name in
                 pattern.map { GlobPattern.segment(Array($0), Array(name)) } ?? true
             }.sorted()
         }
@@ -120,15 +120,15 @@ extension JobRunner {
             // One named artifact (or merge-multiple) goes straight into the path; otherwise each into
             // a folder of its name.
             let target = with["name"].map { !$0.isEmpty } == true || merge ? destination : destination + "/" + name
-            for file in filesBelow(source) {
-                guard copyFile(file, to: target + file.dropFirst(source.count)) else {
+            for file in Files.filesBelow(source) {
+                guard Files.copyFile(file, to: target + file.dropFirst(source.count)) else {
                     say("error: actions/download-artifact: cannot write '\(target + file.dropFirst(source.count))': \(String(cString: strerror(errno)))")
                     return .failed
                 }
                 count += 1
             }
         }
-        makeDirectory(destination)
+        Files.makeDirectory(destination)
         say("downloaded \(names.count) artifact\(names.count == 1 ? "" : "s") (\(count) file\(count == 1 ? "" : "s")) to \(destination)")
         return StepResult(outcome: .success, conclusion: .success, outputs: [("download-path", .string(destination))], env: [], summary: "", timedOutJob: false)
     }

@@ -23,7 +23,7 @@ public final class ConcurrencyStore: Sendable {
         self.directory = directory
         self.scope = scope
         self.pollInterval = pollInterval
-        makeDirectory(directory)
+        Files.makeDirectory(directory)
     }
 
     /// Joins a group: running at once when the group is idle, else pending (the ticket waits for its
@@ -54,7 +54,7 @@ public final class ConcurrencyStore: Sendable {
     /// When a process started (clock ticks since boot, /proc/PID/stat field 22): with the pid it tells
     /// a live entry from one whose process died and whose pid was reused. 0 when unknown.
     public static func processStart(_ pid: Int32) -> UInt64 {
-        let text = readFile("/proc/\(pid)/stat")
+        let text = Files.read("/proc/\(pid)/stat")
         // The command name (field 2) may hold spaces and parentheses: fields are counted after its ')'.
         guard let close = text.lastIndex(of: ")") else { return 0 }
         let fields = text[text.index(after: close)...].split(separator: " ")

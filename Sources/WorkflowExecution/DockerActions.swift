@@ -182,7 +182,7 @@ enum TarWriter {
     }
 
     private static func add(_ path: String, relative: String, into out: inout [UInt8]) throws(Failure) {
-        for name in directoryEntries(path).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
+        for name in Files.directoryEntries(path).sorted(by: { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }) {
             let full = path + "/" + name
             let entry = relative.isEmpty ? name : relative + "/" + name
             var info = stat()
@@ -199,7 +199,7 @@ enum TarWriter {
                 let target = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 try header(entry, mode: mode, size: 0, type: "2", link: target, into: &out)
             case S_IFREG:
-                let bytes = readBytes(full)
+                let bytes = Files.readBytes(full)
                 try header(entry, mode: mode, size: bytes.count, type: "0", link: "", into: &out)
                 out += bytes
                 out += [UInt8](repeating: 0, count: (512 - bytes.count % 512) % 512)

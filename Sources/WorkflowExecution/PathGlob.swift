@@ -217,44 +217,9 @@ struct Glob {
         free(real)
         // A link back to a folder on the way would loop.
         guard !chain.contains(resolved) else { return }
-        for name in directoryEntries(path) {
+        for name in Files.directoryEntries(path) {
             walk(path == "/" ? "/" + name : path + "/" + name, chain: chain + [resolved], options: options, into: &out)
         }
     }
 }
 
-/// The names in a folder (without `.` and `..`), in byte order.
-func directoryEntries(_ path: String) -> [String] {
-    FileCopy.directoryNames(path)
-}
-
-/// Every file (and symlink) below a folder, as absolute paths, in byte order of names; symbolic links
-/// are not followed.
-func filesBelow(_ directory: String) -> [String] {
-    var out: [String] = []
-    for name in directoryEntries(directory) {
-        let child = directory == "/" ? "/" + name : directory + "/" + name
-        var info = stat()
-        guard lstat(child, &info) == 0 else { continue }
-        if (info.st_mode & S_IFMT) == S_IFDIR { out += filesBelow(child) } else { out.append(child) }
-    }
-    return out
-}
-
-/// Copies a file (its executable bit kept) or a symlink, making the target's folders; with
-/// `followLinks`, a link's target is copied instead (as upload-artifact zips it).
-@discardableResult
-func copyFile(_ source: String, to target: String, followLinks: Bool = false) -> Bool {
-    var info = stat()
-    guard (followLinks ? stat(source, &info) : lstat(source, &info)) == 0 else { return false }
-    if let slash = target.lastIndex(of: "/") { makeDirectory(String(target[..<slash])) }
-    unlink(target)
-    if (info.st_mode & S_IFMT) == S_IFLNK {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let n = readlink(source, &buffer, buffer.count - 1)
-        guard n >= 0 else { return false }
-        buffer[n] = 0
-        return symlink(buffer, target) == 0
-    }
-    return (try? FileCopy.copy(source, to: target, mode: UInt32(info.st_mode & 0o111 != 0 ? 0o755 : 0o644))) != nil
-}

@@ -40,6 +40,8 @@ public actor RunDriver {
     private let capacity: Int
     /// Seconds a claim holds before it must be renewed.
     private let lease: Double
+    /// Where each job's ticket and outcome are written as JSON (`--ticket-dir`), if anywhere.
+    private let ticketDirectory: String?
 
     private var machine: RunStateMachine
     private var reported = Set<InstanceID>()
@@ -55,8 +57,10 @@ public actor RunDriver {
 
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
-        output: any RunOutput, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60
+        output: any RunOutput, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60, ticketDirectory: String? = nil
     ) {
+        self.ticketDirectory = ticketDirectory
+        if let ticketDirectory { Files.makeDirectory(ticketDirectory) }
         self.definition = definition
         self.workflows = Dictionary(workflows.map { ($0.file, $0) }, uniquingKeysWith: { a, _ in a })
         self.contexts = contexts
@@ -181,12 +185,19 @@ public actor RunDriver {
             return
         }
         let display = name(id)
+        // The job runs from its ticket, as it would on another node: the ticket's values, this node's
+        // services and secrets.
+        let ticket = JobTicket(claim: claim, displayName: display, workflowFile: workflow.file, job: instance, context: contexts[w])
+        let context = RunContext(ticket: ticket, node: NodeServices(contexts[w]))
         let runner = JobRunner(
-            workflow: workflow, job: job, instance: instance, context: contexts[w], needs: claim.needs,
+            workflow: workflow, job: job, instance: instance, context: context, needs: ticket.needs,
             output: Renamed(name: display, output: output), folderKey: display)
         runners[id] = (runner, claim)
+        let record = ticketDirectory.map { $0 + "/" + runner.directoryName }
+        if let record { Files.write(record + ".ticket.json", CodableJSON.encode(ticket)) }
         startThread {
             let outcome = runner.run()
+            if let record { Files.write(record + ".outcome.json", CodableJSON.encode(outcome)) }
             Task { await self.ended(claim, outcome, runner: runner) }
         }
     }

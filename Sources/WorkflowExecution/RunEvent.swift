@@ -33,3 +33,8 @@ public enum RunEvent: Sendable {
         }
     }
 }
+
+/// A duration as the console shows it: `12 ms`, `3.4 s`, `2 min 5 s`.
+func formatDuration(_ seconds: Double) -> String {
+    seconds < 1 ? "\(Int(seconds * 1000)) ms" : seconds < 60 ? String(Int(seconds * 10) / 10) + "." + String(Int(seconds * 10) % 10) + " s" : "\(Int(seconds) / 60) min \(Int(seconds) % 60) s"
+}

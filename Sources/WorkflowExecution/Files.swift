@@ -1,0 +1,101 @@
+import ContentCache
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The file-system helpers of the executor, in one place: folders made and removed, whole files read
+/// and written, folders listed and walked, files copied. Each works on absolute paths and never throws:
+/// a failure is an empty result or `false`, for callers that report it in their own words.
+enum Files {
+    static func makeDirectory(_ path: String) {
+        var partial = ""
+        for part in path.split(separator: "/") {
+            partial += "/" + part
+            mkdir(partial, 0o755)
+        }
+    }
+
+    static func write(_ path: String, _ text: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var text = text
+        text.withUTF8 { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+
+    /// Removes a folder and everything below it; a symbolic link is removed itself, never followed.
+    static func removeTree(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else {
+            unlink(path)
+            return
+        }
+        for name in Files.directoryEntries(path) { Files.removeTree(path + "/" + name) }
+        rmdir(path)
+    }
+
+    static func read(_ path: String) -> String {
+        String(decoding: Files.readBytes(path), as: UTF8.self)
+    }
+
+    /// A file's bytes; empty when it cannot be read.
+    static func readBytes(_ path: String) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+
+    /// The names in a folder (without `.` and `..`), in byte order.
+    static func directoryEntries(_ path: String) -> [String] {
+        FileCopy.directoryNames(path)
+    }
+
+    /// Every file (and symlink) below a folder, as absolute paths, in byte order of names; symbolic links
+    /// are not followed.
+    static func filesBelow(_ directory: String) -> [String] {
+        var out: [String] = []
+        for name in Files.directoryEntries(directory) {
+            let child = directory == "/" ? "/" + name : directory + "/" + name
+            var info = stat()
+            guard lstat(child, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFDIR { out += Files.filesBelow(child) } else { out.append(child) }
+        }
+        return out
+    }
+
+    /// Copies a file (its executable bit kept) or a symlink, making the target's folders; with
+    /// `followLinks`, a link's target is copied instead (as upload-artifact zips it).
+    @discardableResult
+    static func copyFile(_ source: String, to target: String, followLinks: Bool = false) -> Bool {
+        var info = stat()
+        guard (followLinks ? stat(source, &info) : lstat(source, &info)) == 0 else { return false }
+        if let slash = target.lastIndex(of: "/") { Files.makeDirectory(String(target[..<slash])) }
+        unlink(target)
+        if (info.st_mode & S_IFMT) == S_IFLNK {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = readlink(source, &buffer, buffer.count - 1)
+            guard n >= 0 else { return false }
+            buffer[n] = 0
+            return symlink(buffer, target) == 0
+        }
+        return (try? FileCopy.copy(source, to: target, mode: UInt32(info.st_mode & 0o111 != 0 ? 0o755 : 0o644))) != nil
+    }
+}

@@ -1,0 +1,335 @@
+public import WorkflowExpressions
+public import WorkflowModel
+public import WorkflowPlanning
+import ContentCache
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+
+/// Running a list of steps and one step: `if`, env, shells, timeouts, outcomes.
+extension JobRunner {
+    /// The contexts a step's expressions see.
+    func stepEvaluation(frame: Frame, state: JobState, steps: [(String, ExpressionValue)], failed: Bool) -> EvaluationContext {
+        let env = Self.merge([state.env, frame.env])
+        let contexts = base(extra: frame.overrides + [
+            ("env", .object(env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)),
+            ("job", .object([("status", .string(isCancelled ? "cancelled" : failed ? "failure" : "success"))] + (containers?.contextValues ?? []))),
+            ("runner", runnerValue),
+        ])
+        let cancelledNow = isCancelled
+        return EvaluationContext(
+            contexts: contexts,
+            hashFiles: { [self] patterns in try self.hashFiles(patterns, env: env) },
+            status: { function, _ in
+                switch function {
+                case .always: return true
+                case .success: return !failed && !cancelledNow
+                case .failure: return failed && !cancelledNow
+                case .cancelled: return cancelledNow
+                }
+            })
+    }
+
+    /// Runs a list of steps (the job's, or a composite action's) with `if`, `continue-on-error` and
+    /// timeouts; returns their `steps` context and whether one of them failed.
+    func runSteps(_ list: [Step], frame: Frame, state: JobState) -> (steps: [(String, ExpressionValue)], failed: Bool) {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        // Inside a composite, the status functions see the action's own steps only (the runner's
+        // `github.action_status`): a cleanup action called with `if: always()` runs its steps.
+        var failed = false
+        var steps: [(String, ExpressionValue)] = []
+        for (index, step) in list.enumerated() {
+            if let deadline = frame.deadline, HostProcess.now() >= deadline {
+                // The calling step's timeout expired: the rest of the composite does not run.
+                failed = true
+                break
+            }
+            var name = stepName(step, index: index)
+            let failedSoFar = frame.isJob ? state.failed : failed
+            let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar)
+            if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
+            let shouldRun: Bool
+            do {
+                shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                    .evaluate(in: evaluation, options: ContextAvailability.stepIf)
+            } catch {
+                say("error: step '\(name)': if: \(error)")
+                failed = true
+                if frame.isJob { state.failed = true }
+                record(step, outcome: .failure, conclusion: .failure, outputs: [], into: &steps)
+                continue
+            }
+            guard shouldRun else {
+                say("skipped: \(name)")
+                record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
+                continue
+            }
+            if frame.isJob { output.event(.stepStarted(job: instance.id, step: state.masker.mask(name))) }
+            let stepStart = HostProcess.now()
+            // Would this step still run if the job were cancelled now? (always(), cancelled())
+            let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
+            var innerFrame = frame
+            innerFrame.path = frame.path + "/\(index)"
+            var result = runStep(step, name: name, evaluation: evaluation, frame: innerFrame, state: state, survivesCancel: survivesCancel)
+            state.summary += result.summary
+            for (key, value) in result.env {
+                state.env.removeAll { $0.0 == key }
+                state.env.append((key, value))
+            }
+            let continueOnError = evaluateBool(step.continueOnError, evaluation) ?? false
+            if result.outcome == .failure && continueOnError { result.conclusion = .success }
+            if result.conclusion == .failure {
+                failed = true
+                if frame.isJob { state.failed = true }
+            }
+            if frame.isJob {
+                let seconds = HostProcess.now() - stepStart
+                output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
+            }
+            record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
+            if result.timedOutJob {
+                // The job's time is up: it is cancelled; later steps run only if their `if` says so,
+                // without the job's limit.
+                say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0))")
+                state.timedOut = true
+                cancel()
+            }
+        }
+        return (steps, failed)
+    }
+
+    var unsupportedReason: String? {
+        if let uses = job.uses { return "calling reusable workflows ('\(uses.value)') is not supported by gantry run yet" }
+        return nil
+    }
+
+    var runnerValue: ExpressionValue {
+        .object([
+            ("os", .string("Linux")), ("arch", .string(Self.architecture)), ("name", .string("gantry")),
+            ("temp", .string(temp)), ("tool_cache", .string(context.root + "/tool-cache")),
+            ("environment", .string("self-hosted")), ("debug", .string(context.verbose ? "1" : "")),
+        ])
+    }
+
+    static var architecture: String {
+        #if arch(arm64)
+        return "ARM64"
+        #else
+        return "X64"
+        #endif
+    }
+
+    // MARK: One step
+
+    struct StepResult {
+        var outcome: JobResult
+        var conclusion: JobResult
+        var outputs: [(String, ExpressionValue)]
+        var env: [(String, String)]
+        var summary: String
+        var timedOutJob: Bool
+        /// What the step saved with `GITHUB_STATE` (an action's pre and main, for its post).
+        var state: [(String, String)] = []
+
+        static let failed = StepResult(outcome: .failure, conclusion: .failure, outputs: [], env: [], summary: "", timedOutJob: false)
+    }
+
+    func runStep(
+        _ step: Step, name: String, evaluation: EvaluationContext, frame: Frame, state: JobState, survivesCancel: Bool
+    ) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        // Step env on top of the job's (and a composite caller's), evaluated with that env visible.
+        var env = Self.merge([state.env, frame.env])
+        var stepContext = evaluation
+        do {
+            if case .mapping(let entries)? = step.env {
+                for entry in entries {
+                    let value = try evaluate(entry.value.scalarText ?? "", stepContext).stringValue
+                    env.removeAll { $0.0 == entry.key.value }
+                    env.append((entry.key.value, value))
+                }
+            }
+            stepContext.contexts = ExpressionObject(evaluation.contexts.pairs.map { ($0.key, $0.key == "env" ? .object(env.map { ($0.0, .string($0.1)) }) : $0.value) })
+            // The step's own limit, within the limit of the composite step it is part of.
+            var deadline = frame.deadline
+            if let minutes = minutes(step.timeoutMinutes, default: nil, context: stepContext) {
+                deadline = min(deadline ?? .infinity, HostProcess.now() + minutes * 60)
+            }
+            if let uses = step.uses {
+                var actionFrame = frame
+                actionFrame.deadline = deadline
+                return runAction(uses.value, step: step, name: name, env: env, evaluation: stepContext, frame: actionFrame, state: state, survivesCancel: survivesCancel)
+            }
+            guard let run = step.run else { return .failed }
+            let script = try evaluate(run.value, stepContext).stringValue
+            // Defaults apply to the job's own steps; a composite's `run` steps name their shell.
+            let shellName = step.shell?.value ?? (frame.isJob ? job.defaults?.shell.map { try? evaluate($0.value, stepContext).stringValue } ?? workflow.defaults?.shell?.value : nil)
+            var directory = workspace
+            let defaultDirectory = frame.isJob ? job.defaults?.workingDirectory?.value ?? workflow.defaults?.workingDirectory?.value : nil
+            if let wd = step.workingDirectory?.value ?? defaultDirectory {
+                let resolved = try evaluate(wd, stepContext).stringValue
+                directory = resolved.hasPrefix("/") ? resolved : workspace + "/" + resolved
+            }
+            let invocationPath = temp + "/script"
+            let stepPath = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
+            let inContainer = containers?.jobContainer != nil ? containers : nil
+            let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
+                inContainer.map { $0.hasProgram(program) } ?? Self.onPath(program, path: stepPath)
+            }
+            let scriptPath = invocationPath + invocation.fileExtension
+            Files.write(scriptPath, invocation.prologue + script + invocation.epilogue)
+            defer { unlink(scriptPath) }
+            let arguments = invocation.arguments.map { $0.replacing(invocationPath + "{ext}", with: scriptPath) }
+            if let actionPath = frame.actionPath { env = Self.merge([env, [("GITHUB_ACTION_PATH", actionPath)]]) }
+            return execute(arguments, env: env, directory: directory, deadline: deadline, state: state, survivesCancel: survivesCancel, place: .job)
+        } catch let error as ExpressionError {
+            say("error: step '\(name)': \(error)")
+        } catch let error as ShellInvocation.Failure {
+            say("error: \(error.message)")
+        } catch {
+            say("error: \(error)")
+        }
+        return .failed
+    }
+
+    /// Runs one process as a step: the host's environment under GitHub's variables and `env`, the
+    /// file-command files, `PATH` additions, the step's and the job's time limits, cancellation; then
+    /// reads the file commands back.
+    func execute(
+        _ arguments: [String], env: [(String, String)], directory: String, deadline: Double?,
+        state: JobState, survivesCancel: Bool, place: StepPlace = .host
+    ) -> StepResult {
+        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        let cancelledAtStart = isCancelled
+        // `run` steps go to the job container when there is one; node actions run on the host (the
+        // workspace and temp folders are at the same paths in both).
+        var container: (JobContainers, String)?
+        var action: (ActionContainer, any ContainerEngine)?
+        switch place {
+        case .host: break
+        case .job: container = containers.flatMap { c in c.jobContainer.map { (c, $0) } }
+        case .action(let spec, let engine): action = (spec, engine)
+        }
+        let files = [("GITHUB_ENV", "set_env"), ("GITHUB_OUTPUT", "set_output"), ("GITHUB_PATH", "add_path"), ("GITHUB_STATE", "save_state"), ("GITHUB_STEP_SUMMARY", "step_summary")]
+        var fileEnv: [(String, String)] = []
+        // One set of files per job, emptied before each step (the runner makes new ones per step;
+        // truncating is the same to a step and spares five file creations per step).
+        for (variable, prefix) in files {
+            let path = temp + "/\(prefix)"
+            Files.write(path, "")
+            // A container may run as another user (`--user`): it must still write the files.
+            if container != nil || action != nil { chmod(path, 0o666) }
+            fileEnv.append((variable, path))
+        }
+        // Later layers win: the host's environment, GitHub's variables, the workflow/job/step env,
+        // the file-command paths.
+        // In a container the host's environment stays out; `PATH` starts from the image's.
+        let baseEnvironment = action != nil ? [] : container.map { [("PATH", $0.0.containerPath)] } ?? context.hostEnvironment
+        var processEnv = Self.merge([baseEnvironment, standardEnvironment(), env, fileEnv])
+        if action != nil { processEnv = Self.merge([processEnv, [("GITHUB_WORKSPACE", "/github/workspace")]]) }
+        let originalPath = processEnv.last { $0.0 == "PATH" }?.1 ?? ""
+        processEnv.removeAll { $0.0 == "PATH" }
+        processEnv.append(("PATH", state.prependPath.path(original: originalPath)))
+
+        var timeout = deadline.map { max($0 - HostProcess.now(), 0.001) }
+        var jobLimitApplies = false
+        if let remaining = state.remaining, remaining < (timeout ?? .infinity) {
+            timeout = max(remaining, 0.001)
+            jobLimitApplies = true
+        }
+        var process = HostProcess(arguments: arguments, environment: processEnv, workingDirectory: directory, timeout: timeout)
+        process.interruptGrace = 7.5
+        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: output)
+        let handle = HostProcess.Handle()
+        current.withLock { $0 = (handle, survivesCancel) }
+        // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
+        if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
+        let result: HostProcess.Result
+        do {
+            if let (spec, engine) = action {
+                result = try runActionContainer(spec, engine: engine, env: processEnv, timeout: timeout, handle: handle) { _, line in lines.handle(line) }
+            } else if let (containers, id) = container {
+                result = try runInContainer(
+                    containers, container: id, arguments: arguments, env: processEnv, directory: directory, timeout: timeout,
+                    handle: handle) { _, line in lines.handle(line) }
+            } else {
+                result = try process.run(handle: handle) { _, line in lines.handle(line) }
+            }
+        } catch {
+            current.withLock { $0 = nil }
+            say("error: \(error.message)")
+            return .failed
+        }
+        current.withLock { $0 = nil }
+        state.masker = lines.finalMasker
+        // Background processes live on until the job ends, as on GitHub's runner.
+        if container == nil && action == nil { groups.withLock { $0.append(result.processGroup) } }
+
+        var outputs = lines.legacyOutputs.map { ($0.0, ExpressionValue.string($0.1)) }
+        var newEnv: [(String, String)] = []
+        var outcome: JobResult = result.succeeded ? .success : result.cancelled ? .cancelled : .failure
+        if outcome != .success { lines.unfoldAfterFailure() }
+        if result.timedOut {
+            if !jobLimitApplies {
+                say("error: the step timed out")
+                state.reportedDeadline = deadline
+            }
+            outcome = jobLimitApplies ? .cancelled : .failure
+        } else if let code = result.exitCode, code != 0 {
+            say("error: process completed with exit code \(code)")
+        } else if let signal = result.signal {
+            say("error: process was killed by signal \(signal)")
+        }
+        // Each file is processed on its own, as the runner does: one bad file spoils only itself.
+        do {
+            for (key, value) in try FileCommands.keyValuePairs(Files.read(fileEnv[1].1)) {
+                outputs.removeAll { $0.0 == key }
+                outputs.append((key, .string(value)))
+            }
+        } catch {
+            say("error: unable to process file command 'output': \(error)")
+            outcome = .failure
+        }
+        do {
+            newEnv = try FileCommands.environment(Files.read(fileEnv[0].1))
+        } catch {
+            say("error: unable to process file command 'env': \(error)")
+            outcome = .failure
+        }
+        var saved = lines.legacyState
+        do {
+            saved = Self.merge([saved, try FileCommands.keyValuePairs(Files.read(fileEnv[3].1)).map { ($0.name, $0.value) }])
+        } catch {
+            say("error: unable to process file command 'state': \(error)")
+            outcome = .failure
+        }
+        for directory in FileCommands.pathEntries(Files.read(fileEnv[2].1)) { state.prependPath.add(directory) }
+        let summaryText = Files.read(fileEnv[4].1)
+        let summary = summaryText.isEmpty ? "" : state.masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
+        return StepResult(
+            outcome: outcome, conclusion: outcome, outputs: outputs, env: newEnv, summary: summary,
+            timedOutJob: result.timedOut && jobLimitApplies, state: saved)
+    }
+
+    private func standardEnvironment() -> [(String, String)] {
+        let git = context.event.git
+        return [
+            ("CI", "true"), ("GITHUB_ACTIONS", "true"), ("GITHUB_WORKSPACE", workspace),
+            ("GITHUB_EVENT_NAME", context.event.name), ("GITHUB_REF", context.event.ref ?? ""),
+            ("GITHUB_REF_NAME", context.event.refName ?? ""), ("GITHUB_SHA", git.sha ?? ""),
+            ("GITHUB_REPOSITORY", git.repository ?? ""), ("GITHUB_ACTOR", git.actor ?? ""),
+            ("GITHUB_WORKFLOW", workflow.name?.value ?? workflow.file), ("GITHUB_JOB", job.id.value),
+            ("GITHUB_RUN_ID", "1"), ("GITHUB_RUN_NUMBER", "1"), ("GITHUB_RUN_ATTEMPT", "1"),
+            ("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_API_URL", "https://api.github.com"),
+            ("GITHUB_HEAD_REF", context.event.headRef ?? ""), ("GITHUB_BASE_REF", context.event.baseRef ?? ""),
+            ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", Self.architecture), ("RUNNER_NAME", "gantry"),
+            ("RUNNER_TEMP", temp), ("RUNNER_TOOL_CACHE", context.root + "/tool-cache"),
+        ]
+    }
+
+}
