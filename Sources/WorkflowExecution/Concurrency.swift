@@ -72,7 +72,7 @@ public final class ConcurrencyStore: Sendable {
     }
 
     /// One entry of a group, held by a workflow run or a job.
-    final class Ticket: @unchecked Sendable {
+    final class Ticket: Sendable {
         let store: ConcurrencyStore
         let group: String
         let path: String

@@ -141,38 +141,29 @@ public struct HostProcess: Sendable {
             handle.wake.signal()
         }
 
-        let start = Self.now()
-        var stage = 0  // 0 running, 1 SIGINT sent, 2 SIGTERM sent, 3 SIGKILL sent
-        var stageTime = 0.0
-        var timedOut = false
+        var ladder = CancellationLadder(start: Self.now(), timeout: timeout, interruptGrace: interruptGrace, terminateGrace: terminateGrace)
         while true {
             if exited.load(ordering: .sequentiallyConsistent) != Int32.min { break }
-            var deadline: Double?
-            if stage == 0, let timeout { deadline = start + timeout }
-            if stage == 1 { deadline = stageTime + interruptGrace }
-            if stage == 2 { deadline = stageTime + terminateGrace }
-            let woke: Bool
-            if let deadline {
+            var now: Double
+            if let deadline = ladder.deadline {
                 // Capped: a huge timeout-minutes must not overflow the conversion to nanoseconds.
                 let wait = min(max(0, deadline - Self.now()), 86_400)
-                woke = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9))) == .success
+                let woke = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9))) == .success
+                now = Self.now()
+                if !woke { now = max(now, deadline) }  // the wait's own clock says the time has come
             } else {
                 handle.wake.wait()
-                woke = true
+                now = Self.now()
             }
             if exited.load(ordering: .sequentiallyConsistent) != Int32.min { break }
-            let cancelNow = handle.cancelled.load(ordering: .sequentiallyConsistent) && stage == 0
-            if !woke || cancelNow {
-                if stage == 0 && !cancelNow { timedOut = true }
-                stage += 1
-                stageTime = Self.now()
-                kill(-pid, stage == 1 ? SIGINT : stage == 2 ? SIGTERM : SIGKILL)
-                if stage == 3 { stage = 4 }  // nothing after SIGKILL but waiting
+            if let signal = ladder.climb(now: now, cancelRequested: handle.cancelled.load(ordering: .sequentiallyConsistent)) {
+                kill(-pid, signal)
             }
         }
+        let timedOut = ladder.timedOut
         // A cancelled or timed-out step loses its whole tree: background children that ignore SIGINT
         // (as `&` jobs of a non-interactive shell do) are killed too.
-        if stage > 0 { kill(-pid, SIGKILL) }
+        if ladder.rung != .running { kill(-pid, SIGKILL) }
         // The step is done. Its output is read to the end, unless a background process it started keeps
         // the pipes open: then reading stops once nothing has arrived for 50 ms and no line is being
         // handled (a slow console only makes the handler busy, never "idle").

@@ -10,6 +10,10 @@ import Glibc
 
 /// The containers of one job instance: its services and its job container, created before the first step
 /// and removed when the job ends, whatever the job's end.
+///
+/// `@unchecked Sendable`: `jobContainer` and `containerPath` are written only while the job sets up,
+/// on the job's thread, before any step (or its output threads) reads them; everything that changes
+/// later is behind a `Mutex`.
 public final class JobContainers: @unchecked Sendable {
     let engine: any ContainerEngine
     /// `host`, or the job's own network's name.
@@ -445,16 +449,10 @@ extension JobRunner {
         timeout: Double?, handle: HostProcess.Handle, done: Flag, exited: () -> Bool, signal: (String) -> Void,
         abandon: () -> Void
     ) -> (stage: Int, timedOut: Bool) {
-        let start = HostProcess.now()
-        var stage = 0
-        var stageTime = 0.0
-        var timedOut = false
+        var ladder = CancellationLadder(start: HostProcess.now(), timeout: timeout)
         var poll = 0.05
         while !done.value {
-            var deadline = HostProcess.now() + poll
-            if stage == 0, let timeout { deadline = min(deadline, start + timeout) }
-            if stage == 1 { deadline = min(deadline, stageTime + 7.5) }
-            if stage == 2 { deadline = min(deadline, stageTime + 2.5) }
+            let deadline = min(HostProcess.now() + poll, ladder.deadline ?? .infinity)
             let wait = min(max(0, deadline - HostProcess.now()), 86_400)
             _ = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
             if done.value { break }
@@ -465,23 +463,16 @@ extension JobRunner {
                 break
             }
             poll = min(poll * 2, 1)
-            let now = HostProcess.now()
-            let cancelNow = handle.cancelled.load(ordering: .sequentiallyConsistent) && stage == 0
-            let expired = stage == 0 ? timeout.map { now >= start + $0 } ?? false
-                : stage == 1 ? now >= stageTime + 7.5 : stage == 2 ? now >= stageTime + 2.5 : false
-            guard cancelNow || expired else { continue }
-            if stage == 0 && !cancelNow { timedOut = true }
-            stage += 1
-            stageTime = now
-            signal(stage == 1 ? "INT" : stage == 2 ? "TERM" : "KILL")
-            if stage == 3 {
+            guard let sent = ladder.climb(now: HostProcess.now(), cancelRequested: handle.cancelled.load(ordering: .sequentiallyConsistent)) else { continue }
+            signal(CancellationLadder.name(sent))
+            if ladder.rung == .killed {
                 // Nothing outlives SIGKILL; the stream is given up a moment later.
                 _ = handle.wake.wait(timeout: .now() + .seconds(2))
                 abandon()
                 break
             }
         }
-        return (stage, timedOut)
+        return (ladder.rung.rawValue, ladder.timedOut)
     }
 }
 

@@ -11,7 +11,7 @@ import Glibc
 
 
 /// Turns a step's output lines into console lines and workflow-command effects.
-final class LineSink: @unchecked Sendable {
+final class LineSink: Sendable {
     private let lock = Mutex<State>(State())
     private let verbose: Bool
     private let instance: String

@@ -8,7 +8,7 @@ import Glibc
 /// running a job) gets its own thread: Dispatch's pool grows only slowly when its workers block, which
 /// delayed concurrent steps by about a second.
 func startThread(_ body: @escaping @Sendable () -> Void) {
-    final class Box: @unchecked Sendable {
+    final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }

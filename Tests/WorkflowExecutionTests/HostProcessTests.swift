@@ -123,3 +123,30 @@ import WorkflowExecution
         #expect(throws: ShellInvocation.Failure.self) { try Self.resolve("sh -c 'unterminated {0}") }
     }
 }
+
+/// The one cancellation sequence host and container steps share.
+@Suite struct CancellationLadderTests {
+    @Test func aCancelClimbsFromInterruptToKillWithGitHubsGraces() {
+        var ladder = CancellationLadder(start: 100, timeout: nil)
+        #expect(ladder.deadline == nil)
+        #expect(ladder.climb(now: 101, cancelRequested: false) == nil)
+        #expect(ladder.climb(now: 101, cancelRequested: true) == SIGINT)
+        #expect(ladder.deadline == 108.5)
+        // Asking again does not skip a rung; the grace does.
+        #expect(ladder.climb(now: 102, cancelRequested: true) == nil)
+        #expect(ladder.climb(now: 108.5, cancelRequested: true) == SIGTERM)
+        #expect(ladder.deadline == 111)
+        #expect(ladder.climb(now: 111, cancelRequested: false) == SIGKILL)
+        #expect(ladder.rung == .killed && ladder.deadline == nil && !ladder.timedOut)
+        #expect(ladder.climb(now: 500, cancelRequested: true) == nil)
+    }
+
+    @Test func theTimeLimitStartsTheSameLadderAndSaysSo() {
+        var ladder = CancellationLadder(start: 0, timeout: 60, interruptGrace: 1, terminateGrace: 1)
+        #expect(ladder.deadline == 60)
+        #expect(ladder.climb(now: 59.9, cancelRequested: false) == nil)
+        #expect(ladder.climb(now: 60, cancelRequested: false) == SIGINT)
+        #expect(ladder.timedOut)
+        #expect(CancellationLadder.name(SIGINT) == "INT" && CancellationLadder.name(SIGTERM) == "TERM" && CancellationLadder.name(SIGKILL) == "KILL")
+    }
+}
