@@ -117,7 +117,17 @@ extension GantryCommand {
                 directory: GantryDirectories.state(environment: hostEnvironment) + "/concurrency",
                 scope: facts.repository ?? FileSystem.absolute(workflows.directory ?? "."))
             // One scheduler for every mode: the run's machine in a store, this process as its worker.
-            let contexts = plan.workflows.map { context.forWorkflow($0) }
+            // Each workflow run gets its own github.run_id and the next github.run_number of its workflow.
+            let numbers = RunNumbers(directory: GantryDirectories.state(environment: hostEnvironment))
+            let repository = facts.repository ?? FileSystem.absolute(workflows.directory ?? ".")
+            let contexts = plan.workflows.map { planned in
+                var workflowContext = context.forWorkflow(planned)
+                if let next = numbers.next(repository: repository, workflow: planned.file) {
+                    workflowContext.event.runID = String(next.id)
+                    workflowContext.event.runNumber = String(next.number)
+                }
+                return workflowContext
+            }
             let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: frontend.workflows, runContexts: contexts)
             let executor = RunDriver(
                 definition: definition, workflows: frontend.workflows, contexts: contexts, store: InMemoryRunStore(),
@@ -127,6 +137,7 @@ extension GantryCommand {
             // kills every step's process group and stops at once.
             let count = Atomic<Int>(0)
             let runID = context.runID
+            let resources = context.resources
             var sources: [any DispatchSourceSignal] = []
             for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
                 signal(signalNumber, SIG_IGN)
@@ -136,8 +147,7 @@ extension GantryCommand {
                         console.line("gantry", "cancelling (Ctrl-C again to stop at once)")
                         executor.cancel()
                     } else {
-                        HostProcess.terminateAllGroups()
-                        JobContainers.removeAllLive(runID: runID)
+                        resources.stopNow(runLabel: runID)
                         Glibc.exit(130)
                     }
                 }

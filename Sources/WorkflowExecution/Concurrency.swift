@@ -151,37 +151,23 @@ public final class ConcurrencyStore: Sendable {
         /// Reads, changes and writes the group's entries under an exclusive lock; entries of processes
         /// that no longer exist (or whose pid now belongs to another process) are dropped first.
         func update(_ change: (inout [Entry]) -> Void) throws(Unavailable) {
-            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard fd >= 0 else {
-                throw Unavailable(message: "cannot open \(path): \(String(cString: strerror(errno)))")
-            }
-            defer { close(fd) }
-            var locked: Int32
-            repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
-            guard locked == 0 else { throw Unavailable(message: "cannot lock \(path): \(String(cString: strerror(errno)))") }
-            defer { flock(fd, LOCK_UN) }
-            var bytes = [UInt8]()
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                if n <= 0 { break }
-                bytes += chunk[0..<n]
-            }
-            let original: [Entry] = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
-                let fields = line.split(separator: " ")
-                guard fields.count == 4, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { return nil }
-                return Entry(id: String(fields[0]), pid: pid, start: start, state: String(fields[3]))
-            }
-            var entries = original.filter { entry in
-                if kill(entry.pid, 0) != 0 && errno == ESRCH { return false }
-                return entry.start == 0 || entry.pid == getpid() || ConcurrencyStore.processStart(entry.pid) == entry.start
-            }
-            change(&entries)
-            guard entries != original else { return }
-            let text = entries.map { "\($0.id) \($0.pid) \($0.start) \($0.state)\n" }.joined()
-            var data = Array(text.utf8)
-            guard ftruncate(fd, 0) == 0, data.withUnsafeMutableBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == data.count else {
-                throw Unavailable(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+            do throws(LockedFileError) {
+                try Files.updateLocked(path) { text in
+                    let original: [Entry] = text.split(separator: "\n").compactMap { line in
+                        let fields = line.split(separator: " ")
+                        guard fields.count == 4, let pid = Int32(fields[1]), let start = UInt64(fields[2]) else { return nil }
+                        return Entry(id: String(fields[0]), pid: pid, start: start, state: String(fields[3]))
+                    }
+                    var entries = original.filter { entry in
+                        if kill(entry.pid, 0) != 0 && errno == ESRCH { return false }
+                        return entry.start == 0 || entry.pid == getpid() || ConcurrencyStore.processStart(entry.pid) == entry.start
+                    }
+                    change(&entries)
+                    guard entries != original else { return nil }
+                    return entries.map { "\($0.id) \($0.pid) \($0.start) \($0.state)\n" }.joined()
+                }
+            } catch {
+                throw Unavailable(message: error.message)
             }
         }
     }

@@ -94,7 +94,7 @@ extension JobRunner {
         if network == "host", let services = containers?.services { spec.extraHosts = services.map { $0.id + ":127.0.0.1" } }
         spec.attachOutput = true
         // A tracker of its own: tearing it down removes this container only, never the job's.
-        let tracker = JobContainers(engine: engine, network: network)
+        let tracker = JobContainers(engine: engine, network: network, resources: context.resources)
         let id: String
         do throws(ContainerEngineError) {
             id = try create(spec, tracker)

@@ -98,4 +98,34 @@ enum Files {
         }
         return (try? FileCopy.copy(source, to: target, mode: UInt32(info.st_mode & 0o111 != 0 ? 0o755 : 0o644))) != nil
     }
+
+    /// Reads a small file, changes its text and writes it back, all under an exclusive `flock`, so
+    /// processes sharing the file see each change whole (the file is made when missing). `change`
+    /// returns the new text, or nil to leave the file as it is. Throws a one-line reason.
+    static func updateLocked(_ path: String, _ change: (String) -> String?) throws(LockedFileError) {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw LockedFileError(message: "cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var locked: Int32
+        repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
+        guard locked == 0 else { throw LockedFileError(message: "cannot lock \(path): \(String(cString: strerror(errno)))") }
+        defer { flock(fd, LOCK_UN) }
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        guard let text = change(String(decoding: bytes, as: UTF8.self)) else { return }
+        var data = Array(text.utf8)
+        guard ftruncate(fd, 0) == 0, data.withUnsafeMutableBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == data.count else {
+            throw LockedFileError(message: "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Why `Files.updateLocked` could not change its file.
+struct LockedFileError: Error {
+    var message: String
 }

@@ -47,6 +47,8 @@ public struct HostProcess: Sendable {
     /// GitHub's grace periods after SIGINT and after SIGTERM.
     public var interruptGrace: Double = 7.5
     public var terminateGrace: Double = 2.5
+    /// The run whose process groups this one joins (what a stop of the run kills).
+    public var resources: RunResources?
 
     public init(arguments: [String], environment: [(String, String)], workingDirectory: String? = nil, timeout: Double? = nil) {
         self.arguments = arguments
@@ -114,7 +116,7 @@ public struct HostProcess: Sendable {
         // The program is looked up in the step's PATH (which GITHUB_PATH extends), not gantry's.
         let program = Self.resolve(arguments[0], path: environment.last { $0.0 == "PATH" }?.1)
         let spawned = posix_spawn(&pid, program, &actions, &attributes, argv, envp)
-        if spawned == 0 { _ = Self.liveGroups.withLock { $0.insert(pid) } }
+        if spawned == 0 { resources?.started(group: pid) }
         close(outPipe[1])
         close(errPipe[1])
         guard spawned == 0 else {
@@ -178,21 +180,6 @@ public struct HostProcess: Sendable {
             timedOut: timedOut,
             cancelled: handle.cancelled.load(ordering: .sequentiallyConsistent),
             processGroup: pid)
-    }
-
-    /// Process groups started and not yet terminated, so an emergency exit can kill them all.
-    private static let liveGroups = Mutex<Set<Int32>>([])
-
-    /// Kills what is left of a process group (orphans a job's steps left running), as GitHub's runner
-    /// cleans up when a job ends.
-    public static func terminateGroup(_ group: Int32) {
-        kill(-group, SIGKILL)
-        _ = liveGroups.withLock { $0.remove(group) }
-    }
-
-    /// Kills every process group still alive (a second Ctrl-C, SIGTERM to gantry).
-    public static func terminateAllGroups() {
-        for group in liveGroups.withLock({ $0 }) { kill(-group, SIGKILL) }
     }
 
     /// Whether any process of the group is still running (zombies waiting to be reaped do not count).

@@ -45,35 +45,23 @@ public final class JobContainers: @unchecked Sendable {
     /// `job.services.<id>`: container id and ports (container port → host port).
     var services: [(id: String, container: String, ports: [(String, String)])] = []
 
-    init(engine: any ContainerEngine, network: String) {
+    /// The run this job belongs to: what it creates is tracked there too, for a stop at once.
+    let resources: RunResources
+
+    init(engine: any ContainerEngine, network: String, resources: RunResources) {
         self.engine = engine
         self.network = network
+        self.resources = resources
     }
 
     func track(container id: String) {
         created.withLock { $0.containers.append(id) }
-        Self.live.withLock { $0.containers.append((engine, id)) }
+        resources.created(container: id, on: engine)
     }
 
     func track(network id: String) {
         created.withLock { $0.networks.append(id) }
-        Self.live.withLock { $0.networks.append((engine, id)) }
-    }
-
-    /// What every job of this process created and has not removed yet.
-    private static let live = Mutex<(containers: [(any ContainerEngine, String)], networks: [(any ContainerEngine, String)])>(([], []))
-
-    /// Removes what running jobs created, for a second Ctrl-C that exits at once: what they tracked,
-    /// and whatever carries this run's label (a container created a moment before it was tracked).
-    public static func removeAllLive(runID: String) {
-        let (containers, networks) = live.withLock { $0 }
-        for (engine, id) in containers { try? engine.removeContainer(id) }
-        var engines: [any ContainerEngine] = []
-        for (engine, _) in containers + networks where !engines.contains(where: { $0.address == engine.address }) { engines.append(engine) }
-        for engine in engines {
-            for leftover in (try? engine.listContainers(label: ContainerLabels.run + "=" + runID)) ?? [] { try? engine.removeContainer(leftover.id) }
-        }
-        for (engine, id) in networks { try? engine.removeNetwork(id) }
+        resources.created(network: id, on: engine)
     }
 
     /// Removes everything the job created; returns the messages of what could not be removed.
@@ -89,10 +77,7 @@ public final class JobContainers: @unchecked Sendable {
         for id in networks {
             do { try engine.removeNetwork(id) } catch { problems.append(error.message) }
         }
-        Self.live.withLock { live in
-            live.containers.removeAll { containers.contains($0.1) }
-            live.networks.removeAll { networks.contains($0.1) }
-        }
+        resources.removed(containers: containers, networks: networks)
         return problems
     }
 

@@ -175,7 +175,7 @@ public final class JobRunner: Sendable {
         var containersReady = true
         if needsContainers {
             if let engine = context.containerEngine {
-                let containers = JobContainers(engine: engine, network: context.containerNetwork == "bridge" ? containerName : "host")
+                let containers = JobContainers(engine: engine, network: context.containerNetwork == "bridge" ? containerName : "host", resources: context.resources)
                 containersHolder.withLock { $0 = containers }
                 containersReady = startContainers(containers, state: state)
             } else {
@@ -216,7 +216,7 @@ public final class JobRunner: Sendable {
         }
         let result: JobResult = isCancelled ? .cancelled : state.failed ? .failure : .success
         // Orphans of the job's steps are killed now; its temp folder (scripts held expanded secrets) goes.
-        for group in groups.withLock({ $0 }) { HostProcess.terminateGroup(group) }
+        for group in groups.withLock({ $0 }) { context.resources.terminate(group: group) }
         if let containers {
             for problem in containers.teardown() { say("warning: cleaning up: \(problem)") }
         }

@@ -38,6 +38,8 @@ public struct JobTicket: Sendable, Codable {
         public var changedPaths: [String]
         public var inputs: [NamedValue]
         public var git: GitFacts
+        public var runID: String
+        public var runNumber: String
 
         public init(_ event: PlanEvent) {
             name = event.name
@@ -49,6 +51,8 @@ public struct JobTicket: Sendable, Codable {
             changedPaths = event.changedPaths
             inputs = event.inputs.map { NamedValue($0.name, $0.value) }
             git = event.git
+            runID = event.runID
+            runNumber = event.runNumber
         }
 
         /// The event again; a payload that does not parse is `null`.
@@ -60,6 +64,8 @@ public struct JobTicket: Sendable, Codable {
             event.baseRef = baseRef
             event.action = action
             event.changedPaths = changedPaths
+            event.runID = runID
+            event.runNumber = runNumber
             return event
         }
     }
@@ -116,6 +122,8 @@ public struct NodeServices: Sendable {
     public var containerEngine: (any ContainerEngine)?
     /// Names this node's run in the labels of what it creates.
     public var runLabel: String
+    /// What the run's jobs on this node started and have not cleaned up.
+    public var resources = RunResources()
 
     public init(root: String, hostEnvironment: [(String, String)], secret: @escaping @Sendable (String) -> String?, runLabel: String) {
         self.root = root
@@ -133,6 +141,7 @@ public struct NodeServices: Sendable {
         cacheRoot = context.cacheRoot
         cacheLimit = context.cacheLimit
         containerEngine = context.containerEngine
+        resources = context.resources
     }
 }
 
@@ -152,5 +161,6 @@ extension RunContext {
         containerEngine = node.containerEngine
         containerNetwork = ticket.containerNetwork
         runID = node.runLabel
+        resources = node.resources
     }
 }

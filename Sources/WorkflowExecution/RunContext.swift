@@ -34,6 +34,8 @@ public struct RunContext: Sendable {
     public var containerNetwork = "host"
     /// Names this run in the labels of what it creates (`gantry docker prune` finds leftovers by them).
     public var runID = ""
+    /// What this run's jobs started and have not cleaned up (process groups, containers).
+    public var resources = RunResources()
 
     public init(event: PlanEvent, root: String, hostEnvironment: [(String, String)], secrets: [(String, String)] = [], vars: [(String, String)] = [], env: [(String, String)] = [], verbose: Bool = false) {
         self.event = event

@@ -25,6 +25,9 @@ public struct PlanEvent: Sendable {
     /// `--input name=value` pairs, in order.
     public var inputs: [(name: String, value: String)]
     public var git: GitFacts
+    /// `github.run_id` and `github.run_number`: "1" at plan time; a run numbers itself.
+    public var runID = "1"
+    public var runNumber = "1"
 
     /// Builds the event: from a payload file's contents when given, else a realistic payload
     /// synthesised from the git facts, as GitHub would send for a push or a pull request.
@@ -173,7 +176,7 @@ public struct PlanEvent: Sendable {
             ("api_url", .string("https://api.github.com")),
             ("graphql_url", .string("https://api.github.com/graphql")),
             ("workspace", .string(git.workspace ?? "")),
-            ("run_id", .string("1")), ("run_number", .string("1")), ("run_attempt", .string("1")),
+            ("run_id", .string(runID)), ("run_number", .string(runNumber)), ("run_attempt", .string("1")),
             ("retention_days", .string("90")),
         ])
     }

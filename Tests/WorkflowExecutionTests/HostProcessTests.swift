@@ -88,13 +88,32 @@ import WorkflowExecution
     @Test func backgroundProcessesOutliveTheStepUntilTheJobCleansUp() throws {
         let lines = Lines()
         let start = Date()
-        let result = try Self.sh("sleep 30 & echo started").run(onLine: lines.add)
+        let resources = RunResources()
+        var process = Self.sh("sleep 30 & echo started")
+        process.resources = resources
+        let result = try process.run(onLine: lines.add)
         #expect(result.succeeded)
         #expect(lines.all == ["out: started"])
         #expect(Date().timeIntervalSince(start) < 3)
         #expect(HostProcess.groupIsAlive(result.processGroup))
-        HostProcess.terminateGroup(result.processGroup)
+        #expect(resources.groups == [result.processGroup])
+        resources.stopNow(runLabel: "test")
         #expect(Self.groupGone(result.processGroup))
+    }
+
+    @Test func stoppingOneRunAtOnceLeavesAnotherRunsProcessesAlone() throws {
+        let mine = RunResources(), theirs = RunResources()
+        var first = Self.sh("sleep 30 &")
+        first.resources = mine
+        var second = Self.sh("sleep 30 &")
+        second.resources = theirs
+        let a = try first.run(onLine: { _, _ in })
+        let b = try second.run(onLine: { _, _ in })
+        mine.stopNow(runLabel: "mine")
+        #expect(Self.groupGone(a.processGroup))
+        #expect(HostProcess.groupIsAlive(b.processGroup))
+        theirs.stopNow(runLabel: "theirs")
+        #expect(Self.groupGone(b.processGroup))
     }
 }
 
