@@ -166,6 +166,7 @@ extension JobRunner {
             }
         }
         var healthChecked: [(id: String, container: String)] = []
+        var lastServiceStart: Double?
         do {
             // Services first, as the runner starts them before the job container.
             for service in job.services {
@@ -184,6 +185,7 @@ extension JobRunner {
                 spec.labels.merge(containerLabels) { _, new in new }
                 let id = try create(spec, containers)
                 try engine.startContainer(id)
+                lastServiceStart = HostProcess.now()
                 // One inspect: the ports the engine published (bridge) and whether the image has a health check.
                 let status = try engine.inspectContainer(id)
                 say("service \(service.id.value): started \(image) (\(id.prefix(12)))")
@@ -253,7 +255,8 @@ extension JobRunner {
             say("error: \(error)")
             return false
         }
-        return waitForHealth(healthChecked, engine: engine, state: state, say: say) && checkServicesRunning(containers, say: say)
+        return waitForHealth(healthChecked, engine: engine, state: state, say: say)
+            && checkServicesRunning(containers, unchecked: Set(containers.services.map(\.container)).subtracting(healthChecked.map(\.container)), since: lastServiceStart, say: say)
     }
 
     /// Creates a container from an image the engine has (the engine answers 404 for one it has not).
@@ -315,9 +318,20 @@ extension JobRunner {
         return true
     }
 
-    /// A service without a health check that already exited (a port taken, a bad command) fails the
-    /// job before its first step, with its output.
-    private func checkServicesRunning(_ containers: JobContainers, say: (String) -> Void) -> Bool {
+    /// A service that already exited (a port taken, a bad command) fails the job before its first
+    /// step, with its output. Services without a health check are watched until `settle` seconds have
+    /// passed since the last service started, so one that dies at once is seen whatever the engine's
+    /// speed (the job waits only for what is left of that time).
+    private func checkServicesRunning(
+        _ containers: JobContainers, unchecked: Set<String>, since started: Double?, settle: Double = 0.25, say: (String) -> Void
+    ) -> Bool {
+        if let started, !unchecked.isEmpty {
+            while HostProcess.now() < started + settle && !isCancelled {
+                let exited = unchecked.contains { id in (try? containers.engine.inspectContainer(id))?.running == false }
+                if exited { break }
+                usleep(25_000)
+            }
+        }
         for service in containers.services {
             guard let status = try? containers.engine.inspectContainer(service.container), !status.running else { continue }
             say("error: service '\(service.id)' exited with code \(status.exitCode) before the first step; its last output:")

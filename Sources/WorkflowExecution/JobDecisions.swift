@@ -73,7 +73,7 @@ public enum JobDecisions {
     ) -> Condition {
         let relevantAll = ancestors
         let evaluation = EvaluationContext(
-            contexts: ExpressionObject(contexts.pairs.map { ($0.key, $0.value) } + [("needs", needsContext(needs))]),
+            contexts: Self.contexts(contexts, needs: needs),
             status: { function, ids in
                 let relevant = ids.isEmpty ? relevantAll : relevantAll.filter { n in ids.contains { $0.lowercased() == n.job.lowercased() } }
                 switch function {
@@ -92,17 +92,46 @@ public enum JobDecisions {
         }
     }
 
-    /// A job-level setting as written (`fail-fast`, `max-parallel`, `continue-on-error`, a concurrency
-    /// group): text without `${{ }}` is taken as a boolean, number or string, as the runner reads YAML
-    /// scalars; an expression is evaluated. nil when it cannot be evaluated.
-    public static func value(_ text: String, _ context: EvaluationContext) -> ExpressionValue? {
+    /// How text without `${{ }}` is read.
+    public enum Literal: Sendable {
+        /// As the string it is (env values, `with:` inputs, names).
+        case string
+        /// As YAML reads a scalar: `true`/`false`, a number, else a string (`fail-fast`,
+        /// `max-parallel`, `continue-on-error`, a concurrency group's `cancel-in-progress`).
+        case scalar
+    }
+
+    /// The one way the executor evaluates a value as written: text without `${{ }}` is taken as
+    /// `literal` says; text with expressions is evaluated as the runner does (every function of the
+    /// runner, every context given; a template with text around its expressions is a string). Throws
+    /// GitHub's message with the position.
+    public static func evaluate(_ text: String, _ context: EvaluationContext, literal: Literal = .string) throws(ExpressionError) -> ExpressionValue {
         guard ExpressionTemplate.containsExpression(text) else {
+            guard literal == .scalar else { return .string(text) }
             if text == "true" { return .bool(true) }
             if text == "false" { return .bool(false) }
             let n = ExpressionNumber.parse(text)
             return n.isNaN ? .string(text) : .number(n)
         }
-        return try? ExpressionTemplate.parse(text).evaluate(in: context)
+        let template: ExpressionTemplate
+        do {
+            template = try ExpressionTemplate.parse(text)
+        } catch {
+            throw ExpressionError(.parsing, error.message, position: error.offset, expression: text)
+        }
+        return try template.evaluate(in: context, options: .permissive)
+    }
+
+    /// A job-level setting as written, read as a scalar; nil when it cannot be evaluated.
+    public static func value(_ text: String, _ context: EvaluationContext) -> ExpressionValue? {
+        try? evaluate(text, context, literal: .scalar)
+    }
+
+    /// `github`, `inputs` and `vars` of a workflow with a row's `matrix` and `strategy` and, once its
+    /// needs have finished, `needs`: what every job-level expression sees.
+    public static func contexts(_ workflow: ExpressionObject, row: RunDefinition.Row? = nil, needs: [NeedResult]? = nil) -> ExpressionObject {
+        ExpressionObject(
+            workflow.pairs.map { ($0.key, $0.value) } + (row?.contexts ?? []) + (needs.map { [("needs", needsContext($0))] } ?? []))
     }
 
     /// A boolean setting: the string "true" or a truthy value. nil when absent or not evaluable.

@@ -55,14 +55,7 @@ extension JobRunner {
     }
 
     func evaluate(_ text: String, _ context: EvaluationContext) throws(ExpressionError) -> ExpressionValue {
-        guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
-        let template: ExpressionTemplate
-        do {
-            template = try ExpressionTemplate.parse(text)
-        } catch {
-            throw ExpressionError(.parsing, error.message, position: error.offset, expression: text)
-        }
-        return try template.evaluate(in: context, options: .permissive)
+        try JobDecisions.evaluate(text, context)
     }
 
     func evaluateBool(_ value: Located<BoolOrExpression>?, _ context: EvaluationContext) -> Bool? {

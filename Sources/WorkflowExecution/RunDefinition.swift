@@ -155,7 +155,7 @@ public struct RunDefinition: Sendable {
                 if rows[id] == nil { order.append(id) }
                 let job = workflow?.job(instance.job)
                 var row = Row(index: instance.strategyIndex, instance: instance)
-                let evaluation = EvaluationContext(contexts: ExpressionObject(base.pairs.map { ($0.key, $0.value) } + row.contexts))
+                let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: row))
                 row.continueOnError = JobDecisions.truthy(instance.continueOnError, evaluation) == true
                 if let concurrency = job?.concurrency {
                     row.group = JobGroup(
@@ -168,7 +168,7 @@ public struct RunDefinition: Sendable {
                 guard let first = rows[id]?.first else { continue }
                 let instance = first.instance
                 let job = workflow?.job(instance.job)
-                let evaluation = EvaluationContext(contexts: ExpressionObject(base.pairs.map { ($0.key, $0.value) } + first.contexts))
+                let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: first))
                 let maxParallel = instance.maxParallel.flatMap { JobDecisions.value($0, evaluation) }.map(\.numberValue)
                     .flatMap { $0.isNaN ? nil : Int($0) }
                 let strategy = Strategy(failFast: JobDecisions.truthy(instance.failFast, evaluation) ?? true, maxParallel: maxParallel)

@@ -398,9 +398,7 @@ public struct RunStateMachine: Sendable {
             return
         }
         // The job's group, evaluated with github, inputs, vars, needs, matrix and strategy.
-        let contexts = definition.workflows[w].contexts.pairs.map { ($0.key, $0.value) }
-            + row.contexts + [("needs", JobDecisions.needsContext(needs(of: id.job)))]
-        let evaluation = EvaluationContext(contexts: ExpressionObject(contexts))
+        let evaluation = EvaluationContext(contexts: JobDecisions.contexts(definition.workflows[w].contexts, row: row, needs: needs(of: id.job)))
         let name = JobDecisions.value(raw.name, evaluation)?.stringValue ?? ""
         guard !name.isEmpty else {
             phases[id] = .ready
