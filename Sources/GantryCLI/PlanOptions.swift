@@ -57,8 +57,9 @@ struct PlanningFrontend {
     var problems: [String] = []
     var warnings: [String] = []
     var workflows: [Workflow] = []
-    /// The event the last plan was made for.
+    /// The event the last plan was made for, and the whole request.
     var lastEvent: PlanEvent?
+    var lastRequest: PlanRequest?
     /// `workflow_dispatch` inputs from a file (`.input`): under `--input` values, and, as in an event
     /// payload, names a workflow does not declare are ignored rather than errors.
     var fileInputs: [(String, String)] = []
@@ -148,6 +149,7 @@ struct PlanningFrontend {
         }
         guard let request = request(options, git: git) else { return nil }
         lastEvent = request.event
+        lastRequest = request
         let unknown = Planner.unknownJobs(options.jobs, in: workflows)
         if !unknown.isEmpty {
             let known = workflows.flatMap { $0.jobs.map(\.id.value) }

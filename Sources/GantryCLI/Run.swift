@@ -131,7 +131,7 @@ extension GantryCommand {
             let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: frontend.workflows, runContexts: contexts)
             let executor = RunDriver(
                 definition: definition, workflows: frontend.workflows, contexts: contexts, store: InMemoryRunStore(),
-                capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console,
+                capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console, request: frontend.lastRequest,
                 ticketDirectory: ticketDir.map(FileSystem.absolute))
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one
             // kills every step's process group and stops at once.

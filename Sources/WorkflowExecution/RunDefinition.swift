@@ -88,6 +88,18 @@ public struct RunDefinition: Sendable {
             self.group = group
         }
 
+        /// The row of a planned instance of `job`: its `continue-on-error` evaluated with the workflow's
+        /// `contexts` and its matrix, its concurrency group as written.
+        public init(_ instance: JobInstance, of job: Job?, contexts: ExpressionObject) {
+            self.init(index: instance.strategyIndex, instance: instance)
+            continueOnError = JobDecisions.truthy(instance.continueOnError, EvaluationContext(contexts: JobDecisions.contexts(contexts, row: self))) == true
+            if let concurrency = job?.concurrency {
+                group = JobGroup(
+                    name: instance.concurrencyGroup ?? concurrency.group.value, cancelInProgress: instance.cancelInProgress,
+                    queueMax: concurrency.queue?.value == "max")
+            }
+        }
+
         /// `matrix` and `strategy` of this row.
         public var contexts: [(String, ExpressionValue)] {
             [
@@ -153,16 +165,7 @@ public struct RunDefinition: Sendable {
             for instance in planned.instances {
                 let id = instance.job.lowercased()
                 if rows[id] == nil { order.append(id) }
-                let job = workflow?.job(instance.job)
-                var row = Row(index: instance.strategyIndex, instance: instance)
-                let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: row))
-                row.continueOnError = JobDecisions.truthy(instance.continueOnError, evaluation) == true
-                if let concurrency = job?.concurrency {
-                    row.group = JobGroup(
-                        name: instance.concurrencyGroup ?? concurrency.group.value, cancelInProgress: instance.cancelInProgress,
-                        queueMax: concurrency.queue?.value == "max")
-                }
-                rows[id, default: []].append(row)
+                rows[id, default: []].append(Row(instance, of: workflow?.job(instance.job), contexts: base))
             }
             for id in order {
                 guard let first = rows[id]?.first else { continue }

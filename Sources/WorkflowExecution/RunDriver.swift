@@ -42,6 +42,8 @@ public actor RunDriver {
     private let lease: Double
     /// Where each job's ticket and outcome are written as JSON (`--ticket-dir`), if anywhere.
     private let ticketDirectory: String?
+    /// What the run was planned with: a matrix known only at run time is expanded with it.
+    private let request: PlanRequest?
 
     private var machine: RunStateMachine
     private var reported = Set<InstanceID>()
@@ -57,8 +59,10 @@ public actor RunDriver {
 
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
-        output: any RunOutput, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60, ticketDirectory: String? = nil
+        output: any RunOutput, request: PlanRequest? = nil, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60,
+        ticketDirectory: String? = nil
     ) {
+        self.request = request
         self.ticketDirectory = ticketDirectory
         if let ticketDirectory { Files.makeDirectory(ticketDirectory) }
         self.definition = definition
@@ -132,9 +136,7 @@ public actor RunDriver {
                 output.event(.jobStarted(job: name(id)))
             case .note(let id, let text): output.line(id.map(name) ?? "gantry", text)
             case .cancel(let id): runners[id]?.runner.cancel()
-            case .expand(let key, _):
-                // Rows of a matrix computed from `needs` are added by the planner at run time (next step).
-                Task { await self.send(.expansionFailed(key, "error: a matrix computed at run time is not supported by gantry run yet")) }
+            case .expand(let key, let needs): expand(key, needs: needs)
             case .enterGroup(let scope, let group): enter(scope, group)
             case .leaveGroup(let scope): leave(scope)
             case .finished(let ok):
@@ -153,6 +155,24 @@ public actor RunDriver {
     private func report(_ id: InstanceID, _ result: JobResult) {
         guard reported.insert(id).inserted else { return }
         output.event(.jobFinished(job: name(id), result: result, seconds: seconds[id] ?? 0))
+    }
+
+    /// A job whose matrix is known only now: the planner expands it with `needs`, and its rows join
+    /// the run (or the job fails with GitHub's message).
+    private func expand(_ key: JobKey, needs: [NeedResult]) {
+        let entry = definition.workflows[key.workflow]
+        guard let request, let workflow = workflows[entry.file], let job = workflow.job(key.id) else {
+            Task { await self.send(.expansionFailed(key, "error: the matrix of job '\(key.id)' cannot be computed here")) }
+            return
+        }
+        let event: RunStateMachine.Event
+        switch Planner.rowsAtRunTime(of: job, in: workflow, request: request, contexts: JobDecisions.contexts(entry.contexts, needs: needs)) {
+        case .success(let instances):
+            event = .instancesAdded(key, instances.map { RunDefinition.Row($0, of: job, contexts: entry.contexts) })
+        case .failure(let failure):
+            event = .expansionFailed(key, "error: " + failure.message)
+        }
+        Task { await self.send(event) }
     }
 
     // MARK: The worker

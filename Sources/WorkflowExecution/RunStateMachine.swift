@@ -248,7 +248,8 @@ public struct RunStateMachine: Sendable {
         guard let placeholder = order.firstIndex(where: { $0.job == key && phases[$0] == .expanding }) else { return }
         let id = order[placeholder]
         guard !added.isEmpty else {
-            conclude(id, .failure, note: "error: the matrix of job '\(key.id)' has no rows", &actions)
+            // As at plan time: a matrix whose `exclude` (or `--matrix`) leaves no row does not run.
+            conclude(id, .skipped, note: "warning: the matrix of job '\(key.id)' has no rows left; the job does not run", &actions)
             return
         }
         order.remove(at: placeholder)

@@ -63,9 +63,11 @@ struct WorkflowPlanBuilder {
     let request: PlanRequest
     var diagnostics: [Diagnostic] = []
     var skipReason: String?
-    private var baseContexts: [(String, ExpressionValue)] = []
+    var baseContexts: [(String, ExpressionValue)] = []
     /// Instance ids used so far in this workflow: two jobs may share a display name.
     private var usedIds: [String: Int] = [:]
+    /// Expanding a matrix at run time: `needs` is known.
+    var runTime = false
 
     init(workflow: Workflow, request: PlanRequest) {
         self.workflow = workflow
@@ -239,7 +241,7 @@ struct WorkflowPlanBuilder {
         for segment in template.segments {
             if case .expression(let e, _) = segment {
                 guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
-                let late: Set<String> = ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
+                let late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
                 if !syntax.namedContexts.isDisjoint(with: late) { return nil }
                 if syntax.calledFunctions.contains("hashfiles") { return nil }
             }
@@ -247,7 +249,7 @@ struct WorkflowPlanBuilder {
         return try? template.evaluate(in: context)
     }
 
-    private mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
+    mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
         var rows: [MatrixExpansion.Row] = []
         var atRunTime = false
         var producesNoRows = false
@@ -278,7 +280,16 @@ struct WorkflowPlanBuilder {
                 let expressions = definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
                     || { if case .expression? = definition.include { return true } else { return false } }()
                     || { if case .expression? = definition.exclude { return true } else { return false } }()
-                if expressions {
+                if expressions && runTime {
+                    // Every expression of the definition is known now: it is expanded as a literal.
+                    do {
+                        rows = try expandObjectMatrix(try resolved(definition, context), location: definition.location)
+                        producesNoRows = rows.isEmpty
+                    } catch {
+                        diagnostics.append(Diagnostic(.error, error.message, at: error.location, rule: "matrix"))
+                        return []
+                    }
+                } else if expressions {
                     atRunTime = true
                 } else {
                     do {
@@ -399,7 +410,42 @@ struct WorkflowPlanBuilder {
                 definition.axes.append(MatrixAxis(key: Located(pair.key, at: location), values: .literal(values)))
             }
         }
+        let includes: Int = { if case .literal(let items)? = definition.include { return items.count } else { return 0 } }()
+        if definition.axes.isEmpty && includes == 0 {
+            // The runner's converter: neither a vector nor an include row.
+            throw MatrixExpansion.Failure(message: "Matrix must define at least one vector", location: location)
+        }
         return try MatrixExpansion.expand(definition) { (n) throws(MatrixExpansion.Failure) -> ExpressionValue in n.expressionValue }
+    }
+
+    /// A literal matrix definition with expression parts as the object they evaluate to now.
+    private func resolved(_ definition: MatrixDefinition, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionObject {
+        func value(_ text: Located<String>) throws(MatrixExpansion.Failure) -> ExpressionValue {
+            guard let value = planTime(text.value, context) else {
+                throw MatrixExpansion.Failure(message: "'\(text.value)' cannot be evaluated when the job starts", location: text.location)
+            }
+            return value
+        }
+        func nodes(_ list: [ValueNode]) throws(MatrixExpansion.Failure) -> ExpressionValue {
+            var out: [ExpressionValue] = []
+            for node in list { out.append(try evaluateMatrixValue(node, context)) }
+            return .array(out)
+        }
+        var pairs: [(String, ExpressionValue)] = []
+        for axis in definition.axes {
+            switch axis.values {
+            case .literal(let list): pairs.append((axis.key.value, try nodes(list)))
+            case .expression(let text): pairs.append((axis.key.value, try value(text)))
+            }
+        }
+        for (key, rows) in [("include", definition.include), ("exclude", definition.exclude)] {
+            switch rows {
+            case .literal(let list)?: pairs.append((key, try nodes(list)))
+            case .expression(let text)?: pairs.append((key, try value(text)))
+            case nil: break
+            }
+        }
+        return ExpressionObject(pairs)
     }
 
     private func evaluateMatrixValue(_ node: ValueNode, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionValue {

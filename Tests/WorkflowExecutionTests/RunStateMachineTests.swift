@@ -294,6 +294,15 @@ import WorkflowPlanning
         ])
     }
 
+    @Test func aMatrixWithNoRowsLeftIsSkippedAndSoAreItsDependents() {
+        var machine = Self.machine([Job(id: "m", atRunTime: true), Job(id: "after", needs: ["m"])])
+        _ = machine.handle(.start)
+        #expect(Self.handle(&machine, .instancesAdded(JobKey(workflow: 0, id: "m"), [])) == [
+            "note m#0: warning: the matrix of job 'm' has no rows left; the job does not run", "conclude m#0 skipped",
+            "note after: skipped (if: success())", "conclude after skipped", "finished true",
+        ])
+    }
+
     @Test func aLostRunnerFailsItsJobAndDependentsFollowTheirIf() {
         var machine = Self.machine([Job(id: "a"), Job(id: "b", needs: ["a"]), Job(id: "c", needs: ["a"], condition: "always()")])
         _ = machine.handle(.start)
