@@ -57,6 +57,10 @@ struct PlanningFrontend {
     var problems: [String] = []
     var warnings: [String] = []
     var workflows: [Workflow] = []
+    /// Where `OWNER/REPO/…@REF` reusable workflows are read (`--action-dir`; default: the cache's `actions/`).
+    var actionDirectory: String?
+    /// The reusable workflows the planned jobs call.
+    var calledWorkflows: [Workflow] = []
     /// The event the last plan was made for, and the whole request.
     var lastEvent: PlanEvent?
     var lastRequest: PlanRequest?
@@ -147,7 +151,13 @@ struct PlanningFrontend {
                 }
             }
         }
-        guard let request = request(options, git: git) else { return nil }
+        guard var request = request(options, git: git) else { return nil }
+        let called = CalledWorkflows.load(
+            for: workflows, resolve: workflowOptions.resolve,
+            actionDirectory: actionDirectory ?? GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(), repository: refs?.workdir) + "/actions")
+        request.calledWorkflows = called.workflows
+        request.calledWorkflowProblems = called.problems
+        calledWorkflows = Array(called.workflows.values)
         lastEvent = request.event
         lastRequest = request
         let unknown = Planner.unknownJobs(options.jobs, in: workflows)

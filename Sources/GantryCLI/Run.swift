@@ -76,6 +76,7 @@ extension GantryCommand {
             options.vars = given.vars.map { "\($0.0)=\($0.1)" }
             var frontend = PlanningFrontend()
             frontend.fileInputs = given.fileInputs
+            frontend.actionDirectory = actionDir
             let plan = frontend.plan(options, workflows, commitDetails: true)
             let failed = frontend.reportProblems()
             guard let plan, !failed else { throw ExitCode.failure }
@@ -128,9 +129,10 @@ extension GantryCommand {
                 }
                 return workflowContext
             }
-            let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: frontend.workflows, runContexts: contexts)
+            let allWorkflows = frontend.workflows + frontend.calledWorkflows
+            let definition = RunDefinition(run: RunID(context.runID), plan: plan, workflows: allWorkflows, runContexts: contexts)
             let executor = RunDriver(
-                definition: definition, workflows: frontend.workflows, contexts: contexts, store: InMemoryRunStore(),
+                definition: definition, workflows: allWorkflows, contexts: contexts, store: InMemoryRunStore(),
                 capacity: maxJobs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), output: console, request: frontend.lastRequest,
                 ticketDirectory: ticketDir.map(FileSystem.absolute))
             // Ctrl-C (or SIGTERM, SIGHUP) cancels the run the way GitHub cancels a workflow; a second one

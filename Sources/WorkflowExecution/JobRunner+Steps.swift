@@ -103,10 +103,7 @@ extension JobRunner {
         return (steps, failed)
     }
 
-    var unsupportedReason: String? {
-        if let uses = job.uses { return "calling reusable workflows ('\(uses.value)') is not supported by gantry run yet" }
-        return nil
-    }
+
 
     var runnerValue: ExpressionValue {
         .object([

@@ -156,10 +156,6 @@ public final class JobRunner: Sendable {
         for (_, value) in context.secrets { masker.add(value) }
         func say(_ text: String) { output.line(instance.id, masker.mask(text)) }
 
-        if let reason = unsupportedReason {
-            say("error: \(reason)")
-            return JobOutcome(result: .failure, outputs: [], summary: "")
-        }
         Files.makeDirectory(workspace)
         Files.makeDirectory(temp)
 

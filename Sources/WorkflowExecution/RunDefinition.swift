@@ -111,8 +111,48 @@ public struct RunDefinition: Sendable {
         }
     }
 
+    /// What a job that calls a reusable workflow passes to it and takes back.
+    public struct Call: Sendable, Equatable {
+        /// One input the called workflow declares (`on.workflow_call.inputs`).
+        public struct Input: Sendable, Equatable {
+            public var name: String
+            /// `string`, `boolean` or `number`.
+            public var type: String
+            public var required: Bool
+            /// The default as written (it may hold an expression).
+            public var defaultValue: String?
+
+            public init(name: String, type: String = "string", required: Bool = false, defaultValue: String? = nil) {
+                self.name = name
+                self.type = type
+                self.required = required
+                self.defaultValue = defaultValue
+            }
+        }
+
+        /// The `uses:` as written, for messages.
+        public var uses: String
+        /// `with:` as written.
+        public var with: [NamedValue]
+        public var inputs: [Input]
+        /// `on.workflow_call.outputs.<name>.value` as written.
+        public var outputs: [NamedValue]
+
+        public init(uses: String, with: [NamedValue] = [], inputs: [Input] = [], outputs: [NamedValue] = []) {
+            self.uses = uses
+            self.with = with
+            self.inputs = inputs
+            self.outputs = outputs
+        }
+    }
+
     public struct JobEntry: Sendable {
         public var key: JobKey
+        /// For a job of a called workflow: the calling instance (its jobs start when the call does, and
+        /// the call ends when they all have).
+        public var parent: InstanceID?
+        /// For a job that calls a reusable workflow: what it passes and takes back.
+        public var call: Call?
         public var needs: [Need]
         /// The raw `if:`.
         public var condition: String?
@@ -121,8 +161,13 @@ public struct RunDefinition: Sendable {
         public var rows: [Row]?
         public var template: Row?
 
-        public init(key: JobKey, needs: [Need] = [], condition: String? = nil, strategy: Strategy = Strategy(), rows: [Row]?, template: Row? = nil) {
+        public init(
+            key: JobKey, parent: InstanceID? = nil, call: Call? = nil, needs: [Need] = [], condition: String? = nil, strategy: Strategy = Strategy(),
+            rows: [Row]?, template: Row? = nil
+        ) {
             self.key = key
+            self.parent = parent
+            self.call = call
             self.needs = needs
             self.condition = condition
             self.strategy = strategy
@@ -159,29 +204,52 @@ public struct RunDefinition: Sendable {
                     queueMax: concurrency.queue?.value == "max")
             }
             self.workflows.append(WorkflowEntry(file: planned.file, name: planned.name, contexts: base, group: group))
-            // Rows grouped by job, jobs in the order their first row is planned.
+            // Rows grouped by job (a job of a called workflow by its call path too), jobs in the order
+            // their first row is planned.
             var order: [String] = []
             var rows: [String: [Row]] = [:]
+            func file(_ instance: JobInstance) -> String { instance.workflowFile ?? planned.file }
+            func groupKey(_ instance: JobInstance) -> String { (instance.callPath + [instance.job.lowercased()]).joined(separator: "\n") }
             for instance in planned.instances {
-                let id = instance.job.lowercased()
+                let id = groupKey(instance)
                 if rows[id] == nil { order.append(id) }
-                rows[id, default: []].append(Row(instance, of: workflow?.job(instance.job), contexts: base))
+                let job = workflows.first { $0.file == file(instance) }?.job(instance.job)
+                rows[id, default: []].append(Row(instance, of: job, contexts: base))
             }
             for id in order {
                 guard let first = rows[id]?.first else { continue }
                 let instance = first.instance
-                let job = workflow?.job(instance.job)
+                let owner = workflows.first { $0.file == file(instance) }
+                let job = owner?.job(instance.job)
                 let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: first))
                 let maxParallel = instance.maxParallel.flatMap { JobDecisions.value($0, evaluation) }.map(\.numberValue)
                     .flatMap { $0.isNaN ? nil : Int($0) }
                 let strategy = Strategy(failFast: JobDecisions.truthy(instance.failFast, evaluation) ?? true, maxParallel: maxParallel)
                 let needs = (job?.needs ?? []).map { need in
-                    Need(name: need.value, job: JobKey(workflow: w, id: workflow?.job(need.value)?.id.value ?? need.value))
+                    Need(name: need.value, job: JobKey(workflow: w, callPath: instance.callPath, id: owner?.job(need.value)?.id.value ?? need.value))
                 }
-                let key = JobKey(workflow: w, id: job?.id.value ?? instance.job)
+                let key = JobKey(workflow: w, callPath: instance.callPath, id: job?.id.value ?? instance.job)
+                var parent: InstanceID?
+                if let last = instance.callPath.last, let hash = last.lastIndex(of: "#") {
+                    parent = InstanceID(
+                        run: run, job: JobKey(workflow: w, callPath: Array(instance.callPath.dropLast()), id: String(last[..<hash])),
+                        row: Int(last[last.index(after: hash)...]) ?? 0)
+                }
+                var call: Call?
+                if let job, let uses = job.uses {
+                    let callee = workflows.first { $0.file == instance.calledFile }?.trigger("workflow_call")
+                    call = Call(
+                        uses: uses.value, with: job.with.map { NamedValue($0.key.value, $0.value.scalarText ?? "") },
+                        inputs: (callee?.inputs ?? []).map { input in
+                            Call.Input(
+                                name: input.id.value, type: input.type?.value.rawValue ?? "string", required: input.required,
+                                defaultValue: input.defaultValue?.scalarText)
+                        },
+                        outputs: (callee?.outputs ?? []).map { NamedValue($0.id.value, $0.value.value) })
+                }
                 let atRunTime = instance.matrixAtRunTime
                 self.jobs.append(JobEntry(
-                    key: key, needs: needs, condition: job?.condition?.value ?? instance.condition, strategy: strategy,
+                    key: key, parent: parent, call: call, needs: needs, condition: job?.condition?.value ?? instance.condition, strategy: strategy,
                     rows: atRunTime ? nil : rows[id], template: atRunTime ? first : nil))
             }
         }

@@ -144,7 +144,10 @@ public actor RunDriver {
                 for scope in holds.keys { leave(scope) }
                 waiter?.resume()
                 waiter = nil
-            case .conclude(let id, let result): report(id, result)
+            case .conclude(let id, let result):
+                // A call ends when its workflow's jobs have: its time is theirs.
+                if let began = started[id], seconds[id] == nil, machine.job(id.job)?.call != nil { seconds[id] = HostProcess.now() - began }
+                report(id, result)
             case .enqueue, .withdraw: break  // the store keeps the queue
             }
         }
@@ -161,12 +164,13 @@ public actor RunDriver {
     /// the run (or the job fails with GitHub's message).
     private func expand(_ key: JobKey, needs: [NeedResult]) {
         let entry = definition.workflows[key.workflow]
-        guard let request, let workflow = workflows[entry.file], let job = workflow.job(key.id) else {
+        let file = machine.order.first { $0.job == key }.flatMap { machine.row(of: $0)?.instance.workflowFile } ?? entry.file
+        guard let request, let workflow = workflows[file], let job = workflow.job(key.id) else {
             Task { await self.send(.expansionFailed(key, "error: the matrix of job '\(key.id)' cannot be computed here")) }
             return
         }
         let event: RunStateMachine.Event
-        switch Planner.rowsAtRunTime(of: job, in: workflow, request: request, contexts: JobDecisions.contexts(entry.contexts, needs: needs)) {
+        switch Planner.rowsAtRunTime(of: job, in: workflow, request: request, contexts: JobDecisions.contexts(machine.contexts(for: key), needs: needs)) {
         case .success(let instances):
             event = .instancesAdded(key, instances.map { RunDefinition.Row($0, of: job, contexts: entry.contexts) })
         case .failure(let failure):
@@ -198,7 +202,7 @@ public actor RunDriver {
     private func start(_ claim: JobClaim) {
         let id = claim.instance
         let w = id.job.workflow
-        guard let instance = machine.row(of: id)?.instance, let workflow = workflows[definition.workflows[w].file],
+        guard let instance = machine.row(of: id)?.instance, let workflow = workflows[instance.workflowFile ?? definition.workflows[w].file],
             let job = workflow.job(instance.job)
         else {
             Task { await self.ended(claim, JobOutcome(result: .failure), runner: nil) }
@@ -207,8 +211,14 @@ public actor RunDriver {
         let display = name(id)
         // The job runs from its ticket, as it would on another node: the ticket's values, this node's
         // services and secrets.
-        let ticket = JobTicket(claim: claim, displayName: display, workflowFile: workflow.file, job: instance, context: contexts[w])
-        let context = RunContext(ticket: ticket, node: NodeServices(contexts[w]))
+        // A job of a called workflow sees the call's inputs and the secrets the calls pass down.
+        var base = contexts[w]
+        if let parent = machine.parent(of: id.job) {
+            base.inputs = machine.contexts(for: id.job)["inputs"] ?? .object([])
+            base.secrets = secrets(passedTo: parent)
+        }
+        let ticket = JobTicket(claim: claim, displayName: display, workflowFile: workflow.file, job: instance, context: base)
+        let context = RunContext(ticket: ticket, node: NodeServices(base))
         let runner = JobRunner(
             workflow: workflow, job: job, instance: instance, context: context, needs: ticket.needs,
             output: Renamed(name: display, output: output), folderKey: display)
@@ -219,6 +229,25 @@ public actor RunDriver {
             let outcome = runner.run()
             if let record { Files.write(record + ".outcome.json", CodableJSON.encode(outcome)) }
             Task { await self.ended(claim, outcome, runner: runner) }
+        }
+    }
+
+    /// The secrets a call passes to its workflow: all of its own with `secrets: inherit`, those its
+    /// `secrets:` mapping names (evaluated with the caller's contexts), else none.
+    private func secrets(passedTo call: InstanceID) -> [(String, String)] {
+        let outer = machine.parent(of: call.job).map { secrets(passedTo: $0) } ?? contexts[call.job.workflow].secrets
+        let file = machine.row(of: call)?.instance.workflowFile ?? definition.workflows[call.job.workflow].file
+        guard let job = workflows[file]?.job(call.job.id) else { return [] }
+        switch job.secrets {
+        case .inherit?: return outer
+        case .mapping(let entries)?:
+            let contexts = JobDecisions.contexts(machine.contexts(for: call.job), row: machine.row(of: call), needs: machine.needs(of: call.job))
+            let evaluation = EvaluationContext(contexts: ExpressionObject(
+                contexts.pairs.map { ($0.key, $0.value) } + [("secrets", .object(outer.map { ($0.0, .string($0.1)) }))]))
+            return entries.map { entry in
+                (entry.key.value, (try? JobDecisions.evaluate(entry.value.scalarText ?? "", evaluation))?.stringValue ?? "")
+            }
+        case nil: return []
         }
     }
 

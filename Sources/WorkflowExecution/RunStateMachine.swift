@@ -80,6 +80,8 @@ public struct RunStateMachine: Sendable {
         /// Its groups let it run: waiting for `max-parallel`.
         case ready
         case enqueued, running
+        /// A job that calls a reusable workflow: its workflow's jobs are under way.
+        case calling
         case done(JobResult)
     }
 
@@ -103,11 +105,19 @@ public struct RunStateMachine: Sendable {
     private var runCancelled = false
     private var cancelledWorkflows = Set<Int>()
     private var reportedFinish = false
+    /// The `inputs` of each call under way, and the calls asked to stop.
+    var callInputs: [InstanceID: ExpressionValue] = [:]
+    var cancelledCalls = Set<InstanceID>()
+    /// Running instances already told to stop.
+    private var cancelAsked = Set<InstanceID>()
+    /// The jobs of each call's workflow.
+    var calledJobs: [InstanceID: [JobKey]] = [:]
 
     public init(_ definition: RunDefinition) {
         self.definition = definition
         for (i, job) in definition.jobs.enumerated() {
             jobIndex[job.key] = i
+            if let parent = job.parent { calledJobs[parent, default: []].append(job.key) }
             if let jobRows = job.rows {
                 for row in jobRows { add(row, of: job.key, phase: .blocked) }
             } else if let template = job.template {
@@ -136,6 +146,9 @@ public struct RunStateMachine: Sendable {
     public func row(of id: InstanceID) -> RunDefinition.Row? { rows[id] }
 
     public func outcome(of id: InstanceID) -> JobOutcome? { outcomes[id] }
+
+    /// Keeps the outcome of an instance the machine itself concluded (a call).
+    mutating func record(_ id: InstanceID, _ outcome: JobOutcome) { outcomes[id] = outcome }
 
     public func job(_ key: JobKey) -> RunDefinition.JobEntry? { jobIndex[key].map { definition.jobs[$0] } }
 
@@ -187,7 +200,13 @@ public struct RunStateMachine: Sendable {
     /// A running or enqueued instance is asked to stop; one waiting for its groups stops waiting.
     private mutating func stop(_ id: InstanceID, _ actions: inout [Action]) {
         switch phases[id] {
-        case .running?: actions.append(.cancel(id))
+        case .running?:
+            // Asked once, however many reasons there are (Ctrl-C, its call, fail-fast).
+            if cancelAsked.insert(id).inserted { actions.append(.cancel(id)) }
+        case .calling?:
+            // A call stops its workflow's jobs; those not started yet decide with cancelled() true.
+            cancelledCalls.insert(id)
+            for child in children(of: id) { stop(child, &actions) }
         case .enqueued?:
             // Not claimed yet: back to deciding, with the run (or workflow) now cancelled.
             actions.append(.withdraw(id))
@@ -214,10 +233,11 @@ public struct RunStateMachine: Sendable {
         for id in order where id.job.workflow == w { stop(id, &actions) }
     }
 
-    private mutating func finish(_ id: InstanceID, _ result: JobResult, _ actions: inout [Action]) {
+    mutating func finish(_ id: InstanceID, _ result: JobResult, _ actions: inout [Action]) {
         phases[id] = .done(result)
         completion.append(id)
         leaveJobGroup(id, &actions)
+        defer { if let parent = job(id.job)?.parent { endCallIfDone(parent, &actions) } }
         guard result == .failure, rows[id]?.continueOnError != true, job(id.job)?.strategy.failFast ?? true else { return }
         // fail-fast: the rest of this job's matrix is cancelled.
         for other in order where other != id && other.job == id.job {
@@ -229,19 +249,20 @@ public struct RunStateMachine: Sendable {
             case .enqueued?:
                 actions.append(.withdraw(other))
                 conclude(other, .cancelled, note: nil, &actions)
-            case .running?, .awaitingJobGroup?: stop(other, &actions)
+            case .running?, .awaitingJobGroup?, .calling?: stop(other, &actions)
             default: break
             }
         }
     }
 
-    private mutating func conclude(_ id: InstanceID, _ result: JobResult, note: String?, _ actions: inout [Action]) {
+    mutating func conclude(_ id: InstanceID, _ result: JobResult, note: String?, _ actions: inout [Action]) {
         if let note { actions.append(.note(id, note)) }
         if phases[id] != .awaitingJobGroup { leaveJobGroup(id, &actions) }
         jobGroups[id] = nil
         phases[id] = .done(result)
         completion.append(id)
         actions.append(.conclude(id, result))
+        if let parent = job(id.job)?.parent { endCallIfDone(parent, &actions) }
     }
 
     private mutating func expanded(_ key: JobKey, _ added: [RunDefinition.Row], _ actions: inout [Action]) {
@@ -309,7 +330,7 @@ public struct RunStateMachine: Sendable {
 
     // MARK: Deciding
 
-    private func rowsFinished(of key: JobKey) -> [JobDecisions.FinishedRow] {
+    func rowsFinished(of key: JobKey) -> [JobDecisions.FinishedRow] {
         completion.compactMap { id in
             guard id.job == key, let result = result(of: id) else { return nil }
             return JobDecisions.FinishedRow(result: result, continueOnError: rows[id]?.continueOnError ?? false, outputs: outcomes[id]?.outputs ?? [])
@@ -342,20 +363,29 @@ public struct RunStateMachine: Sendable {
         return out
     }
 
-    private func isCancelled(_ workflow: Int) -> Bool { runCancelled || cancelledWorkflows.contains(workflow) }
+    private func isCancelled(_ id: InstanceID) -> Bool {
+        runCancelled || cancelledWorkflows.contains(id.job.workflow) || callChain(of: id.job).contains { cancelledCalls.contains($0) }
+    }
 
     /// Decides an instance whose needs have finished by its job's `if`.
     private mutating func decide(_ id: InstanceID, _ actions: inout [Action]) {
         guard let entry = job(id.job) else { return }
-        let cancelled = isCancelled(id.job.workflow)
+        let cancelled = isCancelled(id)
         let condition = JobDecisions.condition(
-            entry.condition, contexts: definition.workflows[id.job.workflow].contexts, needs: needs(of: id.job),
+            entry.condition, contexts: contexts(for: id.job), needs: needs(of: id.job),
             ancestors: ancestors(of: id.job), cancelled: cancelled)
         switch condition {
         case .run:
             if phases[id] == .unexpanded {
                 phases[id] = .expanding
                 actions.append(.expand(id.job, needs: needs(of: id.job)))
+            } else if let call = entry.call {
+                switch callInputs(call, for: id) {
+                case .success(let inputs):
+                    callInputs[id] = inputs
+                    admit(id, &actions)
+                case .failure(let failure): conclude(id, .failure, note: "error: " + failure.message, &actions)
+                }
             } else {
                 admit(id, &actions)
             }
@@ -399,7 +429,7 @@ public struct RunStateMachine: Sendable {
             return
         }
         // The job's group, evaluated with github, inputs, vars, needs, matrix and strategy.
-        let evaluation = EvaluationContext(contexts: JobDecisions.contexts(definition.workflows[w].contexts, row: row, needs: needs(of: id.job)))
+        let evaluation = EvaluationContext(contexts: JobDecisions.contexts(contexts(for: id.job), row: row, needs: needs(of: id.job)))
         let name = JobDecisions.value(raw.name, evaluation)?.stringValue ?? ""
         guard !name.isEmpty else {
             phases[id] = .ready
@@ -427,7 +457,20 @@ public struct RunStateMachine: Sendable {
             changed = false
             for id in order where phases[id] == .blocked || phases[id] == .unexpanded {
                 guard let entry = job(id.job), entry.needs.allSatisfy({ isDone($0.job) }) else { continue }
+                if let parent = entry.parent {
+                    // A job of a called workflow starts with its call; a call that never started takes it along.
+                    if let result = result(of: parent) {
+                        conclude(id, result == .skipped ? .skipped : .cancelled, note: nil, &actions)
+                        changed = true
+                    }
+                    guard phases[parent] == .calling else { continue }
+                }
                 decide(id, &actions)
+                changed = true
+            }
+            for id in order where phases[id] == .ready && job(id.job)?.call != nil {
+                phases[id] = .calling
+                endCallIfDone(id, &actions)
                 changed = true
             }
         }

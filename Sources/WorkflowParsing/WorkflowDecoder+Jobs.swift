@@ -321,10 +321,12 @@ extension WorkflowDecoder {
         guard let ref = string(node, what(), expressions: false, nonEmpty: true) else { return nil }
         let text = ref.value
         if text.hasExpressionMarker { return ref }
-        if text.hasPrefix("./") {
-            if !(text.hasPrefix("./.github/workflows/") && (text.hasSuffix(".yml") || text.hasSuffix(".yaml"))) {
+        // `./…` and, since 2026, `$/…` (the same repository at the same commit).
+        if text.hasPrefix("./") || text.hasPrefix("$/") {
+            let rest = text.dropFirst(2)
+            if !(rest.hasPrefix(".github/workflows/") && (text.hasSuffix(".yml") || text.hasSuffix(".yaml"))) {
                 report(
-                    "invalid reusable workflow '\(text)': a local one is './.github/workflows/FILE.yml'",
+                    "invalid reusable workflow '\(text)': a local one is '\(text.prefix(2)).github/workflows/FILE.yml'",
                     at: node, rule: "action")
             }
             return ref
@@ -337,7 +339,7 @@ extension WorkflowDecoder {
         if !valid {
             report(
                 "invalid reusable workflow '\(text)': references to workflows must be rooted in '.github/workflows'; "
-                    + "expected 'OWNER/REPO/.github/workflows/FILE.yml@REF' or './.github/workflows/FILE.yml'",
+                    + "expected 'OWNER/REPO/.github/workflows/FILE.yml@REF', './.github/workflows/FILE.yml' or '$/.github/workflows/FILE.yml'",
                 at: node, rule: "action")
         }
         return ref

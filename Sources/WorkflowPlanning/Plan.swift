@@ -99,6 +99,13 @@ public struct JobInstance: Sendable, Codable {
     /// `strategy.job-index` and `strategy.job-total` of this row.
     public var strategyIndex: Int = 0
     public var strategyTotal: Int = 1
+    /// For a job of a called (reusable) workflow: the calling instances, outermost first, each as
+    /// `job-id#row`; empty for a job of the workflow file itself.
+    public var callPath: [String] = []
+    /// For a job of a called workflow: the file it is defined in.
+    public var workflowFile: String?
+    /// For a job that calls a reusable workflow: the file of the workflow it calls.
+    public var calledFile: String?
 
     public init(
         id: String, job: String, name: String, matrix: [MatrixEntry], matrixAtRunTime: Bool, needs: [String],

@@ -12,6 +12,12 @@ public struct PlanRequest: Sendable {
     public var platforms: [(label: String, backend: String)]
     /// `vars` context.
     public var vars: [(String, String)]
+    /// The reusable workflows jobs call, parsed, keyed by `ReusableWorkflows.key(caller:uses:)`; a
+    /// call whose workflow is missing here is an error of the plan.
+    public var calledWorkflows: [String: Workflow] = [:]
+    /// Why a called workflow could not be read, by the same key (the plan reports it where the call
+    /// takes part).
+    public var calledWorkflowProblems: [String: String] = [:]
 
     public init(
         event: PlanEvent, jobs: [String] = [], matrixFilters: [(key: String, value: String)] = [],
@@ -68,6 +74,10 @@ struct WorkflowPlanBuilder {
     private var usedIds: [String: Int] = [:]
     /// Expanding a matrix at run time: `needs` is known.
     var runTime = false
+    /// Planning the jobs of a called workflow: its `inputs` come from the call, and its instance ids
+    /// start with the calling instance's (`caller / `).
+    var inputsLate = false
+    var idPrefix = ""
 
     init(workflow: Workflow, request: PlanRequest) {
         self.workflow = workflow
@@ -87,23 +97,7 @@ struct WorkflowPlanBuilder {
             ("vars", .object(request.vars.map { ($0.0, .string($0.1)) })),
         ]
         guard let selected = selectJobs() else { return nil }
-        var instancesByJob: [String: [String]] = [:]
-        var all: [(instance: JobInstance, needs: [String])] = []
-        for job in workflow.jobs {
-            let key = job.id.value.lowercased()
-            guard selected.contains(key) else { continue }
-            let instances = self.instances(of: job, needs: [])
-            instancesByJob[key] = instances.map(\.id)
-            let needs = job.needs.map { $0.value.lowercased() }
-            all += instances.map { ($0, needs) }
-        }
-        // Every instance needs every instance of each job it needs (jobs may be declared in any order).
-        let resolved = all.map { entry -> JobInstance in
-            var instance = entry.instance
-            instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
-            return instance
-        }
-        let ordered = Self.order(resolved)
+        let ordered = Self.order(jobInstances(of: workflow, selected: selected, call: nil))
         let context = self.context(matrix: .object([]), strategy: .object([]))
         return PlannedWorkflow(
             file: workflow.file, name: workflow.name?.value ?? workflow.file,
@@ -111,6 +105,71 @@ struct WorkflowPlanBuilder {
             cancelInProgress: workflow.concurrency?.cancelInProgress.map { Self.text($0.value) },
             instances: ordered,
             inputs: plannedInputs(inputs))
+    }
+
+    /// The instances of a workflow's jobs (the planned one, or one called by `call`), with their
+    /// needs resolved, and after each calling instance the instances of the workflow it calls.
+    private mutating func jobInstances(of workflow: Workflow, selected: Set<String>?, call: (instance: JobInstance, files: [String])?) -> [JobInstance] {
+        var instancesByJob: [String: [String]] = [:]
+        var all: [(instance: JobInstance, needs: [String])] = []
+        // In a called workflow `inputs` are the call's, known when the call starts.
+        let outer = (inputsLate, idPrefix)
+        inputsLate = call != nil
+        if let call { idPrefix = call.instance.id + " / " }
+        defer { (inputsLate, idPrefix) = outer }
+        for job in workflow.jobs {
+            let key = job.id.value.lowercased()
+            if let selected, !selected.contains(key) { continue }
+            var instances = self.instances(of: job, needs: [])
+            if let call {
+                // GitHub's names: `caller / job`; the jobs of one call share the caller's path.
+                let path = call.instance.callPath + [call.instance.job + "#" + String(call.instance.strategyIndex)]
+                for i in instances.indices {
+                    instances[i].name = call.instance.name + " / " + instances[i].name
+                    instances[i].callPath = path
+                    instances[i].workflowFile = workflow.file
+                }
+            }
+            instancesByJob[key] = instances.map(\.id)
+            let needs = job.needs.map { $0.value.lowercased() }
+            all += instances.map { ($0, needs) }
+        }
+        // Every instance needs every instance of each job it needs (jobs may be declared in any order);
+        // a called workflow's first jobs need the calling instance.
+        var resolved: [JobInstance] = []
+        for entry in all {
+            var instance = entry.instance
+            instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
+            if let call, entry.needs.isEmpty { instance.needs = [call.instance.id] }
+            guard let uses = workflow.job(instance.job)?.uses else {
+                resolved.append(instance)
+                continue
+            }
+            let files = call?.files ?? [workflow.file]
+            let key = ReusableWorkflows.key(caller: workflow.file, uses: uses.value)
+            guard let callee = request.calledWorkflows[key] else {
+                // Only what the front end tried to read and could not is an error; without called
+                // workflows (a planner used alone) the call stays one instance.
+                if let why = request.calledWorkflowProblems[key] { diagnostics.append(Diagnostic(.error, why, at: uses.location, rule: "reusable-workflow")) }
+                resolved.append(instance)
+                continue
+            }
+            instance.calledFile = callee.file
+            resolved.append(instance)
+            if files.contains(callee.file) {
+                diagnostics.append(Diagnostic(
+                    .error, "reusable workflows call each other in a cycle: \((files + [callee.file]).joined(separator: " -> "))", at: uses.location, rule: "reusable-workflow"))
+                continue
+            }
+            guard files.count < ReusableWorkflows.maxLevels else {
+                diagnostics.append(Diagnostic(
+                    .error, "'\(uses.value)' would connect \(files.count + 1) levels of workflows; GitHub allows \(ReusableWorkflows.maxLevels) (the caller and 9 called workflows)",
+                    at: uses.location, rule: "reusable-workflow"))
+                continue
+            }
+            resolved += jobInstances(of: callee, selected: nil, call: (instance, files + [callee.file]))
+        }
+        return resolved
     }
 
     private func plannedInputs(_ inputs: ExpressionValue) -> [PlannedInput]? {
@@ -241,7 +300,8 @@ struct WorkflowPlanBuilder {
         for segment in template.segments {
             if case .expression(let e, _) = segment {
                 guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
-                let late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
+                var late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
+                if inputsLate { late.insert("inputs") }
                 if !syntax.namedContexts.isDisjoint(with: late) { return nil }
                 if syntax.calledFunctions.contains("hashfiles") { return nil }
             }
@@ -354,12 +414,14 @@ struct WorkflowPlanBuilder {
             if let row, !row.isEmpty, !(job.name.map { ExpressionTemplate.containsExpression($0.value) } ?? false) {
                 name += " (" + MatrixExpansion.displayValues(row).joined(separator: ", ") + ")"
             }
-            var id = name
-            if let count = usedIds[name] {
-                usedIds[name] = count + 1
-                id = "\(name) #\(count + 1)"
+            // Ids are unique in the run's workflow, the jobs of calls (`caller / job`) included.
+            let full = idPrefix + name
+            var id = full
+            if let count = usedIds[full] {
+                usedIds[full] = count + 1
+                id = "\(full) #\(count + 1)"
             } else {
-                usedIds[name] = 1
+                usedIds[full] = 1
             }
             let labels = (job.runsOn?.labels ?? []).flatMap { label -> [String] in
                 planTime(label.value, context).map(Self.labelText) ?? [label.value]

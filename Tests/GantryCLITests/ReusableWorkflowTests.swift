@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+/// Jobs that call reusable workflows (`jobs.<id>.uses`), run as GitHub runs them: the called
+/// workflow's jobs run under `caller / job`, with the call's typed inputs, only the secrets passed
+/// down, the caller's `github` and not its `env`; its outputs reach the caller's dependents.
+@Suite struct ReusableWorkflowTests {
+    static let build = """
+        name: Build
+        on:
+          workflow_call:
+            inputs:
+              greeting:
+                type: string
+                required: true
+              count:
+                type: number
+                default: 1
+              debug:
+                type: boolean
+                default: false
+            secrets:
+              token:
+                required: false
+            outputs:
+              artifact:
+                value: ${{ jobs.compile.outputs.file }}
+        env:
+          CALLEE_ENV: from-callee
+        jobs:
+          compile:
+            runs-on: ubuntu-latest
+            outputs:
+              file: ${{ steps.c.outputs.file }}
+            steps:
+              - id: c
+                run: |
+                  echo "${{ inputs.greeting }} x${{ inputs.count }} debug=${{ inputs.debug }} token=${{ secrets.token }}/${{ secrets.OTHER }} env=$CALLEE_ENV/$CALLER_ENV event=${{ github.event_name }}"
+                  echo "file=app-${{ inputs.count }}.tar" >> "$GITHUB_OUTPUT"
+          test:
+            needs: compile
+            runs-on: ubuntu-latest
+            steps:
+              - run: echo "testing ${{ needs.compile.outputs.file }}"; test "${{ inputs.greeting }}" != fail
+        """
+
+    /// A scratch folder with `w.yml` and the given files under `.github/workflows/`.
+    static func scratch(_ workflow: String, files: [String: String]) throws -> RunCommandTests.Scratch {
+        let scratch = try RunCommandTests.Scratch(workflow)
+        let folder = scratch.url.appendingPathComponent(".github/workflows")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(to: folder.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        return scratch
+    }
+
+    static func lines(_ result: CommandResult) -> [String] {
+        result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") && !$0.contains("▶") && !$0.contains("✓") }
+    }
+
+    @Test func aCallRunsItsWorkflowsJobsWithTypedInputsOnlyThePassedSecretsAndItsOutputs() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            env:
+              CALLER_ENV: from-caller
+            jobs:
+              prepare:
+                runs-on: ubuntu-latest
+                outputs:
+                  who: ${{ steps.w.outputs.who }}
+                steps:
+                  - id: w
+                    run: echo "who=Mona" >> "$GITHUB_OUTPUT"
+              call:
+                needs: prepare
+                uses: ./.github/workflows/build.yml
+                with:
+                  greeting: hello ${{ needs.prepare.outputs.who }}
+                  count: 3
+                secrets:
+                  token: ${{ secrets.TOKEN }}
+              report:
+                needs: call
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "result=${{ needs.call.result }} artifact=${{ needs.call.outputs.artifact }}"
+            """, files: ["build.yml": Self.build])
+        let graph = try runCommand(RunCommandTests.gantry, ["graph", "-W", "w.yml"], in: scratch.url)
+        #expect(graph.stdout == """
+            w.yml (w.yml)
+              prepare
+              call           <- prepare
+              call / compile <- call
+              call / test    <- call / compile
+              report         <- call
+
+            """)
+        let result = try scratch.run(["-s", "TOKEN", "-s", "OTHER=other-secret", "--jobs", "1"], environment: ["TOKEN": "tok-secret"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.lines(result) == [
+            "[call / compile] hello Mona x3 debug=false token=***/ env=from-callee/ event=push",
+            "[call / test] testing app-3.tar",
+            "[report] result=success artifact=app-3.tar",
+        ])
+        #expect(!result.stdout.contains("tok-secret"))
+        #expect(result.stdout.contains("\ncall / compile  success"))
+    }
+
+    @Test func matrixCallsNestedCallsInheritedSecretsAndSkippedCalls() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              call:
+                strategy:
+                  matrix:
+                    target: [a, b]
+                uses: $/.github/workflows/build.yml
+                with:
+                  greeting: hi-${{ matrix.target }}
+                secrets: inherit
+              outer:
+                uses: ./.github/workflows/middle.yml
+              skipped:
+                if: false
+                uses: ./.github/workflows/build.yml
+                with:
+                  greeting: never
+              report:
+                needs: [call, outer, skipped]
+                if: always()
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "call=${{ needs.call.result }} outer=${{ needs.outer.result }}/${{ needs.outer.outputs.m }} skipped=${{ needs.skipped.result }}"
+            """, files: [
+                "build.yml": Self.build,
+                "middle.yml": """
+                    on:
+                      workflow_call:
+                        outputs:
+                          m:
+                            value: ${{ jobs.inner.outputs.artifact }}
+                    jobs:
+                      inner:
+                        uses: ./.github/workflows/build.yml
+                        with:
+                          greeting: nested
+                          count: 7
+                    """,
+            ])
+        let result = try scratch.run(["-s", "token=inherited", "--jobs", "1"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.lines(result) == [
+            "[skipped] skipped (if: false)",
+            "[call (a) / compile] hi-a x1 debug=false token=***/ env=from-callee/ event=push",
+            "[call (b) / compile] hi-b x1 debug=false token=***/ env=from-callee/ event=push",
+            // middle.yml passes no secrets on: the inner call sees none.
+            "[outer / inner / compile] nested x7 debug=false token=/ env=from-callee/ event=push",
+            "[call (a) / test] testing app-1.tar",
+            "[call (b) / test] testing app-1.tar",
+            "[outer / inner / test] testing app-7.tar",
+            "[report] call=success outer=success/app-7.tar skipped=skipped",
+        ])
+        let table = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+            .filter { $0.contains("skipped") && ($0.first == "skipped") }
+        #expect(table.map { $0.prefix(3).joined(separator: " ") } == ["skipped skipped -", "skipped / compile", "skipped / test"])
+    }
+
+    @Test func aFailingCalledJobFailsTheCallAndItsDependentsAreSkipped() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              call:
+                uses: ./.github/workflows/build.yml
+                with:
+                  greeting: fail
+              after:
+                needs: call
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo never
+            """, files: ["build.yml": Self.build])
+        let result = try scratch.run(["--jobs", "1", "--json"])
+        #expect(result.status == 1)
+        let events = try result.stdout.split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        let finished = events.filter { $0["type"] as? String == "job-finished" }.map { "\($0["job"]!)=\($0["result"]!)" }
+        #expect(finished == ["call / compile=success", "call / test=failure", "call=failure", "after=skipped"])
+    }
+
+    @Test func remoteWorkflowsComeFromTheActionDirectoryAndAMissingOneNamesTheCloneLine() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              call:
+                uses: octo/shared/.github/workflows/build.yml@v2
+                with:
+                  greeting: remote
+            """, files: [:])
+        let actions = scratch.url.appendingPathComponent("actions")
+        let missing = try scratch.run(["--action-dir", actions.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains(
+            "w.yml:4:11: error: the reusable workflow 'octo/shared/.github/workflows/build.yml@v2' is not in the action directory: gantry runs offline and looks for it in \(actions.path)/octo/shared@v2; provide it with `git clone --depth 1 --branch v2 https://github.com/octo/shared \(actions.path)/octo/shared@v2` or point --action-dir elsewhere [reusable-workflow]"),
+            "\(missing.stderr)")
+        let folder = actions.appendingPathComponent("octo/shared@v2/.github/workflows")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Self.build.write(to: folder.appendingPathComponent("build.yml"), atomically: true, encoding: .utf8)
+        let found = try scratch.run(["--action-dir", actions.path, "--jobs", "1"])
+        #expect(found.status == 0, "\(found.stdout)\(found.stderr)")
+        #expect(Self.lines(found) == ["[call / compile] remote x1 debug=false token=/ env=from-callee/ event=push", "[call / test] testing app-1.tar"])
+    }
+
+    @Test func workflowsThatCallEachOtherAreRefusedWithTheChainNamed() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              call:
+                uses: ./.github/workflows/a.yml
+            """, files: [
+                "a.yml": "on: workflow_call\njobs:\n  again:\n    uses: ./.github/workflows/b.yml\n",
+                "b.yml": "on: workflow_call\njobs:\n  back:\n    uses: ./.github/workflows/a.yml\n",
+            ])
+        let result = try scratch.run()
+        #expect(result.status == 1)
+        #expect(result.stderr.contains(
+            ".github/workflows/b.yml:4:11: error: reusable workflows call each other in a cycle: w.yml -> .github/workflows/a.yml -> .github/workflows/b.yml -> .github/workflows/a.yml [reusable-workflow]"),
+            "\(result.stderr)")
+    }
+}
