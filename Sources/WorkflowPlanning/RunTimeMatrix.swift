@@ -19,6 +19,10 @@ extension Planner {
             return .failure(RunTimeMatrixFailure(
                 message: "gantry does not evaluate a whole 'strategy' given as one expression (\(workflow.file):\(whole.location.line):\(whole.location.column)); give 'strategy.matrix' as the expression instead"))
         }
+        if let uses = job.uses {
+            return .failure(RunTimeMatrixFailure(
+                message: "gantry does not yet call '\(uses.value)' once per row of a matrix known only at run time (job '\(job.id.value)'); a matrix known when the run starts works"))
+        }
         var builder = WorkflowPlanBuilder(workflow: workflow, request: request)
         builder.runTime = true
         builder.baseContexts = contexts.pairs.map { ($0.key, $0.value) }

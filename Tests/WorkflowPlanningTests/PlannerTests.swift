@@ -63,6 +63,44 @@ import _GantryTestSupport
         #expect(plan.skipped.map(\.file) == ["docs-only.yml", "tags-only.yml"])
     }
 
+    /// Calls of reusable workflows (a matrix of calls, a remote one that calls another) and a matrix
+    /// known only at run time: the called jobs under `caller / job`, with their edges, in every format.
+    @Test func reusableWorkflowAndRunTimeMatrixGoldens() throws {
+        let folder = Fixtures.directory().appendingPathComponent("calls")
+        func parse(_ name: String, as file: String) throws -> Workflow {
+            let result = WorkflowParser.parse(try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8), file: file)
+            #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+            return try #require(result.workflow)
+        }
+        let ci = try parse("ci.yml", as: "ci.yml")
+        var request = PlanRequest(event: PlanEvent(name: "push", git: Self.git))
+        let release = try parse("release.yml", as: "actions/octo/pipelines@v1/.github/workflows/release.yml")
+        request.calledWorkflows = [
+            ReusableWorkflows.key(caller: "ci.yml", uses: "./.github/workflows/build.yml"): try parse("build.yml", as: ".github/workflows/build.yml"),
+            ReusableWorkflows.key(caller: "ci.yml", uses: "octo/pipelines/.github/workflows/release.yml@v1"): release,
+            ReusableWorkflows.key(caller: release.file, uses: "./.github/workflows/notify.yml"):
+                try parse("notify.yml", as: "actions/octo/pipelines@v1/.github/workflows/notify.yml"),
+        ]
+        let (plan, diagnostics) = Planner.plan([ci], request)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        func golden(_ text: String, _ name: String) {
+            let outcome = GoldenFile.check(text, against: folder.appendingPathComponent(name).path)
+            #expect(outcome == .match, "\(outcome.failureMessage ?? "")")
+        }
+        golden(PlanWriter.text(plan), "calls.plan.txt")
+        golden(PlanWriter.json(plan), "calls.plan.json")
+        golden(GraphWriter.text(plan), "calls.graph.txt")
+        golden(GraphWriter.dot(plan), "calls.dot")
+        golden(GraphWriter.mermaid(plan), "calls.mmd")
+        golden(GraphWriter.json(plan), "calls.graph.json")
+        let ids = plan.workflows.flatMap(\.instances).map(\.id)
+        #expect(ids == [
+            "setup", "build", "build / compile", "build / test", "release (stable)", "release (stable) / package",
+            "release (stable) / publish", "release (stable) / publish / say", "release (beta)", "release (beta) / package",
+            "release (beta) / publish", "release (beta) / publish / say",
+        ])
+    }
+
     @Test func selectionKeepsWhatTheJobNeeds() throws {
         let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: Self.git), jobs: ["DEPLOY"]))
         let ids = plan.workflows.flatMap { $0.instances.map(\.job) }
