@@ -80,3 +80,89 @@ enum CalledWorkflows {
         return .success(workflow)
     }
 }
+
+/// What `validate` checks of each call against the workflow it calls: that it can be read and has
+/// `on: workflow_call`, that every input given is declared, every required input and secret is given,
+/// no undeclared secret is mapped, and literal values have the declared type (messages as GitHub's
+/// parser words them). A `./` path is looked up from the repository that holds the workflow (its
+/// `.github/workflows/` folder); a workflow file outside one, or a remote workflow that is not in the
+/// action directory, is not checked (nothing says where it would be).
+enum CallChecks {
+    static func diagnostics(_ workflows: [Workflow], actionDirectory: String) -> [Diagnostic] {
+        var out: [Diagnostic] = []
+        for workflow in workflows where workflow.jobs.contains(where: { $0.uses != nil }) {
+            let root = repositoryRoot(of: workflow.file)
+            let called = CalledWorkflows.load(for: [workflow], resolve: { path in root.map { $0 + "/" + path } ?? path }, actionDirectory: actionDirectory)
+            for job in workflow.jobs {
+                guard let uses = job.uses else { continue }
+                let key = ReusableWorkflows.key(caller: workflow.file, uses: uses.value)
+                if let callee = called.workflows[key] {
+                    out += check(job, uses: uses, against: callee)
+                } else if let problem = called.problems[key] {
+                    switch ReusableWorkflows.reference(uses.value) {
+                    case .local? where root == nil: continue
+                    case .remote? where problem.contains("is not in the action directory"): continue
+                    case nil: continue  // the parser reports a malformed reference
+                    default: out.append(Diagnostic(.error, problem, at: uses.location, rule: "reusable-workflow"))
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The folder above `.github/workflows/` of a workflow file, if it is in one.
+    static func repositoryRoot(of file: String) -> String? {
+        if file.hasPrefix(".github/workflows/") { return "." }
+        let marker = Array("/.github/workflows/".utf8)
+        let bytes = Array(file.utf8)
+        guard bytes.count > marker.count else { return nil }
+        for start in stride(from: bytes.count - marker.count, through: 0, by: -1) where Array(bytes[start..<start + marker.count]) == marker {
+            return String(decoding: bytes[..<start], as: UTF8.self)
+        }
+        return nil
+    }
+
+    static func check(_ job: Job, uses: Located<String>, against callee: Workflow) -> [Diagnostic] {
+        guard let trigger = callee.trigger("workflow_call") else { return [] }
+        var out: [Diagnostic] = []
+        func error(_ message: String, at location: SourceLocation) {
+            out.append(Diagnostic(.error, message, at: location, rule: "reusable-workflow"))
+        }
+        for given in job.with where !trigger.inputs.contains(where: { $0.id.value.lowercased() == given.key.value.lowercased() }) {
+            error("Invalid input, \(given.key.value) is not defined in the referenced workflow '\(uses.value)'", at: given.key.location)
+        }
+        for input in trigger.inputs {
+            guard let given = job.with.last(where: { $0.key.value.lowercased() == input.id.value.lowercased() }) else {
+                if input.required && input.defaultValue == nil {
+                    error("Input \(input.id.value) is required, but not provided while calling '\(uses.value)'", at: uses.location)
+                }
+                continue
+            }
+            // Expressions are typed when the call runs; literals now.
+            if case .string(let text) = given.value.kind, text.contains("${{") { continue }
+            switch (input.type?.value, given.value.kind) {
+            case (.boolean?, .bool), (.number?, .number), (.string?, _), (nil, _), (.choice?, _), (.environment?, _): break
+            case (.boolean?, _), (.number?, _):
+                error(
+                    "Input \(input.id.value) of '\(uses.value)' is a \(input.type!.value.rawValue); got \(given.value.kindDescription) '\(given.value.scalarText ?? "")'",
+                    at: given.value.location)
+            }
+        }
+        switch job.secrets {
+        case .inherit?: break
+        case .mapping(let entries)?:
+            for entry in entries where !trigger.secrets.contains(where: { $0.id.value.lowercased() == entry.key.value.lowercased() }) {
+                error("Invalid secret, \(entry.key.value) is not defined in the referenced workflow '\(uses.value)'", at: entry.key.location)
+            }
+            for secret in trigger.secrets where secret.required && !entries.contains(where: { $0.key.value.lowercased() == secret.id.value.lowercased() }) {
+                error("Secret \(secret.id.value) is required, but not provided while calling '\(uses.value)'", at: uses.location)
+            }
+        case nil:
+            for secret in trigger.secrets where secret.required {
+                error("Secret \(secret.id.value) is required, but not provided while calling '\(uses.value)'", at: uses.location)
+            }
+        }
+        return out
+    }
+}

@@ -24,7 +24,9 @@ extension GantryCommand {
         var paths: [String] = []
 
         func run() throws {
-            let outcome = ValidateFrontend.run(paths: options.workflowPaths(explicit: paths))
+            let outcome = ValidateFrontend.run(
+                paths: options.workflowPaths(explicit: paths),
+                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions")
             switch format {
             case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
             case .json: FileSystem.write(DiagnosticPrinter.json(outcome.diagnostics), to: 1)
@@ -65,7 +67,10 @@ public enum ValidateFrontend {
         }
     }
 
-    public static func run(paths: [String]) -> Outcome {
+    /// - Parameter actionDirectory: where remote reusable workflows are looked for when calls are
+    ///   checked against the workflows they call; nil checks no call (`run` and `plan` check calls
+    ///   when they plan them).
+    public static func run(paths: [String], actionDirectory: String? = nil) -> Outcome {
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         for result in ParallelParser.parse(discovery.files) {
@@ -76,6 +81,7 @@ public enum ValidateFrontend {
             case .failure(let error): outcome.problems.append(error.description)
             }
         }
+        if let actionDirectory { outcome.diagnostics += CallChecks.diagnostics(outcome.workflows, actionDirectory: actionDirectory) }
         outcome.diagnostics.sort()
         return outcome
     }

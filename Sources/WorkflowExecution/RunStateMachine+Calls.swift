@@ -45,14 +45,14 @@ extension RunStateMachine {
         let contexts = JobDecisions.contexts(contexts(for: id.job), row: row(of: id), needs: needs(of: id.job))
         let evaluation = EvaluationContext(contexts: contexts)
         for given in call.with where !call.inputs.contains(where: { $0.name.lowercased() == given.name.lowercased() }) {
-            return .failure(CallFailure(message: "input '\(given.name)' is not defined in the called workflow '\(call.uses)'"))
+            return .failure(CallFailure(message: "Invalid input, \(given.name) is not defined in the referenced workflow '\(call.uses)'"))
         }
         var values: [(String, ExpressionValue)] = []
         for input in call.inputs {
             let given = call.with.last { $0.name.lowercased() == input.name.lowercased() }
             guard let text = given?.value ?? input.defaultValue else {
                 if input.required {
-                    return .failure(CallFailure(message: "input '\(input.name)' is required by '\(call.uses)', but not provided while calling"))
+                    return .failure(CallFailure(message: "Input \(input.name) is required, but not provided while calling '\(call.uses)'"))
                 }
                 values.append((input.name, input.type == "boolean" ? .bool(false) : input.type == "number" ? .number(0) : .string("")))
                 continue
@@ -68,11 +68,11 @@ extension RunStateMachine {
                 switch value {
                 case .bool: values.append((input.name, value))
                 case .string(let s) where s == "true" || s == "false": values.append((input.name, .bool(s == "true")))
-                default: return .failure(CallFailure(message: "input '\(input.name)' of '\(call.uses)' is a boolean; got \(JSONText.compact(value))"))
+                default: return .failure(CallFailure(message: "Input \(input.name) of '\(call.uses)' is a boolean; got \(JSONText.compact(value))"))
                 }
             case "number":
                 let n = value.numberValue
-                guard !n.isNaN else { return .failure(CallFailure(message: "input '\(input.name)' of '\(call.uses)' is a number; got \(JSONText.compact(value))")) }
+                guard !n.isNaN else { return .failure(CallFailure(message: "Input \(input.name) of '\(call.uses)' is a number; got \(JSONText.compact(value))")) }
                 values.append((input.name, .number(n)))
             default: values.append((input.name, .string(value.stringValue)))
             }

@@ -227,4 +227,47 @@ import _GantryTestSupport
             ".github/workflows/b.yml:4:11: error: reusable workflows call each other in a cycle: w.yml -> .github/workflows/a.yml -> .github/workflows/b.yml -> .github/workflows/a.yml [reusable-workflow]"),
             "\(result.stderr)")
     }
+
+    @Test func validateChecksEachCallAgainstTheWorkflowItCalls() throws {
+        let scratch = try Self.scratch("on: push\njobs: {}\n", files: [
+            "build.yml": Self.build.replacingOccurrences(of: "required: false", with: "required: true"),
+            "notcall.yml": "on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: \"true\"\n",
+            "ci.yml": """
+                on: push
+                jobs:
+                  a:
+                    uses: ./.github/workflows/build.yml
+                    with:
+                      greting: hi
+                      debug: maybe
+                      count: ${{ github.run_number }}
+                    secrets:
+                      tok: x
+                  b:
+                    uses: ./.github/workflows/missing.yml
+                  c:
+                    uses: ./.github/workflows/notcall.yml
+                  d:
+                    uses: elsewhere/repo/.github/workflows/x.yml@v1
+                  e:
+                    uses: $/.github/workflows/build.yml
+                    with:
+                      greeting: fine
+                      count: 2
+                    secrets: inherit
+                """,
+        ])
+        let result = try runCommand(RunCommandTests.gantry, ["validate"], in: scratch.url, environment: ["GANTRY_CACHE_DIR": scratch.url.appendingPathComponent("cache").path])
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+            .github/workflows/ci.yml:4:11: error: Input greeting is required, but not provided while calling './.github/workflows/build.yml' [reusable-workflow]
+            .github/workflows/ci.yml:4:11: error: Secret token is required, but not provided while calling './.github/workflows/build.yml' [reusable-workflow]
+            .github/workflows/ci.yml:6:7: error: Invalid input, greting is not defined in the referenced workflow './.github/workflows/build.yml' [reusable-workflow]
+            .github/workflows/ci.yml:7:14: error: Input debug of './.github/workflows/build.yml' is a boolean; got a string 'maybe' [reusable-workflow]
+            .github/workflows/ci.yml:10:7: error: Invalid secret, tok is not defined in the referenced workflow './.github/workflows/build.yml' [reusable-workflow]
+            .github/workflows/ci.yml:12:11: error: the reusable workflow './.github/workflows/missing.yml' cannot be used: cannot read './.github/workflows/missing.yml': No such file or directory [reusable-workflow]
+            .github/workflows/ci.yml:14:11: error: './.github/workflows/notcall.yml' is not a reusable workflow: ./.github/workflows/notcall.yml has no 'workflow_call' under 'on' [reusable-workflow]
+
+            """)
+    }
 }

@@ -91,17 +91,17 @@ import WorkflowPlanning
         var missing = Self.machine(call: RunDefinition.Call(uses: "./b.yml", inputs: [.init(name: "greeting", required: true)]))
         _ = missing.handle(.start)
         let actions = Self.finish(&missing, Self.id("prep"), .success)
-        #expect(actions.contains(.note(Self.id("call"), "error: input 'greeting' is required by './b.yml', but not provided while calling")))
+        #expect(actions.contains(.note(Self.id("call"), "error: Input greeting is required, but not provided while calling './b.yml'")))
         #expect(missing.result(of: Self.id("call")) == .failure)
         #expect(missing.result(of: Self.id("compile", inCall: true)) == .cancelled)
 
         var unknown = Self.machine(call: RunDefinition.Call(uses: "./b.yml", with: [NamedValue("nope", "1")]))
         _ = unknown.handle(.start)
-        #expect(Self.finish(&unknown, Self.id("prep"), .success).contains(.note(Self.id("call"), "error: input 'nope' is not defined in the called workflow './b.yml'")))
+        #expect(Self.finish(&unknown, Self.id("prep"), .success).contains(.note(Self.id("call"), "error: Invalid input, nope is not defined in the referenced workflow './b.yml'")))
 
         var typed = Self.machine(call: RunDefinition.Call(uses: "./b.yml", with: [NamedValue("n", "many")], inputs: [.init(name: "n", type: "number")]))
         _ = typed.handle(.start)
-        #expect(Self.finish(&typed, Self.id("prep"), .success).contains(.note(Self.id("call"), #"error: input 'n' of './b.yml' is a number; got "many""#)))
+        #expect(Self.finish(&typed, Self.id("prep"), .success).contains(.note(Self.id("call"), #"error: Input n of './b.yml' is a number; got "many""#)))
     }
 
     @Test func cancellingTheRunStopsTheJobsOfACallAndTheCallEndsCancelled() {
