@@ -1,5 +1,3 @@
-internal import CProcessSpawn
-internal import Dispatch
 internal import Foundation
 internal import GRDB
 

@@ -1,7 +1,5 @@
 internal import CProcessSpawn
-internal import Dispatch
 internal import Foundation
-internal import GRDB
 
 #if canImport(Glibc)
 import Glibc

@@ -52,6 +52,11 @@ enum Files {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         defer { close(fd) }
+        return readAll(fd)
+    }
+
+    /// Everything left to read from a descriptor.
+    static func readAll(_ fd: Int32) -> [UInt8] {
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
@@ -110,14 +115,7 @@ enum Files {
         repeat { locked = flock(fd, LOCK_EX) } while locked != 0 && errno == EINTR
         guard locked == 0 else { throw LockedFileError(message: "cannot lock \(path): \(String(cString: strerror(errno)))") }
         defer { flock(fd, LOCK_UN) }
-        var bytes = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        guard let text = change(String(decoding: bytes, as: UTF8.self)) else { return }
+        guard let text = change(String(decoding: readAll(fd), as: UTF8.self)) else { return }
         var data = Array(text.utf8)
         guard ftruncate(fd, 0) == 0, data.withUnsafeMutableBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == data.count else {
             throw LockedFileError(message: "cannot write \(path): \(String(cString: strerror(errno)))")

@@ -1,9 +1,5 @@
 public import WorkflowExpressions
 public import WorkflowModel
-public import WorkflowPlanning
-import ContentCache
-import Dispatch
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc

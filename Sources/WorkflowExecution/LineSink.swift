@@ -1,8 +1,4 @@
 public import WorkflowExpressions
-public import WorkflowModel
-public import WorkflowPlanning
-import ContentCache
-import Dispatch
 import Synchronization
 
 #if canImport(Glibc)

@@ -181,10 +181,8 @@ import _GantryTestSupport
             """, files: ["build.yml": Self.build])
         let result = try scratch.run(["--jobs", "1", "--json"])
         #expect(result.status == 1)
-        let events = try result.stdout.split(separator: "\n").map { line in
-            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
-        let finished = events.filter { $0["type"] as? String == "job-finished" }.map { "\($0["job"]!)=\($0["result"]!)" }
+        let events = try RunCommandTests.events(result.stdout)
+        let finished = RunCommandTests.finishedJobs(events)
         #expect(finished == ["call / compile=success", "call / test=failure", "call=failure", "after=skipped"])
     }
 

@@ -442,3 +442,17 @@ import _GantryTestSupport
         #expect(plan["event"] as? String == "pull_request")
     }
 }
+
+extension RunCommandTests {
+    /// The JSON lines of `gantry run --json`.
+    static func events(_ stdout: String) throws -> [[String: Any]] {
+        try stdout.split(separator: "\n").map { line in
+            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+    }
+
+    /// `job=result` of each job-finished event, in order.
+    static func finishedJobs(_ events: [[String: Any]]) -> [String] {
+        events.filter { $0["type"] as? String == "job-finished" }.map { "\($0["job"]!)=\($0["result"]!)" }
+    }
+}

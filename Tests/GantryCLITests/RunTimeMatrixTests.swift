@@ -99,10 +99,8 @@ import _GantryTestSupport
             """)
         let result = try scratch.run(["--jobs", "1", "--json"])
         #expect(result.status == 1)
-        let events = try result.stdout.split(separator: "\n").map { line in
-            try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-        }
-        let finished = events.filter { $0["type"] as? String == "job-finished" }.map { "\($0["job"]!)=\($0["result"]!)" }
+        let events = try RunCommandTests.events(result.stdout)
+        let finished = RunCommandTests.finishedJobs(events)
         #expect(finished == ["setup=success", "empty=failure", "t (1)=failure", "t (2)=cancelled", "t (3)=cancelled"])
         let lines = events.filter { $0["type"] as? String == "line" }.compactMap { $0["text"] as? String }
         #expect(lines.contains("error: Error when evaluating 'strategy' for job 'empty'. w.yml (Line: 22, Col: 15): Matrix must define at least one vector"))
