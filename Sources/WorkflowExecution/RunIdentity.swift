@@ -13,25 +13,40 @@ public struct RunID: Hashable, Sendable, Codable, CustomStringConvertible {
 /// job of a workflow file itself) and its id under `jobs:`. Job ids are case-insensitive, as on GitHub:
 /// `id` keeps the spelling of the workflow, equality ignores case.
 public struct JobKey: Hashable, Sendable, Codable, CustomStringConvertible {
-    public var workflow: Int
-    public var callPath: [String]
-    public var id: String
+    public let workflow: Int
+    public let callPath: [String]
+    public let id: String
+    /// The call path and id folded to lower case, once: keys are compared and hashed very often.
+    private let folded: String
 
     public init(workflow: Int, callPath: [String] = [], id: String) {
         self.workflow = workflow
         self.callPath = callPath
         self.id = id
+        folded = (callPath + [id]).map { $0.lowercased() }.joined(separator: "\n")
     }
 
-    public static func == (a: JobKey, b: JobKey) -> Bool {
-        a.workflow == b.workflow && a.callPath.map { $0.lowercased() } == b.callPath.map { $0.lowercased() }
-            && a.id.lowercased() == b.id.lowercased()
-    }
+    public static func == (a: JobKey, b: JobKey) -> Bool { a.workflow == b.workflow && a.folded == b.folded }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(workflow)
-        for caller in callPath { hasher.combine(caller.lowercased()) }
-        hasher.combine(id.lowercased())
+        hasher.combine(folded)
+    }
+
+    private enum CodingKeys: String, CodingKey { case workflow, callPath, id }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            workflow: try container.decode(Int.self, forKey: .workflow), callPath: try container.decode([String].self, forKey: .callPath),
+            id: try container.decode(String.self, forKey: .id))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(workflow, forKey: .workflow)
+        try container.encode(callPath, forKey: .callPath)
+        try container.encode(id, forKey: .id)
     }
 
     /// `0/build`, `1/call/inner`: for logs and tests.

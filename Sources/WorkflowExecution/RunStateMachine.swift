@@ -96,6 +96,11 @@ public struct RunStateMachine: Sendable {
     private var rows: [InstanceID: RunDefinition.Row] = [:]
     private var jobIndex: [JobKey: Int] = [:]
     private var outcomes: [InstanceID: JobOutcome] = [:]
+    /// Each job's instances in plan order, its finished ones in completion order, and the jobs it
+    /// needs directly or not.
+    private var rowsOf: [JobKey: [InstanceID]] = [:]
+    private var finishedOf: [JobKey: [InstanceID]] = [:]
+    private let ancestorsOf: [JobKey: [RunDefinition.Need]]
     private var completion: [InstanceID] = []
     private var workflowGroups: [Int: GroupState] = [:]
     /// Job groups entered (waiting or held), and each instance's evaluated group.
@@ -115,6 +120,7 @@ public struct RunStateMachine: Sendable {
 
     public init(_ definition: RunDefinition) {
         self.definition = definition
+        ancestorsOf = Self.ancestorLists(definition.jobs)
         for (i, job) in definition.jobs.enumerated() {
             jobIndex[job.key] = i
             if let parent = job.parent { calledJobs[parent, default: []].append(job.key) }
@@ -132,6 +138,14 @@ public struct RunStateMachine: Sendable {
         if let position { order.insert(id, at: position) } else { order.append(id) }
         phases[id] = phase
         rows[id] = row
+        rowsOf[job, default: []].append(id)
+    }
+
+    /// Marks an instance done and files it under its job, in completion order.
+    private mutating func settle(_ id: InstanceID, _ result: JobResult) {
+        phases[id] = .done(result)
+        completion.append(id)
+        finishedOf[id.job, default: []].append(id)
     }
 
     // MARK: Reading
@@ -234,8 +248,7 @@ public struct RunStateMachine: Sendable {
     }
 
     mutating func finish(_ id: InstanceID, _ result: JobResult, _ actions: inout [Action]) {
-        phases[id] = .done(result)
-        completion.append(id)
+        settle(id, result)
         leaveJobGroup(id, &actions)
         defer { if let parent = job(id.job)?.parent { endCallIfDone(parent, &actions) } }
         guard result == .failure, rows[id]?.continueOnError != true, job(id.job)?.strategy.failFast ?? true else { return }
@@ -259,8 +272,7 @@ public struct RunStateMachine: Sendable {
         if let note { actions.append(.note(id, note)) }
         if phases[id] != .awaitingJobGroup { leaveJobGroup(id, &actions) }
         jobGroups[id] = nil
-        phases[id] = .done(result)
-        completion.append(id)
+        settle(id, result)
         actions.append(.conclude(id, result))
         if let parent = job(id.job)?.parent { endCallIfDone(parent, &actions) }
     }
@@ -274,6 +286,7 @@ public struct RunStateMachine: Sendable {
             return
         }
         order.remove(at: placeholder)
+        rowsOf[key]?.removeAll { $0 == id }
         phases[id] = nil
         rows[id] = nil
         for (offset, row) in added.enumerated() {
@@ -331,15 +344,15 @@ public struct RunStateMachine: Sendable {
     // MARK: Deciding
 
     func rowsFinished(of key: JobKey) -> [JobDecisions.FinishedRow] {
-        completion.compactMap { id in
-            guard id.job == key, let result = result(of: id) else { return nil }
+        (finishedOf[key] ?? []).compactMap { id in
+            guard let result = result(of: id) else { return nil }
             return JobDecisions.FinishedRow(result: result, continueOnError: rows[id]?.continueOnError ?? false, outputs: outcomes[id]?.outputs ?? [])
         }
     }
 
     /// Whether every row of the job is done (a job outside the run does not block).
     private func isDone(_ key: JobKey) -> Bool {
-        order.allSatisfy { $0.job != key || result(of: $0) != nil }
+        (rowsOf[key] ?? []).allSatisfy { result(of: $0) != nil }
     }
 
     /// `needs.<id>` of each direct need.
@@ -352,14 +365,26 @@ public struct RunStateMachine: Sendable {
 
     /// Every job this one needs, directly or not, with its result (what the status functions see).
     private func ancestors(of key: JobKey) -> [(job: String, result: JobResult)] {
-        var out: [(job: String, result: JobResult)] = []
-        var seen = Set<JobKey>()
-        var queue = (job(key)?.needs ?? []).map { ($0.name, $0.job) }
-        while let (name, next) = queue.popLast() {
-            guard seen.insert(next).inserted else { continue }
-            out.append((name, JobDecisions.result(of: rowsFinished(of: next))))
-            queue += (job(next)?.needs ?? []).map { ($0.name, $0.job) }
+        (ancestorsOf[key] ?? []).map { ($0.name, JobDecisions.result(of: rowsFinished(of: $0.job))) }
+    }
+
+    /// Every job each job needs, directly or not (the graph does not change while a run runs).
+    private static func ancestorLists(_ jobs: [RunDefinition.JobEntry]) -> [JobKey: [RunDefinition.Need]] {
+        var needs: [JobKey: [RunDefinition.Need]] = [:]
+        for job in jobs { needs[job.key] = job.needs }
+        var out: [JobKey: [RunDefinition.Need]] = [:]
+        func walk(_ key: JobKey) -> [RunDefinition.Need] {
+            if let known = out[key] { return known }
+            out[key] = []  // a cycle (validate reports it) ends here
+            var list: [RunDefinition.Need] = []
+            var seen = Set<JobKey>()
+            for need in needs[key] ?? [] {
+                for item in [need] + walk(need.job) where seen.insert(item.job).inserted { list.append(item) }
+            }
+            out[key] = list
+            return list
         }
+        for job in jobs { _ = walk(job.key) }
         return out
     }
 
