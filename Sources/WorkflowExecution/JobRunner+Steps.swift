@@ -240,7 +240,12 @@ extension JobRunner {
         var process = HostProcess(arguments: arguments, environment: processEnv, workingDirectory: directory, timeout: timeout)
         process.interruptGrace = 7.5
         process.resources = context.resources
-        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: output)
+        // `set-env` and `add-path` work when ACTIONS_ALLOW_UNSECURE_COMMANDS is true in gantry's own
+        // environment or in the step's env context (the job's and the step's `env`), as the runner reads it.
+        let allowUnsecure = [context.hostEnvironment, env].contains { layer in
+            layer.last { $0.0 == "ACTIONS_ALLOW_UNSECURE_COMMANDS" }?.1.lowercased() == "true"
+        }
+        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: output, allowUnsecure: allowUnsecure)
         let handle = HostProcess.Handle()
         current.withLock { $0 = (handle, survivesCancel) }
         // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
@@ -304,7 +309,10 @@ extension JobRunner {
             say("error: unable to process file command 'state': \(error)")
             outcome = .failure
         }
-        for directory in FileCommands.pathEntries(Files.read(fileEnv[2].1)) { state.prependPath.add(directory) }
+        let unsecure = lines.unsecure
+        if unsecure.failed && outcome == .success { outcome = .failure }
+        newEnv = Self.merge([unsecure.env, newEnv])
+        for directory in unsecure.paths + FileCommands.pathEntries(Files.read(fileEnv[2].1)) { state.prependPath.add(directory) }
         let summaryText = Files.read(fileEnv[4].1)
         let summary = summaryText.isEmpty ? "" : state.masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
         return StepResult(

@@ -12,6 +12,8 @@ final class LineSink: Sendable {
     private let verbose: Bool
     private let instance: String
     private let output: any RunOutput
+    /// `ACTIONS_ALLOW_UNSECURE_COMMANDS` is true: `set-env` and `add-path` work.
+    private let allowUnsecure: Bool
 
     struct State {
         var reader = WorkflowCommandReader()
@@ -24,12 +26,18 @@ final class LineSink: Sendable {
         /// the step fails, and how many there were in all.
         var folded: [String] = []
         var foldedCount = 0
+        /// `set-env` and `add-path` (when allowed), in order.
+        var setEnv: [(String, String)] = []
+        var addedPaths: [String] = []
+        /// A command failed (the runner fails the step then).
+        var commandFailed = false
 
         init(masker: SecretMasker = SecretMasker()) { self.masker = masker }
     }
 
-    init(masker: SecretMasker, verbose: Bool, instance: String, output: any RunOutput) {
+    init(masker: SecretMasker, verbose: Bool, instance: String, output: any RunOutput, allowUnsecure: Bool = false) {
         lock.withLock { $0.masker = masker }
+        self.allowUnsecure = allowUnsecure
         self.verbose = verbose
         self.instance = instance
         self.output = output
@@ -38,6 +46,8 @@ final class LineSink: Sendable {
     var finalMasker: SecretMasker { lock.withLock { $0.masker } }
     var legacyOutputs: [(String, String)] { lock.withLock { $0.outputs } }
     var legacyState: [(String, String)] { lock.withLock { $0.savedState } }
+    /// What `set-env` and `add-path` asked for, and whether a command failed the step.
+    var unsecure: (env: [(String, String)], paths: [String], failed: Bool) { lock.withLock { ($0.setEnv, $0.addedPaths, $0.commandFailed) } }
 
     static let foldedLimit = 1000
 
@@ -101,7 +111,30 @@ final class LineSink: Sendable {
                     }
                     return "warning: the `save-state` command is deprecated; write to $GITHUB_STATE instead"
                 case "set-env", "add-path":
-                    return "error: the `\(command.name)` command is disabled; write to $GITHUB_\(command.name == "set-env" ? "ENV" : "PATH") instead"
+                    // The runner's SetEnvCommandExtension and AddPathCommandExtension: disabled unless
+                    // ACTIONS_ALLOW_UNSECURE_COMMANDS is true, and then a failure of the step.
+                    guard allowUnsecure else {
+                        state.commandFailed = true
+                        return state.masker.mask(
+                            "error: Unable to process command '\(line)' successfully: the `\(command.name)` command is disabled. Please upgrade to using "
+                                + "Environment Files or opt into unsecure command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`.")
+                    }
+                    if command.name == "add-path" {
+                        guard !command.data.isEmpty else {
+                            state.commandFailed = true
+                            return "error: Unable to process command '\(state.masker.mask(line))' successfully: the path is empty"
+                        }
+                        state.addedPaths.append(command.data)
+                        return nil
+                    }
+                    guard let name = command[property: "name"], !name.isEmpty else {
+                        state.commandFailed = true
+                        return "error: Unable to process command '\(state.masker.mask(line))' successfully: Required field 'name' is missing in ##[set-env] command."
+                    }
+                    if name.uppercased() == "NODE_OPTIONS" { return "error: Can't update NODE_OPTIONS environment variable using ::set-env:: command." }
+                    state.setEnv.removeAll { $0.0 == name }
+                    state.setEnv.append((name, command.data))
+                    return nil
                 default: return nil
                 }
             }
