@@ -6,7 +6,7 @@ public struct PlanRequest: Sendable {
     public var event: PlanEvent
     /// `-j JOB` (repeatable): these jobs and everything they need; empty for all.
     public var jobs: [String]
-    /// `--matrix key=value`: keep only rows where every given key has that value.
+    /// `--matrix key=value`: keep only rows where every given key has one of the values given for it.
     public var matrixFilters: [(key: String, value: String)]
     /// `-P label=host` or `-P label=docker://image`.
     public var platforms: [(label: String, backend: String)]
@@ -369,15 +369,23 @@ struct WorkflowPlanBuilder {
         let totalRows = max(rows.count, 1)
         var rowIndices = Array(rows.indices)
         if !request.matrixFilters.isEmpty, !rows.isEmpty {
+            // `--matrix key=value` given twice for one key keeps rows with either value (act's habit);
+            // a key the row does not have does not filter it.
+            var wanted: [(key: String, values: [String])] = []
+            for filter in request.matrixFilters {
+                if let i = wanted.firstIndex(where: { $0.key == filter.key }) { wanted[i].values.append(filter.value) } else { wanted.append((filter.key, [filter.value])) }
+            }
             rowIndices = rows.indices.filter { i in
-                let row = rows[i]
-                return
-                request.matrixFilters.allSatisfy { filter in
-                    guard let value = row.first(where: { $0.key == filter.key })?.value else { return true }
-                    return ExpressionValue.looselyEqual(value, .string(filter.value))
+                wanted.allSatisfy { filter in
+                    guard let value = rows[i].first(where: { $0.key == filter.key })?.value else { return true }
+                    return filter.values.contains { ExpressionValue.looselyEqual(value, .string($0)) }
                 }
             }
-            if rowIndices.isEmpty { return [] }
+            if rowIndices.isEmpty {
+                let given = request.matrixFilters.map { "--matrix \($0.key)=\($0.value)" }.joined(separator: " ")
+                diagnostics.append(Diagnostic(.error, "\(given) keeps no row of the matrix of job '\(job.id.value)'", at: job.id.location, rule: "matrix"))
+                return []
+            }
         }
         if producesNoRows {
             diagnostics.append(

@@ -53,4 +53,29 @@ import _GantryTestSupport
         #expect(allowed.status == 0, "\(allowed.stdout)")
         #expect(allowed.stdout.contains("[from-environment] from=gantry\n"))
     }
+
+    /// `--matrix` given twice for one key keeps the rows with either value (act's habit); a filter that
+    /// keeps no row says so and fails instead of running nothing.
+    @Test func matrixFiltersForOneKeyAddUpAndOneThatKeepsNothingFails() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    os: [a, b, c]
+                    v: [1, 2]
+                steps:
+                  - run: echo "${{ matrix.os }}-${{ matrix.v }}"
+            """)
+        let plan = try runCommand(RunCommandTests.gantry, ["plan", "-W", "w.yml", "--matrix", "os=a", "--matrix", "os=C", "--matrix", "v=2"], in: scratch.url)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("1. t (a, 2)\n"))
+        #expect(plan.stdout.contains("2. t (c, 2)\n"))
+        #expect(!plan.stdout.contains("3. "))
+        let none = try scratch.run(["--matrix", "os=z"])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("w.yml:3:3: error: --matrix os=z keeps no row of the matrix of job 't' [matrix]"), "\(none.stderr)")
+    }
 }
