@@ -370,6 +370,7 @@ extension JobRunner {
         inner.depth = frame.depth + 1
         inner.actionPath = path
         inner.deadline = frame.deadline
+        (inner.actionRepository, inner.actionRef) = (state.action.repository, state.action.ref)
         var (innerSteps, failed) = runSteps(steps, frame: inner, state: state)
         if let deadline = frame.deadline, HostProcess.now() >= deadline {
             if state.reportedDeadline != deadline { output.line(instance.id, "error: the step timed out") }

@@ -11,9 +11,23 @@ import Glibc
 /// Running a list of steps and one step: `if`, env, shells, timeouts, outcomes.
 extension JobRunner {
     /// The contexts a step's expressions see.
-    func stepEvaluation(frame: Frame, state: JobState, steps: [(String, ExpressionValue)], failed: Bool) -> EvaluationContext {
+    func stepEvaluation(frame: Frame, state: JobState, steps: [(String, ExpressionValue)], failed: Bool, action: StepAction? = nil) -> EvaluationContext {
         let env = Self.merge([state.env, frame.env])
-        let contexts = base(extra: frame.overrides + [
+        // `github.action` is the step's name; inside a composite `action_repository` and `action_ref`
+        // are the composite action's.
+        var overrides = frame.overrides
+        if let action {
+            var github = overrides.first { $0.0 == "github" }?.1 ?? githubValue
+            if case .object(let object) = github {
+                var pairs = object.pairs.map { ($0.key, $0.value) }.filter { !["action", "action_repository", "action_ref"].contains($0.0) }
+                pairs += [("action", .string(action.name))]
+                if frame.actionPath != nil { pairs += [("action_repository", .string(frame.actionRepository)), ("action_ref", .string(frame.actionRef))] }
+                github = .object(pairs)
+            }
+            overrides.removeAll { $0.0 == "github" }
+            overrides.append(("github", github))
+        }
+        let contexts = base(extra: overrides + [
             ("env", .object(env.map { ($0.0, .string($0.1)) })), ("steps", .object(steps)),
             ("job", .object([("status", .string(isCancelled ? "cancelled" : failed ? "failure" : "success"))] + (containers?.contextValues ?? []))),
             ("runner", runnerValue),
@@ -40,6 +54,7 @@ extension JobRunner {
         // `github.action_status`): a cleanup action called with `if: always()` runs its steps.
         var failed = false
         var steps: [(String, ExpressionValue)] = []
+        let names = Self.contextNames(list)
         for (index, step) in list.enumerated() {
             if let deadline = frame.deadline, HostProcess.now() >= deadline {
                 // The calling step's timeout expired: the rest of the composite does not run.
@@ -48,7 +63,9 @@ extension JobRunner {
             }
             var name = stepName(step, index: index)
             let failedSoFar = frame.isJob ? state.failed : failed
-            let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar)
+            var action = StepAction(name: names[index], repository: frame.actionRepository, ref: frame.actionRef)
+            if let uses = step.uses?.value, let remote = Self.remoteAction(uses) { (action.repository, action.ref) = remote }
+            let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar, action: action)
             if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
             let shouldRun: Bool
             do {
@@ -73,6 +90,7 @@ extension JobRunner {
                 .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
             var innerFrame = frame
             innerFrame.path = frame.path + "/\(index)"
+            state.action = action
             var result = runStep(step, name: name, evaluation: evaluation, frame: innerFrame, state: state, survivesCancel: survivesCancel)
             state.summary += result.summary
             for (key, value) in result.env {
@@ -225,7 +243,7 @@ extension JobRunner {
         // the file-command paths.
         // In a container the host's environment stays out; `PATH` starts from the image's.
         let baseEnvironment = action != nil ? [] : container.map { [("PATH", $0.0.containerPath)] } ?? context.hostEnvironment
-        var processEnv = Self.merge([baseEnvironment, standardEnvironment(), env, fileEnv])
+        var processEnv = Self.merge([baseEnvironment, standardEnvironment(state.action), env, fileEnv])
         if action != nil { processEnv = Self.merge([processEnv, [("GITHUB_WORKSPACE", "/github/workspace")]]) }
         let originalPath = processEnv.last { $0.0 == "PATH" }?.1 ?? ""
         processEnv.removeAll { $0.0 == "PATH" }
@@ -320,9 +338,10 @@ extension JobRunner {
             timedOutJob: result.timedOut && jobLimitApplies, state: saved)
     }
 
-    private func standardEnvironment() -> [(String, String)] {
+    private func standardEnvironment(_ action: StepAction) -> [(String, String)] {
         let git = context.event.git
         return [
+            ("GITHUB_ACTION", action.name), ("GITHUB_ACTION_REPOSITORY", action.repository), ("GITHUB_ACTION_REF", action.ref),
             ("CI", "true"), ("GITHUB_ACTIONS", "true"), ("GITHUB_WORKSPACE", workspace),
             ("GITHUB_EVENT_NAME", context.event.name), ("GITHUB_REF", context.event.ref ?? ""),
             ("GITHUB_REF_NAME", context.event.refName ?? ""), ("GITHUB_SHA", git.sha ?? ""),
@@ -336,4 +355,45 @@ extension JobRunner {
         ]
     }
 
+
+    /// The runner's context names of a list of steps (`GITHUB_ACTION`, `github.action`): a step's
+    /// `id`, else `__run` for a script and `__OWNER_REPO` for an action (`__self` for one in this
+    /// repository), with `_2`, `_3`… for the second and later uses of a name (actions/runner's
+    /// IdBuilder: characters other than letters, digits, `_` and `-` become `_`).
+    static func contextNames(_ steps: [Step]) -> [String] {
+        var used = Set(steps.compactMap { $0.id?.value.lowercased() })
+        return steps.map { step in
+            if let id = step.id?.value { return id }
+            var base = "__run"
+            if let uses = step.uses?.value {
+                if uses.hasPrefix("./") || uses.hasPrefix("$/") || uses.hasPrefix("../") {
+                    base = "__self"
+                } else if uses.hasPrefix("docker://") {
+                    base = "__" + sanitize(String(uses.dropFirst("docker://".count).prefix { $0 != ":" && $0 != "@" }))
+                } else {
+                    base = "__" + sanitize(uses.prefix { $0 != "@" }.split(separator: "/").prefix(2).joined(separator: "_"))
+                }
+            }
+            var name = base
+            var n = 1
+            while used.contains(name.lowercased()) {
+                n += 1
+                name = base + "_\(n)"
+            }
+            used.insert(name.lowercased())
+            return name
+        }
+    }
+
+    private static func sanitize(_ text: String) -> String {
+        String(text.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+    }
+
+    /// `(OWNER/REPO, REF)` of an `OWNER/REPO[/PATH]@REF` action; nil for local and Docker ones.
+    static func remoteAction(_ uses: String) -> (String, String)? {
+        guard !uses.hasPrefix("./"), !uses.hasPrefix("$/"), !uses.hasPrefix("docker://"), let at = uses.lastIndex(of: "@") else { return nil }
+        let parts = uses[..<at].split(separator: "/")
+        guard parts.count >= 2 else { return nil }
+        return (parts[0] + "/" + parts[1], String(uses[uses.index(after: at)...]))
+    }
 }

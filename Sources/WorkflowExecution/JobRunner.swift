@@ -118,6 +118,9 @@ public final class JobRunner: Sendable {
         var reportedDeadline: Double?
         /// `STATE_*` values saved by each action step's pre and main, keyed by the step's position.
         var savedState: [String: [(String, String)]] = [:]
+        /// The running step's `GITHUB_ACTION`, and the repository and ref of the action it belongs to
+        /// (`GITHUB_ACTION_REPOSITORY`, `GITHUB_ACTION_REF`; empty for `run` steps and local actions).
+        var action = StepAction(name: "__run")
 
         init(env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?) {
             self.env = env
@@ -148,6 +151,16 @@ public final class JobRunner: Sendable {
         var actionPath: String?
         /// When the calling step's `timeout-minutes` runs out (absolute, `HostProcess.now()` clock).
         var deadline: Double?
+        /// Inside a composite: the repository and ref of the composite action (`github.action_repository`).
+        var actionRepository = ""
+        var actionRef = ""
+    }
+
+    /// A step's name for `GITHUB_ACTION` and the action it runs.
+    struct StepAction: Equatable {
+        var name: String
+        var repository = ""
+        var ref = ""
     }
 
     /// Runs the job to its end (its `if` was already found true).

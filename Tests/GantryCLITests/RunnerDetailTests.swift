@@ -78,4 +78,51 @@ import _GantryTestSupport
         #expect(none.status == 1)
         #expect(none.stderr.contains("w.yml:3:3: error: --matrix os=z keeps no row of the matrix of job 't' [matrix]"), "\(none.stderr)")
     }
+
+    /// `GITHUB_ACTION` and `github.action` as the runner names steps: the `id`, else `__run`,
+    /// `__run_2`…, `__OWNER_REPO` for an action, `__self` for a local one; inside a composite the
+    /// inner steps have their own names and `github.action_path`, `action_repository` and
+    /// `action_ref` are the composite action's.
+    @Test func stepsAreNamedAsTheRunnerNamesThem() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "1 $GITHUB_ACTION ${{ github.action }}"
+                  - run: echo "2 $GITHUB_ACTION ${{ github.action }}"
+                  - id: named
+                    run: echo "3 $GITHUB_ACTION ${{ github.action }}"
+                  - uses: octo/say@v3
+                  - uses: octo/say@v3
+                  - run: echo "6 $GITHUB_ACTION"
+            """)
+        let action = scratch.url.appendingPathComponent("actions/octo/say@v3")
+        try FileManager.default.createDirectory(at: action, withIntermediateDirectories: true)
+        try """
+            runs:
+              using: composite
+              steps:
+                - run: echo "in $GITHUB_ACTION ${{ github.action }} repo=${{ github.action_repository }}@${{ github.action_ref }} path=${{ github.action_path == env.P }}"
+                  shell: bash
+                  env:
+                    P: ${{ github.action_path }}
+                - run: echo "env $GITHUB_ACTION_REPOSITORY $GITHUB_ACTION_REF ${GITHUB_ACTION_PATH##*/}"
+                  shell: bash
+            """.write(to: action.appendingPathComponent("action.yml"), atomically: true, encoding: .utf8)
+        let result = try scratch.run(["--action-dir", scratch.url.appendingPathComponent("actions").path])
+        #expect(result.status == 0, "\(result.stdout)")
+        let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[a] ") && !$0.contains("▶") && !$0.contains("✓") }
+        #expect(lines == [
+            "[a] 1 __run __run",
+            "[a] 2 __run_2 __run_2",
+            "[a] 3 named named",
+            "[a] in __run __run repo=octo/say@v3 path=true",
+            "[a] env octo/say v3 say@v3",
+            "[a] in __run __run repo=octo/say@v3 path=true",
+            "[a] env octo/say v3 say@v3",
+            "[a] 6 __run_3",
+        ])
+    }
 }
