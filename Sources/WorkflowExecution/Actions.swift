@@ -125,12 +125,18 @@ extension JobRunner {
     /// Set up job: every `owner/repo@ref` step of the job must be there before anything runs.
     func resolveRemoteActions(_ state: JobState) -> Bool {
         var ok = true
+        var seen = Set<String>()
         for step in job.steps {
             guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"), !uses.hasPrefix("docker://"),
-                !uses.contains("${{")
+                !uses.contains("${{"), seen.insert(uses).inserted
             else { continue }
             if case .failure(let failure) = resolveAction(uses) {
-                report(failure, state: state)
+                // A missing action is said in full once per run; later jobs point back to it.
+                if context.resources.firstReport(of: failure.message) {
+                    report(failure, state: state)
+                } else {
+                    output.line(instance.id, state.masker.mask("error: action '\(uses)' cannot be used (said above)"))
+                }
                 ok = false
             }
         }

@@ -15,8 +15,13 @@ public final class RunResources: Sendable {
     }
 
     private let live = Mutex(Live())
+    /// Problems already reported in full by one of the run's jobs (a missing action).
+    private let reported = Mutex(Set<String>())
 
     public init() {}
+
+    /// True the first time the run reports `problem`; later jobs say it in short.
+    func firstReport(of problem: String) -> Bool { reported.withLock { $0.insert(problem).inserted } }
 
     func started(group: Int32) { _ = live.withLock { $0.groups.insert(group) } }
 

@@ -125,4 +125,31 @@ import _GantryTestSupport
             "[a] 6 __run_3",
         ])
     }
+
+    /// A missing action is explained once per run, however many steps and jobs use it.
+    @Test func aMissingActionIsExplainedOncePerRun() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: octo/gone@v1
+                  - uses: octo/gone@v1
+              b:
+                needs: a
+                if: always()
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: octo/gone@v1
+            """)
+        let actions = scratch.url.appendingPathComponent("actions").path
+        let result = try scratch.run(["--action-dir", actions, "--jobs", "1"])
+        #expect(result.status == 1)
+        let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") }
+        #expect(lines == [
+            "[a] error: action 'octo/gone@v1' is not in the action directory: gantry runs offline and looks for it in \(actions)/octo/gone@v1; provide it with `git clone --depth 1 --branch v1 https://github.com/octo/gone \(actions)/octo/gone@v1` or point --action-dir elsewhere",
+            "[b] error: action 'octo/gone@v1' cannot be used (said above)",
+        ])
+    }
 }
