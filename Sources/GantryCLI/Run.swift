@@ -58,6 +58,9 @@ extension GantryCommand {
         @Flag(help: "Print the run as JSON lines: line, step-started, step-finished, job-started, job-finished, run-finished.")
         var json = false
 
+        @Flag(help: "Keep the jobs' workspaces in the run's folder after it ends (they are removed by default).")
+        var keepWorkspace = false
+
         @Flag(help: "Show ::debug:: lines and unfold ::group:: output (the run's log.txt always has it).")
         var verbose = false
 
@@ -91,7 +94,14 @@ extension GantryCommand {
                 return
             }
             frontend.prewarmCheckout()
-            let root = Self.runDirectory()
+            // The run's folder in the repository's run history ($GANTRY_STATE_DIR/runs/…).
+            let facts = frontend.lastEvent!.git
+            let repository = facts.repository ?? FileSystem.absolute(workflows.directory ?? ".")
+            let history = RunHistory(stateDirectory: GantryDirectories.state(environment: hostEnvironment), repository: repository)
+            var record = RunHistory.Record(
+                id: "", repository: repository, event: frontend.lastEvent!.name, ref: facts.ref, sha: facts.sha,
+                workflows: plan.workflows.map(\.file), started: Self.now(), keptWorkspace: keepWorkspace)
+            let root = history.create(&record, now: record.started)
             let console = Console(root: root, json: json)
             writeRunFile(root + "/plan.json", PlanWriter.json(plan))
             var context = RunContext(
@@ -113,14 +123,11 @@ extension GantryCommand {
             context.containerNetwork = network.rawValue
             context.runID = RunIdentity.make()
             // Concurrency groups are per repository, shared by every gantry run on this machine.
-            let facts = frontend.lastEvent!.git
             context.concurrency = ConcurrencyStore(
-                directory: GantryDirectories.state(environment: hostEnvironment) + "/concurrency",
-                scope: facts.repository ?? FileSystem.absolute(workflows.directory ?? "."))
+                directory: GantryDirectories.state(environment: hostEnvironment) + "/concurrency", scope: repository)
             // One scheduler for every mode: the run's machine in a store, this process as its worker.
             // Each workflow run gets its own github.run_id and the next github.run_number of its workflow.
             let numbers = RunNumbers(directory: GantryDirectories.state(environment: hostEnvironment))
-            let repository = facts.repository ?? FileSystem.absolute(workflows.directory ?? ".")
             let contexts = plan.workflows.map { planned in
                 var workflowContext = context.forWorkflow(planned)
                 if let next = numbers.next(repository: repository, workflow: planned.file) {
@@ -182,11 +189,24 @@ extension GantryCommand {
                 text,
                 json: "{\"type\":\"run-finished\",\"success\":\(summary.success),\"directory\":\(JSON.quote(root)),"
                     + "\"summary\":\(summary.summaries.isEmpty ? "null" : JSON.quote(root + "/summary.md")),\"jobs\":[\(jobs.joined(separator: ","))]}")
+            record.finished = Self.now()
+            record.success = summary.success
+            record.jobs = summary.jobs.map { RunHistory.Record.Job(id: $0.id, result: $0.result.rawValue, seconds: $0.seconds) }
+            history.finish(record, in: root)
+            // The default retention: the newest runs of this repository, none too old.
+            let retention = RunsRetention(environment: hostEnvironment)
+            _ = history.prune(keep: retention.keep, maxAge: retention.maxAge, now: Self.now())
             if !summary.success { throw ExitCode.failure }
         }
 
         static func duration(_ seconds: Double) -> String {
             seconds < 1 ? "\(Int(seconds * 1000)) ms" : "\(Int(seconds * 10) / 10).\(Int(seconds * 10) % 10) s"
+        }
+
+        static func now() -> Double {
+            var time = timespec()
+            clock_gettime(CLOCK_REALTIME, &time)
+            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
         }
 
         static func runDirectory() -> String {

@@ -43,6 +43,22 @@ enum Files {
         rmdir(path)
     }
 
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// The disk space a file or folder takes (`du`: allocated blocks), links not followed.
+    static func size(of path: String) -> Int64 {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return 0 }
+        var total = Int64(info.st_blocks) * 512
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            for name in directoryEntries(path) { total += size(of: path + "/" + name) }
+        }
+        return total
+    }
+
     static func read(_ path: String) -> String {
         String(decoding: Files.readBytes(path), as: UTF8.self)
     }

@@ -84,7 +84,7 @@ struct DockerRunTests {
                   - run: echo "out=${{ steps.out.outputs.value }} later=$LATER path=$PATH network=${{ job.container.network }} id=${{ job.container.id != '' }}"
                   - run: echo "in workspace $(pwd | grep -c "$GITHUB_WORKSPACE")" > made-inside.txt
             """)
-        let result = try scratch.run(environment: engine.environment)
+        let result = try scratch.run(["--keep-workspace"], environment: engine.environment)
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let output = Self.lines(result).filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("container: started") }
         #expect(output == [
