@@ -201,25 +201,41 @@ extension JobRunner {
         guard node.post != nil, !state.posts.contains(where: { $0.stateKey == stateKey }) else { return }
         state.posts.append(PostStep(
             name: "Post " + name, stateKey: stateKey, condition: node.postIf,
-            action: .node(node, actionPath: actionPath, inputs: inputs, env: env)))
+            action: .node(node, actionPath: actionPath, inputs: inputs, env: Self.ownEnv(env, state: state))))
+    }
+
+    /// The part of a step's env that is its own (its `env:` and a composite caller's), not the job's.
+    static func ownEnv(_ env: [(String, String)], state: JobState) -> [(String, String)] {
+        let jobEnv = Dictionary(state.env, uniquingKeysWith: { $1 })
+        return env.filter { jobEnv[$0.0] != $0.1 }
     }
 
     /// The post scripts registered by the actions that ran, last first, each when its `post-if` holds
     /// (default `always()`).
     func runPostSteps(_ state: JobState) {
         for post in state.posts.reversed() {
-            let evaluation = stepEvaluation(frame: Frame(), state: state, steps: [], failed: state.failed)
+            // As on the runner: `post-if` sees the job's steps so far and the action's inputs, and the
+            // post script the job's env as it is now (what later steps wrote to GITHUB_ENV) under the
+            // action step's own `env`.
+            var frame = Frame()
+            switch post.action {
+            case .node(_, _, let inputs, _), .docker(_, _, let inputs, _): frame.overrides = [("inputs", .object(inputs.map { ($0.0, .string($0.1)) }))]
+            case .cacheSave: break
+            }
+            let evaluation = stepEvaluation(frame: frame, state: state, steps: state.stepsContext, failed: state.failed)
             guard condition(post.condition, evaluation, name: post.name, state: state) else { continue }
             let result = timedPhase(post.name, state: state) {
                 switch post.action {
-                case .node(let node, let actionPath, let inputs, let env):
-                    return runNode(node.post ?? "", node: node, actionPath: actionPath, inputs: inputs, env: env, stateKey: post.stateKey, state: state, survivesCancel: true)
+                case .node(let node, let actionPath, let inputs, let stepEnv):
+                    return runNode(
+                        node.post ?? "", node: node, actionPath: actionPath, inputs: inputs, env: Self.merge([state.env, stepEnv]), stateKey: post.stateKey,
+                        state: state, survivesCancel: true)
                 case .cacheSave(let save):
                     return runCacheSave(save, state: state)
-                case .docker(let docker, let actionPath, let inputs, let env):
+                case .docker(let docker, let actionPath, let inputs, let stepEnv):
                     return runDocker(
-                        docker, actionPath: actionPath, inputs: inputs, entrypoint: docker.postEntrypoint, env: env, evaluation: evaluation,
-                        deadline: nil, state: state, survivesCancel: true)
+                        docker, actionPath: actionPath, inputs: inputs, entrypoint: docker.postEntrypoint, env: Self.merge([state.env, stepEnv]),
+                        evaluation: evaluation, deadline: nil, state: state, survivesCancel: true)
                 }
             }
             if result.conclusion == .failure { state.failed = true }
@@ -311,7 +327,7 @@ extension JobRunner {
                 if docker.postEntrypoint != nil {
                     state.posts.append(PostStep(
                         name: "Post " + name, stateKey: frame.path, condition: docker.postIf,
-                        action: .docker(docker, actionPath: path, inputs: inputs, env: env)))
+                        action: .docker(docker, actionPath: path, inputs: inputs, env: Self.ownEnv(env, state: state))))
                 }
                 return result
             case .node(let node):
@@ -369,8 +385,7 @@ extension JobRunner {
         var inner = Frame()
         inner.overrides = [("inputs", inputsValue), ("github", github)]
         // The calling step's env reaches the inner steps; GITHUB_ENV written inside reaches the job.
-        let jobEnv = Dictionary(state.env, uniquingKeysWith: { $1 })
-        inner.env = env.filter { jobEnv[$0.0] != $0.1 }
+        inner.env = Self.ownEnv(env, state: state)
         inner.isJob = false
         inner.path = frame.path
         inner.depth = frame.depth + 1

@@ -108,6 +108,7 @@ extension JobRunner {
                 output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
             }
             record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
+            if frame.isJob { state.stepsContext = steps }
             if result.timedOutJob {
                 // The job's time is up: it is cancelled; later steps run only if their `if` says so,
                 // without the job's limit.

@@ -121,6 +121,8 @@ public final class JobRunner: Sendable {
         /// The running step's `GITHUB_ACTION`, and the repository and ref of the action it belongs to
         /// (`GITHUB_ACTION_REPOSITORY`, `GITHUB_ACTION_REF`; empty for `run` steps and local actions).
         var action = StepAction(name: "__run")
+        /// The job's `steps` context so far (what post steps and their `post-if` see).
+        var stepsContext: [(String, ExpressionValue)] = []
 
         init(env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?) {
             self.env = env

@@ -152,4 +152,45 @@ import _GantryTestSupport
             "[b] error: action 'octo/gone@v1' cannot be used (said above)",
         ])
     }
+
+    /// A post script runs with the job's env as it is then (what later steps wrote to GITHUB_ENV)
+    /// under the action step's own `env`; its `post-if` sees the job's steps and the action's inputs
+    /// (actions/runner: the post step is a step of its own, evaluated when it runs).
+    @Test func postStepsSeeTheEnvAndStepsOfWhenTheyRun() throws {
+        let repo = try ScratchRepository()
+        try repo.write("act/action.yml", """
+            inputs:
+              who: {default: nobody}
+            runs:
+              using: node20
+              main: main.js
+              post: post.js
+              post-if: steps.later.outcome == 'success' && inputs.who == 'mona'
+            """)
+        try repo.write("act/main.js", "console.log('main ' + process.env.LATER + ' ' + process.env.OWN)\n")
+        try repo.write("act/post.js", "console.log('post later=' + process.env.LATER + ' own=' + process.env.OWN + ' who=' + process.env.INPUT_WHO)\n")
+        try repo.write("skip/action.yml", "runs:\n  using: node20\n  main: main.js\n  post: post.js\n  post-if: steps.nope.outcome == 'success'\n")
+        try repo.write("skip/main.js", "console.log('skip main')\n")
+        try repo.write("skip/post.js", "console.log('skip post ran')\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - uses: ./act
+                    with:
+                      who: mona
+                    env:
+                      OWN: step-env
+                  - uses: ./skip
+                  - id: later
+                    run: echo "LATER=written-later" >> "$GITHUB_ENV"
+            """)
+        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url)
+        #expect(result.status == 0, "\(result.stdout)")
+        let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[j] ") && !$0.contains("▶") && !$0.contains("✓") && !$0.contains("checked out") }
+        #expect(lines == ["[j] main undefined step-env", "[j] skip main", "[j] post later=written-later own=step-env who=mona"])
+    }
 }
