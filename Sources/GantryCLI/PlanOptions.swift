@@ -144,6 +144,8 @@ struct PlanningFrontend {
                     git.actor = git.actor ?? commit.authorName
                     git.commitMessage = commit.commitMessage
                     git.changedPaths = commit.changedPaths
+                    (git.added, git.removed, git.modified) = (commit.added, commit.removed, commit.modified)
+                    (git.authorName, git.authorEmail) = (commit.authorName, commit.authorEmail)
                     git.parentSha = commit.parentSha
                     if git.ref == nil, let tag = commit.tag { git.ref = "refs/tags/" + tag }
                 case .failure(let error):

@@ -22,11 +22,12 @@ public enum CommitReader {
         let shallow = Set((RefReader.readFile(refs.commonDir + "/shallow") ?? "").split(separator: "\n").map(String.init))
         let parent = shallow.contains(sha) ? nil : commit.parents.first
         let parentTree = try parent.map { (parent) throws(GitError) in try Commit(try store.read(parent), id: parent).tree }
-        var paths: [String] = []
-        try changedPaths(store, from: parentTree.flatMap { ObjectID(hex: $0) }, to: ObjectID(hex: commit.tree), prefix: "", into: &paths)
+        var changes = Changes()
+        try changedPaths(store, from: parentTree.flatMap { ObjectID(hex: $0) }, to: ObjectID(hex: commit.tree), prefix: "", into: &changes)
         return CommitDetails(
             authorName: commit.authorName, authorEmail: commit.authorEmail, commitMessage: commit.message,
-            changedPaths: Array(Set(paths)).sorted(), parentSha: parent,
+            changedPaths: Array(Set(changes.added + changes.removed + changes.modified)).sorted(),
+            added: changes.added.sorted(), removed: changes.removed.sorted(), modified: changes.modified.sorted(), parentSha: parent,
             tag: refs.needsTagPeeling ? tag(pointingAt: sha, refs: refs, store: store) : nil)
     }
 
@@ -103,7 +104,7 @@ public enum CommitReader {
 
     /// Every path whose entry differs between two trees (nil: no tree), descending only into subtrees
     /// whose ids differ. A rename gives both paths, so no rename detection is needed for the set.
-    static func changedPaths(_ store: ObjectStore, from old: ObjectID?, to new: ObjectID?, prefix: String, into paths: inout [String]) throws(GitError) {
+    static func changedPaths(_ store: ObjectStore, from old: ObjectID?, to new: ObjectID?, prefix: String, into changes: inout Changes) throws(GitError) {
         let before = try entries(store, old)
         let after = try entries(store, new)
         for name in Set(before.keys).union(after.keys) {
@@ -112,10 +113,24 @@ public enum CommitReader {
             if a == b { continue }
             let path = prefix + name
             if a?.isTree == true || b?.isTree == true {
-                try changedPaths(store, from: a?.isTree == true ? a?.id : nil, to: b?.isTree == true ? b?.id : nil, prefix: path + "/", into: &paths)
+                try changedPaths(store, from: a?.isTree == true ? a?.id : nil, to: b?.isTree == true ? b?.id : nil, prefix: path + "/", into: &changes)
             }
-            if a.map({ !$0.isTree }) == true || b.map({ !$0.isTree }) == true { paths.append(path) }
+            let wasFile = a.map { !$0.isTree } ?? false
+            let isFile = b.map { !$0.isTree } ?? false
+            switch (wasFile, isFile) {
+            case (true, true): changes.modified.append(path)
+            case (true, false): changes.removed.append(path)
+            case (false, true): changes.added.append(path)
+            case (false, false): break
+            }
         }
+    }
+
+    /// Paths a commit added, removed and modified.
+    struct Changes {
+        var added: [String] = []
+        var removed: [String] = []
+        var modified: [String] = []
     }
 
     /// The alphabetically first tag (loose or packed) whose commit is `sha`, annotated tags peeled.

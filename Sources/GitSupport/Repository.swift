@@ -21,6 +21,10 @@ public struct RepositoryFacts: Sendable, Equatable {
     /// Paths HEAD changed against its first parent (every file for a root commit); a rename lists both
     /// the old and the new path.
     public var changedPaths: [String]
+    /// The same, as added, removed and modified (see `CommitDetails`).
+    public var added: [String] = []
+    public var removed: [String] = []
+    public var modified: [String] = []
     /// The branch `origin/HEAD` points at, else `main` or `master` when such a branch exists.
     public var defaultBranch: String?
 }
@@ -31,6 +35,12 @@ public struct CommitDetails: Sendable, Equatable {
     public var authorEmail: String?
     public var commitMessage: String?
     public var changedPaths: [String] = []
+    /// The changed paths as a push payload lists them: files the commit added, removed and modified
+    /// (a rename is the old path removed and the new one added; a file that became a folder is
+    /// removed, the folder's files added).
+    public var added: [String] = []
+    public var removed: [String] = []
+    public var modified: [String] = []
     /// HEAD's first parent.
     public var parentSha: String?
     /// A tag whose commit is HEAD (the alphabetically first), peeling annotated tags.
@@ -110,7 +120,8 @@ public final class Repository {
         }
         return CommitDetails(
             authorName: facts.authorName, authorEmail: facts.authorEmail, commitMessage: facts.commitMessage,
-            changedPaths: facts.changedPaths, parentSha: parent, tag: tag(pointingAt: oid))
+            changedPaths: facts.changedPaths, added: facts.added, removed: facts.removed, modified: facts.modified, parentSha: parent,
+            tag: tag(pointingAt: oid))
     }
 
     private func readCommit(_ oid: UnsafePointer<git_oid>, into facts: inout RepositoryFacts) throws(GitError) {
@@ -122,11 +133,15 @@ public final class Repository {
             facts.authorEmail = author.pointee.email.map { String(cString: $0) }
         }
         facts.commitMessage = lib.git_commit_message(commit).map { String(cString: $0) }
-        facts.changedPaths = try changedPaths(commit)
+        let changes = try changedPaths(commit)
+        facts.changedPaths = Array(Set(changes.added + changes.removed + changes.modified)).sorted()
+        facts.added = changes.added
+        facts.removed = changes.removed
+        facts.modified = changes.modified
     }
 
     /// Paths changed by `commit` against its first parent, with rename detection.
-    private func changedPaths(_ commit: OpaquePointer?) throws(GitError) -> [String] {
+    private func changedPaths(_ commit: OpaquePointer?) throws(GitError) -> CommitReader.Changes {
         var tree: OpaquePointer?
         try check(lib, "cannot read the HEAD tree", lib.git_commit_tree(&tree, commit))
         defer { lib.git_tree_free(tree) }
@@ -145,18 +160,21 @@ public final class Repository {
         lib.git_diff_find_options_init(&options, UInt32(GIT_DIFF_FIND_OPTIONS_VERSION))
         options.flags = GIT_DIFF_FIND_RENAMES.rawValue
         try check(lib, "cannot detect renames", lib.git_diff_find_similar(diff, &options))
-        var paths: [String] = []
+        var changes = CommitReader.Changes()
         for i in 0..<lib.git_diff_num_deltas(diff) {
             guard let delta = lib.git_diff_get_delta(diff, i) else { continue }
             let old = delta.pointee.old_file.path.map { String(cString: $0) }
             let new = delta.pointee.new_file.path.map { String(cString: $0) }
-            if let old, delta.pointee.status == GIT_DELTA_RENAMED || delta.pointee.status == GIT_DELTA_DELETED {
-                paths.append(old)
+            switch delta.pointee.status {
+            case GIT_DELTA_DELETED: if let old { changes.removed.append(old) }
+            case GIT_DELTA_RENAMED:
+                if let old { changes.removed.append(old) }
+                if let new { changes.added.append(new) }
+            case GIT_DELTA_ADDED, GIT_DELTA_COPIED: if let new { changes.added.append(new) }
+            default: if let new { changes.modified.append(new) }
             }
-            if let new, delta.pointee.status != GIT_DELTA_DELETED { paths.append(new) }
         }
-        var seen = Set<String>()
-        return paths.filter { seen.insert($0).inserted }.sorted()
+        return CommitReader.Changes(added: changes.added.sorted(), removed: changes.removed.sorted(), modified: changes.modified.sorted())
     }
 
     /// A tag (lightweight or annotated) whose commit is `oid`; the alphabetically first when several.

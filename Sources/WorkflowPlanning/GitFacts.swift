@@ -14,6 +14,12 @@ public struct GitFacts: Sendable, Codable, Equatable {
     public var changedPaths: [String]
     /// The repository's top folder.
     public var workspace: String?
+    /// The commit's author (`head_commit.author`), and its changes as a push payload lists them.
+    public var authorName: String?
+    public var authorEmail: String?
+    public var added: [String] = []
+    public var removed: [String] = []
+    public var modified: [String] = []
 
     public init(
         sha: String? = nil, ref: String? = nil, repository: String? = nil, actor: String? = nil,

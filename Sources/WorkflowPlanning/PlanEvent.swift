@@ -112,13 +112,24 @@ public struct PlanEvent: Sendable {
         ])
     }
 
+    /// At most this many paths in each of a commit's `added`, `removed` and `modified` lists: a root
+    /// commit of a large repository would otherwise put every file in the payload (GitHub's compare
+    /// API stops at 3000 files too).
+    public static let maxListedPaths = 3000
+
+    /// `head_commit` (and the one entry of `commits`): the commit's author, not git's configured user;
+    /// its changes per kind.
     static func headCommit(_ git: GitFacts) -> ExpressionValue {
-        .object([
+        func list(_ paths: [String]) -> ExpressionValue { .array(paths.prefix(maxListedPaths).map(ExpressionValue.string)) }
+        let author = ExpressionValue.object([
+            ("name", .string(git.authorName ?? git.actor ?? "")), ("email", .string(git.authorEmail ?? "")),
+            ("username", .string(git.actor ?? "")),
+        ])
+        return .object([
             ("id", .string(git.sha ?? "")),
             ("message", .string(git.commitMessage ?? "")),
-            ("author", .object([("name", .string(git.actor ?? ""))])),
-            ("added", .array([])), ("removed", .array([])),
-            ("modified", .array(git.changedPaths.map(ExpressionValue.string))),
+            ("author", author), ("committer", author),
+            ("added", list(git.added)), ("removed", list(git.removed)), ("modified", list(git.modified)),
         ])
     }
 

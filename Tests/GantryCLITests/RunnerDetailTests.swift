@@ -193,4 +193,39 @@ import _GantryTestSupport
         let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[j] ") && !$0.contains("▶") && !$0.contains("✓") && !$0.contains("checked out") }
         #expect(lines == ["[j] main undefined step-env", "[j] skip main", "[j] post later=written-later own=step-env who=mona"])
     }
+
+    /// The push payload made from git lists each kind of change, and its author is the commit's,
+    /// not the user git is configured with.
+    @Test func thePushPayloadListsAddedRemovedAndModifiedAndTheCommitsAuthor() throws {
+        let repo = try ScratchRepository()
+        try repo.write("keep.txt", "1\n")
+        try repo.write("gone.txt", "x\n")
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "-m", "root")
+        try repo.write("keep.txt", "2\n")
+        try repo.git("rm", "-q", "gone.txt")
+        try repo.write("new.txt", "n\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: |
+                      echo 'added=${{ join(github.event.head_commit.added, ',') }}'
+                      echo 'removed=${{ join(github.event.head_commit.removed, ',') }}'
+                      echo 'modified=${{ join(github.event.head_commit.modified, ',') }}'
+                      echo 'author=${{ github.event.head_commit.author.name }} <${{ github.event.head_commit.author.email }}>'
+                      echo 'commits=${{ github.event.commits[0].id == github.sha }}'
+            """)
+        try repo.git("add", ".")
+        try repo.git("commit", "-q", "--author", "Octo Cat <octo@example.com>", "-m", "second")
+        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url)
+        #expect(result.status == 0, "\(result.stdout)")
+        let lines = result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[j] ") && !$0.contains("▶") && !$0.contains("✓") }
+        #expect(lines == [
+            "[j] added=.github/workflows/ci.yml,new.txt", "[j] removed=gone.txt", "[j] modified=keep.txt",
+            "[j] author=Octo Cat <octo@example.com>", "[j] commits=true",
+        ])
+    }
 }

@@ -51,6 +51,7 @@ import _GantryTestSupport
         let details = try Self.details(repo)
         #expect(details.changedPaths == ["README.md", "docs/guide/intro.md", "latest", "node", "src/app/main.swift", "src/app/util.swift"])
         #expect(details.parentSha == nil)
+        #expect(details.added == details.changedPaths && details.removed.isEmpty && details.modified.isEmpty)
         #expect(details.authorName == "Mona Lisa")
         #expect(details.authorEmail == "mona@example.com")
         #expect(details.commitMessage == "root\n")
@@ -76,6 +77,11 @@ import _GantryTestSupport
             "src/lib/util.swift", "vendor/lib",
         ])
         #expect(details.parentSha == root)
+        // As a push payload lists them: a rename is a removal and an addition, a file that became a
+        // folder is removed and the folder's files added.
+        #expect(details.added == ["node/inside.txt", "src/lib/util.swift", "vendor/lib"])
+        #expect(details.removed == ["docs/guide/intro.md", "node", "src/app/util.swift"])
+        #expect(details.modified == ["README.md", "src/app/main.swift"])
         #expect(details.commitMessage == "Second\n\nWith a body.\n")
         try Self.expectSameAsLibgit2(repo)
 

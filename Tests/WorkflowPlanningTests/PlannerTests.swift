@@ -101,6 +101,23 @@ import _GantryTestSupport
         ])
     }
 
+    /// A root commit of a large repository does not put every file in the push payload.
+    @Test func thePushPayloadListsAtMost3000PathsOfEachKind() throws {
+        var git = Self.git
+        git.added = (0..<5000).map { "file-\($0)" }
+        git.authorName = "Octo Cat"
+        let payload = PlanEvent(name: "push", git: git).payload
+        guard case .object(let object) = payload, case .object(let head)? = object["head_commit"], case .array(let added)? = head["added"],
+            case .object(let author)? = head["author"]
+        else {
+            Issue.record("no head_commit in \(JSONText.compact(payload))")
+            return
+        }
+        #expect(added.items.count == PlanEvent.maxListedPaths)
+        #expect(PlanEvent.maxListedPaths == 3000)
+        #expect(author["name"].map(JSONText.compact) == #""Octo Cat""#)
+    }
+
     @Test func selectionKeepsWhatTheJobNeeds() throws {
         let (plan, _) = try Self.plan(PlanRequest(event: PlanEvent(name: "push", git: Self.git), jobs: ["DEPLOY"]))
         let ids = plan.workflows.flatMap { $0.instances.map(\.job) }
