@@ -119,6 +119,11 @@ extension JobRunner {
                 return .failure(StepFailure("action '\(name)' has invalid metadata:\n" + error.lines.joined(separator: "\n")))
             }
         }
+        // The runner's fallback: a folder with only a Dockerfile is a Docker action (inputs from `with:`,
+        // `args` and `entryPoint` among them).
+        for file in ["Dockerfile", "dockerfile"] where Files.exists(path + "/" + file) {
+            return .success(.folder(path: path, metadata: ActionMetadata(file: path + "/" + file, runs: .docker(.init(image: file))), remote: remote))
+        }
         return .failure(StepFailure(missing))
     }
 
@@ -437,6 +442,8 @@ extension JobRunner {
             say("warning: unexpected input(s) \(unknown.map { "'\($0)'" }.joined(separator: ", ")), valid inputs are [\(metadata.inputs.map { "'\($0.id.value)'" }.joined(separator: ", "))]")
         }
         var inputs: [(String, String)] = []
+        // As on the runner, inputs it does not declare are passed too (after the warning).
+        for name in unknown { if let value = given.last(where: { $0.0 == name }) { inputs.append((name, value.1)) } }
         for input in metadata.inputs {
             if let value = given.last(where: { $0.0.lowercased() == input.id.value.lowercased() }) {
                 inputs.append((input.id.value, value.1))

@@ -70,9 +70,31 @@ extension JobRunner {
             }
             return tag
         } catch {
+            // A base image the engine does not have: name it and the pull that provides it, rather than
+            // the engine's registry error (gantry never pulls).
+            let dockerfile = Files.read(actionPath + "/" + image)
+            for base in Self.baseImages(dockerfile) where (try? engine.imageEnvironment(base)) == nil {
+                say("error: the Dockerfile of \(actionPath) starts FROM '\(base)', which is not in the engine: gantry never pulls; provide it with `docker pull \(base)`")
+                return nil
+            }
             say("error: \(error.message)")
             return nil
         }
+    }
+
+    /// The images a Dockerfile's `FROM` lines name (stages named before are not images).
+    static func baseImages(_ dockerfile: String) -> [String] {
+        var stages = Set<String>()
+        var images: [String] = []
+        for line in dockerfile.split(separator: "\n") {
+            let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            guard words.first?.uppercased() == "FROM" else { continue }
+            let rest = words.dropFirst().filter { !$0.hasPrefix("--") }
+            guard let image = rest.first else { continue }
+            if !stages.contains(image.lowercased()), image.lowercased() != "scratch", !image.contains("$") { images.append(image) }
+            if rest.count >= 3, rest[rest.startIndex + 1].uppercased() == "AS" { stages.insert(rest[rest.startIndex + 2].lowercased()) }
+        }
+        return images
     }
 
     /// Runs a Docker action's container: `INPUT_*`, the step's env and GitHub's variables; the
@@ -142,9 +164,19 @@ extension JobRunner {
         withInputs.contexts = ExpressionObject(evaluation.contexts.pairs.filter { $0.key != "inputs" } + [("inputs", .object(inputs.map { ($0.0, .string($0.1)) }))])
         var args: [String] = []
         var actionEnv: [(String, String)] = []
+        // The runner's ContainerActionHandler: without `runs.args` the `args` input is the argument
+        // string, and without `runs.entrypoint` the `entryPoint` input the entrypoint.
+        func input(_ name: String) -> String? { inputs.last { $0.0.lowercased() == name.lowercased() }?.1 }
+        var entrypoint = entrypoint
+        // (Pre and post stages always pass their own entrypoint: a nil one is the main stage.)
+        if entrypoint == nil, docker.entrypoint == nil, let given = input("entryPoint"), !given.isEmpty { entrypoint = given }
         do {
             for arg in docker.args { args.append(try evaluate(arg, withInputs).stringValue) }
+            if docker.args.isEmpty, let given = input("args") { args = try ShellInvocation.splitWords(given) }
             for (name, value) in docker.env { actionEnv.append((name, try evaluate(value, withInputs).stringValue)) }
+        } catch let error as ShellInvocation.Failure {
+            say("error: with.args: \(error.message.replacing("shell", with: "args"))")
+            return .failed
         } catch {
             say("error: \(error)")
             return .failed

@@ -261,6 +261,46 @@ struct DockerRunTests {
         #expect(try DockerAvailability.containers(job: "docker-actions", engine) == [])
     }
 
+    /// actions/runner's ContainerActionHandler and ActionManager: a folder with only a Dockerfile is a
+    /// Docker action; without `runs.args` the `args` input is the argument string, without
+    /// `runs.entrypoint` the `entryPoint` input the entrypoint; a base image the engine lacks is named
+    /// with the pull that provides it.
+    @Test(arguments: DockerAvailability.engines) func aDockerfileOnlyActionTakesArgsFromWithAndAMissingBaseImageIsNamed(engine: TestEngine) throws {
+        let repo = try ScratchRepository()
+        try repo.write("bare/Dockerfile", "FROM gantry-test/busybox\nCOPY run.sh /run.sh\nENTRYPOINT [\"/run.sh\"]\n")
+        try repo.write("bare/run.sh", "#!/bin/sh\necho \"bare args: $* who=$INPUT_WHO\"\n", executable: true)
+        try repo.write("noargs/action.yml", "runs:\n  using: docker\n  image: Dockerfile\n")
+        try repo.write("noargs/Dockerfile", "FROM gantry-test/busybox\n")
+        try repo.write("missing/action.yml", "runs:\n  using: docker\n  image: Dockerfile\n")
+        try repo.write("missing/Dockerfile", "FROM gantry-test/busybox AS tools\nFROM gantry-test/not-here:1.0\nCOPY --from=tools /bin/sh /sh\n")
+        try repo.write(".github/workflows/ci.yml", """
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/checkout@v4
+                  - uses: ./bare
+                    with:
+                      args: one "two words"
+                      who: mona
+                  - uses: ./noargs
+                    with:
+                      entryPoint: /bin/echo
+                      args: from with
+                  - uses: ./missing
+            """)
+        let result = try runCommand(RunCommandTests.gantry, ["run"], in: repo.url, environment: engine.environment)
+        #expect(result.status == 1)
+        let output = Self.printed(result).filter { !$0.contains("checked out") && !$0.contains("building") && !$0.contains("warning: unexpected input") }
+        #expect(output.count == 3, "\(output)")
+        #expect(output.prefix(2) == ["[j] bare args: one two words who=mona", "[j] from with"])
+        #expect(output.last?.hasPrefix("[j] error: the Dockerfile of /") == true)
+        #expect(output.last?.hasSuffix(
+            "/work/j/missing starts FROM 'gantry-test/not-here:1.0', which is not in the engine: gantry never pulls; provide it with `docker pull gantry-test/not-here:1.0`") == true,
+            "\(output)")
+    }
+
     @Test(arguments: DockerAvailability.engines) func timeoutsAndFailuresInAContainerStillRemoveEverything(engine: TestEngine) throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push
