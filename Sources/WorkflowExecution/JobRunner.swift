@@ -189,6 +189,13 @@ public final class JobRunner: Sendable {
                 let containers = JobContainers(engine: engine, network: context.containerNetwork == "bridge" ? containerName : "host", resources: context.resources)
                 containersHolder.withLock { $0 = containers }
                 containersReady = startContainers(containers, state: state)
+                // The job container's image (or --user) may run as another user than gantry: the
+                // bind-mounted workspace and temp folder must be writable for it, as the runner's
+                // _work folders are for its containers.
+                if containers.jobContainer != nil {
+                    chmod(workspace, 0o777)
+                    chmod(temp, 0o777)
+                }
             } else {
                 say("error: job '\(job.id.value)' needs a container engine, and none is configured")
                 containersReady = false

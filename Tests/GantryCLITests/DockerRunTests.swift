@@ -301,6 +301,26 @@ struct DockerRunTests {
             "\(output)")
     }
 
+    /// A job container that runs as another user than gantry writes the workspace and runs its scripts.
+    @Test(arguments: DockerAvailability.engines) func aJobContainerRunningAsAnotherUserWritesTheWorkspace(engine: TestEngine) throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                container:
+                  image: gantry-test/busybox
+                  options: --user 1000:1000
+                steps:
+                  - run: id -u; echo hi > made.txt && cat made.txt; mkdir sub && echo ok > sub/x && cat sub/x
+                  - run: echo "next=$(cat made.txt)" >> "$GITHUB_ENV"
+                  - run: echo "$next"
+            """)
+        let result = try scratch.run(environment: engine.environment)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.printed(result).filter { !$0.contains("container: started") } == ["[j] 1000", "[j] hi", "[j] ok", "[j] hi"])
+    }
+
     @Test(arguments: DockerAvailability.engines) func timeoutsAndFailuresInAContainerStillRemoveEverything(engine: TestEngine) throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push
