@@ -7,6 +7,8 @@ import Glibc
 /// SHA-256, as the cache names its blobs and as `hashFiles` combines files.
 public enum ContentDigest {
     /// A running SHA-256 (OpenSSL's).
+    /// `@unchecked Sendable`: it wraps OpenSSL's context by value; one hasher is used by one thread at
+    /// a time (moved to a worker, never shared while it hashes).
     public struct Hasher: @unchecked Sendable {
         private var state = SHA256_CTX()
 

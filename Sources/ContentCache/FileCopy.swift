@@ -6,6 +6,7 @@ import Glibc
 #endif
 
 /// What the workers of a save (each file's digest and stat) or a restore found; the first error.
+/// `@unchecked Sendable`: workers write it only under its lock; it is read after they have all finished.
 final class BlobResults: @unchecked Sendable {
     private let lock = NSLock()
     var digests: [String?]

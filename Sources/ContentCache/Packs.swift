@@ -26,6 +26,8 @@ struct PackPlacement: Sendable {
 /// A pack being written: blobs claim room one after another (under a lock) and are copied in by any
 /// thread at their offsets, into a temporary file renamed into `packs/` once whole. Nothing is visible
 /// until a blob row names the pack, so a killed save leaves only a file that collection removes.
+/// `@unchecked Sendable`: offsets are claimed under its lock; each claimed range is written by one
+/// thread only, through `pwrite` on the shared descriptor.
 final class PackWriter: @unchecked Sendable {
     let name: String
     private let temporary: String

@@ -197,6 +197,8 @@ struct PlanningFrontend {
 /// Reads HEAD's commit details on a background thread, so that overlaps parsing the workflows: from
 /// the object files directly, or through libgit2 where that reader cannot (SHA-256 objects, version 1
 /// pack indexes, a broken object).
+/// `@unchecked Sendable`: the result is written once by the background thread before it signals,
+/// and read only after `wait()` has seen that signal.
 final class CommitDetailsLoader: @unchecked Sendable {
     private var result: Result<CommitDetails, GitError>?
     private let done = DispatchSemaphore(value: 0)

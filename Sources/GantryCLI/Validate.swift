@@ -112,6 +112,8 @@ enum ParallelParser {
     }
 
     /// One slot per file, each written by exactly one iteration, read after all have finished.
+    /// `@unchecked Sendable`: no slot is written by two threads, and none is read before the
+    /// concurrent loop that writes them has returned.
     private final class ResultSlots: @unchecked Sendable {
         private let slots: UnsafeMutableBufferPointer<Result<WorkflowParser.Result, FileSystem.Failure>?>
 

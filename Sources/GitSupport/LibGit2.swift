@@ -11,6 +11,8 @@ import Glibc
 /// bundle when it initialises (about 8 ms). Loading it on demand keeps that cost to the commands that
 /// read a repository, which start it on a second core (`GitLibrary.prewarm`). The C headers still give
 /// the types; the functions are looked up by name with the signatures of libgit2 1.5.
+/// `@unchecked Sendable`: it holds only C function pointers, set once when the library is loaded and
+/// never changed; libgit2 itself is initialised for threads.
 struct LibGit2: @unchecked Sendable {
     typealias Ref = OpaquePointer
     let git_error_last: @convention(c) () -> UnsafePointer<git_error>?
