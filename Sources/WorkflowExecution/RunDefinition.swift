@@ -204,54 +204,65 @@ public struct RunDefinition: Sendable {
                     queueMax: concurrency.queue?.value == "max")
             }
             self.workflows.append(WorkflowEntry(file: planned.file, name: planned.name, contexts: base, group: group))
-            // Rows grouped by job (a job of a called workflow by its call path too), jobs in the order
-            // their first row is planned.
-            var order: [String] = []
-            var rows: [String: [Row]] = [:]
-            func file(_ instance: JobInstance) -> String { instance.workflowFile ?? planned.file }
-            func groupKey(_ instance: JobInstance) -> String { (instance.callPath + [instance.job.lowercased()]).joined(separator: "\n") }
-            for instance in planned.instances {
-                let id = groupKey(instance)
-                if rows[id] == nil { order.append(id) }
-                let job = workflows.first { $0.file == file(instance) }?.job(instance.job)
-                rows[id, default: []].append(Row(instance, of: job, contexts: base))
-            }
-            for id in order {
-                guard let first = rows[id]?.first else { continue }
-                let instance = first.instance
-                let owner = workflows.first { $0.file == file(instance) }
-                let job = owner?.job(instance.job)
-                let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: first))
-                let maxParallel = instance.maxParallel.flatMap { JobDecisions.value($0, evaluation) }.map(\.numberValue)
-                    .flatMap { $0.isNaN ? nil : Int($0) }
-                let strategy = Strategy(failFast: JobDecisions.truthy(instance.failFast, evaluation) ?? true, maxParallel: maxParallel)
-                let needs = (job?.needs ?? []).map { need in
-                    Need(name: need.value, job: JobKey(workflow: w, callPath: instance.callPath, id: owner?.job(need.value)?.id.value ?? need.value))
-                }
-                let key = JobKey(workflow: w, callPath: instance.callPath, id: job?.id.value ?? instance.job)
-                var parent: InstanceID?
-                if let last = instance.callPath.last, let hash = last.lastIndex(of: "#") {
-                    parent = InstanceID(
-                        run: run, job: JobKey(workflow: w, callPath: Array(instance.callPath.dropLast()), id: String(last[..<hash])),
-                        row: Int(last[last.index(after: hash)...]) ?? 0)
-                }
-                var call: Call?
-                if let job, let uses = job.uses {
-                    let callee = workflows.first { $0.file == instance.calledFile }?.trigger("workflow_call")
-                    call = Call(
-                        uses: uses.value, with: job.with.map { NamedValue($0.key.value, $0.value.scalarText ?? "") },
-                        inputs: (callee?.inputs ?? []).map { input in
-                            Call.Input(
-                                name: input.id.value, type: input.type?.value.rawValue ?? "string", required: input.required,
-                                defaultValue: input.defaultValue?.scalarText)
-                        },
-                        outputs: (callee?.outputs ?? []).map { NamedValue($0.id.value, $0.value.value) })
-                }
-                let atRunTime = instance.matrixAtRunTime
-                self.jobs.append(JobEntry(
-                    key: key, parent: parent, call: call, needs: needs, condition: job?.condition?.value ?? instance.condition, strategy: strategy,
-                    rows: atRunTime ? nil : rows[id], template: atRunTime ? first : nil))
-            }
+            // The jobs of a call whose matrix is known only at run time are added with its rows.
+            let lateCalls = planned.instances.filter { $0.matrixAtRunTime && $0.calledFile != nil }.map { $0.callPath + [$0.job + "#0"] }
+            let instances = planned.instances.filter { instance in !lateCalls.contains { instance.callPath.starts(with: $0) } }
+            self.jobs += Self.entries(run: run, workflow: w, file: planned.file, instances: instances, workflows: workflows, contexts: base)
         }
+    }
+
+    /// The job entries of planned instances of workflow `w` (rows grouped by job, a job of a called
+    /// workflow by its call path too, jobs in the order their first row comes).
+    public static func entries(
+        run: RunID, workflow w: Int, file plannedFile: String, instances: [JobInstance], workflows: [Workflow], contexts base: ExpressionObject
+    ) -> [JobEntry] {
+        var out: [JobEntry] = []
+        var order: [String] = []
+        var rows: [String: [Row]] = [:]
+        func file(_ instance: JobInstance) -> String { instance.workflowFile ?? plannedFile }
+        func groupKey(_ instance: JobInstance) -> String { (instance.callPath + [instance.job.lowercased()]).joined(separator: "\n") }
+        for instance in instances {
+            let id = groupKey(instance)
+            if rows[id] == nil { order.append(id) }
+            let job = workflows.first { $0.file == file(instance) }?.job(instance.job)
+            rows[id, default: []].append(Row(instance, of: job, contexts: base))
+        }
+        for id in order {
+            guard let first = rows[id]?.first else { continue }
+            let instance = first.instance
+            let owner = workflows.first { $0.file == file(instance) }
+            let job = owner?.job(instance.job)
+            let evaluation = EvaluationContext(contexts: JobDecisions.contexts(base, row: first))
+            let maxParallel = instance.maxParallel.flatMap { JobDecisions.value($0, evaluation) }.map(\.numberValue)
+                .flatMap { $0.isNaN ? nil : Int($0) }
+            let strategy = Strategy(failFast: JobDecisions.truthy(instance.failFast, evaluation) ?? true, maxParallel: maxParallel)
+            let needs = (job?.needs ?? []).map { need in
+                Need(name: need.value, job: JobKey(workflow: w, callPath: instance.callPath, id: owner?.job(need.value)?.id.value ?? need.value))
+            }
+            let key = JobKey(workflow: w, callPath: instance.callPath, id: job?.id.value ?? instance.job)
+            var parent: InstanceID?
+            if let last = instance.callPath.last, let hash = last.lastIndex(of: "#") {
+                parent = InstanceID(
+                    run: run, job: JobKey(workflow: w, callPath: Array(instance.callPath.dropLast()), id: String(last[..<hash])),
+                    row: Int(last[last.index(after: hash)...]) ?? 0)
+            }
+            var call: Call?
+            if let job, let uses = job.uses {
+                let callee = workflows.first { $0.file == instance.calledFile }?.trigger("workflow_call")
+                call = Call(
+                    uses: uses.value, with: job.with.map { NamedValue($0.key.value, $0.value.scalarText ?? "") },
+                    inputs: (callee?.inputs ?? []).map { input in
+                        Call.Input(
+                            name: input.id.value, type: input.type?.value.rawValue ?? "string", required: input.required,
+                            defaultValue: input.defaultValue?.scalarText)
+                    },
+                    outputs: (callee?.outputs ?? []).map { NamedValue($0.id.value, $0.value.value) })
+            }
+            let atRunTime = instance.matrixAtRunTime
+            out.append(JobEntry(
+                key: key, parent: parent, call: call, needs: needs, condition: job?.condition?.value ?? instance.condition, strategy: strategy,
+                rows: atRunTime ? nil : rows[id], template: atRunTime ? first : nil))
+        }
+        return out
     }
 }

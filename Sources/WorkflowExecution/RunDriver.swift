@@ -172,7 +172,12 @@ public actor RunDriver {
         let event: RunStateMachine.Event
         switch Planner.rowsAtRunTime(of: job, in: workflow, request: request, contexts: JobDecisions.contexts(machine.contexts(for: key), needs: needs)) {
         case .success(let instances):
-            event = .instancesAdded(key, instances.map { RunDefinition.Row($0, of: job, contexts: entry.contexts) })
+            // The rows of the job, and for a matrix of calls the jobs each row's call brings.
+            let own = instances.filter { $0.callPath == key.callPath && $0.job.lowercased() == key.id.lowercased() }
+            let called = instances.filter { $0.callPath.count > key.callPath.count }
+            let jobs = RunDefinition.entries(
+                run: definition.run, workflow: key.workflow, file: entry.file, instances: called, workflows: Array(workflows.values), contexts: entry.contexts)
+            event = .instancesAdded(key, own.map { RunDefinition.Row($0, of: job, contexts: entry.contexts) }, jobs: jobs)
         case .failure(let failure):
             event = .expansionFailed(key, "error: " + failure.message)
         }

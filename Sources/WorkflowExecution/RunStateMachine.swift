@@ -32,7 +32,8 @@ public struct RunStateMachine: Sendable {
     public enum Event: Sendable {
         case start
         /// A job that was `unexpanded` has its rows (its matrix is now known).
-        case instancesAdded(JobKey, [RunDefinition.Row])
+        /// (A matrix of calls brings the jobs of each row's call, `jobs`.)
+        case instancesAdded(JobKey, [RunDefinition.Row], jobs: [RunDefinition.JobEntry] = [])
         /// A job's matrix could not be computed: the job fails with this line.
         case expansionFailed(JobKey, String)
         /// A worker took an enqueued instance.
@@ -100,7 +101,9 @@ public struct RunStateMachine: Sendable {
     /// needs directly or not.
     private var rowsOf: [JobKey: [InstanceID]] = [:]
     private var finishedOf: [JobKey: [InstanceID]] = [:]
-    private let ancestorsOf: [JobKey: [RunDefinition.Need]]
+    private var ancestorsOf: [JobKey: [RunDefinition.Need]]
+    /// The run's jobs: the definition's, and those a matrix of calls added.
+    private var jobs: [RunDefinition.JobEntry]
     private var completion: [InstanceID] = []
     private var workflowGroups: [Int: GroupState] = [:]
     /// Job groups entered (waiting or held), and each instance's evaluated group.
@@ -121,6 +124,7 @@ public struct RunStateMachine: Sendable {
     public init(_ definition: RunDefinition) {
         self.definition = definition
         ancestorsOf = Self.ancestorLists(definition.jobs)
+        jobs = definition.jobs
         for (i, job) in definition.jobs.enumerated() {
             jobIndex[job.key] = i
             if let parent = job.parent { calledJobs[parent, default: []].append(job.key) }
@@ -164,7 +168,7 @@ public struct RunStateMachine: Sendable {
     /// Keeps the outcome of an instance the machine itself concluded (a call).
     mutating func record(_ id: InstanceID, _ outcome: JobOutcome) { outcomes[id] = outcome }
 
-    public func job(_ key: JobKey) -> RunDefinition.JobEntry? { jobIndex[key].map { definition.jobs[$0] } }
+    public func job(_ key: JobKey) -> RunDefinition.JobEntry? { jobIndex[key].map { jobs[$0] } }
 
     /// Instances in the order they finished (a matrix's outputs merge in that order).
     public var finishedOrder: [InstanceID] { completion }
@@ -177,7 +181,7 @@ public struct RunStateMachine: Sendable {
         var actions: [Action] = []
         switch event {
         case .start: break
-        case .instancesAdded(let key, let added): expanded(key, added, &actions)
+        case .instancesAdded(let key, let added, let jobs): expanded(key, added, jobs: jobs, &actions)
         case .expansionFailed(let key, let message):
             for id in order where id.job == key && phases[id] == .expanding {
                 conclude(id, .failure, note: message, &actions)
@@ -277,7 +281,7 @@ public struct RunStateMachine: Sendable {
         if let parent = job(id.job)?.parent { endCallIfDone(parent, &actions) }
     }
 
-    private mutating func expanded(_ key: JobKey, _ added: [RunDefinition.Row], _ actions: inout [Action]) {
+    private mutating func expanded(_ key: JobKey, _ added: [RunDefinition.Row], jobs newJobs: [RunDefinition.JobEntry], _ actions: inout [Action]) {
         guard let placeholder = order.firstIndex(where: { $0.job == key && phases[$0] == .expanding }) else { return }
         let id = order[placeholder]
         guard !added.isEmpty else {
@@ -291,8 +295,35 @@ public struct RunStateMachine: Sendable {
         rows[id] = nil
         for (offset, row) in added.enumerated() {
             add(row, of: key, phase: .blocked, at: placeholder + offset)
-            // The job's `if` held before the expansion: the rows go on to their groups.
+        }
+        // The jobs of the calls a matrix of calls makes, right after its rows.
+        var position = placeholder + added.count
+        for entry in newJobs where jobIndex[entry.key] == nil {
+            jobIndex[entry.key] = jobs.count
+            jobs.append(entry)
+            if let parent = entry.parent { calledJobs[parent, default: []].append(entry.key) }
+            for row in entry.rows ?? [] {
+                add(row, of: entry.key, phase: .blocked, at: position)
+                position += 1
+            }
+            if entry.rows == nil, let template = entry.template {
+                add(template, of: entry.key, phase: .unexpanded, at: position)
+                position += 1
+            }
+        }
+        if !newJobs.isEmpty { ancestorsOf = Self.ancestorLists(jobs) }
+        for row in added {
+            // The job's `if` held before the expansion: the rows go on to their groups (a call's
+            // rows once their inputs check out).
             let rowID = InstanceID(run: definition.run, job: key, row: row.index)
+            if let call = job(key)?.call {
+                switch callInputs(call, for: rowID) {
+                case .success(let inputs): callInputs[rowID] = inputs
+                case .failure(let failure):
+                    conclude(rowID, .failure, note: "error: " + failure.message, &actions)
+                    continue
+                }
+            }
             admit(rowID, &actions)
         }
     }

@@ -109,7 +109,7 @@ struct WorkflowPlanBuilder {
 
     /// The instances of a workflow's jobs (the planned one, or one called by `call`), with their
     /// needs resolved, and after each calling instance the instances of the workflow it calls.
-    private mutating func jobInstances(of workflow: Workflow, selected: Set<String>?, call: (instance: JobInstance, files: [String])?) -> [JobInstance] {
+    mutating func jobInstances(of workflow: Workflow, selected: Set<String>?, call: (instance: JobInstance, files: [String])?) -> [JobInstance] {
         var instancesByJob: [String: [String]] = [:]
         var all: [(instance: JobInstance, needs: [String])] = []
         // In a called workflow `inputs` are the call's, known when the call starts.

@@ -19,14 +19,23 @@ extension Planner {
             return .failure(RunTimeMatrixFailure(
                 message: "gantry does not evaluate a whole 'strategy' given as one expression (\(workflow.file):\(whole.location.line):\(whole.location.column)); give 'strategy.matrix' as the expression instead"))
         }
-        if let uses = job.uses {
-            return .failure(RunTimeMatrixFailure(
-                message: "gantry does not yet call '\(uses.value)' once per row of a matrix known only at run time (job '\(job.id.value)'); a matrix known when the run starts works"))
-        }
         var builder = WorkflowPlanBuilder(workflow: workflow, request: request)
         builder.runTime = true
         builder.baseContexts = contexts.pairs.map { ($0.key, $0.value) }
-        let instances = builder.instances(of: job, needs: [])
+        var instances = builder.instances(of: job, needs: [])
+        // A matrix of calls: each row calls the workflow, whose jobs come after the rows.
+        if let uses = job.uses, !instances.contains(where: \.matrixAtRunTime) {
+            let key = ReusableWorkflows.key(caller: workflow.file, uses: uses.value)
+            guard let callee = request.calledWorkflows[key] else {
+                return .failure(RunTimeMatrixFailure(message: request.calledWorkflowProblems[key] ?? "the reusable workflow '\(uses.value)' was not found"))
+            }
+            var called: [JobInstance] = []
+            for i in instances.indices {
+                instances[i].calledFile = callee.file
+                called += builder.jobInstances(of: callee, selected: nil, call: (instances[i], [workflow.file, callee.file]))
+            }
+            instances += called
+        }
         func failure(_ message: String, at location: SourceLocation?) -> Result<[JobInstance], RunTimeMatrixFailure> {
             let place = location.map { " \(workflow.file) (Line: \($0.line), Col: \($0.column)):" } ?? ""
             let sentence = message.prefix(1).uppercased() + message.dropFirst()

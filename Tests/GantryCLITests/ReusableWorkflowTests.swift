@@ -268,4 +268,41 @@ import _GantryTestSupport
 
             """)
     }
+
+    /// A matrix of calls known only at run time: each row calls the workflow once its needs finish.
+    @Test func aMatrixOfCallsKnownOnlyAtRunTimeCallsOncePerRow() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              setup:
+                runs-on: ubuntu-latest
+                outputs:
+                  targets: ${{ steps.t.outputs.targets }}
+                steps:
+                  - id: t
+                    run: echo 'targets=["x","y"]' >> "$GITHUB_OUTPUT"
+              call:
+                needs: setup
+                strategy:
+                  matrix:
+                    target: ${{ fromJSON(needs.setup.outputs.targets) }}
+                uses: ./.github/workflows/build.yml
+                with:
+                  greeting: for-${{ matrix.target }}
+              after:
+                needs: call
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "after ${{ needs.call.result }}"
+            """, files: ["build.yml": Self.build])
+        let result = try scratch.run(["--jobs", "1"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.lines(result) == [
+            "[call (x) / compile] for-x x1 debug=false token=/ env=from-callee/ event=push",
+            "[call (y) / compile] for-y x1 debug=false token=/ env=from-callee/ event=push",
+            "[call (x) / test] testing app-1.tar",
+            "[call (y) / test] testing app-1.tar",
+            "[after] after success",
+        ])
+    }
 }
