@@ -83,7 +83,8 @@ extension WorkflowDecoder {
             case "env": step.env = environment(value, keyWhat)
             case "continue-on-error": step.continueOnError = boolOrExpression(value, keyWhat)
             case "timeout-minutes": step.timeoutMinutes = timeout(value, keyWhat)
-            case "working-directory": step.workingDirectory = string(value, keyWhat, nonEmpty: true)
+            // Nothing after the key is null, which GitHub reads as an empty string: the default folder.
+            case "working-directory": step.workingDirectory = value.isNull ? nil : string(value, keyWhat, nonEmpty: true)
             default: break
             }
         }

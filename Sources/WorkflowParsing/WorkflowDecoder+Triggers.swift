@@ -76,22 +76,24 @@ extension WorkflowDecoder {
             return trigger
         }
         if config.isNull { return trigger }
+        // GitHub accepts and ignores settings an event does not take (`create: tags:`, `branches` under
+        // `workflow_dispatch` or `release`): a warning that they have no effect, not an error.
         if spec.keys.isEmpty {
-            report("\(what) takes no configuration; write '\(event.value):' with nothing after it", at: config, rule: "events")
+            report(
+                "\(what) takes no configuration; GitHub ignores what is written under it, so it has no effect", at: config, rule: "events",
+                severity: .warning)
             return trigger
         }
-        guard let fields = fields(config, what, allowed: spec.keys) else { return trigger }
+        let ignored = ["workflow_dispatch", "release"].contains(event.value)
+        guard let fields = fields(config, what, allowed: spec.keys, ignoredByGitHub: ignored) else { return trigger }
         for pair in fields.pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
             lazy var keyWhat = "'\(key)' of \(what)"
             switch key {
             case "types":
-                if event.value == "repository_dispatch" {
-                    trigger.types = sequenceOfStrings(value, keyWhat, expressions: false)
-                } else {
-                    trigger.types = stringList(value, keyWhat, expressions: false)
-                }
+                // One string is one type, for `repository_dispatch` too (GitHub accepts it).
+                trigger.types = stringList(value, keyWhat, expressions: false)
                 if let allowed = spec.types {
                     for type in trigger.types ?? [] where !allowed.contains(type.value) {
                         var message = "activity type '\(type.value)' is not valid for \(what)"
@@ -187,7 +189,7 @@ extension WorkflowDecoder {
             let id = Located(pair.key.scalar ?? "", at: location(pair.key))
             let inputWhat = "input '\(id.value)' of '\(event)'"
             var input = WorkflowInput(id: id)
-            guard let fields = fields(pair.value, inputWhat, allowed: allowed) else { continue }
+            guard let fields = fields(pair.value, inputWhat, allowed: allowed, ignoredByGitHub: !isCall) else { continue }
             if isCall { require("type", in: fields, inputWhat, at: pair.key) }
             if let n = fields["description"] { input.description = string(n, "'description' of \(inputWhat)", expressions: false) }
             if let n = fields["required"] { input.required = bool(n, "'required' of \(inputWhat)") ?? false }

@@ -98,13 +98,21 @@ struct WorkflowDecoder {
     }
 
     /// A mapping with a fixed set of keys: unknown keys are reported with a suggestion.
-    mutating func fields(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String], allowNull: Bool = true) -> Fields? {
+    /// With `ignoredByGitHub`, an unknown key is a warning that it has no effect (GitHub accepts and
+    /// ignores it), not an error.
+    mutating func fields(
+        _ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String], allowNull: Bool = true, ignoredByGitHub: Bool = false
+    ) -> Fields? {
         guard let pairs = pairs(node, what(), allowNull: allowNull) else { return nil }
         var fields = Fields(node: node)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             if allowed.contains(key) {
                 fields.pairs.append(pair)
+            } else if ignoredByGitHub {
+                report(
+                    unexpectedKeyMessage(key, in: what(), allowed: allowed) + "; GitHub ignores it, so it has no effect", at: pair.key,
+                    rule: "unexpected-key", severity: .warning)
             } else {
                 report(unexpectedKeyMessage(key, in: what(), allowed: allowed), at: pair.key, rule: "unexpected-key")
             }
