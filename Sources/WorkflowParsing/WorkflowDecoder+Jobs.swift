@@ -142,7 +142,8 @@ extension WorkflowDecoder {
 
     private mutating func environment(_ node: YAMLNode, _ what: @autoclosure () -> String) -> DeploymentEnvironment? {
         if case .scalar = node.kind {
-            return string(node, what(), nonEmpty: true).map { DeploymentEnvironment(name: $0) }
+            // An empty name is no environment (GitHub's parser takes any scalar as the name).
+            return string(node, what()).flatMap { $0.value.isEmpty ? nil : DeploymentEnvironment(name: $0) }
         }
         guard let fields = fields(node, what(), allowed: ["name", "url", "deployment"], allowNull: false) else { return nil }
         require("name", in: fields, what())
@@ -255,10 +256,9 @@ extension WorkflowDecoder {
         guard let fields = fields(node, what(), allowed: ["matrix", "fail-fast", "max-parallel"]) else { return nil }
         if let n = fields["fail-fast"] { strategy.failFast = boolOrExpression(n, "'fail-fast' of \(what())") }
         if let n = fields["max-parallel"] {
+            // Any number, as the runner's WorkflowTemplateConverter reads it (AssertNumber, then a cast
+            // to Int32); 0 or less sets no limit.
             strategy.maxParallel = numberOrExpression(n, "'max-parallel' of \(what())")
-            if case .value(let v)? = strategy.maxParallel?.value, v < 1 || v != v.rounded() {
-                report("'max-parallel' of \(what()) must be a whole number of at least 1", at: n, rule: "value")
-            }
         }
         if let n = fields["matrix"] { strategy.matrix = matrix(n, "'matrix' of \(what())") }
         return strategy
