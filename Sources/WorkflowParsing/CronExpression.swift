@@ -18,6 +18,13 @@ enum CronExpression {
 
     /// What is wrong with `text`, or nil when it is a valid cron expression.
     static func problem(in text: String) -> String? {
+        // Spaces that look like spaces but are not (a non-breaking space pasted from a web page): say so,
+        // since "expected 5 fields, found 1" would not show what is wrong.
+        if let odd = text.unicodeScalars.first(where: { $0.properties.isWhitespace && $0 != " " && $0 != "\t" }) {
+            let code = String(odd.value, radix: 16, uppercase: true)
+            let name = odd.value == 0xA0 ? "a non-breaking space" : "a space character"
+            return "the fields are separated by \(name) (U+\(String(repeating: "0", count: max(0, 4 - code.count)) + code)), not a plain space; GitHub reads only plain spaces between fields"
+        }
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard parts.count == 5 else {
             return "expected 5 fields (minute hour day-of-month month day-of-week), found \(parts.count)"
