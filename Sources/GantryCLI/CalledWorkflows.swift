@@ -166,3 +166,16 @@ enum CallChecks {
         return out
     }
 }
+
+/// What `validate` checks of each literal matrix with GitHub's MatrixBuilder rules (the planner's):
+/// `exclude` keys the matrix does not have, empty vectors and include rows, and more than 256 rows.
+/// A matrix with expressions is checked when it is expanded.
+enum MatrixChecks {
+    static func diagnostics(_ workflows: [Workflow]) -> [Diagnostic] {
+        workflows.flatMap { workflow in
+            workflow.jobs.compactMap { job in
+                JobList.literalMatrixFailure(job).map { Diagnostic(.error, $0.message, at: $0.location, rule: "matrix") }
+            }
+        }
+    }
+}

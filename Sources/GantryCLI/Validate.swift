@@ -82,6 +82,7 @@ public enum ValidateFrontend {
             }
         }
         if let actionDirectory { outcome.diagnostics += CallChecks.diagnostics(outcome.workflows, actionDirectory: actionDirectory) }
+        outcome.diagnostics += MatrixChecks.diagnostics(outcome.workflows)
         outcome.diagnostics.sort()
         return outcome
     }

@@ -25,6 +25,9 @@ extension WorkflowDecoder {
             report(
                 "invalid job id '\(idText)': an id must start with a letter or '_' and contain only letters, digits, '-' and '_'",
                 at: idNode, rule: "id")
+        } else if idText.hasPrefix("__") {
+            // The runner's IdBuilder reserves names starting with '__' (`__run`, `__actions_checkout`).
+            report("invalid job id '\(idText)': ids starting with '__' are reserved", at: idNode, rule: "id")
         }
         let what = "job '\(idText)'"
         guard case .mapping = node.kind else {

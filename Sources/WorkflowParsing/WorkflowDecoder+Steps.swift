@@ -64,6 +64,9 @@ extension WorkflowDecoder {
                         report(
                             "invalid step id '\(id.value)': an id must start with a letter or '_' and contain only letters, digits, '-' and '_'",
                             at: value, rule: "id")
+                    } else if id.value.hasPrefix("__") {
+                        // Reserved for the names the runner gives steps without an id (`__run`, `__run_2`, …).
+                        report("invalid step id '\(id.value)': ids starting with '__' are reserved", at: value, rule: "id")
                     }
                     step.id = id
                 }

@@ -28,6 +28,33 @@ public enum JobList {
         }
     }
 
+    /// Why a job's literal matrix (one without expressions) fails GitHub's rules: an `exclude` key
+    /// the matrix does not have, an empty vector, more than 256 rows; nil when it expands (or holds
+    /// expressions, known only when the job runs).
+    public static func literalMatrixFailure(_ job: Job) -> MatrixExpansion.Failure? {
+        guard case .literal(let definition)? = job.strategy?.matrix else { return nil }
+        // A key, include or exclude given as an expression is known only when the job runs.
+        if hasExpressions(definition) { return nil }
+        do throws(MatrixExpansion.Failure) {
+            _ = try MatrixExpansion.expand(definition) { (node) throws(MatrixExpansion.Failure) -> ExpressionValue in
+                if case .string(let s) = node.kind, ExpressionTemplate.containsExpression(s) {
+                    throw MatrixExpansion.Failure(message: "", location: node.location)
+                }
+                return node.expressionValue
+            }
+            return nil
+        } catch {
+            return error.message.isEmpty ? nil : error
+        }
+    }
+
+    /// Whether a key, `include` or `exclude` of the matrix is an expression.
+    static func hasExpressions(_ definition: MatrixDefinition) -> Bool {
+        definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
+            || { if case .expression? = definition.include { return true } else { return false } }()
+            || { if case .expression? = definition.exclude { return true } else { return false } }()
+    }
+
     static func matrixSize(_ job: Job) -> (rows: Int?, error: String?) {
         guard let strategy = job.strategy else { return (1, nil) }
         if strategy.expression != nil { return (nil, nil) }
@@ -48,10 +75,7 @@ public enum JobList {
                 if !error.message.isEmpty { return (nil, error.message) }
                 rows = nil
             }
-            let hasExpressions = definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
-                || { if case .expression? = definition.include { return true } else { return false } }()
-                || { if case .expression? = definition.exclude { return true } else { return false } }()
-            return (hasExpressions ? nil : rows.map(\.count), nil)
+            return (hasExpressions(definition) ? nil : rows.map(\.count), nil)
         }
     }
 

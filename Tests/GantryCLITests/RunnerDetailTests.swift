@@ -228,4 +228,44 @@ import _GantryTestSupport
             "[j] author=Octo Cat <octo@example.com>", "[j] commits=true",
         ])
     }
+
+    /// validate expands literal matrices with the runner's MatrixBuilder rules: an `exclude` key the
+    /// matrix does not have and more than 256 rows are errors, as GitHub raises them.
+    @Test func validateChecksLiteralMatricesAsGitHubBuildsThem() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              exclude:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    os: [a, b]
+                    exclude:
+                      - oss: a
+                steps:
+                  - run: echo
+              big:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    x: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]
+                    y: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]
+                steps:
+                  - run: echo
+              later:
+                runs-on: ubuntu-latest
+                strategy:
+                  matrix:
+                    n: ${{ fromJSON(vars.N) }}
+                steps:
+                  - run: echo
+            """)
+        let result = try runCommand(RunCommandTests.gantry, ["validate", "w.yml"], in: scratch.url)
+        #expect(result.status == 1)
+        #expect(result.stdout == """
+            w.yml:9:13: error: matrix exclude key 'oss' does not match any key within the matrix [matrix]
+            w.yml:16:9: error: the matrix produces 272 jobs; GitHub allows at most 256 [matrix]
+
+            """)
+    }
 }
