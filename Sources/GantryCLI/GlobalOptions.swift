@@ -41,3 +41,8 @@ public enum OutputFormat: String, ExpressibleByArgument, CaseIterable, Sendable 
     case text
     case json
 }
+
+/// How `validate` prints its diagnostics.
+public enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json, sarif, github
+}

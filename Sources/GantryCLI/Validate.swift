@@ -17,8 +17,8 @@ extension GantryCommand {
 
         @OptionGroup var options: WorkflowOptions
 
-        @Option(help: "Output format: text or json.")
-        var format: OutputFormat = .text
+        @Option(help: "Output format: text, json, sarif (SARIF 2.1.0, for code scanning) or github (annotations as workflow commands).")
+        var format: DiagnosticFormat = .text
 
         @Argument(help: ArgumentHelp("Workflow files or directories (default: .github/workflows).", valueName: "path"))
         var paths: [String] = []
@@ -30,6 +30,8 @@ extension GantryCommand {
             switch format {
             case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
             case .json: FileSystem.write(DiagnosticPrinter.json(outcome.diagnostics), to: 1)
+            case .sarif: FileSystem.write(DiagnosticPrinter.sarif(outcome.diagnostics), to: 1)
+            case .github: FileSystem.write(DiagnosticPrinter.github(outcome.diagnostics), to: 1)
             }
             var stderr = ""
             for problem in outcome.problems { stderr += "gantry: error: \(problem)\n" }

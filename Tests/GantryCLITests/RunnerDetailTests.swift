@@ -268,4 +268,32 @@ import _GantryTestSupport
 
             """)
     }
+
+    /// `validate --format sarif` (SARIF 2.1.0, for code scanning) and `--format github` (workflow
+    /// commands that annotate the lines when validate runs in a workflow).
+    @Test func validatePrintsSarifAndGitHubAnnotations() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              __a:
+                runs-on: ubuntu-latest
+                steps:
+                  - run: echo "${{ github.event_name, }}"
+            """)
+        let github = try runCommand(RunCommandTests.gantry, ["validate", "--format", "github", "w.yml"], in: scratch.url)
+        #expect(github.status == 1)
+        #expect(github.stdout.hasPrefix("::error file=w.yml,line=3,col=3,title=id::invalid job id '__a': ids starting with '__' are reserved\n::error file=w.yml,line=6,col="))
+        let sarif = try runCommand(RunCommandTests.gantry, ["validate", "--format", "sarif", "w.yml"], in: scratch.url)
+        #expect(sarif.status == 1)
+        let object = try #require(JSONSerialization.jsonObject(with: Data(sarif.stdout.utf8)) as? [String: Any])
+        #expect(object["version"] as? String == "2.1.0")
+        let run = try #require((object["runs"] as? [[String: Any]])?.first)
+        let rules = ((run["tool"] as? [String: Any])?["driver"] as? [String: Any])?["rules"] as? [[String: Any]]
+        #expect(rules?.map { $0["id"] as? String } == ["id", "expression"])
+        let results = try #require(run["results"] as? [[String: Any]])
+        #expect(results.map { $0["ruleId"] as? String } == ["id", "expression"])
+        #expect(results.map { $0["level"] as? String } == ["error", "error"])
+        let region = ((results[0]["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["region"] as? [String: Int]
+        #expect(region == ["startLine": 3, "startColumn": 3])
+    }
 }
