@@ -17,6 +17,9 @@ extension GantryCommand {
 
         @OptionGroup var options: WorkflowOptions
 
+        @Flag(help: "Leave out warnings (advisories and what GitHub ignores); errors still count.")
+        var noWarnings = false
+
         @Option(help: "Output format: text, json, sarif (SARIF 2.1.0, for code scanning) or github (annotations as workflow commands).")
         var format: DiagnosticFormat = .text
 
@@ -24,9 +27,10 @@ extension GantryCommand {
         var paths: [String] = []
 
         func run() throws {
-            let outcome = ValidateFrontend.run(
+            var outcome = ValidateFrontend.run(
                 paths: options.workflowPaths(explicit: paths),
-                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions")
+                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings)
+            if noWarnings { outcome.diagnostics.removeAll { $0.severity == .warning } }
             switch format {
             case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
             case .json: FileSystem.write(DiagnosticPrinter.json(outcome.diagnostics), to: 1)
@@ -72,7 +76,7 @@ public enum ValidateFrontend {
     /// - Parameter actionDirectory: where remote reusable workflows are looked for when calls are
     ///   checked against the workflows they call; nil checks no call (`run` and `plan` check calls
     ///   when they plan them).
-    public static func run(paths: [String], actionDirectory: String? = nil) -> Outcome {
+    public static func run(paths: [String], actionDirectory: String? = nil, advisories: Bool = false) -> Outcome {
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         for result in ParallelParser.parse(discovery.files) {
@@ -85,6 +89,7 @@ public enum ValidateFrontend {
         }
         if let actionDirectory { outcome.diagnostics += CallChecks.diagnostics(outcome.workflows, actionDirectory: actionDirectory) }
         outcome.diagnostics += MatrixChecks.diagnostics(outcome.workflows)
+        if advisories { outcome.diagnostics += AdvisoryChecks.diagnostics(outcome.workflows) }
         outcome.diagnostics.sort()
         return outcome
     }

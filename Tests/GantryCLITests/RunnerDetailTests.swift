@@ -296,4 +296,32 @@ import _GantryTestSupport
         let region = ((results[0]["locations"] as? [[String: Any]])?.first?["physicalLocation"] as? [String: Any])?["region"] as? [String: Int]
         #expect(region == ["startLine": 3, "startColumn": 3])
     }
+
+    /// Advisory warnings with their own rules, off with --no-warnings: retired hosted runner labels,
+    /// majors of GitHub's actions whose runtime GitHub no longer runs, deprecated workflow commands.
+    @Test func validateAdvisesAboutWhatGitHubNoLongerRuns() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              old:
+                runs-on: ubuntu-20.04
+                steps:
+                  - uses: actions/checkout@v3
+                  - uses: actions/upload-artifact@v3.1.0
+                    with: {name: a, path: x}
+                  - uses: actions/checkout@v4
+                  - run: echo "::set-output name=x::1"
+            """)
+        let result = try runCommand(RunCommandTests.gantry, ["validate", "w.yml"], in: scratch.url)
+        #expect(result.status == 0)
+        #expect(result.stdout == """
+            w.yml:4:14: warning: runner label 'ubuntu-20.04' names a hosted image GitHub retired in 2025-04; the job would wait for a runner that never comes [runner-label]
+            w.yml:6:15: warning: 'actions/checkout@v3' runs on node12 or node16, which GitHub no longer runs; use a newer major version [action-runtime]
+            w.yml:7:15: warning: 'actions/upload-artifact@v3.1.0' was shut down by GitHub on 2025-01-30; use a newer major version [action-runtime]
+            w.yml:10:14: warning: the `set-output` workflow command is deprecated; write to $GITHUB_OUTPUT instead [deprecated-command]
+
+            """)
+        let quiet = try runCommand(RunCommandTests.gantry, ["validate", "--no-warnings", "w.yml"], in: scratch.url)
+        #expect(quiet.stdout == "" && quiet.stderr == "1 workflow file checked: no problems\n")
+    }
 }

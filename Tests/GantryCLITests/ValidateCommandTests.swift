@@ -108,7 +108,9 @@ import _GantryTestSupport
     @Test func okFixturesAreCleanThroughTheCommand() throws {
         let ok = Fixtures.packageRoot().appendingPathComponent("Tests/WorkflowParsingTests/Fixtures/ok")
         let count = Fixtures.files(in: ok, extensions: ["yml", "yaml"]).count
-        let result = try runCommand(Fixtures.gantryExecutable(), ["validate", ok.path])
+        // Advisories (old action versions and runner labels in these real workflows) are left out:
+        // the fixtures are valid, which is what this checks.
+        let result = try runCommand(Fixtures.gantryExecutable(), ["validate", "--no-warnings", ok.path])
         #expect(result.status == 0)
         #expect(result.stdout == "")
         #expect(result.stderr == "\(count) workflow files checked: no problems\n")
