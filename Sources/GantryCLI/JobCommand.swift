@@ -79,6 +79,8 @@ extension GantryCommand {
                 workflow: workflow, job: job, instance: ticket.job, context: context, needs: ticket.needs,
                 output: Console(root: root), folderKey: ticket.displayName)
             let result = runner.run()
+            // The ticket's folders are this process's alone: they go with it.
+            defer { Files.removeTree(root) }
             let fd = open(outcome, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else {
                 FileSystem.write("gantry: error: cannot write \(outcome): \(FileSystem.lastError())\n", to: 2)

@@ -7,7 +7,7 @@ import Glibc
 /// The file-system helpers of the executor, in one place: folders made and removed, whole files read
 /// and written, folders listed and walked, files copied. Each works on absolute paths and never throws:
 /// a failure is an empty result or `false`, for callers that report it in their own words.
-enum Files {
+public enum Files {
     static func makeDirectory(_ path: String) {
         var partial = ""
         for part in path.split(separator: "/") {
@@ -32,7 +32,7 @@ enum Files {
     }
 
     /// Removes a folder and everything below it; a symbolic link is removed itself, never followed.
-    static func removeTree(_ path: String) {
+    public static func removeTree(_ path: String) {
         var info = stat()
         guard lstat(path, &info) == 0 else { return }
         guard (info.st_mode & S_IFMT) == S_IFDIR else {
@@ -87,7 +87,6 @@ enum Files {
         }
         return bytes
     }
-
 
     /// The names in a folder (without `.` and `..`), in byte order.
     static func directoryEntries(_ path: String) -> [String] {

@@ -5,7 +5,6 @@ public import WorkflowModel
 import Glibc
 #endif
 
-
 /// The expressions of a job's steps: names, env, booleans, timeouts, env layers.
 extension JobRunner {
     // MARK: Helpers

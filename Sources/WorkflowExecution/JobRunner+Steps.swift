@@ -7,7 +7,6 @@ import Synchronization
 import Glibc
 #endif
 
-
 /// Running a list of steps and one step: `if`, env, shells, timeouts, outcomes.
 extension JobRunner {
     /// The contexts a step's expressions see.
@@ -119,8 +118,6 @@ extension JobRunner {
         }
         return (steps, failed)
     }
-
-
 
     var runnerValue: ExpressionValue {
         .object([
@@ -355,7 +352,6 @@ extension JobRunner {
             ("RUNNER_TEMP", temp), ("RUNNER_TOOL_CACHE", context.root + "/tool-cache"),
         ]
     }
-
 
     /// The runner's context names of a list of steps (`GITHUB_ACTION`, `github.action`): a step's
     /// `id`, else `__run` for a script and `__OWNER_REPO` for an action (`__self` for one in this

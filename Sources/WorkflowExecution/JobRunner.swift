@@ -9,7 +9,6 @@ import Synchronization
 import Glibc
 #endif
 
-
 /// Runs the `run:` steps of one job instance on the host with GitHub's semantics: `if` with status
 /// functions, env layering, shells and defaults, file and workflow commands, masking, outputs,
 /// `continue-on-error` and timeouts.
@@ -241,5 +240,4 @@ public final class JobRunner: Sendable {
         Files.removeTree(temp)
         return JobOutcome(result: result, outputs: outputs, summary: state.summary)
     }
-
 }

@@ -5,7 +5,6 @@ import Synchronization
 import Glibc
 #endif
 
-
 /// Turns a step's output lines into console lines and workflow-command effects.
 final class LineSink: Sendable {
     private let lock = Mutex<State>(State())

@@ -210,7 +210,7 @@ public actor RunDriver {
         guard let instance = machine.row(of: id)?.instance, let workflow = workflows[instance.workflowFile ?? definition.workflows[w].file],
             let job = workflow.job(instance.job)
         else {
-            Task { await self.ended(claim, JobOutcome(result: .failure), runner: nil) }
+            Task { await self.ended(claim, JobOutcome(result: .failure)) }
             return
         }
         let display = name(id)
@@ -233,7 +233,7 @@ public actor RunDriver {
         startThread {
             let outcome = runner.run()
             if let record { Files.write(record + ".outcome.json", CodableJSON.encode(outcome)) }
-            Task { await self.ended(claim, outcome, runner: runner) }
+            Task { await self.ended(claim, outcome) }
         }
     }
 
@@ -256,7 +256,7 @@ public actor RunDriver {
         }
     }
 
-    private func ended(_ claim: JobClaim, _ outcome: JobOutcome, runner: JobRunner?) async {
+    private func ended(_ claim: JobClaim, _ outcome: JobOutcome) async {
         let id = claim.instance
         runners[id] = nil
         seconds[id] = HostProcess.now() - (started[id] ?? HostProcess.now())

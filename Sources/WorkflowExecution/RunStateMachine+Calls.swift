@@ -13,9 +13,8 @@ extension RunStateMachine {
     /// `github`, `inputs` and `vars` as a job's expressions see them: in a called workflow `inputs` are
     /// the call's.
     public func contexts(for key: JobKey) -> ExpressionObject {
-        let base = definition.workflows[key.workflow].contexts
-        guard let parent = job(key)?.parent else { return base }
-        return ExpressionObject(base.pairs.map { ($0.key, $0.key == "inputs" ? (callInputs[parent] ?? .object([])) : $0.value) })
+        guard let parent = job(key)?.parent else { return definition.workflows[key.workflow].contexts }
+        return callContexts(parent)
     }
 
     /// The calls a job is nested in, innermost first.

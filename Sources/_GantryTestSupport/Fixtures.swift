@@ -45,6 +45,16 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
+/// The state folder (`$GANTRY_STATE_DIR`) of the commands tests run when a test gives none: one per
+/// test process, removed when it exits, so run histories, counters and queues of test runs do not pile
+/// up in the home folder.
+public let testStateDirectory: String = {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-test-state-\(ProcessInfo.processInfo.processIdentifier)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    atexit { try? FileManager.default.removeItem(atPath: testStateDirectory) }
+    return path
+}()
+
 /// Runs an executable with arguments in a directory and collects its output. One still running after
 /// `timeout` seconds is killed (its result says so), so a hang fails its test instead of stopping the
 /// whole suite.
@@ -55,9 +65,9 @@ public func runCommand(
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    if !environment.isEmpty {
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    }
+    var base = ProcessInfo.processInfo.environment
+    if base["GANTRY_STATE_DIR"] == nil { base["GANTRY_STATE_DIR"] = testStateDirectory }
+    process.environment = base.merging(environment) { $1 }
     if let directory { process.currentDirectoryURL = directory }
     let out = Pipe()
     let err = Pipe()

@@ -289,7 +289,7 @@ import _GantryTestSupport
             process.executableURL = Self.gantry
             process.arguments = ["run"]
             process.currentDirectoryURL = s.repo.url
-            process.environment = ProcessInfo.processInfo.environment.merging(s.environment.merging(["ATTEMPT": "\(attempt)"]) { $1 }) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["GANTRY_STATE_DIR": testStateDirectory].merging(s.environment.merging(["ATTEMPT": "\(attempt)"]) { $1 }) { $1 }) { $1 }
             let out = Pipe()
             process.standardOutput = out
             process.standardError = FileHandle.nullDevice

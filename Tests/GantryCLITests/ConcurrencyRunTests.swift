@@ -16,7 +16,7 @@ import _GantryTestSupport
             process.executableURL = RunCommandTests.gantry
             process.arguments = ["run", "-W", "w.yml"] + arguments
             process.currentDirectoryURL = directory
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["GANTRY_STATE_DIR": testStateDirectory].merging(environment) { $1 }) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: outputURL)
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -106,7 +106,7 @@ import _GantryTestSupport
             process.executableURL = RunCommandTests.gantry
             process.arguments = arguments
             process.currentDirectoryURL = directory
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["GANTRY_STATE_DIR": testStateDirectory].merging(environment) { $1 }) { $1 }
             process.standardOutput = try FileHandle(forWritingTo: output)
             process.standardError = FileHandle.nullDevice
             try process.run()

@@ -162,6 +162,7 @@ extension RunSemanticsTests {
         process.executableURL = RunCommandTests.gantry
         process.arguments = ["run", "-W", "w.yml"]
         process.currentDirectoryURL = scratch.url
+        process.environment = ProcessInfo.processInfo.environment.merging(["GANTRY_STATE_DIR": testStateDirectory]) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = Pipe()
