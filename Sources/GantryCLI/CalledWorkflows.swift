@@ -216,7 +216,7 @@ enum AdvisoryChecks {
                             at: label.location, rule: "runner-label"))
                     }
                 }
-                for step in job.steps {
+                for step in job.flattenedSteps {
                     if let uses = step.uses, let at = uses.value.lastIndex(of: "@") {
                         let name = uses.value[..<at].split(separator: "/").prefix(2).joined(separator: "/").lowercased()
                         let major = String(uses.value[uses.value.index(after: at)...].prefix { $0 != "." })

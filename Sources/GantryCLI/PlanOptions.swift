@@ -178,7 +178,7 @@ struct PlanningFrontend {
     /// library is loaded now, on the other core, while the first jobs start.
     func prewarmCheckout() {
         let checksOut = workflows.contains { workflow in
-            workflow.jobs.contains { job in job.steps.contains { $0.uses?.value.lowercased().hasPrefix("actions/checkout@") == true } }
+            workflow.jobs.contains { job in job.flattenedSteps.contains { $0.uses?.value.lowercased().hasPrefix("actions/checkout@") == true } }
         }
         if checksOut { GitLibrary.prewarm() }
     }

@@ -131,7 +131,7 @@ extension JobRunner {
     func resolveRemoteActions(_ state: JobState) -> Bool {
         var ok = true
         var seen = Set<String>()
-        for step in job.steps {
+        for step in job.flattenedSteps {
             guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"), !uses.hasPrefix("docker://"),
                 !uses.contains("${{"), seen.insert(uses).inserted
             else { continue }
@@ -140,7 +140,7 @@ extension JobRunner {
                 if context.resources.firstReport(of: failure.message) {
                     report(failure, state: state)
                 } else {
-                    output.line(instance.id, state.masker.mask("error: action '\(uses)' cannot be used (said above)"))
+                    state.say("error: action '\(uses)' cannot be used (said above)")
                 }
                 ok = false
             }
@@ -150,13 +150,13 @@ extension JobRunner {
 
     /// Prints why an action cannot run: `error: ` and the message, one console line per line.
     private func report(_ failure: StepFailure, state: JobState) {
-        for line in ("error: " + failure.message).split(separator: "\n") { output.line(instance.id, state.masker.mask(String(line))) }
+        for line in ("error: " + failure.message).split(separator: "\n") { state.say(String(line)) }
     }
 
     /// The `pre` scripts of the job's node actions and the `pre-entrypoint`s of its Docker actions, in step
     /// order, each when its `pre-if` holds (default `always()`). Local actions have none (the workspace is empty when the job is set up).
     func runPreSteps(_ state: JobState) {
-        for (index, step) in job.steps.enumerated() {
+        for (position, step) in Self.positions(job.steps) {
             guard let uses = step.uses?.value, !uses.hasPrefix("./"), !uses.hasPrefix("../"),
                 case .success(.folder(let path, let metadata, _)) = resolveAction(uses)
             else { continue }
@@ -176,7 +176,7 @@ extension JobRunner {
             }
             // Would the pre script go on if the job were cancelled now? (pre-if defaults to always())
             let survivesCancel = preIf.map { condition($0, Self.cancelledView(evaluation), name: name, state: state) } ?? true
-            let stateKey = "/\(index)"
+            let stateKey = "/" + position
             let env = Self.merge([state.env])
             let result = timedPhase(name, state: state) {
                 switch metadata.runs {
@@ -249,7 +249,7 @@ extension JobRunner {
 
     /// A pre or post script as a step of its own: step events around it.
     private func timedPhase(_ name: String, state: JobState, _ body: () -> StepResult) -> StepResult {
-        output.event(.stepStarted(job: instance.id, step: state.masker.mask(name)))
+        state.output.event(.stepStarted(job: instance.id, step: state.masker.mask(name)))
         let started = HostProcess.now()
         let result = body()
         state.summary += result.summary
@@ -257,7 +257,7 @@ extension JobRunner {
             state.env.removeAll { $0.0 == key }
             state.env.append((key, value))
         }
-        output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: HostProcess.now() - started))
+        state.output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: HostProcess.now() - started))
         return result
     }
 
@@ -267,7 +267,7 @@ extension JobRunner {
         do {
             return try IfCondition(text, options: ContextAvailability.stepIf).evaluate(in: evaluation, options: ContextAvailability.stepIf)
         } catch {
-            output.line(instance.id, state.masker.mask("error: \(name): \(error)"))
+            state.say("error: \(name): \(error)")
             return false
         }
     }
@@ -278,7 +278,7 @@ extension JobRunner {
         _ uses: String, step: Step, name: String, env: [(String, String)], evaluation: EvaluationContext, frame: Frame,
         state: JobState, survivesCancel: Bool
     ) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let resolved: ResolvedAction
         switch resolveAction(uses) {
         case .success(let action): resolved = action
@@ -358,7 +358,7 @@ extension JobRunner {
     ) -> StepResult {
         let path = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
         guard Self.onPath("node", path: path) else {
-            output.line(instance.id, "error: the action runs on \(node.using); gantry runs JavaScript actions with the host's `node`, which is not on PATH (install Node.js)")
+            state.say("error: the action runs on \(node.using); gantry runs JavaScript actions with the host's `node`, which is not on PATH (install Node.js)")
             return .failed
         }
         let inputEnv = inputs.map { ("INPUT_" + $0.0.replacing(" ", with: "_").uppercased(), $0.1) }
@@ -379,7 +379,7 @@ extension JobRunner {
         frame: Frame, state: JobState, name: String
     ) -> StepResult {
         guard frame.depth < Self.compositeDepthLimit else {
-            output.line(instance.id, state.masker.mask("error: '\(name)': composite actions are nested more than \(Self.compositeDepthLimit) levels deep"))
+            state.say("error: '\(name)': composite actions are nested more than \(Self.compositeDepthLimit) levels deep")
             return .failed
         }
         var github = githubValue
@@ -399,7 +399,7 @@ extension JobRunner {
         (inner.actionRepository, inner.actionRef) = (state.action.repository, state.action.ref)
         var (innerSteps, failed) = runSteps(steps, frame: inner, state: state)
         if let deadline = frame.deadline, HostProcess.now() >= deadline {
-            if state.reportedDeadline != deadline { output.line(instance.id, "error: the step timed out") }
+            if state.reportedDeadline != deadline { state.say("error: the step timed out") }
             state.reportedDeadline = deadline
             failed = true
         }
@@ -410,7 +410,7 @@ extension JobRunner {
             do {
                 outputs.append((output.id.value, .string(try evaluate(raw, evaluation).stringValue)))
             } catch {
-                self.output.line(instance.id, state.masker.mask("error: output '\(output.id.value)' of '\(name)': \(error)"))
+                state.say("error: output '\(output.id.value)' of '\(name)': \(error)")
             }
         }
         let outcome: JobResult = failed ? .failure : isCancelled ? .cancelled : .success
@@ -420,7 +420,7 @@ extension JobRunner {
     /// The action's inputs: `with` values (evaluated) over the metadata's defaults; unknown names warned
     /// about as GitHub does. Nil after an error in an expression.
     func actionInputs(_ step: Step, metadata: ActionMetadata, evaluation: EvaluationContext, state: JobState) -> [(String, String)]? {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         var given: [(String, String)] = []
         do {
             if let expression = step.withExpression?.value {
@@ -464,7 +464,7 @@ extension JobRunner {
 
     /// Fills the workspace (or `path:` inside it) from the local repository.
     private func runCheckout(_ with: [String: String], state: JobState) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         if let repository = with["repository"], !repository.isEmpty,
             repository.lowercased() != (context.event.git.repository ?? "").lowercased()
         {

@@ -26,7 +26,7 @@ extension JobRunner {
     }
 
     func runUploadArtifact(_ with: [String: String], env: [(String, String)], state: JobState) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let name = (with["name"] ?? "").isEmpty ? "artifact" : with["name"]!
         if name == "." || name == ".." {
             say("error: actions/upload-artifact: '\(name)' is not an artifact name")
@@ -97,7 +97,7 @@ extension JobRunner {
     }
 
     func runDownloadArtifact(_ with: [String: String], env: [(String, String)], state: JobState) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let destination = resolvePath((with["path"] ?? "").isEmpty ? workspace : with["path"]!, env: env)
         var names: [String] = []
         if let name = with["name"], !name.isEmpty {

@@ -63,7 +63,7 @@ extension JobRunner {
 
     /// `actions/cache` (restore, then a post step that saves) and `actions/cache/restore`.
     func runCacheRestore(_ with: [String: String], name: String, env: [(String, String)], stateKey: String, state: JobState, registerSave: Bool) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let paths = Self.cachePaths(with["path"])
         guard let key = with["key"], !key.isEmpty else {
             say("error: actions/cache: input required and not supplied: key")
@@ -127,7 +127,7 @@ extension JobRunner {
 
     /// `actions/cache/save`, or the post step of `actions/cache`.
     func runCacheSave(_ save: CacheSave, state: JobState) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         if save.exactHit {
             say("Cache hit occurred on the primary key \(save.key), not saving cache.")
             return StepResult(outcome: .success, conclusion: .success, outputs: [], env: [], summary: "", timedOutJob: false)

@@ -35,7 +35,7 @@ extension JobRunner {
     /// The image a Docker action runs: `docker://IMAGE` as it is; a Dockerfile in the action's folder built
     /// through the engine and tagged by the folder's content, so an unchanged action is built once.
     func dockerActionImage(_ image: String, actionPath: String?, engine: any ContainerEngine, deadline: Double?, state: JobState, survivesCancel: Bool) -> String? {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         if image.hasPrefix("docker://") { return String(image.dropFirst("docker://".count)) }
         guard let actionPath else {
             say("error: a Docker action's image must be docker://IMAGE or a Dockerfile in its folder")
@@ -57,6 +57,7 @@ extension JobRunner {
             if try engine.imageEnvironment(tag) != nil { return tag }
             say("building \(image) of \(actionPath) as \(tag)")
             let masker = state.masker
+            let output = state.output
             // The build stops with the step: cancellation (unless the step survives it) and its time limit.
             let stop = ExecCancellation()
             if !survivesCancel { abortables.withLock { $0.append(stop) } }
@@ -66,7 +67,7 @@ extension JobRunner {
             }
             if isCancelled && !survivesCancel { stop.cancel() }
             try engine.buildImage(context: context, dockerfile: image, tag: tag, labels: ["dev.gantry.action": actionPath], cancel: stop) { line in
-                self.output.line(self.instance.id, masker.mask("  " + line), to: .log)
+                output.line(self.instance.id, masker.mask("  " + line), to: .log)
             }
             return tag
         } catch {
@@ -150,7 +151,7 @@ extension JobRunner {
         _ docker: ActionMetadata.Docker, actionPath: String?, inputs: [(String, String)], entrypoint: String?, env: [(String, String)],
         evaluation: EvaluationContext, deadline: Double?, state: JobState, survivesCancel: Bool
     ) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         guard let engine = actionEngine(say),
             let image = dockerActionImage(docker.image, actionPath: actionPath, engine: engine, deadline: deadline, state: state, survivesCancel: survivesCancel)
         else {

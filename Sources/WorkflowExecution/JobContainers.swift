@@ -129,7 +129,7 @@ extension JobRunner {
     /// Starts the job's services and its container, and waits for the services' health checks. On
     /// failure it says why and returns false; what it created is removed by `teardown` either way.
     func startContainers(_ containers: JobContainers, state: JobState) -> Bool {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let engine = containers.engine
         let contexts = base(extra: [("env", .object(state.env.map { ($0.0, .string($0.1)) }))])
         func text(_ value: Located<String>?) throws(ExpressionError) -> String? {

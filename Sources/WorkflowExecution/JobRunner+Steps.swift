@@ -46,77 +46,114 @@ extension JobRunner {
     }
 
     /// Runs a list of steps (the job's, or a composite action's) with `if`, `continue-on-error` and
-    /// timeouts; returns their `steps` context and whether one of them failed.
+    /// timeouts; returns their `steps` context and whether one of them failed. A job's list may hold
+    /// background steps, control steps and `parallel` groups (see JobRunner+Background).
     func runSteps(_ list: [Step], frame: Frame, state: JobState) -> (steps: [(String, ExpressionValue)], failed: Bool) {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         // Inside a composite, the status functions see the action's own steps only (the runner's
         // `github.action_status`): a cleanup action called with `if: always()` runs its steps.
         var failed = false
         var steps: [(String, ExpressionValue)] = []
-        let names = Self.contextNames(list)
-        for (index, step) in list.enumerated() {
+        let positions = Self.positions(list)
+        let names = Self.contextNames(positions.map(\.step))
+        var flat = 0
+        for (index, group) in list.enumerated() {
             if let deadline = frame.deadline, HostProcess.now() >= deadline {
                 // The calling step's timeout expired: the rest of the composite does not run.
                 failed = true
                 break
             }
-            var name = stepName(step, index: index)
-            let failedSoFar = frame.isJob ? state.failed : failed
-            var action = StepAction(name: names[index], repository: frame.actionRepository, ref: frame.actionRef)
-            if let uses = step.uses?.value, let remote = Self.remoteAction(uses) { (action.repository, action.ref) = remote }
-            let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar, action: action)
-            if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
-            let shouldRun: Bool
-            do {
-                shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
-                    .evaluate(in: evaluation, options: ContextAvailability.stepIf)
-            } catch {
-                say("error: step '\(name)': if: \(error)")
-                failed = true
-                if frame.isJob { state.failed = true }
-                record(step, outcome: .failure, conclusion: .failure, outputs: [], into: &steps)
+            if let control = group.control {
+                flat += 1
+                let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: state.failed)
+                runControl(group, control, evaluation: evaluation, state: state, steps: &steps)
                 continue
             }
-            guard shouldRun else {
-                say("skipped: \(name)")
-                record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
-                continue
+            var launched: [BackgroundStep] = []
+            for step in group.flattened {
+                let position = flat
+                flat += 1
+                var name = stepName(step, index: index)
+                let failedSoFar = frame.isJob ? state.failed : failed
+                var action = StepAction(name: names[position], repository: frame.actionRepository, ref: frame.actionRef)
+                if let uses = step.uses?.value, let remote = Self.remoteAction(uses) { (action.repository, action.ref) = remote }
+                let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar, action: action)
+                if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
+                let shouldRun: Bool
+                do {
+                    shouldRun = try IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                        .evaluate(in: evaluation, options: ContextAvailability.stepIf)
+                } catch {
+                    say("error: step '\(name)': if: \(error)")
+                    failed = true
+                    if frame.isJob { state.failed = true }
+                    record(step, outcome: .failure, conclusion: .failure, outputs: [], into: &steps)
+                    continue
+                }
+                guard shouldRun else {
+                    say("skipped: \(name)")
+                    record(step, outcome: .skipped, conclusion: .skipped, outputs: [], into: &steps)
+                    continue
+                }
+                var innerFrame = frame
+                innerFrame.path = frame.path + "/" + positions[position].key
+                if step.background && frame.isJob {
+                    // The step's copy of the state takes its `GITHUB_ACTION` with it.
+                    state.action = action
+                    launchBackground(
+                        step, name: name, evaluation: evaluation, frame: innerFrame, state: state,
+                        continueOnError: evaluateBool(step.continueOnError, evaluation) ?? false)
+                    if let entry = background.all.last { launched.append(entry) }
+                    continue
+                }
+                if frame.isJob { state.output.event(.stepStarted(job: instance.id, step: state.masker.mask(name))) }
+                let stepStart = HostProcess.now()
+                // Would this step still run if the job were cancelled now? (always(), cancelled())
+                let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
+                    .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
+                state.action = action
+                var result = runStep(step, name: name, evaluation: evaluation, frame: innerFrame, state: state, survivesCancel: survivesCancel)
+                state.summary += result.summary
+                for (key, value) in result.env {
+                    state.env.removeAll { $0.0 == key }
+                    state.env.append((key, value))
+                }
+                let continueOnError = evaluateBool(step.continueOnError, evaluation) ?? false
+                if result.outcome == .failure && continueOnError { result.conclusion = .success }
+                if result.conclusion == .failure {
+                    failed = true
+                    if frame.isJob { state.failed = true }
+                }
+                if frame.isJob {
+                    let seconds = HostProcess.now() - stepStart
+                    state.output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
+                }
+                record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
+                if frame.isJob { state.stepsContext = steps }
+                if result.timedOutJob {
+                    // The job's time is up: it is cancelled; later steps run only if their `if` says so,
+                    // without the job's limit.
+                    say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0))")
+                    state.timedOut = true
+                    cancel()
+                }
             }
-            if frame.isJob { output.event(.stepStarted(job: instance.id, step: state.masker.mask(name))) }
-            let stepStart = HostProcess.now()
-            // Would this step still run if the job were cancelled now? (always(), cancelled())
-            let survivesCancel = (try? IfCondition(step.condition?.value, options: ContextAvailability.stepIf)
-                .evaluate(in: Self.cancelledView(evaluation), options: ContextAvailability.stepIf)) ?? false
-            var innerFrame = frame
-            innerFrame.path = frame.path + "/\(index)"
-            state.action = action
-            var result = runStep(step, name: name, evaluation: evaluation, frame: innerFrame, state: state, survivesCancel: survivesCancel)
-            state.summary += result.summary
-            for (key, value) in result.env {
-                state.env.removeAll { $0.0 == key }
-                state.env.append((key, value))
-            }
-            let continueOnError = evaluateBool(step.continueOnError, evaluation) ?? false
-            if result.outcome == .failure && continueOnError { result.conclusion = .success }
-            if result.conclusion == .failure {
-                failed = true
-                if frame.isJob { state.failed = true }
-            }
-            if frame.isJob {
-                let seconds = HostProcess.now() - stepStart
-                output.event(.stepFinished(job: instance.id, step: state.masker.mask(name), outcome: result.outcome, conclusion: result.conclusion, seconds: seconds))
-            }
-            record(step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
-            if frame.isJob { state.stepsContext = steps }
-            if result.timedOutJob {
-                // The job's time is up: it is cancelled; later steps run only if their `if` says so,
-                // without the job's limit.
-                say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0))")
-                state.timedOut = true
-                cancel()
-            }
+            if group.parallel != nil { waitForGroup(launched, state: state, steps: &steps) }
+        }
+        if frame.isJob {
+            finishBackgroundSteps(state: state, steps: &steps)
+            failed = failed || state.failed
         }
         return (steps, failed)
+    }
+
+    /// Each step that runs a script or an action (control steps included) with its position key: its
+    /// index in the list, and `index.member` inside a `parallel` group (saved state and posts use it).
+    static func positions(_ list: [Step]) -> [(key: String, step: Step)] {
+        list.enumerated().flatMap { index, step in
+            guard let members = step.parallel else { return [(key: "\(index)", step: step)] }
+            return members.enumerated().map { (key: "\(index).\($0.offset)", step: $0.element) }
+        }
     }
 
     var runnerValue: ExpressionValue {
@@ -153,7 +190,7 @@ extension JobRunner {
     func runStep(
         _ step: Step, name: String, evaluation: EvaluationContext, frame: Frame, state: JobState, survivesCancel: Bool
     ) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         // Step env on top of the job's (and a composite caller's), evaluated with that env visible.
         var env = Self.merge([state.env, frame.env])
         var stepContext = evaluation
@@ -186,7 +223,7 @@ extension JobRunner {
                 let resolved = try evaluate(wd, stepContext).stringValue
                 directory = resolved.hasPrefix("/") ? resolved : workspace + "/" + resolved
             }
-            let invocationPath = temp + "/script"
+            let invocationPath = state.scratch + "/script"
             let stepPath = state.prependPath.path(original: env.last { $0.0 == "PATH" }?.1 ?? Self.hostPath(context))
             let inContainer = containers?.jobContainer != nil ? containers : nil
             let invocation = try ShellInvocation.resolve(shellName, scriptPath: invocationPath + "{ext}") { program in
@@ -215,7 +252,7 @@ extension JobRunner {
         _ arguments: [String], env: [(String, String)], directory: String, deadline: Double?,
         state: JobState, survivesCancel: Bool, place: StepPlace = .host
     ) -> StepResult {
-        func say(_ text: String) { output.line(instance.id, state.masker.mask(text)) }
+        func say(_ text: String) { state.say(text) }
         let cancelledAtStart = isCancelled
         // `run` steps go to the job container when there is one; node actions run on the host (the
         // workspace and temp folders are at the same paths in both).
@@ -231,7 +268,7 @@ extension JobRunner {
         // One set of files per job, emptied before each step (the runner makes new ones per step;
         // truncating is the same to a step and spares five file creations per step).
         for (variable, prefix) in files {
-            let path = temp + "/\(prefix)"
+            let path = state.scratch + "/\(prefix)"
             Files.write(path, "")
             // A container may run as another user (`--user`): it must still write the files.
             if container != nil || action != nil { chmod(path, 0o666) }
@@ -261,9 +298,9 @@ extension JobRunner {
         let allowUnsecure = [context.hostEnvironment, env].contains { layer in
             layer.last { $0.0 == "ACTIONS_ALLOW_UNSECURE_COMMANDS" }?.1.lowercased() == "true"
         }
-        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: output, allowUnsecure: allowUnsecure)
+        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: state.output, allowUnsecure: allowUnsecure)
         let handle = HostProcess.Handle()
-        current.withLock { $0 = (handle, survivesCancel) }
+        state.slot.enter(handle, survivesCancel: survivesCancel)
         // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
         if !cancelledAtStart && isCancelled && !survivesCancel { handle.cancel() }
         let result: HostProcess.Result
@@ -278,11 +315,11 @@ extension JobRunner {
                 result = try process.run(handle: handle) { _, line in lines.handle(line) }
             }
         } catch {
-            current.withLock { $0 = nil }
+            state.slot.leave()
             say("error: \(error.message)")
             return .failed
         }
-        current.withLock { $0 = nil }
+        state.slot.leave()
         state.masker = lines.finalMasker
         // Background processes live on until the job ends, as on GitHub's runner.
         if container == nil && action == nil { groups.withLock { $0.append(result.processGroup) } }
@@ -328,7 +365,7 @@ extension JobRunner {
         let unsecure = lines.unsecure
         if unsecure.failed && outcome == .success { outcome = .failure }
         newEnv = Self.merge([unsecure.env, newEnv])
-        for directory in unsecure.paths + FileCommands.pathEntries(Files.read(fileEnv[2].1)) { state.prependPath.add(directory) }
+        for directory in unsecure.paths + FileCommands.pathEntries(Files.read(fileEnv[2].1)) { state.addPath(directory) }
         let summaryText = Files.read(fileEnv[4].1)
         let summary = summaryText.isEmpty ? "" : state.masker.mask(summaryText) + (summaryText.hasSuffix("\n") ? "" : "\n")
         return StepResult(

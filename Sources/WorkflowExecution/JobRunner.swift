@@ -22,9 +22,11 @@ public final class JobRunner: Sendable {
     /// Names the job's folders and containers: its instance id, qualified by its workflow when a run
     /// has several (two workflows may both have a `build` job).
     let folderKey: String
-    /// The running step's handle: cancelling the job interrupts that step only; steps that run after it
-    /// (`always()`) get a fresh handle.
-    let current = Mutex<(handle: HostProcess.Handle, survivesCancel: Bool)?>(nil)
+    /// The running foreground step: cancelling the job interrupts that step only; steps that run after
+    /// it (`always()`) get a fresh handle.
+    let foreground = StepSlot()
+    /// The job's background steps, in the order they were launched, and the slots they share.
+    let background = BackgroundSteps()
     private let cancelled = Atomic<Bool>(false)
     /// Process groups of this job's steps, killed when the job ends.
     let groups = Mutex<[Int32]>([])
@@ -54,9 +56,10 @@ public final class JobRunner: Sendable {
     public func cancel() {
         cancelled.store(true, ordering: .sequentiallyConsistent)
         // The running step's `if`, re-evaluated with cancelled() true, decides: an always() step goes on.
-        current.withLock { step in
-            if let step, !step.survivesCancel { step.handle.cancel() }
-        }
+        foreground.interrupt(evenIfItSurvivesCancel: false)
+        // Background steps follow the job's cancellation, whatever their `if` (the runner links their
+        // tokens to the job's); those still waiting for a slot never start.
+        background.cancelAll()
         for abortable in abortables.withLock({ $0 }) { abortable.cancel() }
     }
 
@@ -105,6 +108,8 @@ public final class JobRunner: Sendable {
     final class JobState {
         var env: [(String, String)]
         var prependPath = PrependPath()
+        /// Directories this state added to `PATH`, in order (what a background step hands back).
+        var pathAdditions: [String] = []
         var masker: SecretMasker
         var summary = ""
         var failed = false
@@ -122,12 +127,58 @@ public final class JobRunner: Sendable {
         var action = StepAction(name: "__run")
         /// The job's `steps` context so far (what post steps and their `post-if` see).
         var stepsContext: [(String, ExpressionValue)] = []
+        /// Where the running step's process goes: the job's foreground slot, or a background step's.
+        let slot: StepSlot
+        /// The folder for the step's file-command files and script (a background step has its own).
+        let scratch: String
+        /// Where the step's lines go (a background step's are labelled with its name), under `instance`.
+        let output: any RunOutput
+        let instance: String
 
-        init(env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?) {
+        init(
+            env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?,
+            slot: StepSlot, scratch: String, output: any RunOutput, instance: String
+        ) {
             self.env = env
             self.masker = masker
             self.started = started
             self.timeout = timeout
+            self.slot = slot
+            self.scratch = scratch
+            self.output = output
+            self.instance = instance
+        }
+
+        /// Prints a line of the job, masked.
+        func say(_ text: String) { output.line(instance, masker.mask(text)) }
+
+        /// The state a background step starts from: this one's env, `PATH`, masker and saved state, with
+        /// its own slot, folder and labelled output. What it changes comes back when it is waited for.
+        func backgroundCopy(slot: StepSlot, scratch: String, label: String) -> JobState {
+            let copy = JobState(
+                env: env, masker: masker, started: started, timeout: timeout, slot: slot, scratch: scratch,
+                output: LabelledOutput(base: output, label: label), instance: instance)
+            copy.prependPath = prependPath
+            copy.failed = failed
+            copy.timedOut = timedOut
+            copy.savedState = savedState
+            copy.stepsContext = stepsContext
+            copy.action = action
+            return copy
+        }
+
+        /// Takes in what a background step's state changed: `PATH` additions, masks, saved state and the
+        /// post steps of the actions it ran. (Env, outputs and summary come back in its `StepResult`.)
+        func absorb(_ finished: JobState) {
+            for directory in finished.pathAdditions { addPath(directory) }
+            masker.absorb(finished.masker)
+            savedState.merge(finished.savedState) { $1 }
+            for post in finished.posts where !posts.contains(where: { $0.stateKey == post.stateKey }) { posts.append(post) }
+        }
+
+        func addPath(_ directory: String) {
+            prependPath.add(directory)
+            pathAdditions.append(directory)
         }
 
         /// Seconds left before the job's timeout, nil when it has none (or it already expired).
@@ -179,7 +230,9 @@ public final class JobRunner: Sendable {
         evaluateEnvironment(job.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
 
         let jobTimeout = minutes(job.timeoutMinutes, default: 360, context: EvaluationContext(contexts: base(extra: []))).map { $0 * 60 }
-        let state = JobState(env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout)
+        let state = JobState(
+            env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout, slot: foreground, scratch: temp, output: output,
+            instance: instance.id)
 
         // Containers: services, then the job container; removed when the job ends, however it ends.
         var containersReady = true

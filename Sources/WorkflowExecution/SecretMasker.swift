@@ -31,6 +31,15 @@ public struct SecretMasker: Sendable {
         ordered.sort { $0.count > $1.count }
     }
 
+    /// Also masks what `other` masks (the values a background step registered while it ran).
+    public mutating func absorb(_ other: SecretMasker) {
+        let new = other.values.subtracting(values)
+        guard !new.isEmpty else { return }
+        values.formUnion(new)
+        ordered += new.map { Array($0.utf8) }
+        ordered.sort { $0.count > $1.count }
+    }
+
     /// `text` with every registered value replaced by `***`.
     public func mask(_ text: String) -> String {
         guard !ordered.isEmpty else { return text }

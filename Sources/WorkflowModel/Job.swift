@@ -40,6 +40,10 @@ public struct Job: Hashable, Sendable, Codable {
 
     /// Whether this job calls a reusable workflow instead of running steps.
     public var isReusableWorkflowCall: Bool { uses != nil }
+
+    /// Every step that runs a script or an action, in file order: the steps of `parallel` groups in
+    /// place of their group (control steps included; they have neither `run` nor `uses`).
+    public var flattenedSteps: [Step] { steps.flatMap(\.flattened) }
 }
 
 /// `runs-on:`: labels, or a runner group with optional labels.

@@ -110,7 +110,7 @@ extension WorkflowDecoder {
                 report("a composite action needs 'runs.steps'", at: node, rule: "missing-key")
                 return nil
             }
-            return .composite(steps: steps(stepsNode, jobWhat: "the composite action"))
+            return .composite(steps: steps(stepsNode, jobWhat: "the composite action", composite: true))
         case "docker":
             guard let image = text("image") else {
                 report("a docker action needs 'runs.image'", at: node, rule: "missing-key")

@@ -61,7 +61,7 @@ struct ExpressionRule {
         if case .mapping(let secrets)? = job.secrets {
             for entry in secrets { check(entry.value, ContextAvailability.jobEnv) }
         }
-        for step in job.steps { visit(step) }
+        for step in job.flattenedSteps { visit(step) }
     }
 
     private mutating func visit(_ strategy: Strategy) {

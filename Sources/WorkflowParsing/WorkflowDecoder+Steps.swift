@@ -5,55 +5,125 @@ extension WorkflowDecoder {
         "name", "id", "if", "timeout-minutes", "run", "continue-on-error", "env", "working-directory", "shell",
     ]
     static let usesStepKeys = ["name", "id", "if", "continue-on-error", "timeout-minutes", "uses", "with", "env"]
+    /// What a job's step may hold besides the keys of run and uses steps (workflow-v1.0.json, 2026:
+    /// `run-step`/`regular-step` take `background`; `wait-step`, `wait-all-step` and `cancel-step` take
+    /// only `name`, `id` and `continue-on-error` besides their own key; a `parallel` group only its list).
+    static let controlStepKeys = ["name", "id", "continue-on-error"]
+    /// The keys that decide what a step is, in the order messages name them.
+    static let stepKinds = ["run", "uses", "wait", "wait-all", "cancel", "parallel"]
 
-    mutating func steps(_ node: YAMLNode, jobWhat: String) -> [Step] {
+    /// The ids seen so far in a list of steps (a `wait` or `cancel` may name only an earlier one),
+    /// and which of them run in the background.
+    struct StepIDs {
+        var all: [String: Located<String>] = [:]
+        var background: Set<String> = []
+    }
+
+    /// A job's steps (`composite: false`) or a composite action's: background steps, control steps and
+    /// `parallel` groups belong to jobs only, as GitHub's action schema has none of them.
+    mutating func steps(_ node: YAMLNode, jobWhat: String, composite: Bool = false) -> [Step] {
         guard case .sequence(let items) = node.kind else {
             typeMismatch("'steps' of \(jobWhat)", expected: "a sequence of steps", found: node)
             return []
         }
         var result: [Step] = []
-        var ids: [String: Located<String>] = [:]
+        var ids = StepIDs()
         for (index, item) in items.enumerated() {
-            guard let step = step(item, number: index + 1, jobWhat: jobWhat) else { continue }
-            if let id = step.id {
-                let folded = id.value.lowercased()
-                if let first = ids[folded] {
-                    report(
-                        "step id '\(id.value)' is already used in \(jobWhat) at line \(first.location.line), column \(first.location.column); step ids must be unique within a job",
-                        at: id.location, rule: "id")
-                } else {
-                    ids[folded] = id
-                }
-            }
+            guard let step = step(item, what: "step \(index + 1) of \(jobWhat)", jobWhat: jobWhat, composite: composite, ids: &ids) else { continue }
             result.append(step)
         }
         return result
     }
 
-    private mutating func step(_ node: YAMLNode, number: Int, jobWhat: String) -> Step? {
-        let what = "step \(number) of \(jobWhat)"
-        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
-        let hasRun = pairs.contains { $0.key.scalar == "run" }
-        let hasUses = pairs.contains { $0.key.scalar == "uses" }
-        if hasRun && hasUses {
-            report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
-        } else if !hasRun && !hasUses {
-            report("\(what) needs either 'run' or 'uses'", at: node, rule: "step")
+    /// Notes a step's id, reporting one already used in the job.
+    private mutating func note(_ step: Step, in ids: inout StepIDs, jobWhat: String) {
+        guard let id = step.id else { return }
+        let folded = id.value.lowercased()
+        if let first = ids.all[folded] {
+            report(
+                "step id '\(id.value)' is already used in \(jobWhat) at line \(first.location.line), column \(first.location.column); step ids must be unique within a job",
+                at: id.location, rule: "id")
+        } else {
+            ids.all[folded] = id
+            if step.background || step.parallel != nil { ids.background.insert(folded) }
         }
-        let allowed = hasUses && !hasRun ? Self.usesStepKeys : hasRun && !hasUses ? Self.runStepKeys : Self.runStepKeys + ["uses", "with"]
+    }
+
+    private mutating func step(
+        _ node: YAMLNode, what: String, jobWhat: String, composite: Bool, ids: inout StepIDs, inParallel: Bool = false
+    ) -> Step? {
+        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
+        let kinds = Self.stepKinds.filter { kind in pairs.contains { $0.key.scalar == kind } }
+        let controlKinds = ["wait", "wait-all", "cancel", "parallel"]
+        let kind: String
+        if composite || inParallel {
+            // A composite action's steps and a parallel group's run a script or an action.
+            for pair in pairs {
+                guard let key = pair.key.scalar, controlKinds.contains(key) || key == "background" else { continue }
+                let place = composite ? "a composite action's steps" : "a step in a 'parallel' group"
+                let reason =
+                    composite ? "background steps, control steps and parallel groups belong to a workflow's jobs"
+                    : key == "background" ? "every step of the group already runs in the background, and the group waits for all of them"
+                    : key == "parallel" ? "parallel groups do not nest"
+                    : "a group holds 'run' and 'uses' steps; a control step goes after the group"
+                report("'\(key)' is not allowed in \(place): \(reason)", at: pair.key, rule: "unexpected-key")
+            }
+            let own = kinds.filter { !controlKinds.contains($0) }
+            if own.count == 2 {
+                report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
+            } else if own.isEmpty && kinds.isEmpty {
+                report("\(what) needs either 'run' or 'uses'", at: node, rule: "step")
+            }
+            kind = own.count == 1 ? own[0] : "both"
+        } else if kinds == ["run", "uses"] {
+            report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
+            kind = "both"
+        } else if kinds.count > 1 {
+            let named = kinds.map { "'\($0)'" }
+            report(
+                "\(what) has \(named.dropLast().joined(separator: ", ")) and \(named.last!); a step does one of: run a script, use an action, wait for or cancel background steps, or run a parallel group",
+                at: node, rule: "step")
+            kind = kinds[0]
+        } else if let only = kinds.first {
+            kind = only
+        } else {
+            report("\(what) needs one of 'run', 'uses', 'wait', 'wait-all', 'cancel' or 'parallel'", at: node, rule: "step")
+            kind = "both"
+        }
+        let allowed: [String]
+        switch kind {
+        case "run": allowed = Self.runStepKeys + (composite || inParallel ? [] : ["background"])
+        case "uses": allowed = Self.usesStepKeys + (composite || inParallel ? [] : ["background"])
+        case "wait", "wait-all", "cancel": allowed = Self.controlStepKeys + [kind]
+        case "parallel": allowed = ["parallel"]
+        default: allowed = Self.runStepKeys + ["uses", "with"] + (composite || inParallel ? [] : ["background"])
+        }
         var step = Step(at: location(node))
+        var parallelNode: YAMLNode?
+        var controlNode: (key: YAMLNode, value: YAMLNode)?
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
             lazy var keyWhat = "'\(key)' of \(what)"
             guard allowed.contains(key) else {
-                if Self.runStepKeys.contains(key) || Self.usesStepKeys.contains(key) {
-                    let kind = hasUses ? "a step that uses an action" : "a 'run' step"
+                // Reported above: a key of a kind this step cannot be, or a second kind.
+                if (composite || inParallel) && (controlKinds.contains(key) || key == "background") { continue }
+                if kinds.count > 1 && Self.stepKinds.contains(key) { continue }
+                if ["wait", "wait-all", "cancel"].contains(kind) && (Self.runStepKeys + Self.usesStepKeys).contains(key) {
+                    report(
+                        "'\(key)' is not allowed in a '\(kind)' step: a control step always runs and takes only 'name', 'id' and 'continue-on-error'",
+                        at: pair.key, rule: "unexpected-key")
+                } else if kind == "parallel" {
+                    report(
+                        "'\(key)' is not allowed beside 'parallel': a parallel group holds only its list of steps; give '\(key)' to the steps in it",
+                        at: pair.key, rule: "unexpected-key")
+                } else if Self.runStepKeys.contains(key) || Self.usesStepKeys.contains(key) {
+                    let kindName = kind == "uses" ? "a step that uses an action" : "a 'run' step"
                     let reason =
                         key == "with" ? "'with' passes inputs to an action" : "'\(key)' only applies to 'run' steps"
-                    report("'\(key)' is not allowed in \(kind): \(reason)", at: pair.key, rule: "unexpected-key")
+                    report("'\(key)' is not allowed in \(kindName): \(reason)", at: pair.key, rule: "unexpected-key")
                 } else {
-                    report(unexpectedKeyMessage(key, in: what, allowed: Self.runStepKeys + ["uses", "with"]), at: pair.key, rule: "unexpected-key")
+                    report(unexpectedKeyMessage(key, in: what, allowed: allowed), at: pair.key, rule: "unexpected-key")
                 }
                 continue
             }
@@ -88,10 +158,84 @@ extension WorkflowDecoder {
             case "timeout-minutes": step.timeoutMinutes = timeout(value, keyWhat)
             // Nothing after the key is null, which GitHub reads as an empty string: the default folder.
             case "working-directory": step.workingDirectory = value.isNull ? nil : string(value, keyWhat, nonEmpty: true)
+            // The schema's `step-background` is a boolean with no expression context.
+            case "background": step.background = bool(value, keyWhat) ?? false
+            case "wait", "wait-all", "cancel": controlNode = (pair.key, value)
+            case "parallel": parallelNode = value
             default: break
             }
         }
+        if let (keyNode, value) = controlNode {
+            step.control = control(keyNode, value, what: what, own: step.id, ids: ids)
+        }
+        if let parallelNode {
+            step.parallel = parallelSteps(parallelNode, what: what, ids: &ids, jobWhat: jobWhat)
+        } else if !inParallel {
+            // A parallel group's steps are noted by the group, as background steps.
+            note(step, in: &ids, jobWhat: jobWhat)
+        }
         return step
+    }
+
+    /// The control of a `wait`, `wait-all` or `cancel` step, its targets checked as GitHub's parser checks
+    /// them (an earlier step's id, not the step's own) and, beyond it, that they name background steps.
+    private mutating func control(
+        _ keyNode: YAMLNode, _ value: YAMLNode, what: String, own: Located<String>?, ids: StepIDs
+    ) -> StepControl? {
+        let key = keyNode.scalar ?? ""
+        let keyWhat = "'\(key)' of \(what)"
+        let targets: [Located<String>]
+        switch key {
+        case "wait-all":
+            // The schema takes the bare key or a boolean; `false` says nothing the parser can run.
+            if value.isNull { return .waitAll }
+            guard let flag = bool(value, keyWhat) else { return nil }
+            if !flag { report("the value of 'wait-all' must be true or omitted", at: value, rule: "type") }
+            return .waitAll
+        case "wait":
+            guard let list = stringList(value, keyWhat, expressions: false) else { return nil }
+            if list.isEmpty, case .sequence = value.kind { report("\(keyWhat) must name at least one step id", at: value, rule: "type") }
+            targets = list
+        default:
+            guard let id = string(value, keyWhat, expressions: false, nonEmpty: true) else { return nil }
+            targets = [id]
+        }
+        for target in targets {
+            let folded = target.value.lowercased()
+            if folded == own?.value.lowercased() {
+                report("step '\(target.value)' cannot reference itself in '\(key)'", at: target.location, rule: "background-step")
+            } else if target.value.hasPrefix("__") {
+                report("invalid step id '\(target.value)' in '\(key)': ids starting with '__' are reserved", at: target.location, rule: "id")
+            } else if ids.all[folded] == nil {
+                report(
+                    "'\(key)' references unknown step ID '\(target.value)'; it must name the id of an earlier step", at: target.location,
+                    rule: "background-step")
+            } else if !ids.background.contains(folded) {
+                // GitHub's parser accepts it and the runner skips it: the step has long finished.
+                report(
+                    "'\(key)' names step '\(target.value)', which does not run in the background, so it has no effect",
+                    at: target.location, rule: "background-step", severity: .warning)
+            }
+        }
+        return key == "wait" ? .wait(targets) : .cancel(targets[0])
+    }
+
+    /// The steps of a `parallel` group: run and uses steps, their ids known to later steps.
+    private mutating func parallelSteps(_ node: YAMLNode, what: String, ids: inout StepIDs, jobWhat: String) -> [Step] {
+        guard case .sequence(let items) = node.kind else {
+            typeMismatch("'parallel' of \(what)", expected: "a sequence of steps", found: node)
+            return []
+        }
+        if items.isEmpty { report("'parallel' of \(what) must hold at least one step", at: node, rule: "type") }
+        var steps: [Step] = []
+        for (index, item) in items.enumerated() {
+            guard var step = step(
+                item, what: "step \(index + 1) in the parallel group of \(what)", jobWhat: jobWhat, composite: false, ids: &ids, inParallel: true) else { continue }
+            step.background = true
+            note(step, in: &ids, jobWhat: jobWhat)
+            steps.append(step)
+        }
+        return steps
     }
 
     /// `./path`, `docker://image`, or `owner/repo[/path]@ref`.

@@ -62,6 +62,17 @@ import WorkflowParsing
         #expect(bad.diagnostics.map { $0.description } == ["a.yml:4:9: error: 'runs.args' must be a sequence of strings [type]"])
     }
 
+    /// GitHub's action schema has no background steps, control steps or parallel groups.
+    @Test func compositeStepsCannotRunInTheBackground() {
+        let result = ActionParser.parse(
+            "runs:\n  using: composite\n  steps:\n    - run: ./serve\n      shell: bash\n      background: true\n    - wait-all:\n",
+            file: "action.yml")
+        #expect(result.diagnostics.map(\.description) == [
+            "action.yml:6:7: error: 'background' is not allowed in a composite action's steps: background steps, control steps and parallel groups belong to a workflow's jobs [unexpected-key]",
+            "action.yml:7:7: error: 'wait-all' is not allowed in a composite action's steps: background steps, control steps and parallel groups belong to a workflow's jobs [unexpected-key]",
+        ])
+    }
+
     @Test func errorsHaveFileLineAndColumn() {
         let cases: [(String, String)] = [
             ("name: x\n", "a.yml:1:1: error: the action metadata is missing required key 'runs' [missing-key]"),
