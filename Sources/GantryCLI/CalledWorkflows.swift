@@ -1,3 +1,4 @@
+import WorkflowExpressions
 import WorkflowModel
 import WorkflowParsing
 import WorkflowPlanning
@@ -129,12 +130,16 @@ enum CallChecks {
         func error(_ message: String, at location: SourceLocation) {
             out.append(Diagnostic(.error, message, at: location, rule: "reusable-workflow"))
         }
-        for given in job.with where !trigger.inputs.contains(where: { $0.id.value.lowercased() == given.key.value.lowercased() }) {
+        // A `${{ insert }}` key gives inputs known only when the call runs (GitHub's parser then skips
+        // its required-property check too).
+        let inserts = job.with.contains { ExpressionTemplate.isInsertDirective($0.key.value) }
+        for given in job.with where !trigger.inputs.contains(where: { $0.id.value.lowercased() == given.key.value.lowercased() })
+            && !ExpressionTemplate.isInsertDirective(given.key.value) {
             error("Invalid input, \(given.key.value) is not defined in the referenced workflow '\(uses.value)'", at: given.key.location)
         }
         for input in trigger.inputs {
             guard let given = job.with.last(where: { $0.key.value.lowercased() == input.id.value.lowercased() }) else {
-                if input.required && input.defaultValue == nil {
+                if input.required && input.defaultValue == nil && !inserts {
                     error("Input \(input.id.value) is required, but not provided while calling '\(uses.value)'", at: uses.location)
                 }
                 continue

@@ -290,7 +290,7 @@ extension JobRunner {
         case .builtin(let builtin):
             var with: [String: String] = [:]
             do {
-                for entry in step.with { with[entry.key.value.lowercased()] = try evaluate(entry.value.scalarText ?? "", evaluation).stringValue }
+                for (key, value) in try JobDecisions.strings(of: step.with, evaluation) { with[key.lowercased()] = value }
             } catch {
                 say("error: actions/\(builtin.rawValue): with: \(error)")
                 return .failed
@@ -308,7 +308,7 @@ extension JobRunner {
             // `with: args` (split as a shell would) and `with: entrypoint`; every `with` is an INPUT_ too.
             var inputs: [(String, String)] = []
             do {
-                for entry in step.with { inputs.append((entry.key.value, try evaluate(entry.value.scalarText ?? "", evaluation).stringValue)) }
+                inputs = try JobDecisions.strings(of: step.with, evaluation)
                 let args = try ShellInvocation.splitWords(inputs.last { $0.0 == "args" }?.1 ?? "")
                 let docker = ActionMetadata.Docker(image: image, args: args)
                 return runDocker(
@@ -428,9 +428,7 @@ extension JobRunner {
                     given = object.pairs.map { ($0.key, $0.value.stringValue) }
                 }
             } else {
-                for entry in step.with {
-                    given.append((entry.key.value, try evaluate(entry.value.scalarText ?? "", evaluation).stringValue))
-                }
+                given = try JobDecisions.strings(of: step.with, evaluation)
             }
         } catch {
             say("error: step '\(step.uses?.value ?? "")': with: \(error)")

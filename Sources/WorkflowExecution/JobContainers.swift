@@ -138,12 +138,7 @@ extension JobRunner {
         }
         func environment(_ env: Environment?) throws(ExpressionError) -> [String] {
             guard case .mapping(let entries)? = env else { return [] }
-            var out: [String] = []
-            for entry in entries {
-                let value = try evaluate(entry.value.scalarText ?? "", EvaluationContext(contexts: contexts)).stringValue
-                out.append(entry.key.value + "=" + value)
-            }
-            return out
+            return try JobDecisions.strings(of: entries, EvaluationContext(contexts: contexts)).map { $0.0 + "=" + $0.1 }
         }
         do {
             _ = try engine.ping()

@@ -1,4 +1,5 @@
 public import WorkflowExpressions
+import WorkflowModel
 
 /// The pure rules `RunStateMachine` applies when a job becomes ready: how the results and outputs of a
 /// matrix merge into `needs.<id>`, and what a job's `if` decides. No I/O, no clock.
@@ -105,6 +106,25 @@ public enum JobDecisions {
     /// `literal` says; text with expressions is evaluated as the runner does (every function of the
     /// runner, every context given; a template with text around its expressions is a string). Throws
     /// GitHub's message with the position.
+    /// A mapping of strings (`env`, `with`, a container's `env`) evaluated, in order: a `${{ insert }}`
+    /// key splices in the mapping its value evaluates to, as the runner's template evaluator does.
+    static func strings(of entries: [MappingEntry], _ context: EvaluationContext) throws(ExpressionError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        for entry in entries {
+            let raw = entry.value.scalarText ?? ""
+            if ExpressionTemplate.isInsertDirective(entry.key.value) {
+                let value = try evaluate(raw, context)
+                guard case .object(let object) = value else {
+                    throw ExpressionError(.evaluation, "'${{ insert }}' expects a mapping, found \(value.kindName)", position: nil, expression: raw)
+                }
+                pairs += object.pairs.map { ($0.key, $0.value.stringValue) }
+            } else {
+                pairs.append((entry.key.value, try evaluate(raw, context).stringValue))
+            }
+        }
+        return pairs
+    }
+
     public static func evaluate(_ text: String, _ context: EvaluationContext, literal: Literal = .string) throws(ExpressionError) -> ExpressionValue {
         guard ExpressionTemplate.containsExpression(text) else {
             guard literal == .scalar else { return .string(text) }

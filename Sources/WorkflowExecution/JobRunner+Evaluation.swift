@@ -38,9 +38,10 @@ extension JobRunner {
         guard case .mapping(let entries)? = environment else { return true }
         for entry in entries {
             do {
-                let value = try evaluate(entry.value.scalarText ?? "", EvaluationContext(contexts: contexts)).stringValue
-                env.removeAll { $0.0 == entry.key.value }
-                env.append((entry.key.value, value))
+                for (key, value) in try JobDecisions.strings(of: [entry], EvaluationContext(contexts: contexts)) {
+                    env.removeAll { $0.0 == key }
+                    env.append((key, value))
+                }
             } catch {
                 say("error: env '\(entry.key.value)': \(error)")
                 return false

@@ -196,10 +196,9 @@ extension JobRunner {
         var stepContext = evaluation
         do {
             if case .mapping(let entries)? = step.env {
-                for entry in entries {
-                    let value = try evaluate(entry.value.scalarText ?? "", stepContext).stringValue
-                    env.removeAll { $0.0 == entry.key.value }
-                    env.append((entry.key.value, value))
+                for (key, value) in try JobDecisions.strings(of: entries, stepContext) {
+                    env.removeAll { $0.0 == key }
+                    env.append((key, value))
                 }
             }
             stepContext.contexts = ExpressionObject(evaluation.contexts.pairs.map { ($0.key, $0.key == "env" ? .object(env.map { ($0.0, .string($0.1)) }) : $0.value) })

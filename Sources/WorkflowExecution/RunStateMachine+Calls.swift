@@ -43,24 +43,39 @@ extension RunStateMachine {
     func callInputs(_ call: RunDefinition.Call, for id: InstanceID) -> Result<ExpressionValue, CallFailure> {
         let contexts = JobDecisions.contexts(contexts(for: id.job), row: row(of: id), needs: needs(of: id.job))
         let evaluation = EvaluationContext(contexts: contexts)
-        for given in call.with where !call.inputs.contains(where: { $0.name.lowercased() == given.name.lowercased() }) {
-            return .failure(CallFailure(message: "Invalid input, \(given.name) is not defined in the referenced workflow '\(call.uses)'"))
+        // `${{ insert }}: <mapping>` gives the mapping's inputs, already evaluated.
+        var given: [(name: String, text: String?, value: ExpressionValue?)] = []
+        for entry in call.with {
+            guard ExpressionTemplate.isInsertDirective(entry.name) else {
+                given.append((entry.name, entry.value, nil))
+                continue
+            }
+            guard case .object(let object)? = try? JobDecisions.evaluate(entry.value, evaluation) else {
+                return .failure(CallFailure(message: "'${{ insert }}' in the 'with' of a call to '\(call.uses)' expects a mapping"))
+            }
+            given += object.pairs.map { ($0.key, nil, $0.value) }
+        }
+        for entry in given where !call.inputs.contains(where: { $0.name.lowercased() == entry.name.lowercased() }) {
+            return .failure(CallFailure(message: "Invalid input, \(entry.name) is not defined in the referenced workflow '\(call.uses)'"))
         }
         var values: [(String, ExpressionValue)] = []
         for input in call.inputs {
-            let given = call.with.last { $0.name.lowercased() == input.name.lowercased() }
-            guard let text = given?.value ?? input.defaultValue else {
+            let entry = given.last { $0.name.lowercased() == input.name.lowercased() }
+            let value: ExpressionValue
+            if let inserted = entry?.value {
+                value = inserted
+            } else if let text = entry?.text ?? input.defaultValue {
+                do {
+                    value = try JobDecisions.evaluate(text, evaluation, literal: .scalar)
+                } catch {
+                    return .failure(CallFailure(message: "input '\(input.name)': \(error)"))
+                }
+            } else {
                 if input.required {
                     return .failure(CallFailure(message: "Input \(input.name) is required, but not provided while calling '\(call.uses)'"))
                 }
                 values.append((input.name, input.type == "boolean" ? .bool(false) : input.type == "number" ? .number(0) : .string("")))
                 continue
-            }
-            let value: ExpressionValue
-            do {
-                value = try JobDecisions.evaluate(text, evaluation, literal: .scalar)
-            } catch {
-                return .failure(CallFailure(message: "input '\(input.name)': \(error)"))
             }
             switch input.type {
             case "boolean":

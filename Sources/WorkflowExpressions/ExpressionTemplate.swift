@@ -100,6 +100,20 @@ public struct ExpressionTemplate: Sendable {
         return (text, offset)
     }
 
+    /// GitHub's `${{ insert }}` directive (actions/runner TemplateReader, languageservices'
+    /// `matchDirective`): a mapping key whose value, a mapping, is spliced into the mapping it stands in.
+    public static func isInsertDirective(_ text: String) -> Bool {
+        guard text.contains("insert"), let single = (try? parse(text))?.singleExpression else { return false }
+        return single.text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) == ["insert"]
+    }
+
+    /// Whether `text` is exactly one `${{ }}` (a sequence item that is one expression yielding an array
+    /// is spliced into the sequence, as the runner's TemplateUnraveler does).
+    public static func isSingleExpression(_ text: String) -> Bool {
+        guard containsExpression(text) else { return false }
+        return (try? parse(text))?.singleExpression != nil
+    }
+
     /// Evaluates the template: one expression keeps its value's type; otherwise the pieces are joined
     /// as strings (arrays as `Array`, objects as `Object`).
     public func evaluate(in context: EvaluationContext, options: ParseOptions = .permissive) throws(ExpressionError) -> ExpressionValue {

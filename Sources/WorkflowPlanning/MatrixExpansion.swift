@@ -18,6 +18,23 @@ public enum MatrixExpansion {
         public var location: SourceLocation
     }
 
+    /// A sequence's items evaluated, each with where it stands; an item that is one `${{ }}` yielding an
+    /// array is spliced into the sequence, as the runner's TemplateUnraveler inserts it.
+    public static func items(
+        _ nodes: [ValueNode], evaluate: (ValueNode) throws(Failure) -> ExpressionValue
+    ) throws(Failure) -> [(value: ExpressionValue, location: SourceLocation)] {
+        var out: [(value: ExpressionValue, location: SourceLocation)] = []
+        for node in nodes {
+            let value = try evaluate(node)
+            if case .string(let text) = node.kind, case .array(let array) = value, ExpressionTemplate.isSingleExpression(text) {
+                out += array.items.map { ($0, node.location) }
+            } else {
+                out.append((value, node.location))
+            }
+        }
+        return out
+    }
+
     /// Expands a literal matrix definition whose values are known.
     public static func expand(
         _ definition: MatrixDefinition,
@@ -30,8 +47,10 @@ public enum MatrixExpansion {
             if nodes.isEmpty {
                 throw Failure(message: "matrix vector '\(axis.key.value)' does not contain any values", location: axis.key.location)
             }
-            var values: [ExpressionValue] = []
-            for node in nodes { values.append(try evaluate(node)) }
+            let values = try items(nodes, evaluate: evaluate).map(\.value)
+            if values.isEmpty {
+                throw Failure(message: "matrix vector '\(axis.key.value)' does not contain any values", location: axis.key.location)
+            }
             vectors.append((axis.key.value, values))
         }
         // 2. Cross product, first key varying slowest.
@@ -60,8 +79,8 @@ public enum MatrixExpansion {
         // 3. Exclude.
         if case .literal(let items)? = definition.exclude {
             var filters: [ExpressionObject] = []
-            for item in items {
-                guard case .object(let filter) = try evaluate(item) else {
+            for item in try Self.items(items, evaluate: evaluate) {
+                guard case .object(let filter) = item.value else {
                     throw Failure(message: "a matrix exclude item must be a mapping", location: item.location)
                 }
                 if filter.pairs.isEmpty {
@@ -78,8 +97,8 @@ public enum MatrixExpansion {
         if case .literal(let items)? = definition.include {
             var appended: [Row] = []
             let productRows = rows.count
-            for item in items {
-                guard case .object(let include) = try evaluate(item) else {
+            for item in try Self.items(items, evaluate: evaluate) {
+                guard case .object(let include) = item.value else {
                     throw Failure(message: "a matrix include item must be a mapping", location: item.location)
                 }
                 if include.pairs.isEmpty {

@@ -497,13 +497,17 @@ struct WorkflowPlanBuilder {
             return value
         }
         func nodes(_ list: [ValueNode]) throws(MatrixExpansion.Failure) -> ExpressionValue {
-            var out: [ExpressionValue] = []
-            for node in list { out.append(try evaluateMatrixValue(node, context)) }
-            return .array(out)
+            .array(try MatrixExpansion.items(list) { (node) throws(MatrixExpansion.Failure) in try evaluateMatrixValue(node, context) }.map(\.value))
         }
         var pairs: [(String, ExpressionValue)] = []
         for axis in definition.axes {
             switch axis.values {
+            case .expression(let text) where ExpressionTemplate.isInsertDirective(axis.key.value):
+                // `${{ insert }}: ${{ fromJSON(…) }}` splices the mapping's vectors (and include/exclude) in.
+                guard case .object(let object) = try value(text) else {
+                    throw MatrixExpansion.Failure(message: "'${{ insert }}' expects a mapping", location: axis.key.location)
+                }
+                pairs += object.pairs.map { ($0.key, $0.value) }
             case .literal(let list): pairs.append((axis.key.value, try nodes(list)))
             case .expression(let text): pairs.append((axis.key.value, try value(text)))
             }
@@ -523,12 +527,18 @@ struct WorkflowPlanBuilder {
         case .string(let s) where ExpressionTemplate.containsExpression(s):
             return planTime(s, context) ?? .string(s)
         case .sequence(let items):
-            var out: [ExpressionValue] = []
-            for item in items { out.append(try evaluateMatrixValue(item, context)) }
-            return .array(out)
+            return .array(try MatrixExpansion.items(items) { (item) throws(MatrixExpansion.Failure) in try evaluateMatrixValue(item, context) }.map(\.value))
         case .mapping(let entries):
             var out: [(String, ExpressionValue)] = []
-            for entry in entries { out.append((entry.key.value, try evaluateMatrixValue(entry.value, context))) }
+            for entry in entries {
+                let value = try evaluateMatrixValue(entry.value, context)
+                // `${{ insert }}: <mapping>` splices the mapping in.
+                if ExpressionTemplate.isInsertDirective(entry.key.value), case .object(let object) = value {
+                    out += object.pairs.map { ($0.key, $0.value) }
+                } else {
+                    out.append((entry.key.value, value))
+                }
+            }
             return .object(out)
         default:
             return node.expressionValue

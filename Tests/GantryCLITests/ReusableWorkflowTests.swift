@@ -270,6 +270,24 @@ import _GantryTestSupport
     }
 
     /// A matrix of calls known only at run time: each row calls the workflow once its needs finish.
+    /// `${{ insert }}` in a call's `with:` gives the called workflow the mapping's inputs, with their
+    /// JSON types; `validate` leaves the required inputs to the call then, as GitHub's parser does.
+    @Test func insertInACallsWithGivesTypedInputs() throws {
+        let scratch = try Self.scratch("""
+            on: push
+            jobs:
+              call:
+                uses: ./.github/workflows/build.yml
+                with:
+                  ${{ insert }}: ${{ fromJSON('{"greeting":"inserted","count":3,"debug":true}') }}
+            """, files: ["build.yml": Self.build])
+        let validate = try runCommand(RunCommandTests.gantry, ["validate", "w.yml"], in: scratch.url)
+        #expect(validate.status == 0, "\(validate.stdout)\(validate.stderr)")
+        let result = try scratch.run(["-j", "call"])
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(Self.lines(result).first == "[call / compile] inserted x3 debug=true token=/ env=from-callee/ event=push", "\(result.stdout)")
+    }
+
     @Test func aMatrixOfCallsKnownOnlyAtRunTimeCallsOncePerRow() throws {
         let scratch = try Self.scratch("""
             on: push

@@ -54,6 +54,40 @@ import _GantryTestSupport
         #expect(allowed.stdout.contains("[from-environment] from=gantry\n"))
     }
 
+    /// `${{ insert }}` as a key of `env` (workflow, job, step) and of `with` splices in the mapping its
+    /// value evaluates to (the runner's TemplateEvaluator); a value that is not a mapping fails the step.
+    @Test func insertDirectivesSpliceMappingsIntoEnvAndWith() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            env:
+              A: a
+              ${{ insert }}: ${{ fromJSON('{"B":"b"}') }}
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                env:
+                  ${{ insert }}: ${{ fromJSON('{"C":"c","D":"d"}') }}
+                steps:
+                  - run: |
+                      mkdir -p show && printf 'inputs:\\n  who:\\n    default: nobody\\nruns:\\n  using: composite\\n  steps:\\n    - run: echo "hello ${{ '${{' }} inputs.who }}"\\n      shell: sh\\n' > show/action.yml
+                  - run: echo "A=$A B=$B C=$C D=$D E=$E ${{ env.B }}"
+                    env:
+                      ${{ insert }}: ${{ fromJSON('{"E":"e"}') }}
+                  - uses: ./show
+                    with:
+                      ${{ insert }}: ${{ fromJSON('{"who":"world"}') }}
+                  - run: echo never
+                    env:
+                      ${{ insert }}: ${{ fromJSON('[1]') }}
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("[j] A=a B=b C=c D=d E=e b\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("[j] hello world\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("[j] error: step 'Run echo never': '${{ insert }}' expects a mapping, found Array. Located within expression: ${{ fromJSON('[1]') }}\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("[j] never"))
+    }
+
     /// `--matrix` given twice for one key keeps the rows with either value (act's habit); a filter that
     /// keeps no row says so and fails instead of running nothing.
     @Test func matrixFiltersForOneKeyAddUpAndOneThatKeepsNothingFails() throws {

@@ -38,6 +38,29 @@ import WorkflowPlanning
         #expect(instances[2].needs == ["Build #2"])
     }
 
+    /// The runner's template directives in a matrix (TemplateUnraveler): a sequence item that is one
+    /// expression yielding an array is spliced into its sequence, and `${{ insert }}` splices a mapping
+    /// into an `include` row.
+    @Test func matrixItemsThatYieldArraysAreSplicedAndInsertAddsKeys() {
+        let wf = Self.workflow("""
+            on: push
+            jobs:
+              j:
+                runs-on: x
+                strategy:
+                  matrix:
+                    os: [one, "${{ fromJSON('[\\"two\\",\\"three\\"]') }}"]
+                    include:
+                      - os: one
+                        ${{ insert }}: ${{ fromJSON('{"extra":"yes","n":1}') }}
+                      - "${{ fromJSON('[{\\"os\\":\\"four\\"}]') }}"
+                steps: [{run: echo}]
+            """)
+        let (plan, diagnostics) = Planner.plan([wf], PlanRequest(event: PlanEvent(name: "push", git: Self.git)))
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(plan.workflows[0].instances.map(\.id) == ["j (one, yes, 1)", "j (two)", "j (three)", "j (four)"])
+    }
+
     @Test func pullRequestRefNameIsNumberSlashMerge() {
         let event = PlanEvent(name: "pull_request", git: Self.git)
         #expect(event.refName == "1/merge")
