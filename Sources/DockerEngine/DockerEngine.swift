@@ -9,8 +9,8 @@ import NIOHTTP1
 import Synchronization
 
 /// Docker's Engine API (v1.41, which Podman's compatible socket also serves) over a unix socket or
-/// `tcp://`, through AsyncHTTPClient. Every call blocks its thread until the engine answers: the job
-/// runner gives each job a thread of its own.
+/// `tcp://`, through AsyncHTTPClient's async API: requests are awaited and streams (attach, exec, build)
+/// are read as async sequences, cancelled with their task.
 public final class DockerEngine: ContainerEngine {
     public let address: String
     /// `http+unix://…/v1.41` or `http://host:port/v1.41`.
@@ -69,19 +69,23 @@ public final class DockerEngine: ContainerEngine {
         var json: Any? { try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) }
     }
 
+    /// The most of a reply Gantry reads (a container list or an inspect is far smaller).
+    private static let maxReply = 64 << 20
+
     private func request(
         _ method: HTTPMethod, _ path: String, json: Any? = nil, body: [UInt8]? = nil, contentType: String = "application/json",
         timeout: Int64? = 120
-    ) throws(ContainerEngineError) -> Reply {
+    ) async throws(ContainerEngineError) -> Reply {
         var bytes = body
         if let json, let data = try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys]) { bytes = [UInt8](data) }
         do {
             let request = try makeRequest(method, path, body: bytes, contentType: contentType)
-            let deadline = timeout.map { NIODeadline.now() + .seconds($0) }
-            let response = try client.execute(request: request, deadline: deadline).wait()
+            let deadline = timeout.map { NIODeadline.now() + .seconds($0) } ?? .distantFuture
+            let response = try await client.execute(request, deadline: deadline)
             // Podman's replies carry its libpod API version.
             podman.store(response.headers.contains(name: "Libpod-Api-Version") ? 2 : 1, ordering: .relaxed)
-            return Reply(status: Int(response.status.code), body: response.body.map { Array($0.readableBytesView) } ?? [], headers: response.headers)
+            let body = try await response.body.collect(upTo: Self.maxReply)
+            return Reply(status: Int(response.status.code), body: Array(body.readableBytesView), headers: response.headers)
         } catch let error as ContainerEngineError {
             throw error
         } catch {
@@ -91,12 +95,13 @@ public final class DockerEngine: ContainerEngine {
 
     /// A request to the engine: the `Host` header Docker requires (AsyncHTTPClient sends none over a unix
     /// socket) and the body with its type.
-    private func makeRequest(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) throws -> HTTPClient.Request {
-        var request = try HTTPClient.Request(url: url(path), method: method)
+    private func makeRequest(_ method: HTTPMethod, _ path: String, body: [UInt8]?, contentType: String) throws(ContainerEngineError) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: try url(path))
+        request.method = method
         request.headers.add(name: "Host", value: "docker")
         if let body {
             request.headers.add(name: "Content-Type", value: contentType)
-            request.body = .bytes(body)
+            request.body = .bytes(ByteBuffer(bytes: body))
         }
         return request
     }
@@ -155,51 +160,44 @@ public final class DockerEngine: ContainerEngine {
 
     // MARK: ContainerEngine
 
-    public func ping() throws(ContainerEngineError) -> String {
+    public func ping() async throws(ContainerEngineError) -> String {
         // A socket file nobody listens on is refused at once; AsyncHTTPClient would retry until its
         // connect timeout.
         if let socketPath, FileManager.default.fileExists(atPath: socketPath), let problem = Self.connectProblem(socketPath) {
             throw unreachable(ContainerEngineError(problem))
         }
         // `/_ping` rather than `/version`, which asks the engine's components and takes longer.
-        let reply = try request(.GET, "/_ping", timeout: 5)
+        let reply = try await request(.GET, "/_ping", timeout: 5)
         try check(reply, "the engine at \(address)")
         return reply.headers.first(name: "Api-Version") ?? "?"
     }
 
-    public func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]? {
-        let reply = try request(.GET, "/images/\(Self.escape(reference))/json")
+    public func imageEnvironment(_ reference: String) async throws(ContainerEngineError) -> [String]? {
+        let reply = try await request(.GET, "/images/\(Self.escape(reference))/json")
         if reply.status == 404 { return nil }
         try check(reply, "inspecting image \(reference)")
         let config = (reply.json as? [String: Any])?["Config"] as? [String: Any]
         return config?["Env"] as? [String] ?? []
     }
 
-    public func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError) {
+    public func buildImage(
+        context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation,
+        onLine: @escaping @Sendable (String) -> Void
+    ) async throws(ContainerEngineError) {
         let labelJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: labels)) ?? Data(), as: UTF8.self)
         let path = "/build?t=\(Self.escape(tag))&dockerfile=\(Self.escape(dockerfile))&labels=\(Self.escape(labelJSON))&rm=1&forcerm=1&pull=0"
         let lines = JSONLines()
-        do {
-            let request = try makeRequest(.POST, path, body: context, contentType: "application/x-tar")
-            let delegate = StreamDelegate { bytes in lines.feed(bytes, onLine: onLine) }
-            let task = client.execute(request: request, delegate: delegate)
-            cancel.onCancel { task.cancel() }
-            let status = try task.futureResult.wait()
-            lines.finish(onLine: onLine)
-            if status >= 300 {
-                throw ContainerEngineError("building \(tag): " + (lines.errorMessage ?? lines.raw), status: status)
-            }
-        } catch let error as ContainerEngineError {
-            throw error
-        } catch let error as HTTPClientError where error == .cancelled {
-            throw ContainerEngineError("building \(tag): stopped (the step was cancelled or timed out)")
-        } catch {
-            throw unreachable(error)
+        let request = try makeRequest(.POST, path, body: context, contentType: "application/x-tar")
+        let status = try await read(request, "building \(tag)", cancel: cancel) { bytes in lines.feed(bytes, onLine: onLine) }
+        guard let status else { throw ContainerEngineError("building \(tag): stopped (the step was cancelled or timed out)") }
+        lines.finish(onLine: onLine)
+        if status >= 300 {
+            throw ContainerEngineError("building \(tag): " + (lines.errorMessage ?? lines.raw), status: status)
         }
         if let message = lines.errorMessage { throw ContainerEngineError("building \(tag): \(message)") }
     }
 
-    public func createContainer(_ spec: ContainerSpec) throws(ContainerEngineError) -> String {
+    public func createContainer(_ spec: ContainerSpec) async throws(ContainerEngineError) -> String {
         var host: [String: Any] = [
             "Binds": spec.binds, "NetworkMode": spec.networkMode, "ExtraHosts": spec.extraHosts,
             "Privileged": spec.privileged, "CapAdd": spec.capAdd, "Init": false,
@@ -237,7 +235,7 @@ public final class DockerEngine: ContainerEngine {
         if spec.networkMode != "host" && spec.networkMode != "none" && !spec.networkAliases.isEmpty {
             body["NetworkingConfig"] = ["EndpointsConfig": [spec.networkMode: ["Aliases": spec.networkAliases]]]
         }
-        let reply = try request(.POST, "/containers/create?name=\(Self.escape(spec.name))", json: body)
+        let reply = try await request(.POST, "/containers/create?name=\(Self.escape(spec.name))", json: body)
         if reply.status == 404 {
             throw ContainerEngineError("image '\(spec.image)' is not in the engine at \(address), and gantry does not pull: `docker pull \(spec.image)` or build it first", status: 404)
         }
@@ -256,26 +254,26 @@ public final class DockerEngine: ContainerEngine {
         }
     }
 
-    public func pathExists(_ id: String, _ path: String) throws(ContainerEngineError) -> Bool {
-        let reply = try request(.HEAD, "/containers/\(id)/archive?path=\(Self.escape(path))")
+    public func pathExists(_ id: String, _ path: String) async throws(ContainerEngineError) -> Bool {
+        let reply = try await request(.HEAD, "/containers/\(id)/archive?path=\(Self.escape(path))")
         if reply.status == 404 { return false }
         try check(reply, "looking for \(path) in \(id.prefix(12))")
         return true
     }
 
-    public func startContainer(_ id: String) throws(ContainerEngineError) {
-        try check(try request(.POST, "/containers/\(id)/start"), "starting container \(id.prefix(12))", accept: [304])
+    public func startContainer(_ id: String) async throws(ContainerEngineError) {
+        try check(try await request(.POST, "/containers/\(id)/start"), "starting container \(id.prefix(12))", accept: [304])
     }
 
-    public func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus {
-        let reply = try request(.GET, "/containers/\(id)/json")
+    public func inspectContainer(_ id: String) async throws(ContainerEngineError) -> ContainerStatus {
+        let reply = try await request(.GET, "/containers/\(id)/json")
         try check(reply, "inspecting container \(id.prefix(12))")
         let json = reply.json as? [String: Any] ?? [:]
         let state = json["State"] as? [String: Any] ?? [:]
         // Podman reports an empty status for a container without a health check.
         var health = ((state["Health"] as? [String: Any])?["Status"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-        if health == "starting", state["Running"] as? Bool == true, isPodman {
-            health = try podmanHealth(id, config: json["Config"] as? [String: Any]) ?? health
+        if health == "starting", state["Running"] as? Bool == true, await isPodman() {
+            health = try await podmanHealth(id, config: json["Config"] as? [String: Any]) ?? health
         }
         let network = json["NetworkSettings"] as? [String: Any] ?? [:]
         var ports: [(container: String, host: String)] = []
@@ -295,7 +293,7 @@ public final class DockerEngine: ContainerEngine {
     /// machine) none ever runs and a service stays `starting` for good. So for Podman Gantry runs the check
     /// itself (libpod's `healthcheck` endpoint) whenever it asks about a starting container and the check's
     /// interval has passed since the last run. Podman applies the retries and the start period.
-    private func podmanHealth(_ id: String, config: [String: Any]?) throws(ContainerEngineError) -> String? {
+    private func podmanHealth(_ id: String, config: [String: Any]?) async throws(ContainerEngineError) -> String? {
         let nanoseconds = (config?["Healthcheck"] as? [String: Any])?["Interval"] as? Int ?? 0
         let interval = nanoseconds > 0 ? Double(nanoseconds) / 1e9 : 30
         let now = Date().timeIntervalSince1970
@@ -307,13 +305,13 @@ public final class DockerEngine: ContainerEngine {
             return true
         }
         guard due else { return nil }
-        let reply = try request(.GET, "/libpod/containers/\(id)/healthcheck")
+        let reply = try await request(.GET, "/libpod/containers/\(id)/healthcheck")
         try check(reply, "running the health check of \(id.prefix(12))")
         return (reply.json as? [String: Any])?["Status"] as? String
     }
 
-    public func logs(_ id: String) throws(ContainerEngineError) -> String {
-        let reply = try request(.GET, "/containers/\(id)/logs?stdout=1&stderr=1&tail=200")
+    public func logs(_ id: String) async throws(ContainerEngineError) -> String {
+        let reply = try await request(.GET, "/containers/\(id)/logs?stdout=1&stderr=1&tail=200")
         try check(reply, "reading logs of \(id.prefix(12))")
         var text: [UInt8] = []
         var demux = StreamDemultiplexer()
@@ -321,35 +319,35 @@ public final class DockerEngine: ContainerEngine {
         return String(decoding: text, as: UTF8.self)
     }
 
-    public func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32 {
+    public func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) async throws(ContainerEngineError) -> Int32 {
         // Attached before it starts, the stream has all the output and ends when the container exits;
         // wait then gives its code. (Following the logs of a container that had just exited never ended
         // in about one of 30 tries under Podman 4.3.) Podman prepares the container for the attach, so
         // a bad entrypoint is the attach's error there, the start's in Docker.
-        try stream(.POST, "/containers/\(id)/attach?stream=1&stdout=1&stderr=1", "starting container \(id.prefix(12))", json: nil, cancel: nil, onOutput: onOutput) {
-            () throws(ContainerEngineError) in try self.startContainer(id)
+        try await stream(.POST, "/containers/\(id)/attach?stream=1&stdout=1&stderr=1", "starting container \(id.prefix(12))", json: nil, cancel: nil, onOutput: onOutput) {
+            () async throws(ContainerEngineError) in try await self.startContainer(id)
         }
-        let reply = try request(.POST, "/containers/\(id)/wait", timeout: nil)
+        let reply = try await request(.POST, "/containers/\(id)/wait", timeout: nil)
         try check(reply, "waiting for container \(id.prefix(12))")
         return Int32((reply.json as? [String: Any])?["StatusCode"] as? Int ?? -1)
     }
 
-    public func execCreate(_ id: String, _ spec: ExecSpec) throws(ContainerEngineError) -> String {
+    public func execCreate(_ id: String, _ spec: ExecSpec) async throws(ContainerEngineError) -> String {
         var body: [String: Any] = ["Cmd": spec.command, "Env": spec.env, "AttachStdout": true, "AttachStderr": true, "Tty": false]
         if let directory = spec.workingDirectory { body["WorkingDir"] = directory }
         if let user = spec.user { body["User"] = user }
-        let created = try request(.POST, "/containers/\(id)/exec", json: body)
+        let created = try await request(.POST, "/containers/\(id)/exec", json: body)
         try check(created, "starting a process in container \(id.prefix(12))")
         guard let execID = (created.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("the engine returned no exec id") }
         return execID
     }
 
-    public func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) {
-        try stream(.POST, "/exec/\(execID)/start", "running process \(execID.prefix(12))", json: ["Detach": false, "Tty": false], cancel: cancel, onOutput: onOutput)
+    public func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) async throws(ContainerEngineError) {
+        try await stream(.POST, "/exec/\(execID)/start", "running process \(execID.prefix(12))", json: ["Detach": false, "Tty": false], cancel: cancel, onOutput: onOutput)
     }
 
-    public func execInspect(_ execID: String) throws(ContainerEngineError) -> (running: Bool, exitCode: Int32) {
-        let inspected = try request(.GET, "/exec/\(execID)/json")
+    public func execInspect(_ execID: String) async throws(ContainerEngineError) -> (running: Bool, exitCode: Int32) {
+        let inspected = try await request(.GET, "/exec/\(execID)/json")
         try check(inspected, "reading the state of process \(execID.prefix(12))")
         let json = inspected.json as? [String: Any] ?? [:]
         // Before the engine has started the process, Running is false and ExitCode null: still running.
@@ -363,62 +361,70 @@ public final class DockerEngine: ContainerEngine {
     private func stream(
         _ method: HTTPMethod, _ path: String, _ what: String, json: Any?, cancel: ExecCancellation?,
         onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void,
-        whenStreaming: (() throws(ContainerEngineError) -> Void)? = nil
-    ) throws(ContainerEngineError) {
+        whenStreaming: (@Sendable () async throws(ContainerEngineError) -> Void)? = nil
+    ) async throws(ContainerEngineError) {
         let demux = Mutex(StreamDemultiplexer())
-        do {
-            let body = try json.map { [UInt8](try JSONSerialization.data(withJSONObject: $0)) }
-            let request = try makeRequest(method, path, body: body, contentType: "application/json")
-            let answered = DispatchSemaphore(value: 0)
-            let delegate = StreamDelegate(onHead: { answered.signal() }) { bytes in demux.withLock { $0.feed(bytes, onOutput) } }
-            let task = client.execute(request: request, delegate: delegate)
-            cancel?.onCancel { task.cancel() }
-            if let whenStreaming {
-                // The head, or the end of a request that failed before one came.
-                task.futureResult.whenComplete { _ in answered.signal() }
-                answered.wait()
-                if delegate.status > 0 && delegate.status < 300 {
-                    do throws(ContainerEngineError) {
-                        try whenStreaming()
-                    } catch {
-                        task.cancel()
-                        throw error
-                    }
-                }
+        let body = json.flatMap { try? JSONSerialization.data(withJSONObject: $0) }.map { [UInt8]($0) }
+        let request = try makeRequest(method, path, body: body, contentType: "application/json")
+        _ = try await read(request, what, cancel: cancel, whenStreaming: whenStreaming) { bytes in
+            demux.withLock { $0.feed(bytes, onOutput) }
+        }
+    }
+
+    /// Sends `request` and passes each part of a successful answer's body to `onBytes` as it arrives,
+    /// in a task that `cancel` stops; an error status is thrown with the engine's message (`what`
+    /// failed). Returns the status, or nil when the read was cancelled.
+    private func read(
+        _ request: HTTPClientRequest, _ what: String, cancel: ExecCancellation?,
+        whenStreaming: (@Sendable () async throws(ContainerEngineError) -> Void)? = nil,
+        onBytes: @escaping @Sendable ([UInt8]) -> Void
+    ) async throws(ContainerEngineError) -> Int? {
+        let work = Task { [client] () async throws -> Int in
+            let response = try await client.execute(request, deadline: .distantFuture)
+            let status = Int(response.status.code)
+            guard status < 300 else {
+                let body = try await response.body.collect(upTo: 1 << 20)
+                try self.check(Reply(status: status, body: Array(body.readableBytesView)), what)
+                return status
             }
-            let status = try task.futureResult.wait()
-            try check(Reply(status: status, body: delegate.collected), what)
+            if let whenStreaming { try await whenStreaming() }
+            for try await buffer in response.body { onBytes(Array(buffer.readableBytesView)) }
+            return status
+        }
+        cancel?.onCancel { work.cancel() }
+        do {
+            return try await work.value
         } catch let error as ContainerEngineError {
             throw error
-        } catch let error as HTTPClientError where error == .cancelled {
-            return
         } catch {
+            if work.isCancelled { return nil }
+            if let error = error as? HTTPClientError, error == .cancelled { return nil }
             throw unreachable(error)
         }
     }
 
-    public func killContainer(_ id: String, signal: String) throws(ContainerEngineError) {
-        let reply = try request(.POST, "/containers/\(id)/kill?signal=\(signal)")
+    public func killContainer(_ id: String, signal: String) async throws(ContainerEngineError) {
+        let reply = try await request(.POST, "/containers/\(id)/kill?signal=\(signal)")
         // Docker answers 409 for a container that is not running, Podman 500 with "container state improper".
         if reply.status == 500, (reply.json as? [String: Any])?["cause"] as? String == "container state improper" { return }
         try check(reply, "signalling container \(id.prefix(12))", accept: [404, 409])
     }
 
     /// Whether the engine is Podman, asking it once if no `ping` did.
-    private var isPodman: Bool {
-        if podman.load(ordering: .relaxed) == 0 { _ = try? ping() }
+    private func isPodman() async -> Bool {
+        if podman.load(ordering: .relaxed) == 0 { _ = try? await ping() }
         return podman.load(ordering: .relaxed) == 2
     }
 
-    public func removeContainer(_ id: String) throws(ContainerEngineError) {
+    public func removeContainer(_ id: String) async throws(ContainerEngineError) {
         // Podman's force-remove stops a running container with SIGTERM and waits 10 s before SIGKILL
         // (Docker's kills at once): a `sleep` as process 1 ignores SIGTERM, so kill it first.
-        if isPodman { try killContainer(id, signal: "KILL") }
-        try check(try request(.DELETE, "/containers/\(id)?force=1&v=1"), "removing container \(id.prefix(12))", accept: [404])
+        if await isPodman() { try await killContainer(id, signal: "KILL") }
+        try check(try await request(.DELETE, "/containers/\(id)?force=1&v=1"), "removing container \(id.prefix(12))", accept: [404])
     }
 
-    public func listContainers(label: String) throws(ContainerEngineError) -> [ContainerSummary] {
-        let reply = try request(.GET, "/containers/json?all=1&filters=\(Self.filters(label: label))")
+    public func listContainers(label: String) async throws(ContainerEngineError) -> [ContainerSummary] {
+        let reply = try await request(.GET, "/containers/json?all=1&filters=\(Self.filters(label: label))")
         try check(reply, "listing containers")
         return (reply.json as? [[String: Any]] ?? []).map {
             ContainerSummary(
@@ -427,27 +433,27 @@ public final class DockerEngine: ContainerEngine {
         }
     }
 
-    public func createNetwork(_ name: String, labels: [String: String]) throws(ContainerEngineError) -> String {
-        let reply = try request(.POST, "/networks/create", json: ["Name": name, "Labels": labels, "CheckDuplicate": true])
+    public func createNetwork(_ name: String, labels: [String: String]) async throws(ContainerEngineError) -> String {
+        let reply = try await request(.POST, "/networks/create", json: ["Name": name, "Labels": labels, "CheckDuplicate": true])
         try check(reply, "creating network \(name)")
         guard let id = (reply.json as? [String: Any])?["Id"] as? String else { throw ContainerEngineError("creating network \(name): no id") }
         return id
     }
 
-    public func removeNetwork(_ id: String) throws(ContainerEngineError) {
-        try check(try request(.DELETE, "/networks/\(id)"), "removing network \(id.prefix(12))", accept: [404])
+    public func removeNetwork(_ id: String) async throws(ContainerEngineError) {
+        try check(try await request(.DELETE, "/networks/\(id)"), "removing network \(id.prefix(12))", accept: [404])
     }
 
-    public func listNetworks(label: String) throws(ContainerEngineError) -> [(id: String, name: String, labels: [String: String])] {
-        let reply = try request(.GET, "/networks?filters=\(Self.filters(label: label))")
+    public func listNetworks(label: String) async throws(ContainerEngineError) -> [(id: String, name: String, labels: [String: String])] {
+        let reply = try await request(.GET, "/networks?filters=\(Self.filters(label: label))")
         try check(reply, "listing networks")
         return (reply.json as? [[String: Any]] ?? []).map {
             ($0["Id"] as? String ?? "", $0["Name"] as? String ?? "", $0["Labels"] as? [String: String] ?? [:])
         }
     }
 
-    public func removeImage(_ reference: String) throws(ContainerEngineError) {
-        try check(try request(.DELETE, "/images/\(Self.escape(reference))?force=1"), "removing image \(reference)", accept: [404, 409])
+    public func removeImage(_ reference: String) async throws(ContainerEngineError) {
+        try check(try await request(.DELETE, "/images/\(Self.escape(reference))?force=1"), "removing image \(reference)", accept: [404, 409])
     }
 }
 
@@ -499,41 +505,4 @@ final class JSONLines: Sendable {
     }
 
     func finish(onLine: (String) -> Void) { feed([10], onLine: onLine) }
-}
-
-/// Passes each body part on as it arrives; the result is the status code.
-final class StreamDelegate: HTTPClientResponseDelegate, Sendable {
-    typealias Response = Int
-    private let onHead: @Sendable () -> Void
-    private let onBytes: @Sendable ([UInt8]) -> Void
-    private let state = Mutex<(status: Int, collected: [UInt8])>((0, []))
-
-    init(onHead: @escaping @Sendable () -> Void = {}, onBytes: @escaping @Sendable ([UInt8]) -> Void) {
-        self.onHead = onHead
-        self.onBytes = onBytes
-    }
-
-    var collected: [UInt8] { state.withLock { $0.collected } }
-    /// The answer's status; 0 before its head.
-    var status: Int { state.withLock { $0.status } }
-
-    func didReceiveHead(task: HTTPClient.Task<Int>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
-        state.withLock { $0.status = Int(head.status.code) }
-        onHead()
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didReceiveBodyPart(task: HTTPClient.Task<Int>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
-        let bytes = Array(buffer.readableBytesView)
-        let failed = state.withLock { state -> Bool in
-            if state.status >= 300 { state.collected += bytes }
-            return state.status >= 300
-        }
-        if !failed { onBytes(bytes) }
-        return task.eventLoop.makeSucceededVoidFuture()
-    }
-
-    func didFinishRequest(task: HTTPClient.Task<Int>) throws -> Int {
-        state.withLock { $0.status }
-    }
 }

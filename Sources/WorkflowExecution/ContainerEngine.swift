@@ -1,46 +1,47 @@
 import Synchronization
 
 /// What the job runner needs from a container engine (Docker's Engine API, or Podman's, which speaks the
-/// same). Declared here so the runner stays free of HTTP; the `DockerEngine` target implements it. Calls
-/// block their thread: the runner gives every job its own.
+/// same). Declared here so the runner stays free of HTTP; the `DockerEngine` target implements it with
+/// AsyncHTTPClient's async API. The synchronous job runner (a thread per job) calls the blocking forms
+/// in ContainerEngine+Blocking.swift, the one place a job's thread waits for the engine.
 public protocol ContainerEngine: Sendable {
     /// Where the engine was looked for (`unix:///var/run/docker.sock`), for messages.
     var address: String { get }
     /// The engine's API version, or an error when none answers.
-    func ping() throws(ContainerEngineError) -> String
+    func ping() async throws(ContainerEngineError) -> String
     /// The image's `Config.Env` when the engine has the image, nil when it does not.
-    func imageEnvironment(_ reference: String) throws(ContainerEngineError) -> [String]?
+    func imageEnvironment(_ reference: String) async throws(ContainerEngineError) -> [String]?
     /// Builds an image from a tar of a build context (`Dockerfile` at `dockerfile` inside it).
-    func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) throws(ContainerEngineError)
-    func createContainer(_ spec: ContainerSpec) throws(ContainerEngineError) -> String
-    func startContainer(_ id: String) throws(ContainerEngineError)
+    func buildImage(context: [UInt8], dockerfile: String, tag: String, labels: [String: String], cancel: ExecCancellation, onLine: @escaping @Sendable (String) -> Void) async throws(ContainerEngineError)
+    func createContainer(_ spec: ContainerSpec) async throws(ContainerEngineError) -> String
+    func startContainer(_ id: String) async throws(ContainerEngineError)
     /// Whether a path exists in a container's file system (a stat, no process started).
-    func pathExists(_ id: String, _ path: String) throws(ContainerEngineError) -> Bool
-    func inspectContainer(_ id: String) throws(ContainerEngineError) -> ContainerStatus
+    func pathExists(_ id: String, _ path: String) async throws(ContainerEngineError) -> Bool
+    func inspectContainer(_ id: String) async throws(ContainerEngineError) -> ContainerStatus
     /// The container's output so far (both streams, interleaved as the engine stored them).
-    func logs(_ id: String) throws(ContainerEngineError) -> String
+    func logs(_ id: String) async throws(ContainerEngineError) -> String
     /// Starts a created container with its output attached first (as `docker run` does, so none is
     /// missed), streams the output until the container exits, and returns its exit code.
-    func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError) -> Int32
+    func startAttached(_ id: String, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) async throws(ContainerEngineError) -> Int32
     /// Prepares a command to run in a running container; returns the exec's id.
-    func execCreate(_ id: String, _ spec: ExecSpec) throws(ContainerEngineError) -> String
+    func execCreate(_ id: String, _ spec: ExecSpec) async throws(ContainerEngineError) -> String
     /// Runs a prepared command, streaming its output until every holder of its stdout and stderr has
     /// closed them (a background child keeps them open). `cancel` abandons the stream.
-    func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) throws(ContainerEngineError)
+    func execStart(_ execID: String, cancel: ExecCancellation, onOutput: @escaping @Sendable (OutputStreamKind, [UInt8]) -> Void) async throws(ContainerEngineError)
     /// Whether the command still runs, and its exit code once it does not.
-    func execInspect(_ execID: String) throws(ContainerEngineError) -> (running: Bool, exitCode: Int32)
+    func execInspect(_ execID: String) async throws(ContainerEngineError) -> (running: Bool, exitCode: Int32)
     /// Sends a signal (`INT`, `TERM`, `KILL`) to a container's main process; a stopped one is no error.
-    func killContainer(_ id: String, signal: String) throws(ContainerEngineError)
+    func killContainer(_ id: String, signal: String) async throws(ContainerEngineError)
     /// Removes a container, its anonymous volumes with it; a missing container is not an error.
-    func removeContainer(_ id: String) throws(ContainerEngineError)
+    func removeContainer(_ id: String) async throws(ContainerEngineError)
     /// Containers carrying a label (`key=value`), running or not.
-    func listContainers(label: String) throws(ContainerEngineError) -> [ContainerSummary]
-    func createNetwork(_ name: String, labels: [String: String]) throws(ContainerEngineError) -> String
-    func removeNetwork(_ id: String) throws(ContainerEngineError)
+    func listContainers(label: String) async throws(ContainerEngineError) -> [ContainerSummary]
+    func createNetwork(_ name: String, labels: [String: String]) async throws(ContainerEngineError) -> String
+    func removeNetwork(_ id: String) async throws(ContainerEngineError)
     /// Networks carrying a label (`key=value`): their ids and names.
-    func listNetworks(label: String) throws(ContainerEngineError) -> [(id: String, name: String, labels: [String: String])]
+    func listNetworks(label: String) async throws(ContainerEngineError) -> [(id: String, name: String, labels: [String: String])]
     /// Removes an image (a Dockerfile action's build), untagging it.
-    func removeImage(_ reference: String) throws(ContainerEngineError)
+    func removeImage(_ reference: String) async throws(ContainerEngineError)
 }
 
 /// stdout or stderr of a container or exec.
