@@ -172,7 +172,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkflowExecutionTests",
-            dependencies: ["WorkflowExecution", "WorkflowPlanning"],
+            dependencies: ["WorkflowExecution", "WorkflowPlanning", "WorkflowParsing"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -56,6 +56,9 @@ public actor RunDriver {
     private var refill = false
     private var success: Bool?
     private var waiter: CheckedContinuation<Void, Never>?
+    /// Draining: no job is claimed any more; `idle` waiters resume when the last running one ends.
+    private var draining = false
+    private var idle: [CheckedContinuation<Void, Never>] = []
 
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
@@ -104,6 +107,40 @@ public actor RunDriver {
                 seconds: seconds[id] ?? 0))
         }
         return RunSummary(jobs: jobs, success: success ?? false, summaries: summaries)
+    }
+
+    /// Stops taking jobs and waits for the running ones to end, at most `timeout` seconds; then cancels
+    /// those still running (the runner's SIGINT → SIGTERM → SIGKILL ladder, `always()` steps still run)
+    /// and waits for them too. Jobs not started stay queued in the store for another worker (or this one
+    /// after a restart); `run()` then returns with them unfinished. True when nothing had to be cancelled.
+    public func drain(timeout: Double) async -> Bool {
+        draining = true
+        var cancelled = false
+        // A claim in flight (`filling`) still starts its job: a claimed job is never dropped.
+        if !runners.isEmpty || filling {
+            let deadline = Task { [weak self] in
+                try? await Task.sleep(for: .seconds(timeout))
+                if !Task.isCancelled { await self?.cancelRunning() }
+            }
+            while !runners.isEmpty || filling { await withCheckedContinuation { idle.append($0) } }
+            deadline.cancel()
+            cancelled = drainCancelled
+        }
+        // The run stops here: what did not start stays queued.
+        if success == nil {
+            success = false
+            waiter?.resume()
+            waiter = nil
+        }
+        return !cancelled
+    }
+
+    private var drainCancelled = false
+
+    private func cancelRunning() {
+        guard !runners.isEmpty else { return }
+        drainCancelled = true
+        for held in runners.values { held.runner.cancel() }
     }
 
     /// Ctrl-C: running jobs are cancelled (their `always()` steps still run), the others decide by
@@ -195,13 +232,21 @@ public actor RunDriver {
         filling = true
         repeat {
             refill = false
-            while runners.count < capacity, success == nil {
+            while runners.count < capacity, success == nil, !draining {
                 guard let claim = try? await store.claim(worker: worker, now: HostProcess.now(), lease: lease) else { break }
                 if let snapshot = try? await store.machine(definition.run) { machine = snapshot }
                 start(claim)
             }
         } while refill
         filling = false
+        wakeIdle()
+    }
+
+    /// Resumes `drain()` when no job runs and none is being claimed.
+    private func wakeIdle() {
+        guard runners.isEmpty, !filling else { return }
+        for waiter in idle { waiter.resume() }
+        idle = []
     }
 
     private func start(_ claim: JobClaim) {
@@ -259,6 +304,7 @@ public actor RunDriver {
     private func ended(_ claim: JobClaim, _ outcome: JobOutcome) async {
         let id = claim.instance
         runners[id] = nil
+        defer { wakeIdle() }
         seconds[id] = HostProcess.now() - (started[id] ?? HostProcess.now())
         if !outcome.summary.isEmpty { summaries.append(RunSummary.Summary(job: name(id), text: outcome.summary)) }
         // Reported before what its end decides (dependents skipped, fail-fast), as it happened.
