@@ -8,6 +8,8 @@ struct ExpressionRule {
     private let bytes: [UInt8]
     private var map: SourceMap?
     private(set) var diagnostics: [Diagnostic] = []
+    /// What references can resolve to where the rule is now (ReferenceRule.swift).
+    private var scope = ReferenceScope()
 
     static func check(_ workflow: Workflow, source: [UInt8]) -> [Diagnostic] {
         var rule = ExpressionRule(file: workflow.file, bytes: source)
@@ -23,6 +25,8 @@ struct ExpressionRule {
     // MARK: The workflow's keys and what each may use
 
     private mutating func visit(_ wf: Workflow) {
+        let workflowScope = ReferenceScope.workflow(wf)
+        scope = workflowScope
         check(wf.runName, ContextAvailability.workflowLevel)
         check(wf.env, ContextAvailability.workflowEnv)
         check(wf.concurrency, ContextAvailability.workflowLevel)
@@ -34,7 +38,16 @@ struct ExpressionRule {
                 check(output.value, ContextAvailability.workflowCallOutput)
             }
         }
-        for job in wf.jobs { visit(job) }
+        for job in wf.jobs {
+            scope = workflowScope
+            scope.jobs = nil
+            scope.needs = Dictionary(
+                job.needs.map { need in
+                    (need.value.lowercased(), wf.jobs.first { $0.id.value.lowercased() == need.value.lowercased() }.flatMap { ReferenceScope.outputs(of: $0) })
+                }, uniquingKeysWith: { a, _ in a })
+            scope.matrix = ReferenceScope.matrixKeys(job)
+            visit(job)
+        }
     }
 
     private mutating func visit(_ job: Job) {
@@ -45,7 +58,11 @@ struct ExpressionRule {
         check(job.runsOn?.group, settings)
         check(job.environment?.name, settings)
         check(job.environment?.url, ContextAvailability.environmentURL)
+        scope.steps = Set(job.flattenedSteps.compactMap { $0.id?.value.lowercased() })
+        scope.allSteps = true
         for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
+        scope.steps = nil
+        scope.allSteps = false
         check(job.env, ContextAvailability.jobEnv)
         check(job.defaults?.expression, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
@@ -61,7 +78,13 @@ struct ExpressionRule {
         if case .mapping(let secrets)? = job.secrets {
             for entry in secrets { check(entry.value, ContextAvailability.jobEnv) }
         }
-        for step in job.flattenedSteps { visit(step) }
+        var earlier = Set<String>()
+        for step in job.flattenedSteps {
+            scope.steps = earlier
+            visit(step)
+            if let id = step.id?.value { earlier.insert(id.lowercased()) }
+        }
+        scope.steps = nil
     }
 
     private mutating func visit(_ strategy: Strategy) {
@@ -189,7 +212,11 @@ struct ExpressionRule {
 
     private mutating func parse(_ expression: String, offset: Int, in value: Located<String>, options: ParseOptions) {
         do {
-            _ = try ExpressionParser.parse(expression, options: options)
+            // An empty expression parses to nothing.
+            let syntax = try ExpressionParser.parse(expression, options: options)
+            for problem in syntax.map(scope.problems(in:)) ?? [] {
+                report(problem.message, offset: offset + problem.offset, in: value, rule: "reference")
+            }
         } catch {
             var message = error.message
             if let first = message.first { message = first.lowercased() + message.dropFirst() }
@@ -203,12 +230,14 @@ struct ExpressionRule {
         }
     }
 
-    private mutating func report(_ message: String, offset: Int, in value: Located<String>, severity: Diagnostic.Severity = .error) {
+    private mutating func report(
+        _ message: String, offset: Int, in value: Located<String>, severity: Diagnostic.Severity = .error, rule: String = "expression"
+    ) {
         if map == nil { map = SourceMap(bytes) }
         let map = map!
         let (start, style) = map.valueStart(line: value.location.line, column: value.location.column)
         let index = map.locate(value: value.value, offset: offset, from: start, style: style)
         let (line, column) = map.position(of: index)
-        diagnostics.append(Diagnostic(severity, message, at: SourceLocation(file: file, line: line, column: column), rule: "expression"))
+        diagnostics.append(Diagnostic(severity, message, at: SourceLocation(file: file, line: line, column: column), rule: rule))
     }
 }

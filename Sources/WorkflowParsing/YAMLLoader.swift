@@ -76,12 +76,10 @@ struct YAMLLoader {
                 case YAML_SCALAR_EVENT:
                     let scalar = event.data.scalar
                     let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
-                    if let tag = Builder.string(scalar.tag), !tag.hasPrefix("tag:yaml.org,2002:") {
-                        throw Failure(
-                            message: "unsupported YAML tag '\(tag)'; a value that starts with '!' must be quoted, and a condition such as '!cancelled()' written as '${{ !cancelled() }}'",
-                            line: line, column: column)
+                    var plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.plain_implicit == 1
+                    if let tag = Builder.string(scalar.tag) {
+                        plain = try YAMLLoader.checkTag(tag, text: text, style: scalar.style, line: line, column: column)
                     }
-                    let plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.plain_implicit == 1
                     let node = YAMLNode(kind: .scalar(text, plain: plain), line: line, column: column, weight: 1)
                     if let anchor = Builder.string(scalar.anchor) { anchors[anchor] = node }
                     try add(node)

@@ -25,6 +25,31 @@ import WorkflowModel
         #expect(resolved == kind)
     }
 
+    /// Explicit tags as GitHub's YamlObjectReader reads them (actions/runner, YamlObjectReader.cs
+    /// `AllowLiteral`): typed core tags need a plain value of their type; `!!str` and every other tag are
+    /// refused; `tag:yaml.org,2002:string` is a string.
+    @Test(
+        "explicit YAML tags",
+        arguments: [
+            ("!!bool true", nil), ("!!bool FALSE", nil), ("!!int 42", nil), ("!!int -7", nil), ("!!int 0x1F", nil), ("!!int 0o17", nil),
+            ("!!float 1.5", nil), ("!!float 1", nil), ("!!float .inf", nil), ("!!float 2e10", nil), ("!!null ~", nil), ("!!null", nil),
+            ("!<tag:yaml.org,2002:string> 12", nil), ("!<tag:yaml.org,2002:string> 'quoted'", nil),
+            ("!!bool yes", "the value 'yes' is invalid for the type '!!bool'"),
+            ("!!int 1.5", "the value '1.5' is invalid for the type '!!int'"),
+            ("!!int 0x1FFFFFFFF", "the value '0x1FFFFFFFF' is invalid for the type '!!int'"),
+            ("!!float 1e", "the value '1e' is invalid for the type '!!float'"),
+            ("!!null 0", "the value '0' is invalid for the type '!!null'"),
+            ("!!bool \"true\"", "the YAML tag '!!bool' is not valid on a double-quoted value: GitHub reads tags on plain values only"),
+            ("!!int '5'", "the YAML tag '!!int' is not valid on a single-quoted value: GitHub reads tags on plain values only"),
+            ("!!str text", "unsupported YAML tag '!!str': GitHub reads only '!!bool', '!!int', '!!float' and '!!null'; GitHub does not read '!!str': quote the value instead"),
+            ("!!timestamp 2001-12-14", "unsupported YAML tag '!!timestamp': GitHub reads only '!!bool', '!!int', '!!float' and '!!null'"),
+            ("!custom x", "unsupported YAML tag '!custom'; a value that starts with '!' must be quoted, and a condition such as '!cancelled()' written as '${{ !cancelled() }}'"),
+        ] as [(String, String?)])
+    func explicitTags(value: String, error: String?) {
+        let result = WorkflowParser.parse("on: push\njobs:\n  j:\n    runs-on: x\n    name: \(value)\n    steps: [{run: echo}]\n", file: "t.yml")
+        #expect(result.diagnostics.map(\.description) == (error.map { ["t.yml:5:11: error: \($0) [syntax]"] } ?? []))
+    }
+
     @Test func columnsCountUnicodeScalars() throws {
         let root = try #require(try YAMLLoader.load(Array("a: \"🚀é\"\nb: [x, 名前, z]\n".utf8)))
         guard case .mapping(let pairs) = root.kind, case .sequence(let items) = pairs[1].value.kind else {

@@ -57,7 +57,7 @@ import _GantryTestSupport
         #expect(test.concurrencyGroup == "test-macos-latest-main")
         #expect(test.timeoutMinutes == "20")
         #expect(pipeline.instances.first { $0.job == "lint" }?.backend == "docker://node:20")
-        #expect(deploy.concurrencyGroup == "deploy-${{ needs.build.outputs.target }}")
+        #expect(deploy.concurrencyGroup == "deploy-${{ needs.lint.outputs.target }}")
         #expect(pipeline.instances.first { $0.job == "dynamic" }?.matrixAtRunTime == true)
         #expect(pipeline.instances.first { $0.job == "reuse" }?.backend == "reusable workflow")
         #expect(plan.skipped.map(\.file) == ["docs-only.yml", "tags-only.yml"])
