@@ -194,3 +194,20 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: Fuzzing
+
+/** libFuzzer targets, declared only when GANTRY_FUZZ is set (their entry point is libFuzzer's `main`, so
+    they link only with `--sanitize fuzzer`): `bench/fuzz.sh` builds and runs them. Seeds come from the
+    test fixtures. */
+if Context.environment["GANTRY_FUZZ"] != nil {
+    let fuzzSettings = swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+    package.targets += [
+        .executableTarget(
+            name: "fuzz-workflow", dependencies: ["WorkflowParsing", "WorkflowModel"], path: "Fuzz/Workflow", swiftSettings: fuzzSettings),
+        .executableTarget(
+            name: "fuzz-expressions", dependencies: ["WorkflowExpressions"], path: "Fuzz/Expressions", swiftSettings: fuzzSettings),
+        .executableTarget(
+            name: "fuzz-dotenv", dependencies: ["WorkflowPlanning"], path: "Fuzz/DotEnv", swiftSettings: fuzzSettings),
+    ]
+}
