@@ -53,7 +53,7 @@ YAML
     echo "    steps:"; echo "      - run: echo $i"
   done; } | repo chain
 
-json="$(mktemp)"
+json="$work/hyperfine.json"
 hyperfine -N --warmup 20 --min-runs 200 -i --export-json "$json" \
   -n "minimal" "$work/minimal" \
   -n "version" "$gantry --version" \

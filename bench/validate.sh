@@ -26,9 +26,8 @@ for d in "${dirs[@]}"; do
   while IFS= read -r f; do files+=("$f"); done < <(find "$d" -maxdepth 1 -type f \( -name '*.yml' -o -name '*.yaml' \) | sort)
 done
 echo "corpus: ${#files[@]} workflow files from ${dirs[*]}"
-printf '%s\n' "${files[@]}" > /tmp/gantry-bench-files.txt
-
 json="$(mktemp)"
+trap 'rm -f "$json"' EXIT
 # gantry is measured twice: given the folders (how its users call it) and given the same file list
 # actionlint gets (actionlint does not walk folders).
 hyperfine --warmup 5 --min-runs 30 -N -i --export-json "$json" \
