@@ -413,7 +413,8 @@ extension JobRunner {
                 state.say("error: output '\(output.id.value)' of '\(name)': \(error)")
             }
         }
-        let outcome: JobResult = failed ? .failure : isCancelled ? .cancelled : .success
+        // A background composite stopped by a `cancel` step is cancelled, as one the job's cancellation stops.
+        let outcome: JobResult = failed ? .failure : isCancelled || state.slot.isStopped ? .cancelled : .success
         return StepResult(outcome: outcome, conclusion: outcome, outputs: outputs, env: [], summary: "", timedOutJob: false)
     }
 

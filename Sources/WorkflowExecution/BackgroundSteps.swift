@@ -8,6 +8,18 @@ final class StepSlot: Sendable {
     /// Set by a forced interrupt (a `cancel` step, or the job's cancellation of a background step):
     /// every later process of the step (a composite's next one) is interrupted as it starts.
     private let stopped = Atomic<Bool>(false)
+    /// Engine calls of the step to abandon when it is stopped (a Docker action's image build).
+    private let calls = Mutex<[ExecCancellation]>([])
+
+    /// Whether a forced interrupt stopped the step (its composite then ends cancelled).
+    var isStopped: Bool { stopped.load(ordering: .sequentiallyConsistent) }
+
+    func track(_ call: ExecCancellation) {
+        calls.withLock { $0.append(call) }
+        if isStopped { call.cancel() }
+    }
+
+    func untrack(_ call: ExecCancellation) { calls.withLock { $0.removeAll { $0 === call } } }
 
     func enter(_ handle: HostProcess.Handle, survivesCancel: Bool) {
         running.withLock { $0 = (handle, survivesCancel) }
@@ -23,6 +35,7 @@ final class StepSlot: Sendable {
         running.withLock { step in
             if let step, force || !step.survivesCancel { step.handle.cancel() }
         }
+        if force { for call in calls.withLock({ $0 }) { call.cancel() } }
     }
 }
 
@@ -70,10 +83,14 @@ final class BackgroundStep: Sendable {
     /// Set on the job's thread when the step's effects were taken in (once), with its conclusion.
     private let taken = Mutex<JobResult??>(nil)
 
-    init(id: String?, name: String, step: Step) {
+    /// How many post steps the job had when this one started: its own go after them.
+    let postsAt: Int
+
+    init(id: String?, name: String, step: Step, postsAt: Int) {
         self.id = id
         self.name = name
         self.step = step
+        self.postsAt = postsAt
     }
 
     /// Marks the step running; false when it was cancelled while it waited for a slot.

@@ -60,8 +60,14 @@ extension JobRunner {
             let output = state.output
             // The build stops with the step: cancellation (unless the step survives it) and its time limit.
             let stop = ExecCancellation()
-            if !survivesCancel { abortables.withLock { $0.append(stop) } }
-            defer { abortables.withLock { $0.removeAll { $0 === stop } } }
+            if !survivesCancel {
+                abortables.withLock { $0.append(stop) }
+                state.slot.track(stop)
+            }
+            defer {
+                abortables.withLock { $0.removeAll { $0 === stop } }
+                state.slot.untrack(stop)
+            }
             if let limit = [deadline.map { $0 - HostProcess.now() }, state.remaining].compactMap({ $0 }).min() {
                 DispatchQueue.global().asyncAfter(deadline: .now() + max(0, min(limit, 86_400))) { stop.cancel() }
             }

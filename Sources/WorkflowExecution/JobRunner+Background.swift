@@ -29,7 +29,7 @@ extension JobRunner {
         Files.makeDirectory(scratch)
         // A job container may run as another user: it writes the step's file-command files here.
         if containers?.jobContainer != nil { chmod(scratch, 0o777) }
-        let entry = BackgroundStep(id: step.id?.value, name: name, step: step)
+        let entry = BackgroundStep(id: step.id?.value, name: name, step: step, postsAt: state.posts.count)
         // Its lines are labelled with its name when it has one, else with its id.
         let label = step.name == nil ? step.id?.value ?? name : name
         let copy = Handoff(state.backgroundCopy(slot: entry.slot, scratch: scratch, label: state.masker.mask(label)))
@@ -93,6 +93,9 @@ extension JobRunner {
                 wait(for: left, all: true, state: state, steps: &steps, continueOnError: false)
             }
         }
+        // A step a `cancel` gave up on is still ending (SIGTERM, then SIGKILL): nothing of the job is
+        // removed before every background step's process has.
+        for entry in background.all { _ = entry.outcome() }
         for entry in background.all {
             guard case .some(.some(let conclusion)) = entry.takenConclusion else { continue }
             if conclusion == .cancelled && entry.explicitlyCancelled.load(ordering: .sequentiallyConsistent) { continue }
@@ -121,9 +124,14 @@ extension JobRunner {
         state.say("Waiting for \(all ? "all " : "")background step(s) to complete: \(names)")
         var merged: JobResult?
         for target in targets {
-            if let conclusion = take(target, phase: target.outcome(), state: state, steps: &steps) {
-                merged = Self.merge(merged, conclusion)
+            // A step taken already (a `cancel` that gave up waiting) is not waited for again.
+            let conclusion: JobResult?
+            if case .some(let taken) = target.takenConclusion {
+                conclusion = taken
+            } else {
+                conclusion = take(target, phase: target.outcome(), state: state, steps: &steps)
             }
+            if let conclusion { merged = Self.merge(merged, conclusion) }
         }
         state.say("Finished waiting for \(all ? "all " : "")background step(s).")
         report(targets, state: state)
@@ -153,7 +161,8 @@ extension JobRunner {
             return nil
         }
         guard target.markTaken(result.conclusion) else { return target.takenConclusion ?? nil }
-        if finished.value !== state { state.absorb(finished.value) }
+        let wasTimedOut = state.timedOut
+        if finished.value !== state { state.absorb(finished.value, postsAt: target.postsAt) }
         state.summary += result.summary
         for (key, value) in result.env {
             state.env.removeAll { $0.0 == key }
@@ -161,7 +170,7 @@ extension JobRunner {
         }
         record(target.step, outcome: result.outcome, conclusion: result.conclusion, outputs: result.outputs, into: &steps)
         state.stepsContext = steps
-        if result.timedOutJob && !state.timedOut {
+        if (result.timedOutJob || state.timedOut) && !wasTimedOut {
             state.say("error: the job exceeded its timeout of \(formatDuration(state.timeout ?? 0))")
             state.timedOut = true
             cancel()

@@ -297,7 +297,7 @@ extension JobRunner {
         let allowUnsecure = [context.hostEnvironment, env].contains { layer in
             layer.last { $0.0 == "ACTIONS_ALLOW_UNSECURE_COMMANDS" }?.1.lowercased() == "true"
         }
-        let lines = LineSink(masker: state.masker, verbose: context.verbose, instance: instance.id, output: state.output, allowUnsecure: allowUnsecure)
+        let lines = LineSink(masks: state.masks, verbose: context.verbose, instance: instance.id, output: state.output, allowUnsecure: allowUnsecure)
         let handle = HostProcess.Handle()
         state.slot.enter(handle, survivesCancel: survivesCancel)
         // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
@@ -319,7 +319,6 @@ extension JobRunner {
             return .failed
         }
         state.slot.leave()
-        state.masker = lines.finalMasker
         // Background processes live on until the job ends, as on GitHub's runner.
         if container == nil && action == nil { groups.withLock { $0.append(result.processGroup) } }
 

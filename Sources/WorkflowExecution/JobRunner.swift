@@ -110,7 +110,13 @@ public final class JobRunner: Sendable {
         var prependPath = PrependPath()
         /// Directories this state added to `PATH`, in order (what a background step hands back).
         var pathAdditions: [String] = []
-        var masker: SecretMasker
+        /// The job's masks, shared with its background steps' states.
+        let masks: MaskRegistry
+        /// What the masks are now; setting it adds masks (none is ever taken away).
+        var masker: SecretMasker {
+            get { masks.snapshot }
+            set { masks.absorb(newValue) }
+        }
         var summary = ""
         var failed = false
         var timedOut = false
@@ -137,10 +143,10 @@ public final class JobRunner: Sendable {
 
         init(
             env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?,
-            slot: StepSlot, scratch: String, output: any RunOutput, instance: String
+            slot: StepSlot, scratch: String, output: any RunOutput, instance: String, masks: MaskRegistry? = nil
         ) {
             self.env = env
-            self.masker = masker
+            self.masks = masks ?? MaskRegistry(masker)
             self.started = started
             self.timeout = timeout
             self.slot = slot
@@ -150,30 +156,34 @@ public final class JobRunner: Sendable {
         }
 
         /// Prints a line of the job, masked.
-        func say(_ text: String) { output.line(instance, masker.mask(text)) }
+        func say(_ text: String) { output.line(instance, masks.mask(text)) }
 
         /// The state a background step starts from: this one's env, `PATH`, masker and saved state, with
         /// its own slot, folder and labelled output. What it changes comes back when it is waited for.
         func backgroundCopy(slot: StepSlot, scratch: String, label: String) -> JobState {
             let copy = JobState(
-                env: env, masker: masker, started: started, timeout: timeout, slot: slot, scratch: scratch,
-                output: LabelledOutput(base: output, label: label), instance: instance)
+                env: env, masker: SecretMasker(), started: started, timeout: timeout, slot: slot, scratch: scratch,
+                output: LabelledOutput(base: output, label: label), instance: instance, masks: masks)
             copy.prependPath = prependPath
             copy.failed = failed
             copy.timedOut = timedOut
             copy.savedState = savedState
             copy.stepsContext = stepsContext
             copy.action = action
+            copy.posts = posts
             return copy
         }
 
-        /// Takes in what a background step's state changed: `PATH` additions, masks, saved state and the
-        /// post steps of the actions it ran. (Env, outputs and summary come back in its `StepResult`.)
-        func absorb(_ finished: JobState) {
+        /// Takes in what a background step's state changed: `PATH` additions, saved state and the post
+        /// steps of the actions it ran. (Env, outputs and summary come back in its `StepResult`; masks are
+        /// shared as they are added.)
+        /// The posts go where the step started among the job's (`postsAt`), as they were registered then.
+        func absorb(_ finished: JobState, postsAt index: Int) {
             for directory in finished.pathAdditions { addPath(directory) }
-            masker.absorb(finished.masker)
+            if finished.timedOut { timedOut = true }
             savedState.merge(finished.savedState) { $1 }
-            for post in finished.posts where !posts.contains(where: { $0.stateKey == post.stateKey }) { posts.append(post) }
+            let new = finished.posts.filter { post in !posts.contains { $0.stateKey == post.stateKey } }
+            posts.insert(contentsOf: new, at: min(index, posts.count))
         }
 
         func addPath(_ directory: String) {

@@ -16,7 +16,6 @@ final class LineSink: Sendable {
 
     struct State {
         var reader = WorkflowCommandReader()
-        var masker: SecretMasker
         var outputs: [(String, String)] = []
         var savedState: [(String, String)] = []
         /// Inside `::group::` … `::endgroup::` (groups do not nest: a new group ends the open one).
@@ -31,18 +30,19 @@ final class LineSink: Sendable {
         /// A command failed (the runner fails the step then).
         var commandFailed = false
 
-        init(masker: SecretMasker = SecretMasker()) { self.masker = masker }
     }
 
-    init(masker: SecretMasker, verbose: Bool, instance: String, output: any RunOutput, allowUnsecure: Bool = false) {
-        lock.withLock { $0.masker = masker }
+    /// The job's masks: an `::add-mask::` here masks every step's lines from now on.
+    private let masks: MaskRegistry
+
+    init(masks: MaskRegistry, verbose: Bool, instance: String, output: any RunOutput, allowUnsecure: Bool = false) {
+        self.masks = masks
         self.allowUnsecure = allowUnsecure
         self.verbose = verbose
         self.instance = instance
         self.output = output
     }
 
-    var finalMasker: SecretMasker { lock.withLock { $0.masker } }
     var legacyOutputs: [(String, String)] { lock.withLock { $0.outputs } }
     var legacyState: [(String, String)] { lock.withLock { $0.savedState } }
     /// What `set-env` and `add-path` asked for, and whether a command failed the step.
@@ -64,7 +64,7 @@ final class LineSink: Sendable {
         let text: String? = lock.withLock { state in
             switch state.reader.read(line) {
             case .output(let text):
-                let masked = state.masker.mask(text)
+                let masked = masks.mask(text)
                 // Groups fold unless --verbose: their lines go to the log only.
                 if state.inGroup && !verbose {
                     if state.folded.count == Self.foldedLimit { state.folded.removeFirst(Self.foldedLimit / 2) }
@@ -77,9 +77,9 @@ final class LineSink: Sendable {
             case .command(let command):
                 switch command.name {
                 case "add-mask":
-                    state.masker.add(command.data)
+                    masks.add(command.data)
                     return nil
-                case "debug": return verbose ? "debug: " + state.masker.mask(command.data) : nil
+                case "debug": return verbose ? "debug: " + masks.mask(command.data) : nil
                 case "notice", "warning", "error":
                     var location = ""
                     if let file = command[property: "file"] {
@@ -88,10 +88,10 @@ final class LineSink: Sendable {
                         location += ": "
                     }
                     let title = command[property: "title"].map { $0 + ": " } ?? ""
-                    return state.masker.mask("\(location)\(command.name): \(title)\(command.data)")
+                    return masks.mask("\(location)\(command.name): \(title)\(command.data)")
                 case "group":
                     state.inGroup = true
-                    return "▸ " + state.masker.mask(command.data)
+                    return "▸ " + masks.mask(command.data)
                 case "endgroup":
                     state.inGroup = false
                     return nil
@@ -114,21 +114,21 @@ final class LineSink: Sendable {
                     // ACTIONS_ALLOW_UNSECURE_COMMANDS is true, and then a failure of the step.
                     guard allowUnsecure else {
                         state.commandFailed = true
-                        return state.masker.mask(
+                        return masks.mask(
                             "error: Unable to process command '\(line)' successfully: the `\(command.name)` command is disabled. Please upgrade to using "
                                 + "Environment Files or opt into unsecure command execution by setting the `ACTIONS_ALLOW_UNSECURE_COMMANDS` environment variable to `true`.")
                     }
                     if command.name == "add-path" {
                         guard !command.data.isEmpty else {
                             state.commandFailed = true
-                            return "error: Unable to process command '\(state.masker.mask(line))' successfully: the path is empty"
+                            return "error: Unable to process command '\(masks.mask(line))' successfully: the path is empty"
                         }
                         state.addedPaths.append(command.data)
                         return nil
                     }
                     guard let name = command[property: "name"], !name.isEmpty else {
                         state.commandFailed = true
-                        return "error: Unable to process command '\(state.masker.mask(line))' successfully: Required field 'name' is missing in ##[set-env] command."
+                        return "error: Unable to process command '\(masks.mask(line))' successfully: Required field 'name' is missing in ##[set-env] command."
                     }
                     if name.uppercased() == "NODE_OPTIONS" { return "error: Can't update NODE_OPTIONS environment variable using ::set-env:: command." }
                     state.setEnv.removeAll { $0.0 == name }

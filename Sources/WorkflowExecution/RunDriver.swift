@@ -59,6 +59,8 @@ public actor RunDriver {
     /// Draining: no job is claimed any more; `idle` waiters resume when the last running one ends.
     private var draining = false
     private var idle: [CheckedContinuation<Void, Never>] = []
+    /// Outcomes of ended jobs still being written to the store: a drain waits for them too.
+    private var completing = 0
 
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
@@ -117,12 +119,12 @@ public actor RunDriver {
         draining = true
         var cancelled = false
         // A claim in flight (`filling`) still starts its job: a claimed job is never dropped.
-        if !runners.isEmpty || filling {
+        if !runners.isEmpty || filling || completing > 0 {
             let deadline = Task { [weak self] in
                 try? await Task.sleep(for: .seconds(timeout))
                 if !Task.isCancelled { await self?.cancelRunning() }
             }
-            while !runners.isEmpty || filling { await withCheckedContinuation { idle.append($0) } }
+            while !runners.isEmpty || filling || completing > 0 { await withCheckedContinuation { idle.append($0) } }
             deadline.cancel()
             cancelled = drainCancelled
         }
@@ -244,7 +246,7 @@ public actor RunDriver {
 
     /// Resumes `drain()` when no job runs and none is being claimed.
     private func wakeIdle() {
-        guard runners.isEmpty, !filling else { return }
+        guard runners.isEmpty, !filling, completing == 0 else { return }
         for waiter in idle { waiter.resume() }
         idle = []
     }
@@ -304,7 +306,11 @@ public actor RunDriver {
     private func ended(_ claim: JobClaim, _ outcome: JobOutcome) async {
         let id = claim.instance
         runners[id] = nil
-        defer { wakeIdle() }
+        completing += 1
+        defer {
+            completing -= 1
+            wakeIdle()
+        }
         seconds[id] = HostProcess.now() - (started[id] ?? HostProcess.now())
         if !outcome.summary.isEmpty { summaries.append(RunSummary.Summary(job: name(id), text: outcome.summary)) }
         // Reported before what its end decides (dependents skipped, fail-fast), as it happened.

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -48,7 +49,18 @@ public final class RunResources: Sendable {
 
     /// Stops the run at once: kills every process group, then removes what its jobs created, and
     /// whatever carries its label (a container created a moment before it was tracked).
+    /// Runs on a thread of its own and returns when it is done: the engine calls wait there, never on
+    /// a thread of the concurrency pool (a signal handler's dispatch queue may be one on Linux).
     public func stopNow(runLabel: String) {
+        let done = DispatchSemaphore(value: 0)
+        startThread { [self] in
+            stopNowHere(runLabel: runLabel)
+            done.signal()
+        }
+        done.wait()
+    }
+
+    private func stopNowHere(runLabel: String) {
         let (groups, containers, networks) = live.withLock { ($0.groups, $0.containers, $0.networks) }
         for group in groups { kill(-group, SIGKILL) }
         for (engine, id) in containers { try? engine.removeContainer(id) }

@@ -50,8 +50,14 @@ extension RunStateMachine {
                 given.append((entry.name, entry.value, nil))
                 continue
             }
-            guard case .object(let object)? = try? JobDecisions.evaluate(entry.value, evaluation) else {
-                return .failure(CallFailure(message: "'${{ insert }}' in the 'with' of a call to '\(call.uses)' expects a mapping"))
+            let value: ExpressionValue
+            do {
+                value = try JobDecisions.evaluate(entry.value, evaluation)
+            } catch {
+                return .failure(CallFailure(message: "'${{ insert }}' in the 'with' of a call to '\(call.uses)': \(error)"))
+            }
+            guard case .object(let object) = value else {
+                return .failure(CallFailure(message: "'${{ insert }}' in the 'with' of a call to '\(call.uses)' expects a mapping, found \(value.kindName)"))
             }
             given += object.pairs.map { ($0.key, nil, $0.value) }
         }

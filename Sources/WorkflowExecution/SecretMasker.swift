@@ -1,3 +1,4 @@
+import Synchronization
 import WorkflowExpressions
 
 /// Replaces every secret and `::add-mask::` value with `***` in everything Gantry prints or stores.
@@ -99,4 +100,17 @@ public struct SecretMasker: Sendable {
         }
         return out
     }
+}
+
+/// A job's masks, shared by every step that runs at once: an `::add-mask::` in one background step
+/// masks the lines every other step prints from then on, as the runner's one masker does.
+final class MaskRegistry: Sendable {
+    private let masker: Mutex<SecretMasker>
+
+    init(_ masker: SecretMasker) { self.masker = Mutex(masker) }
+
+    func mask(_ text: String) -> String { masker.withLock { $0.mask(text) } }
+    func add(_ secret: String) { masker.withLock { $0.add(secret) } }
+    func absorb(_ other: SecretMasker) { masker.withLock { $0.absorb(other) } }
+    var snapshot: SecretMasker { masker.withLock { $0 } }
 }

@@ -212,6 +212,40 @@ import _GantryTestSupport
         #expect(result.stdout.contains("\"type\":\"job-finished\",\"job\":\"t\",\"result\":\"failure\""))
     }
 
+    /// Masks are the job's, shared as they are added: a background step's `::add-mask::` masks what a
+    /// foreground step prints while it still runs, and the other way round. A `wait` after a `cancel`
+    /// of the same step does not wait again.
+    @Test func masksAddedInOneStepHideTheValueInEveryStepAtOnce() throws {
+        let scratch = try RunCommandTests.Scratch("""
+            on: push
+            jobs:
+              t:
+                runs-on: ubuntu-latest
+                steps:
+                  - id: bg
+                    name: bg
+                    background: true
+                    run: |
+                      \(Self.meet)
+                      echo "::add-mask::hunter2"; touch "$GITHUB_WORKSPACE/masked"
+                      meet second; echo "bg sees swordfish"
+                      while true; do sleep 0.05; done
+                  - run: |
+                      \(Self.meet)
+                      meet masked; echo "fg sees hunter2"
+                      echo "::add-mask::swordfish"; touch "$GITHUB_WORKSPACE/second"; sleep 0.3
+                  - cancel: bg
+                  - wait: bg
+                  - run: echo "after"
+            """)
+        let result = try scratch.run()
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(result.stdout.contains("[t] fg sees ***\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("[t] bg | bg sees ***\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("hunter2") && !result.stdout.contains("swordfish"))
+        #expect(result.stdout.contains("[t] after\n"))
+    }
+
     /// At most 10 background steps run at once (the runner's DefaultMaxBackgroundSteps); the rest queue
     /// and all of them run.
     @Test func atMostTenBackgroundStepsRunAtOnce() throws {
