@@ -10,8 +10,9 @@
 # Prints each target's executions, coverage and findings; a finding is written to
 # .build-fuzz/findings/TARGET/ (crash-*, leak-*, timeout-*) and makes the script exit 1: turn each
 # into a regression test. Corpora grow in .build-fuzz/corpus/TARGET. Coverage is asked for by name
-# (-sanitize-coverage=…: without it swiftc's -sanitize=fuzzer left the code uninstrumented here) and
-# the targets link with lld (gold drops the counters' section bounds).
+# (-sanitize-coverage=…: without it some builds here had no coverage counters, and libFuzzer said
+# "Is the code instrumented for coverage?") and the targets link with lld (with gold, too, the
+# counters did not reach libFuzzer).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
