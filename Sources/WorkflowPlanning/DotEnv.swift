@@ -13,6 +13,12 @@ public enum DotEnv {
         public var description: String { diagnostic.description }
     }
 
+    /// The most one value may expand to, and all of a file's values together: `A=$A$A` on each of a
+    /// few dozen lines would otherwise double a value per line until memory runs out (found by
+    /// `bench/fuzz.sh`).
+    public static let maxValueBytes = 1 << 20
+    public static let maxTotalBytes = 16 << 20
+
     /// Parses `text`; the first malformed line is an error at its `file:line:col`.
     public static func parse(_ text: String, file: String, environment: [(String, String)] = []) throws(Failure) -> [(String, String)] {
         var pairs: [(String, String)] = []
@@ -22,8 +28,18 @@ public enum DotEnv {
             pairs.last { $0.0 == name }?.1 ?? environment.last { $0.0 == name }?.1 ?? ""
         }
         var index = 0
+        var total = 0
         func fail(_ message: String, line: Int, column: Int) -> Failure {
             Failure(diagnostic: Diagnostic(.error, message, at: SourceLocation(file: file, line: line + 1, column: column), rule: "dotenv"))
+        }
+        /// Stops a value that grows past the limits while it expands.
+        func bound(_ value: String, _ name: Substring, line: Int, column: Int) throws(Failure) {
+            let size = value.utf8.count
+            if size > maxValueBytes || total + size > maxTotalBytes {
+                throw fail(
+                    "the value of '\(name)' expands to more than \(size > maxValueBytes ? "1 MiB" : "the file's 16 MiB in all"); does a variable refer to itself again and again?",
+                    line: line, column: column)
+            }
         }
         while index < lines.count {
             let lineNumber = index
@@ -53,8 +69,14 @@ public enum DotEnv {
                 while position < bare.endIndex {
                     let character = bare[position]
                     position = bare.index(after: position)
-                    if character == "$" { expanded += expand(bare, &position, lookup) } else { expanded.append(character) }
+                    if character == "$" {
+                        expanded += expand(bare, &position, lookup)
+                        try bound(expanded, name, line: lineNumber, column: valueColumn)
+                    } else {
+                        expanded.append(character)
+                    }
                 }
+                total += expanded.utf8.count
                 pairs.append((String(name), expanded))
                 continue
             }
@@ -70,6 +92,7 @@ public enum DotEnv {
                     if character == quote { closed = true; break }
                     if quote == "\"" && character == "$" {
                         result += expand(text[...], &position, lookup)
+                        try bound(result, name, line: lineNumber, column: valueColumn)
                         continue
                     }
                     if quote == "\"" && character == "\\" && position < text.endIndex {
@@ -101,6 +124,7 @@ public enum DotEnv {
                 text = String(lines[index])
                 index += 1
             }
+            total += result.utf8.count
             pairs.append((String(name), result))
         }
         return pairs

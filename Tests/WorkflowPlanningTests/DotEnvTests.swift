@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 import WorkflowPlanning
+import _GantryTestSupport
 
 /// The dotenv dialect of `.secrets`, `.vars`, `.env` and `.input` (godotenv's, as act reads it).
 @Suite struct DotEnvTests {
@@ -40,6 +42,18 @@ import WorkflowPlanning
             "SINGLE=literal $HOME \\n", "DOUBLE=tab\tquote\" dollar$ back\\ other\\q", "MULTI=line one\nline two",
             "SINGLE_MULTI=x\ny", "COLON=yaml-style", "EQUALS=a=b=c", "TABBED=value",
         ])
+    }
+
+    /// Found by `bench/fuzz.sh` (fuzz-dotenv, a 10 s timeout): values that refer to themselves again
+    /// and again double on every line. They now stop at 1 MiB a value with a positioned error.
+    @Test func selfReferringValuesStopAtTheSizeLimit() throws {
+        let doubling = "A=0123456789abcdef\n" + String(repeating: "A=$A$A\n", count: 30)
+        #expect(failure(doubling) == ".env:18:3: error: the value of 'A' expands to more than 1 MiB; does a variable refer to itself again and again? [dotenv]")
+        let quoted = "B=x\n" + String(repeating: "B=\"${B}${B}\"\n", count: 30)
+        #expect(failure(quoted)?.hasPrefix(".env:22:3: error: the value of 'B' expands to more than 1 MiB") == true, "\(failure(quoted) ?? "")")
+        // The fuzzer's own input, kept as it was found.
+        let found = try Data(contentsOf: Fixtures.directory().appendingPathComponent("fuzz/dotenv-timeout-39faecd9"))
+        #expect(failure(String(decoding: found, as: UTF8.self))?.contains("expands to more than") == true)
     }
 
     @Test func windowsLineEnds() throws {
