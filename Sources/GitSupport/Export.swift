@@ -12,6 +12,8 @@ extension Repository {
         case workingTree
         /// The tree of the HEAD commit.
         case head
+        /// The tree of a commit (a full sha, or anything `git rev-parse` reads), also from a bare repository.
+        case commit(String)
     }
 
     /// Copies the repository's files (never `.git`) into `directory`, which must exist; returns how many
@@ -19,14 +21,15 @@ extension Repository {
     @discardableResult
     public func export(_ source: ExportSource, to directory: String) throws(GitError) -> Int {
         switch source {
-        case .head: return try exportHead(to: directory)
+        case .head: return try exportTree("HEAD", to: directory)
+        case .commit(let revision): return try exportTree(revision, to: directory)
         case .workingTree: return try exportWorkingTree(to: directory)
         }
     }
 
-    private func exportHead(to directory: String) throws(GitError) -> Int {
+    private func exportTree(_ revision: String, to directory: String) throws(GitError) -> Int {
         var tree: OpaquePointer?
-        try check(lib, "cannot read the tree of HEAD", lib.git_revparse_single(&tree, pointer, "HEAD^{tree}"))
+        try check(lib, "cannot read the tree of \(revision)", lib.git_revparse_single(&tree, pointer, revision + "^{tree}"))
         defer { lib.git_object_free(tree) }
         var options = git_checkout_options()
         try check(lib, "cannot set up checkout", lib.git_checkout_options_init(&options, UInt32(GIT_CHECKOUT_OPTIONS_VERSION)))
@@ -36,7 +39,7 @@ extension Repository {
             options.target_directory = target
             return lib.git_checkout_tree(pointer, tree, &options)
         }
-        try check(lib, "cannot check out HEAD into '\(directory)'", code)
+        try check(lib, "cannot check out \(revision) into '\(directory)'", code)
         return Self.countFiles(directory)
     }
 

@@ -59,6 +59,12 @@ struct LibGit2: @unchecked Sendable {
     let git_status_list_free: @convention(c) (Ref?) -> Void
     let git_checkout_options_init: @convention(c) (UnsafeMutablePointer<git_checkout_options>?, UInt32) -> Int32
     let git_checkout_tree: @convention(c) (Ref?, Ref?, UnsafePointer<git_checkout_options>?) -> Int32
+    // Mirrors (gantry serve).
+    let git_repository_init: @convention(c) (UnsafeMutablePointer<Ref?>?, UnsafePointer<CChar>?, UInt32) -> Int32
+    let git_remote_create_anonymous: @convention(c) (UnsafeMutablePointer<Ref?>?, Ref?, UnsafePointer<CChar>?) -> Int32
+    let git_remote_fetch: @convention(c) (Ref?, UnsafePointer<git_strarray>?, UnsafePointer<git_fetch_options>?, UnsafePointer<CChar>?) -> Int32
+    let git_remote_free: @convention(c) (Ref?) -> Void
+    let git_fetch_options_init: @convention(c) (UnsafeMutablePointer<git_fetch_options>?, UInt32) -> Int32
 
     /// The library names tried, the ABI Gantry was built against first.
     static let candidates = ["libgit2.so.1.5", "libgit2.so"]
@@ -138,5 +144,10 @@ struct LibGit2: @unchecked Sendable {
         git_status_list_free = try symbol("git_status_list_free")
         git_checkout_options_init = try symbol("git_checkout_options_init")
         git_checkout_tree = try symbol("git_checkout_tree")
+        git_repository_init = try symbol("git_repository_init")
+        git_remote_create_anonymous = try symbol("git_remote_create_anonymous")
+        git_remote_fetch = try symbol("git_remote_fetch")
+        git_remote_free = try symbol("git_remote_free")
+        git_fetch_options_init = try symbol("git_fetch_options_init")
     }
 }

@@ -61,6 +61,11 @@ public final class Repository {
         pointer = repo!
     }
 
+    init(lib: LibGit2, pointer: OpaquePointer) {
+        self.lib = lib
+        self.pointer = pointer
+    }
+
     deinit {
         lib.git_repository_free(pointer)
     }
