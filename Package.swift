@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 /// Upcoming features every Gantry target opts into (as Hummingbird does).
@@ -19,6 +19,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        // gantry serve. Hummingbird's default traits (swift-configuration, full Foundation) are not used.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // MARK: System libraries
@@ -113,6 +119,34 @@ let package = Package(
             directly; libgit2 for checkout and for what that reader does not read. */
         .target(name: "GitSupport", dependencies: ["CGit2", "CZlib"], swiftSettings: swiftSettings),
 
+        /** The `RunStore` of `gantry serve` on one node: runs, their event logs, the job queue with leases and
+            webhook deliveries in SQLite (GRDB, WAL), so a restart loses nothing accepted. */
+        .target(
+            name: "RunStoreSQLite",
+            dependencies: ["WorkflowExecution", "WorkflowPlanning", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+
+        /** `gantry serve`: HTTP (Hummingbird), signed webhooks, the REST API, repositories' mirrors, the
+            runs it schedules with `RunDriver` over a `RunStore`, probes, metrics and graceful shutdown. */
+        .target(
+            name: "RunnerService",
+            dependencies: [
+                "WorkflowModel",
+                "WorkflowExpressions",
+                "WorkflowParsing",
+                "WorkflowPlanning",
+                "WorkflowExecution",
+                "GitSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Front end
 
         /** ArgumentParser commands, shared option groups, file discovery and diagnostic printers. */
@@ -127,6 +161,8 @@ let package = Package(
                 "GitSupport",
                 "ContentCache",
                 "DockerEngine",
+                "RunStoreSQLite",
+                "RunnerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -183,6 +219,11 @@ let package = Package(
         .testTarget(
             name: "GitSupportTests",
             dependencies: ["GitSupport", "_GantryTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RunStoreSQLiteTests",
+            dependencies: ["RunStoreSQLite", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

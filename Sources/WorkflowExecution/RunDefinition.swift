@@ -5,7 +5,7 @@ public import WorkflowPlanning
 /// What `RunStateMachine` decides on: the run's workflows and jobs with everything their job-level
 /// decisions need (the job's `if`, `needs`, strategy, concurrency groups), as values. Built once from
 /// the plan; a job whose matrix is known only at run time has no rows yet (`template` instead).
-public struct RunDefinition: Sendable {
+public struct RunDefinition: Sendable, Codable {
     /// A concurrency group once evaluated.
     public struct Group: Sendable, Equatable, Codable {
         public var name: String
@@ -20,7 +20,7 @@ public struct RunDefinition: Sendable {
         }
     }
 
-    public struct WorkflowEntry: Sendable {
+    public struct WorkflowEntry: Sendable, Codable {
         public var file: String
         /// The name the plan gives it (its `name:` or file).
         public var name: String
@@ -36,10 +36,33 @@ public struct RunDefinition: Sendable {
             self.contexts = contexts
             self.group = group
         }
+
+        private enum CodingKeys: String, CodingKey { case file, name, contexts, group }
+
+        /// The contexts are stored as their JSON text (a run store keeps definitions).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            file = try c.decode(String.self, forKey: .file)
+            name = try c.decode(String.self, forKey: .name)
+            group = try c.decodeIfPresent(Group.self, forKey: .group)
+            let text = try c.decode(String.self, forKey: .contexts)
+            guard case .object(let object)? = try? JSONText.parse(text) else {
+                throw DecodingError.dataCorruptedError(forKey: .contexts, in: c, debugDescription: "contexts are not a JSON object")
+            }
+            contexts = object
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(file, forKey: .file)
+            try c.encode(name, forKey: .name)
+            try c.encodeIfPresent(group, forKey: .group)
+            try c.encode(JSONText.compact(.object(contexts)), forKey: .contexts)
+        }
     }
 
     /// One entry of a job's `needs:`, as spelled there and as the job it names.
-    public struct Need: Sendable, Equatable {
+    public struct Need: Sendable, Equatable, Codable {
         public var name: String
         public var job: JobKey
 
@@ -50,7 +73,7 @@ public struct RunDefinition: Sendable {
     }
 
     /// How one job's matrix behaves.
-    public struct Strategy: Sendable, Equatable {
+    public struct Strategy: Sendable, Equatable, Codable {
         public var failFast: Bool
         public var maxParallel: Int?
 
@@ -62,7 +85,7 @@ public struct RunDefinition: Sendable {
 
     /// A job's `concurrency:` as written: the group may use `needs`, so it is evaluated when the
     /// instance is ready.
-    public struct JobGroup: Sendable, Equatable {
+    public struct JobGroup: Sendable, Equatable, Codable {
         public var name: String
         public var cancelInProgress: String?
         public var queueMax: Bool
@@ -75,7 +98,7 @@ public struct RunDefinition: Sendable {
     }
 
     /// One matrix row of a job (the job itself without a matrix).
-    public struct Row: Sendable {
+    public struct Row: Sendable, Codable {
         public var index: Int
         public var instance: JobInstance
         public var continueOnError: Bool
@@ -112,9 +135,9 @@ public struct RunDefinition: Sendable {
     }
 
     /// What a job that calls a reusable workflow passes to it and takes back.
-    public struct Call: Sendable, Equatable {
+    public struct Call: Sendable, Equatable, Codable {
         /// One input the called workflow declares (`on.workflow_call.inputs`).
-        public struct Input: Sendable, Equatable {
+        public struct Input: Sendable, Equatable, Codable {
             public var name: String
             /// `string`, `boolean` or `number`.
             public var type: String
@@ -146,7 +169,7 @@ public struct RunDefinition: Sendable {
         }
     }
 
-    public struct JobEntry: Sendable {
+    public struct JobEntry: Sendable, Codable {
         public var key: JobKey
         /// For a job of a called workflow: the calling instance (its jobs start when the call does, and
         /// the call ends when they all have).

@@ -44,6 +44,10 @@ public actor RunDriver {
     private let ticketDirectory: String?
     /// What the run was planned with: a matrix known only at run time is expanded with it.
     private let request: PlanRequest?
+    /// The node's slots, when several runs share its capacity (`gantry serve`).
+    private let slots: NodeSlots?
+    /// The run is in the store already: a new process continues it (`RunStateMachine.Event.resumed`).
+    private let resuming: Bool
 
     private var machine: RunStateMachine
     private var reported = Set<InstanceID>()
@@ -65,8 +69,10 @@ public actor RunDriver {
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
         output: any RunOutput, request: PlanRequest? = nil, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60,
-        ticketDirectory: String? = nil
+        ticketDirectory: String? = nil, slots: NodeSlots? = nil, resuming: Bool = false
     ) {
+        self.slots = slots
+        self.resuming = resuming
         self.request = request
         self.ticketDirectory = ticketDirectory
         if let ticketDirectory { Files.makeDirectory(ticketDirectory) }
@@ -84,7 +90,12 @@ public actor RunDriver {
     /// Runs every job to its end.
     public func run() async -> RunSummary {
         do {
-            try await perform(store.create(definition))
+            if resuming {
+                if let stored = try await store.machine(definition.run) { machine = stored }
+                try await perform(store.apply(definition.run, .resumed))
+            } else {
+                try await perform(store.create(definition))
+            }
         } catch {
             output.line("gantry", "error: the run could not be stored: \(error)")
             success = false
@@ -92,6 +103,11 @@ public actor RunDriver {
         let wakeUps = store.wakeUps()
         let listener = Task { [weak self] in
             for await _ in wakeUps { await self?.fillSlots() }
+        }
+        let freed = slots?.freed()
+        let slotListener = Task { [weak self] in
+            guard let freed else { return }
+            for await _ in freed { await self?.fillSlots() }
         }
         let renewer = Task { [weak self, lease] in
             while !Task.isCancelled {
@@ -101,6 +117,7 @@ public actor RunDriver {
         }
         if success == nil { await withCheckedContinuation { waiter = $0 } }
         listener.cancel()
+        slotListener.cancel()
         renewer.cancel()
         var jobs: [RunSummary.Job] = []
         for id in machine.order {
@@ -235,7 +252,11 @@ public actor RunDriver {
         repeat {
             refill = false
             while runners.count < capacity, success == nil, !draining {
-                guard let claim = try? await store.claim(worker: worker, now: HostProcess.now(), lease: lease) else { break }
+                if let slots, !(await slots.take()) { break }
+                guard let claim = try? await store.claim(worker: worker, run: definition.run, now: HostProcess.now(), lease: lease) else {
+                    await slots?.untake()
+                    break
+                }
                 if let snapshot = try? await store.machine(definition.run) { machine = snapshot }
                 start(claim)
             }
@@ -306,6 +327,7 @@ public actor RunDriver {
     private func ended(_ claim: JobClaim, _ outcome: JobOutcome) async {
         let id = claim.instance
         runners[id] = nil
+        await slots?.give()
         completing += 1
         defer {
             completing -= 1

@@ -13,13 +13,13 @@ public enum JobResult: String, Sendable, Equatable, Codable {
 /// not its business: that is each worker's capacity.
 public struct RunStateMachine: Sendable {
     /// A concurrency group's holder: a workflow of the run, or one job instance.
-    public enum GroupScope: Hashable, Sendable {
+    public enum GroupScope: Hashable, Sendable, Codable {
         case workflow(Int)
         case job(InstanceID)
     }
 
     /// How a wait for a concurrency group ended.
-    public enum GroupTurn: Sendable, Equatable {
+    public enum GroupTurn: Sendable, Equatable, Codable {
         case running
         /// A newer pending entry took this one's place.
         case replaced
@@ -29,7 +29,7 @@ public struct RunStateMachine: Sendable {
         case unavailable(String)
     }
 
-    public enum Event: Sendable {
+    public enum Event: Sendable, Codable {
         case start
         /// A job that was `unexpanded` has its rows (its matrix is now known).
         /// (A matrix of calls brings the jobs of each row's call, `jobs`.)
@@ -46,6 +46,10 @@ public struct RunStateMachine: Sendable {
         case cancelRun
         /// The lease of a running instance lapsed: its runner is gone.
         case leaseLost(InstanceID)
+        /// The run continues in a new process (a service restarted): what the old process was asked to
+        /// do and never answered is asked again — groups waited for or held are entered anew, matrices
+        /// being computed are computed again.
+        case resumed
     }
 
     public enum Action: Sendable, Equatable {
@@ -211,8 +215,28 @@ public struct RunStateMachine: Sendable {
             actions.append(.note(id, "error: the runner lost communication with the server (its lease expired); the job's remaining steps did not run"))
             finish(id, .failure, &actions)
             actions.append(.conclude(id, .failure))
+        case .resumed: resume(&actions)
         }
         return actions + schedule()
+    }
+
+    /// The actions a new process must carry out again after a restart.
+    private mutating func resume(_ actions: inout [Action]) {
+        for (w, state) in workflowGroups.sorted(by: { $0.key < $1.key }) where state == .entering || state == .held {
+            guard let group = definition.workflows[w].group else { continue }
+            // A group the old process held is held by nobody now: it is waited for again.
+            workflowGroups[w] = .entering
+            actions.append(.enterGroup(.workflow(w), group))
+        }
+        for id in order {
+            switch phases[id] {
+            case .awaitingJobGroup?:
+                if let group = jobGroups[id] { actions.append(.enterGroup(.job(id), group)) }
+            case .expanding?:
+                actions.append(.expand(id.job, needs: needs(of: id.job)))
+            default: break
+            }
+        }
     }
 
     /// A running or enqueued instance is asked to stop; one waiting for its groups stops waiting.

@@ -13,9 +13,9 @@ public protocol RunStore: Sendable {
     func apply(_ run: RunID, _ event: RunStateMachine.Event) async throws -> [RunStateMachine.Action]
 
     /// The first queued instance this worker can take (every `runs-on` label among its labels,
-    /// case-insensitively; a worker with no labels takes any), marked claimed under a lease that ends
-    /// `lease` seconds after `now` unless renewed.
-    func claim(worker: WorkerIdentity, now: Double, lease: Double) async throws -> JobClaim?
+    /// case-insensitively; a worker with no labels takes any), of `run` when given, marked claimed
+    /// under a lease that ends `lease` seconds after `now` unless renewed.
+    func claim(worker: WorkerIdentity, run: RunID?, now: Double, lease: Double) async throws -> JobClaim?
 
     /// Extends a claim's lease; false when it already lapsed (the job was concluded as lost).
     func renew(_ claim: JobClaim, now: Double, lease: Double) async throws -> Bool
@@ -31,6 +31,13 @@ public protocol RunStore: Sendable {
 
     /// Signals each time the queue gains an instance (every call makes a new stream).
     func wakeUps() -> AsyncStream<Void>
+}
+
+extension RunStore {
+    /// The first queued instance of any run this worker can take.
+    public func claim(worker: WorkerIdentity, now: Double, lease: Double) async throws -> JobClaim? {
+        try await claim(worker: worker, run: nil, now: now, lease: lease)
+    }
 }
 
 /// Who asks for work: a name (unique among a store's workers) and the labels it serves.
@@ -119,8 +126,8 @@ public actor InMemoryRunStore: RunStore {
         return actions
     }
 
-    public func claim(worker: WorkerIdentity, now: Double, lease: Double) throws -> JobClaim? {
-        guard let index = queue.firstIndex(where: { worker.accepts($0.runsOn) }) else { return nil }
+    public func claim(worker: WorkerIdentity, run: RunID?, now: Double, lease: Double) throws -> JobClaim? {
+        guard let index = queue.firstIndex(where: { (run == nil || $0.instance.run == run) && worker.accepts($0.runsOn) }) else { return nil }
         let entry = queue.remove(at: index)
         tokens += 1
         let claim = JobClaim(instance: entry.instance, needs: entry.needs, worker: worker.name, token: tokens, leaseEnds: now + lease)
