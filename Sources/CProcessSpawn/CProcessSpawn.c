@@ -12,6 +12,10 @@ int gantry_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, cons
     return posix_spawn_file_actions_addchdir_np(actions, path);
 }
 
+int gantry_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np(actions, from);
+}
+
 long gantry_copy_file_range(int in, int out, unsigned long length) {
     return (long)copy_file_range(in, NULL, out, NULL, length, 0);
 }

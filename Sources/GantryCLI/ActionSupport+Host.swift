@@ -18,11 +18,7 @@ extension ActionSupport {
     /// Actions read with the workflow parser's YAML reader, checkout through libgit2.
     static func host(repository: String, source: CheckoutSource, actionDirectory: String) -> ActionSupport {
         ActionSupport(
-            parseMetadata: { bytes, file in
-                let result = ActionParser.parse(bytes, file: file)
-                if let action = result.action { return .success(action) }
-                return .failure(MetadataError(lines: result.diagnostics.filter { $0.severity == .error }.map(\.description)))
-            },
+            parseMetadata: parseMetadata,
             checkout: { (directory) throws(CheckoutError) -> String in
                 do throws(GitError) {
                     let repo = try Repository(discoveringFrom: repository)
@@ -34,6 +30,28 @@ extension ActionSupport {
                 }
             },
             actionDirectory: actionDirectory)
+    }
+
+    /// `gantry serve`: actions/checkout writes the run's commit from the repository's bare mirror.
+    static func mirror(_ path: String, commit: String, actionDirectory: String) -> ActionSupport {
+        ActionSupport(
+            parseMetadata: parseMetadata,
+            checkout: { (directory) throws(CheckoutError) -> String in
+                do throws(GitError) {
+                    let count = try Repository(at: path).export(.commit(commit), to: directory)
+                    return "checked out \(count) file\(count == 1 ? "" : "s") of commit \(commit) into \(directory)"
+                } catch {
+                    throw CheckoutError("\(error.operation): \(error.message)")
+                }
+            },
+            actionDirectory: actionDirectory)
+    }
+
+    /// Action metadata read with the workflow parser's YAML reader.
+    static let parseMetadata: @Sendable ([UInt8], String) -> Result<ActionMetadata, MetadataError> = { bytes, file in
+        let result = ActionParser.parse(bytes, file: file)
+        if let action = result.action { return .success(action) }
+        return .failure(MetadataError(lines: result.diagnostics.filter { $0.severity == .error }.map(\.description)))
     }
 }
 

@@ -13,7 +13,7 @@ public struct GantryCommand: ParsableCommand {
             'gantry validate' to check every workflow of a repository.
             """,
         version: version,
-        subcommands: [Validate.self, List.self, Graph.self, PlanCommand.self, Run.self, Runs.self, Eval.self, Cache.self, Docker.self, JobCommand.self]
+        subcommands: [Validate.self, List.self, Graph.self, PlanCommand.self, Run.self, Serve.self, Runs.self, Eval.self, Cache.self, Docker.self, JobCommand.self]
     )
 
     public init() {}

@@ -67,6 +67,8 @@ struct PlanningFrontend {
     /// `workflow_dispatch` inputs from a file (`.input`): under `--input` values, and, as in an event
     /// payload, names a workflow does not declare are ignored rather than errors.
     var fileInputs: [(String, String)] = []
+    /// The event's payload when it is not read from `--event-path` (`gantry serve`: the delivery's).
+    var payload: ExpressionValue?
 
     /// Parses every workflow; workflows with errors are reported and left out of the plan.
     mutating func loadWorkflows(_ options: WorkflowOptions) {
@@ -79,7 +81,7 @@ struct PlanningFrontend {
 
     /// Builds the plan request from the options; payload problems are reported.
     mutating func request(_ options: PlanOptions, git: GitFacts) -> PlanRequest? {
-        var payload: ExpressionValue?
+        var payload = self.payload
         if let path = options.eventPath {
             do {
                 let bytes = try FileSystem.read(path)
@@ -153,10 +155,15 @@ struct PlanningFrontend {
                 }
             }
         }
+        return plan(options, workflowOptions, git: git, workdir: refs?.workdir)
+    }
+
+    /// Plans the loaded workflows with git facts given (`gantry serve` takes them from the event).
+    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions, git: GitFacts, workdir: String?) -> Plan? {
         guard var request = request(options, git: git) else { return nil }
         let called = CalledWorkflows.load(
             for: workflows, resolve: workflowOptions.resolve,
-            actionDirectory: actionDirectory ?? GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(), repository: refs?.workdir) + "/actions")
+            actionDirectory: actionDirectory ?? GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(), repository: workdir) + "/actions")
         request.calledWorkflows = called.workflows
         request.calledWorkflowProblems = called.problems
         calledWorkflows = Array(called.workflows.values)

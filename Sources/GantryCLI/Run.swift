@@ -251,13 +251,19 @@ final class Console: RunOutput, Sendable {
     private let files = Mutex<Files>(Files())
     private let json: Bool
     private let root: String
+    private let echo: Bool
+    private let append: Bool
 
-    /// Logs go to `root/log.txt` (everything) and `root/logs/<job>.log` (each job's lines, unprefixed).
-    init(root: String, json: Bool = false) {
+    /// Logs go to `root/log.txt` (everything) and `root/logs/<job>.log` (each job's lines, unprefixed);
+    /// `echo: false` writes nothing to standard output (`gantry serve`), `append` continues the logs
+    /// of a run an earlier process began.
+    init(root: String, json: Bool = false, echo: Bool = true, append: Bool = false) {
         self.json = json
         self.root = root
+        self.echo = echo
+        self.append = append
         mkdir(root + "/logs", 0o755)
-        let fd = open(root + "/log.txt", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(root + "/log.txt", O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
         files.withLock { $0.log = fd }
     }
 
@@ -279,14 +285,14 @@ final class Console: RunOutput, Sendable {
     /// Writes `text` to the logs (the run's, and `job`'s own when given) and `console` to standard output.
     private func emit(log text: String?, console: String?, job: String? = nil) {
         files.withLock { files in
-            if let console { FileSystem.write(console, to: 1) }
+            if echo, let console { FileSystem.write(console, to: 1) }
             guard let text else { return }
             if files.log >= 0 { FileSystem.write(text, to: files.log) }
             guard let job, job != "gantry" else { return }
             if files.jobs[job] == nil {
                 let name = Self.logName(job, taken: files.names)
                 files.names.insert(name)
-                let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
                 if fd < 0 { FileSystem.write("gantry: warning: cannot write \(root)/logs/\(name): \(FileSystem.lastError())\n", to: 2) }
                 files.jobs[job] = fd
             }

@@ -82,31 +82,38 @@ public actor SQLiteRunStore: RunStore {
 
     // MARK: The service's side
 
-    /// Stores a new run (its definition, the service's record, `.start`) and the delivery that brought
-    /// it, in one transaction.
-    public func accept(_ definition: RunDefinition, record: String, now: Double) throws -> [RunStateMachine.Action] {
-        guard machines[definition.run] == nil else { throw RunStoreError("run \(definition.run) exists already") }
-        var machine = RunStateMachine(definition)
-        let actions = machine.handle(.start)
-        try write { db in
-            try db.execute(
-                sql: "INSERT INTO run (id, created, definition, record) VALUES (?, ?, ?, ?)",
-                arguments: [definition.run.value, now, CodableJSON.encode(definition), record])
-            try Self.append(db, definition.run, .start, actions, machine: machine, now: now)
+    /// Stores new runs (each one's definition, the service's record and `.start`) and the delivery that
+    /// brought them, in one transaction: the actions of each `.start`, or nil (nothing written) when the
+    /// delivery was seen before.
+    public func accept(_ runs: [(RunDefinition, record: String)], delivery: String?, now: Double) throws -> [[RunStateMachine.Action]]? {
+        for (definition, _) in runs where machines[definition.run] != nil { throw RunStoreError("run \(definition.run) exists already") }
+        var started: [(RunStateMachine, [RunStateMachine.Action])] = []
+        for (definition, _) in runs {
+            var machine = RunStateMachine(definition)
+            let actions = machine.handle(.start)
+            started.append((machine, actions))
         }
-        machines[definition.run] = machine
-        notifyIfQueued(actions)
-        return actions
-    }
-
-    /// Records which runs a webhook delivery made; false (nothing written) when the id is known.
-    public func recordDelivery(_ id: String, runs: [RunID], now: Double) throws -> Bool {
-        try write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO delivery (id, runs, received) VALUES (?, ?, ?)",
-                arguments: [id, CodableJSON.encode(runs), now])
-            return db.changesCount == 1
+        let fresh = try write { db -> Bool in
+            if let delivery {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO delivery (id, runs, received) VALUES (?, ?, ?)",
+                    arguments: [delivery, CodableJSON.encode(runs.map(\.0.run)), now])
+                if db.changesCount == 0 { return false }
+            }
+            for ((definition, record), (machine, actions)) in zip(runs, started) {
+                try db.execute(
+                    sql: "INSERT INTO run (id, created, definition, record) VALUES (?, ?, ?, ?)",
+                    arguments: [definition.run.value, now, CodableJSON.encode(definition), record])
+                try Self.append(db, definition.run, .start, actions, machine: machine, now: now)
+            }
+            return true
         }
+        guard fresh else { return nil }
+        for (machine, actions) in started {
+            machines[machine.definition.run] = machine
+            notifyIfQueued(actions)
+        }
+        return started.map(\.1)
     }
 
     /// The runs a delivery made, when it was seen before.
@@ -158,7 +165,7 @@ public actor SQLiteRunStore: RunStore {
     // MARK: RunStore
 
     public func create(_ definition: RunDefinition) throws -> [RunStateMachine.Action] {
-        try accept(definition, record: "{}", now: Date().timeIntervalSince1970)
+        try accept([(definition, record: "{}")], delivery: nil, now: Date().timeIntervalSince1970)?.first ?? []
     }
 
     public func apply(_ run: RunID, _ event: RunStateMachine.Event) throws -> [RunStateMachine.Action] {

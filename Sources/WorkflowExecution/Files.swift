@@ -8,7 +8,7 @@ import Glibc
 /// and written, folders listed and walked, files copied. Each works on absolute paths and never throws:
 /// a failure is an empty result or `false`, for callers that report it in their own words.
 public enum Files {
-    static func makeDirectory(_ path: String) {
+    public static func makeDirectory(_ path: String) {
         var partial = ""
         for part in path.split(separator: "/") {
             partial += "/" + part

@@ -91,6 +91,8 @@ public struct HostProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        // Nothing else of gantry's reaches the step (a service's listening socket, its database).
+        gantry_spawn_file_actions_addclosefrom(&actions, 3)
         if let workingDirectory { gantry_spawn_file_actions_addchdir(&actions, workingDirectory) }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -256,6 +258,14 @@ public struct HostProcess: Sendable {
                 }
             }
         }
+    }
+
+    /// Seconds since the epoch: leases are stored and compared by other processes (and nodes), so
+    /// they use the wall clock, not the monotonic one durations use.
+    public static func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
     static func now() -> Double {

@@ -46,8 +46,17 @@ public actor RunDriver {
     private let request: PlanRequest?
     /// The node's slots, when several runs share its capacity (`gantry serve`).
     private let slots: NodeSlots?
-    /// The run is in the store already: a new process continues it (`RunStateMachine.Event.resumed`).
-    private let resuming: Bool
+    /// How the run gets into the store.
+    public enum Start: Sendable {
+        /// The driver stores it (`RunStore.create`).
+        case create
+        /// The caller stored it already, and these are the actions its `.start` returned.
+        case accepted([RunStateMachine.Action])
+        /// It is in the store from an earlier process, which this one continues (`.resumed`).
+        case resume
+    }
+
+    private let start: Start
 
     private var machine: RunStateMachine
     private var reported = Set<InstanceID>()
@@ -69,10 +78,10 @@ public actor RunDriver {
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
         output: any RunOutput, request: PlanRequest? = nil, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60,
-        ticketDirectory: String? = nil, slots: NodeSlots? = nil, resuming: Bool = false
+        ticketDirectory: String? = nil, slots: NodeSlots? = nil, start: Start = .create
     ) {
         self.slots = slots
-        self.resuming = resuming
+        self.start = start
         self.request = request
         self.ticketDirectory = ticketDirectory
         if let ticketDirectory { Files.makeDirectory(ticketDirectory) }
@@ -90,11 +99,17 @@ public actor RunDriver {
     /// Runs every job to its end.
     public func run() async -> RunSummary {
         do {
-            if resuming {
+            switch start {
+            case .create: try await perform(store.create(definition))
+            case .accepted(let actions): await perform(actions)
+            case .resume:
                 if let stored = try await store.machine(definition.run) { machine = stored }
-                try await perform(store.apply(definition.run, .resumed))
-            } else {
-                try await perform(store.create(definition))
+                // A run that ended while nobody drove it (its last job concluded as lost) is done.
+                if let succeeded = machine.succeeded {
+                    success = succeeded
+                } else {
+                    try await perform(store.apply(definition.run, .resumed))
+                }
             }
         } catch {
             output.line("gantry", "error: the run could not be stored: \(error)")
@@ -161,6 +176,9 @@ public actor RunDriver {
         drainCancelled = true
         for held in runners.values { held.runner.cancel() }
     }
+
+    /// Carries out actions the store returned to someone else (the service's lease sweep).
+    public func carryOut(_ actions: [RunStateMachine.Action]) async { await perform(actions) }
 
     /// Ctrl-C: running jobs are cancelled (their `always()` steps still run), the others decide by
     /// their `if` with `cancelled()` true.
@@ -253,7 +271,7 @@ public actor RunDriver {
             refill = false
             while runners.count < capacity, success == nil, !draining {
                 if let slots, !(await slots.take()) { break }
-                guard let claim = try? await store.claim(worker: worker, run: definition.run, now: HostProcess.now(), lease: lease) else {
+                guard let claim = try? await store.claim(worker: worker, run: definition.run, now: HostProcess.wallClock(), lease: lease) else {
                     await slots?.untake()
                     break
                 }
@@ -346,7 +364,7 @@ public actor RunDriver {
 
     private func renewLeases() async {
         for (id, held) in runners {
-            let kept = (try? await store.renew(held.claim, now: HostProcess.now(), lease: lease)) ?? false
+            let kept = (try? await store.renew(held.claim, now: HostProcess.wallClock(), lease: lease)) ?? false
             if !kept { runners[id]?.runner.cancel() }
         }
     }

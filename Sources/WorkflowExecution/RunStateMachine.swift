@@ -179,6 +179,9 @@ public struct RunStateMachine: Sendable {
 
     public var isFinished: Bool { reportedFinish }
 
+    /// How the run ended, once it has.
+    public private(set) var succeeded: Bool?
+
     // MARK: Events
 
     public mutating func handle(_ event: Event) -> [Action] {
@@ -575,6 +578,7 @@ public struct RunStateMachine: Sendable {
                 let result = result(of: id)
                 return (result == .failure && rows[id]?.continueOnError != true) || result == .cancelled
             }
+            succeeded = !failed
             actions.append(.finished(success: !failed))
         }
         return actions

@@ -7,7 +7,7 @@ import Glibc
 /// Runs `body` on a new detached thread. Blocking work (waiting for a process, reading its pipes,
 /// running a job) gets its own thread: Dispatch's pool grows only slowly when its workers block, which
 /// delayed concurrent steps by about a second.
-func startThread(_ body: @escaping @Sendable () -> Void) {
+public func startThread(_ body: @escaping @Sendable () -> Void) {
     final class Box: Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }

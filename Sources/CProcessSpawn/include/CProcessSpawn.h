@@ -9,6 +9,10 @@ int gantry_pipe_cloexec(int fds[2]);
 /// posix_spawn_file_actions_addchdir_np (glibc 2.29+), which needs _GNU_SOURCE to be declared.
 int gantry_spawn_file_actions_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc 2.34+): the child keeps only descriptors below
+/// `from`, so a step never inherits a server's listening socket or a database file.
+int gantry_spawn_file_actions_addclosefrom(posix_spawn_file_actions_t *actions, int from);
+
 /// copy_file_range(2) of a whole file from the current offsets: the kernel copies (or, on btrfs and
 /// XFS, shares) the extents. Returns bytes copied, or -1.
 long gantry_copy_file_range(int in, int out, unsigned long length);

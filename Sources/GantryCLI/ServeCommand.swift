@@ -1,0 +1,192 @@
+import ArgumentParser
+import Dispatch
+import Logging
+import RunStoreSQLite
+import RunnerService
+import WorkflowExecution
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension GantryCommand {
+    /// `gantry serve`: the self-hosted runner service.
+    struct Serve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "serve",
+            abstract: "Run workflows for pushes, pull requests and dispatches sent by a forge's webhooks (self-hosted runner mode).",
+            subcommands: [Start.self, Token.self],
+            defaultSubcommand: Start.self
+        )
+    }
+}
+
+extension GantryCommand.Serve {
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "start",
+            abstract: "Serve webhooks and the API, and run the jobs they bring (the default).",
+            discussion: """
+                Every setting is also read from the environment as GANTRY_SERVE_<NAME> (e.g. \
+                GANTRY_SERVE_LISTEN, GANTRY_SERVE_CAPACITY, GANTRY_SERVE_REPO with several repositories \
+                separated by spaces); a flag given on the command line wins. SIGTERM or SIGINT drains: \
+                /ready answers 503, no new job starts, running jobs get --drain-timeout and are then \
+                cancelled; what did not start stays queued for the next start.
+                """
+        )
+
+        @Option(help: ArgumentHelp("The address to listen on (port 0 picks a free port; the chosen one is logged).", valueName: "host:port"))
+        var listen: String?
+
+        @Option(help: ArgumentHelp("The service's folder: its database, mirrors, runs and logs (default: $GANTRY_STATE_DIR/serve).", valueName: "dir"))
+        var data: String?
+
+        @Option(name: .customLong("repo"), help: ArgumentHelp("A repository to run, and where to fetch it (git://, file://, a path, https://).", valueName: "owner/name=url"))
+        var repositories: [String] = []
+
+        @Option(help: ArgumentHelp("The file holding the webhook secret (or GANTRY_SERVE_WEBHOOK_SECRET).", valueName: "file"))
+        var webhookSecretFile: String?
+
+        @Flag(help: "Accept webhooks without a signature (only for a trusted network).")
+        var insecureNoWebhookSecret = false
+
+        @Option(help: "Jobs run at once (default: the number of CPUs).")
+        var capacity: Int?
+
+        @Option(help: ArgumentHelp("This runner's labels, comma-separated (default: self-hosted,linux,x64).", valueName: "labels"))
+        var labels: String?
+
+        @Option(name: .customShort("P"), help: ArgumentHelp("Map a runs-on label to a backend, as gantry run -P does.", valueName: "label=host|docker://image"))
+        var platforms: [String] = []
+
+        @Option(help: ArgumentHelp("Secrets every run gets (a dotenv file; none for pull requests from forks).", valueName: "file"))
+        var secretFile: String?
+
+        @Option(help: ArgumentHelp("Variables (`vars`) every run gets (a dotenv file).", valueName: "file"))
+        var varFile: String?
+
+        @Option(help: "Seconds running jobs get to finish after SIGTERM before they are cancelled (default: 600).")
+        var drainTimeout: Double?
+
+        @Option(help: "Seconds a job's lease lasts unless renewed; a job whose lease lapses is concluded as a lost runner (default: 60).")
+        var lease: Double?
+
+        @Option(help: ArgumentHelp("Log lines as JSON objects or text (default: json).", valueName: "json|text"))
+        var logFormat: String?
+
+        func run() throws {
+            let environment = GantryCommand.Run.hostEnvironment()
+            let settings: ServeSettings
+            do {
+                settings = try ServeSettings(self, environment: environment)
+            } catch {
+                FileSystem.write("gantry: error: \(error.message)\n", to: 2)
+                throw ExitCode(64)
+            }
+            let format = settings.logFormat
+            LoggingSystem.bootstrap { ServiceLogHandler(label: $0, format: format) }
+            let logger = Logger(label: "gantry.serve")
+            let store: SQLiteRunStore
+            do {
+                Files.makeDirectory(settings.data)
+                store = try SQLiteRunStore(path: settings.data + "/serve.sqlite")
+            } catch {
+                FileSystem.write("gantry: error: \(error)\n", to: 2)
+                throw ExitCode.failure
+            }
+            let launcher = ServeLauncher(
+                data: settings.data, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
+                vars: settings.vars, platforms: platforms, store: store)
+            let metrics = ServiceMetrics()
+            let worker = WorkerIdentity(name: settings.name, labels: settings.labels)
+            let runs = ServiceRuns(
+                store: store, launcher: launcher, settings: .init(worker: worker, capacity: settings.capacity, lease: settings.lease)
+            ) { happening in
+                switch happening {
+                case .accepted(let id, let record):
+                    logger.info("run queued", metadata: [
+                        "run": .string(id.value), "repository": .string(record.intake.repository), "workflow": .string(record.workflow),
+                        "sha": .string(record.sha),
+                    ])
+                case .resumed(let id): logger.info("run continues after a restart", metadata: ["run": .string(id.value)])
+                case .finished(let id, let success, let seconds):
+                    metrics.runFinished(success: success, seconds: seconds)
+                    logger.info("run finished", metadata: ["run": .string(id.value), "success": .stringConvertible(success)])
+                case .failed(let message): logger.error("\(message)")
+                }
+            }
+            let server = RunnerServer(
+                settings: ServerSettings(
+                    host: settings.host, port: settings.port, webhookSecret: settings.webhookSecret,
+                    tokens: TokenFile(path: settings.data + "/tokens"), drainTimeout: settings.drainTimeout,
+                    repositories: Array(settings.repositories.keys)),
+                runs: runs, store: store, metrics: metrics, logger: logger)
+            let outcome: Result<Void, any Error> = RunBlocking.wait {
+                do {
+                    try await runs.start()
+                    try await server.run()
+                    return .success(())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            if case .failure(let error) = outcome {
+                logger.error("the service stopped: \(error)")
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    /// `gantry serve token create|ls|revoke`: the REST API's bearer tokens.
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "token",
+            abstract: "Create, list and revoke the REST API's bearer tokens (only their SHA-256 is stored).")
+
+        @Argument(help: ArgumentHelp("create NAME, ls, or revoke NAME.", valueName: "action"))
+        var action: String
+
+        @Argument(help: "The token's name.")
+        var name: String?
+
+        @Option(help: ArgumentHelp("The service's folder (default: $GANTRY_STATE_DIR/serve).", valueName: "dir"))
+        var data: String?
+
+        func run() throws {
+            let environment = GantryCommand.Run.hostEnvironment()
+            let folder = data.map(FileSystem.absolute) ?? ServeSettings.defaultData(environment)
+            Files.makeDirectory(folder)
+            let tokens = TokenFile(path: folder + "/tokens")
+            let result: Result<Int32, TokenError>
+            do throws(TokenError) {
+                switch (action, name) {
+                case ("create", let name?):
+                    FileSystem.write(try tokens.create(name: name) + "\n", to: 1)
+                    result = .success(0)
+                case ("ls", nil):
+                    FileSystem.write(tokens.entries().map { "\($0.name)  created \($0.created)\n" }.joined(), to: 1)
+                    result = .success(0)
+                case ("revoke", let name?):
+                    if try tokens.revoke(name: name) {
+                        result = .success(0)
+                    } else {
+                        FileSystem.write("gantry: error: no token named '\(name)'\n", to: 2)
+                        result = .success(1)
+                    }
+                default:
+                    FileSystem.write("gantry: error: use 'token create NAME', 'token ls' or 'token revoke NAME'\n", to: 2)
+                    result = .success(64)
+                }
+            } catch {
+                result = .failure(error)
+            }
+            switch result {
+            case .success(0): return
+            case .success(let code): throw ExitCode(code)
+            case .failure(let error):
+                FileSystem.write("gantry: error: \(error)\n", to: 2)
+                throw ExitCode.failure
+            }
+        }
+    }
+}

@@ -1,0 +1,221 @@
+import ArgumentParser
+import DockerEngine
+import GitSupport
+public import RunStoreSQLite
+public import RunnerService
+public import WorkflowExecution
+import WorkflowExpressions
+import WorkflowModel
+import WorkflowPlanning
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension SQLiteRunStore: RunnerService.ServiceStore {
+    public func storedRuns(limit: Int, unfinishedOnly: Bool) throws -> [StoredRunRecord] {
+        try runs(limit: limit, unfinishedOnly: unfinishedOnly).compactMap(Self.record)
+    }
+
+    public func storedRun(_ id: RunID) throws -> StoredRunRecord? {
+        try run(id).flatMap(Self.record)
+    }
+
+    public func queued() throws -> [(instance: InstanceID, runsOn: [String], since: Double)] {
+        try queuedJobs().map { ($0.instance, $0.runsOn, $0.since) }
+    }
+
+    private static func record(_ run: StoredRun) -> StoredRunRecord? {
+        guard let record = try? CodableJSON.decode(ServiceRunRecord.self, from: run.record) else { return nil }
+        return StoredRunRecord(id: run.id, record: record, created: run.created, finished: run.finished, success: run.success)
+    }
+}
+
+/// Fetches one mirror at a time per repository (libgit2 on a thread of its own).
+actor MirrorFetches {
+    private var busy = Set<String>()
+    private var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    func fetch(_ mirror: Mirror) async throws {
+        while busy.contains(mirror.path) { await withCheckedContinuation { waiting[mirror.path, default: []].append($0) } }
+        busy.insert(mirror.path)
+        defer {
+            busy.remove(mirror.path)
+            for waiter in waiting.removeValue(forKey: mirror.path) ?? [] { waiter.resume() }
+        }
+        let result: Result<Void, GitError> = await withCheckedContinuation { continuation in
+            startThread {
+                do throws(GitError) {
+                    try mirror.fetch()
+                    continuation.resume(returning: .success(()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        try result.get()
+    }
+}
+
+/// `gantry serve`'s `RunLauncher`: the repository's mirror is fetched, the commit's tree exported once
+/// under `<data>/commits/<sha>`, its workflows parsed and planned for the event with the git facts of
+/// the payload, exactly as `gantry run` plans; each planned workflow becomes a run with its own folder
+/// `<data>/runs/<id>` (logs, workspaces) whose checkout writes the commit from the mirror.
+struct ServeLauncher: RunLauncher {
+    let data: String
+    /// `owner/name` lowercased → its URL.
+    let repositories: [String: String]
+    let hostEnvironment: [(String, String)]
+    let secrets: [(String, String)]
+    let vars: [(String, String)]
+    let platforms: [String]
+    let fetches = MirrorFetches()
+    let store: SQLiteRunStore
+
+    func mirror(_ repository: String) -> Mirror? {
+        repositories[repository.lowercased()].map { Mirror(path: data + "/mirrors/" + repository.lowercased() + ".git", url: $0) }
+    }
+
+    func plan(_ intake: Intake, runID: @Sendable () async throws -> String) async throws -> [(ServiceRunRecord, PreparedRun)] {
+        guard let mirror = mirror(intake.repository) else {
+            throw LaunchFailure(status: 404, "repository '\(intake.repository)' is not configured here")
+        }
+        do {
+            try await fetches.fetch(mirror)
+        } catch let error as GitError {
+            throw LaunchFailure(status: 502, "cannot fetch \(intake.repository): \(error)")
+        }
+        let sha = try commit(of: intake, in: mirror)
+        let (frontend, plan) = try planned(intake, sha: sha, mirror: mirror)
+        var out: [(ServiceRunRecord, PreparedRun)] = []
+        for workflow in plan.workflows {
+            let id = RunID(try await runID())
+            let number = try await store.next("number:\(intake.repository.lowercased()):\(relative(workflow.file, sha: sha))")
+            let record = ServiceRunRecord(
+                intake: intake, sha: sha, workflow: relative(workflow.file, sha: sha),
+                workflowName: workflow.name == workflow.file ? relative(workflow.file, sha: sha) : workflow.name, runNumber: number)
+            out.append((record, prepared(record, run: id, frontend: frontend, plan: plan, mirror: mirror, append: false)))
+        }
+        return out
+    }
+
+    func prepare(_ record: ServiceRunRecord, run: RunID) async throws -> PreparedRun {
+        guard let mirror = mirror(record.intake.repository) else {
+            throw LaunchFailure(status: 404, "repository '\(record.intake.repository)' is no longer configured")
+        }
+        let (frontend, plan) = try planned(record.intake, sha: record.sha, mirror: mirror)
+        return prepared(record, run: run, frontend: frontend, plan: plan, mirror: mirror, append: true)
+    }
+
+    /// The commit an intake runs: its sha, else the head of its ref in the mirror.
+    private func commit(of intake: Intake, in mirror: Mirror) throws -> String {
+        do throws(GitError) {
+            return try mirror.open().resolve(intake.sha ?? intake.ref ?? "HEAD")
+        } catch {
+            throw LaunchFailure(status: 422, "\(intake.repository) has no commit \(intake.sha ?? intake.ref ?? "HEAD"): \(error.message)")
+        }
+    }
+
+    private func planned(_ intake: Intake, sha: String, mirror: Mirror) throws -> (PlanningFrontend, Plan) {
+        let source = data + "/commits/" + sha
+        if !FileSystem.exists(source) {
+            // Exported next to it, then renamed: a half-written tree is never taken for the commit.
+            let partial = source + ".partial"
+            Files.removeTree(partial)
+            Files.makeDirectory(partial)
+            do throws(GitError) {
+                try mirror.open().export(.commit(sha), to: partial)
+            } catch {
+                throw LaunchFailure(status: 422, "cannot read commit \(sha): \(error)")
+            }
+            if rename(partial, source) != 0 { Files.removeTree(partial) }  // another intake exported it first
+        }
+        guard case .object(let payload) = (try? JSONText.parse(intake.payload)) ?? .null else {
+            throw LaunchFailure(status: 400, "the payload is not a JSON object")
+        }
+        var git = GitFacts(sha: sha, ref: intake.ref, repository: intake.repository, workspace: source)
+        func text(_ value: ExpressionValue?) -> String? {
+            guard let value, value.isPrimitive, case .string(let s) = value else { return nil }
+            return s
+        }
+        if case .object(let sender)? = payload["sender"] { git.actor = text(sender["login"]) }
+        if case .object(let repository)? = payload["repository"] { git.defaultBranch = text(repository["default_branch"]) }
+        if case .object(let head)? = payload["head_commit"] {
+            git.commitMessage = text(head["message"])
+            if case .object(let author)? = head["author"] { (git.authorName, git.authorEmail) = (text(author["name"]), text(author["email"])) }
+        }
+        if git.actor == nil, case .object(let pusher)? = payload["pusher"] { git.actor = text(pusher["name"]) }
+        if case .array(let commits)? = payload["commits"] {
+            func paths(_ commit: ExpressionObject, _ key: String) -> [String] {
+                guard case .array(let list)? = commit[key] else { return [] }
+                return list.items.compactMap { text($0) }
+            }
+            for case .object(let commit) in commits.items {
+                for path in paths(commit, "added") where !git.added.contains(path) { git.added.append(path) }
+                for path in paths(commit, "removed") where !git.removed.contains(path) { git.removed.append(path) }
+                for path in paths(commit, "modified") where !git.modified.contains(path) { git.modified.append(path) }
+            }
+            git.changedPaths = Array(Set(git.added + git.removed + git.modified)).sorted()
+        }
+        // The same option values `gantry run` parses (an event name cannot start with '-').
+        guard !intake.event.hasPrefix("-"),
+            let workflowOptions = try? WorkflowOptions.parse(["--directory", source]),
+            let options = try? PlanOptions.parse(
+                [intake.event] + platforms.flatMap { ["--platform", $0] } + vars.flatMap { ["--var", "\($0.0)=\($0.1)"] })
+        else {
+            throw LaunchFailure(status: 400, "the event '\(intake.event)' cannot be planned")
+        }
+        var frontend = PlanningFrontend()
+        frontend.actionDirectory = data + "/actions"
+        frontend.loadWorkflows(workflowOptions)
+        frontend.payload = .object(payload)
+        // Workflows with errors are left out of the plan, as `gantry run` leaves them out.
+        guard let plan = frontend.plan(options, workflowOptions, git: git, workdir: source) else {
+            throw LaunchFailure(status: 422, "the workflows of \(sha) cannot be planned: \(frontend.problems.joined(separator: "; "))")
+        }
+        return (frontend, plan)
+    }
+
+    private func prepared(
+        _ record: ServiceRunRecord, run: RunID, frontend: PlanningFrontend, plan: Plan, mirror: Mirror, append: Bool
+    ) -> PreparedRun {
+        let root = data + "/runs/" + run.value
+        Files.makeDirectory(root)
+        var single = plan
+        single.workflows = plan.workflows.filter { relative($0.file, sha: record.sha) == record.workflow }
+        let event = frontend.lastEvent!
+        // A pull request from a fork gets no secrets, as on GitHub.
+        let fromFork = record.intake.event == "pull_request" && Self.isFork(record.intake.payload)
+        var context = RunContext(event: event, root: root, hostEnvironment: hostEnvironment, secrets: fromFork ? [] : secrets, vars: vars)
+        context.actions = ActionSupport.mirror(mirror.path, commit: record.sha, actionDirectory: data + "/actions")
+        context.cacheRoot = data + "/cache"
+        context.checkoutCommitted = true
+        context.containerEngine = DockerEngine(environment: hostEnvironment)
+        context.runID = run.value
+        context.concurrency = ConcurrencyStore(directory: data + "/concurrency", scope: record.intake.repository.lowercased())
+        let contexts = single.workflows.map { planned in
+            var workflowContext = context.forWorkflow(planned)
+            workflowContext.event.runID = run.value
+            workflowContext.event.runNumber = String(record.runNumber)
+            return workflowContext
+        }
+        let workflows = frontend.workflows + frontend.calledWorkflows
+        let definition = RunDefinition(run: run, plan: single, workflows: workflows, runContexts: contexts)
+        return PreparedRun(
+            definition: definition, workflows: workflows, contexts: contexts, request: frontend.lastRequest,
+            output: Console(root: root, echo: false, append: append), root: root)
+    }
+
+    /// A workflow's path in its repository (`.github/workflows/ci.yml`).
+    private func relative(_ file: String, sha: String) -> String {
+        let prefix = data + "/commits/" + sha + "/"
+        return file.hasPrefix(prefix) ? String(file.dropFirst(prefix.count)) : file
+    }
+
+    static func isFork(_ payload: String) -> Bool {
+        guard case .object(let object)? = try? JSONText.parse(payload), case .object(let pull)? = object["pull_request"],
+            case .object(let head)? = pull["head"], case .object(let repo)? = head["repo"]
+        else { return false }
+        return repo["fork"]?.isTruthy == true
+    }
+}

@@ -1,0 +1,51 @@
+public import WorkflowExecution
+import WorkflowPlanning
+
+/// The API's JSON for runs and their jobs.
+enum RunJSON {
+    static func q(_ text: String) -> String { ServiceLogHandler.quote(text) }
+
+    static func status(_ run: StoredRunRecord) -> String {
+        guard run.finished != nil else { return "in_progress" }
+        return run.success == true ? "success" : "failure"
+    }
+
+    static func summary(_ run: StoredRunRecord, machine: RunStateMachine?) -> String {
+        let record = run.record
+        var fields = [
+            "\"id\":\(q(run.id.value))", "\"repository\":\(q(record.intake.repository))", "\"workflow\":\(q(record.workflow))",
+            "\"name\":\(q(record.workflowName))", "\"number\":\(record.runNumber)", "\"event\":\(q(record.intake.event))",
+            "\"ref\":\(record.intake.ref.map(q) ?? "null")", "\"sha\":\(q(record.sha))", "\"status\":\(q(status(run)))",
+            "\"created\":\(run.created)", "\"finished\":\(run.finished.map { "\($0)" } ?? "null")",
+        ]
+        if let delivery = record.intake.delivery { fields.append("\"delivery\":\(q(delivery))") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    static func detail(_ run: StoredRunRecord, machine: RunStateMachine?) -> String {
+        var jobs: [String] = []
+        if let machine {
+            for id in machine.order {
+                let row = machine.row(of: id)
+                let phase: String
+                switch machine.phase(of: id) {
+                case .done(let result)?: phase = result.rawValue
+                case .running?: phase = "running"
+                case .enqueued?: phase = "queued"
+                default: phase = "waiting"
+                }
+                var fields = [
+                    "\"id\":\(q(row?.instance.id ?? id.job.id))", "\"job\":\(q(id.job.id))", "\"status\":\(q(phase))",
+                    "\"runs_on\":[\((row?.instance.runsOn ?? []).map(q).joined(separator: ","))]",
+                ]
+                if let outcome = machine.outcome(of: id) {
+                    fields.append("\"outputs\":{\(outcome.outputs.map { "\(q($0.name)):\(q($0.value))" }.joined(separator: ","))}")
+                    fields.append("\"summary\":\(q(outcome.summary))")
+                }
+                jobs.append("{" + fields.joined(separator: ",") + "}")
+            }
+        }
+        let summary = summary(run, machine: machine)
+        return String(summary.dropLast()) + ",\"jobs\":[\(jobs.joined(separator: ","))]}"
+    }
+}

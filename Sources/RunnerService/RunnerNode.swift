@@ -1,0 +1,95 @@
+public import WorkflowExecution
+public import WorkflowModel
+public import WorkflowPlanning
+
+/// What the service needs of its store beyond the scheduler's `RunStore`: runs with the service's
+/// record, deliveries, counters and the queue as the API shows it. SQLite implements it (and
+/// PostgreSQL, for several nodes).
+public protocol ServiceStore: RunStore {
+    /// Stores runs and the delivery that brought them in one transaction: each `.start`'s actions, or
+    /// nil (nothing written) when the delivery was seen before.
+    func accept(_ runs: [(RunDefinition, record: String)], delivery: String?, now: Double) async throws -> [[RunStateMachine.Action]]?
+    func delivery(_ id: String) async throws -> [RunID]?
+    func next(_ counter: String) async throws -> Int
+    func storedRuns(limit: Int, unfinishedOnly: Bool) async throws -> [StoredRunRecord]
+    func storedRun(_ id: RunID) async throws -> StoredRunRecord?
+    func queued() async throws -> [(instance: InstanceID, runsOn: [String], since: Double)]
+}
+
+/// A run as the store keeps it for the service.
+public struct StoredRunRecord: Sendable, Equatable {
+    public var id: RunID
+    public var record: ServiceRunRecord
+    public var created: Double
+    public var finished: Double?
+    public var success: Bool?
+
+    public init(id: RunID, record: ServiceRunRecord, created: Double, finished: Double?, success: Bool?) {
+        self.id = id
+        self.record = record
+        self.created = created
+        self.finished = finished
+        self.success = success
+    }
+}
+
+/// What the service stores with a run: where it came from, so that it can be prepared again after a
+/// restart and shown by the API.
+public struct ServiceRunRecord: Sendable, Codable, Equatable {
+    public var intake: Intake
+    /// The commit the run is for (the intake's, or the ref's head when the intake had none).
+    public var sha: String
+    /// The planned workflows' files (one run per workflow, as on GitHub).
+    public var workflow: String
+    public var workflowName: String
+    public var runNumber: Int
+
+    public init(intake: Intake, sha: String, workflow: String, workflowName: String, runNumber: Int) {
+        self.intake = intake
+        self.sha = sha
+        self.workflow = workflow
+        self.workflowName = workflowName
+        self.runNumber = runNumber
+    }
+}
+
+/// A run ready to drive: what `RunDriver` needs, made by the launcher from a record.
+public struct PreparedRun: Sendable {
+    public var definition: RunDefinition
+    public var workflows: [Workflow]
+    public var contexts: [RunContext]
+    public var request: PlanRequest?
+    public var output: any RunOutput
+    /// The run's folder (logs, workspace, artifacts).
+    public var root: String
+
+    public init(definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], request: PlanRequest?, output: any RunOutput, root: String) {
+        self.definition = definition
+        self.workflows = workflows
+        self.contexts = contexts
+        self.request = request
+        self.output = output
+        self.root = root
+    }
+}
+
+/// Turns an intake into planned runs, and a stored run back into one after a restart: fetches the
+/// repository's mirror, reads the workflows at the commit, plans and sets up the run's folder. It is
+/// the CLI's planning front end, handed to the service (which does not parse or plan itself).
+public protocol RunLauncher: Sendable {
+    /// The runs an intake triggers (one per workflow), not yet stored: `runID` makes each run's id.
+    func plan(_ intake: Intake, runID: @Sendable () async throws -> String) async throws -> [(ServiceRunRecord, PreparedRun)]
+    /// A stored run, prepared again to continue in this process.
+    func prepare(_ record: ServiceRunRecord, run: RunID) async throws -> PreparedRun
+}
+
+/// Why an intake could not be planned, for the HTTP answer.
+public struct LaunchFailure: Error, Sendable {
+    public var status: Int
+    public var message: String
+
+    public init(status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}

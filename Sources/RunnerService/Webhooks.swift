@@ -1,0 +1,162 @@
+public import WorkflowExpressions
+import Crypto
+
+/// The forges whose webhooks `gantry serve` reads, by path: `/webhooks/github`, `/webhooks/gitea`,
+/// `/webhooks/forgejo`.
+public enum Forge: String, Sendable, Codable, CaseIterable {
+    case github, gitea, forgejo
+
+    /// The header naming the event, the delivery id and the signature, as each forge sends them.
+    /// Gitea and Forgejo also send GitHub's headers; their own come first.
+    var eventHeaders: [String] {
+        switch self {
+        case .github: ["X-GitHub-Event"]
+        case .gitea: ["X-Gitea-Event", "X-GitHub-Event"]
+        case .forgejo: ["X-Forgejo-Event", "X-Gitea-Event", "X-GitHub-Event"]
+        }
+    }
+
+    var deliveryHeaders: [String] {
+        switch self {
+        case .github: ["X-GitHub-Delivery"]
+        case .gitea: ["X-Gitea-Delivery", "X-GitHub-Delivery"]
+        case .forgejo: ["X-Forgejo-Delivery", "X-Gitea-Delivery", "X-GitHub-Delivery"]
+        }
+    }
+}
+
+/// HMAC-SHA256 signatures of webhook bodies: GitHub's `X-Hub-Signature-256: sha256=<hex>`, Gitea's and
+/// Forgejo's `X-Gitea-Signature`/`X-Forgejo-Signature: <hex>` (no prefix).
+public enum WebhookSignature {
+    /// The signature a forge sends for `body` under `secret`, as hex.
+    public static func hex(_ body: [UInt8], secret: [UInt8]) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
+        return code.map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
+        }.joined()
+    }
+
+    /// True when one of the given signature headers' values is the body's HMAC under the secret,
+    /// compared in constant time (every byte is looked at whatever the first difference).
+    public static func verify(_ body: [UInt8], secret: [UInt8], headers: [(name: String, value: String)], forge: Forge) -> Bool {
+        let expected = Array(hex(body, secret: secret).utf8)
+        var candidates: [String] = []
+        for (name, value) in headers {
+            switch name.lowercased() {
+            case "x-hub-signature-256":
+                if value.hasPrefix("sha256=") { candidates.append(String(value.dropFirst(7))) }
+            case "x-gitea-signature" where forge != .github, "x-forgejo-signature" where forge == .forgejo:
+                candidates.append(value)
+            default: break
+            }
+        }
+        return candidates.contains { constantTimeEqual(Array($0.lowercased().utf8), expected) }
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for i in 0..<a.count { difference |= a[i] ^ b[i] }
+        return difference == 0
+    }
+}
+
+/// What a delivery asks for, read from its headers and JSON body.
+public struct Intake: Sendable, Codable, Equatable {
+    /// `owner/name`, as `repository.full_name` gives it.
+    public var repository: String
+    /// GitHub's event name (`push`, `pull_request`, `workflow_dispatch`…).
+    public var event: String
+    public var ref: String?
+    /// The commit the run is for: `after` of a push, the head of a pull request, the branch's head for
+    /// a dispatch (resolved against the mirror when the payload has none).
+    public var sha: String?
+    /// The whole payload, as JSON text (what `github.event` holds).
+    public var payload: String
+    public var delivery: String?
+    public var forge: Forge
+
+    public init(repository: String, event: String, ref: String?, sha: String?, payload: String, delivery: String?, forge: Forge) {
+        self.repository = repository
+        self.event = event
+        self.ref = ref
+        self.sha = sha
+        self.payload = payload
+        self.delivery = delivery
+        self.forge = forge
+    }
+}
+
+/// A delivery `gantry serve` does not run, and the HTTP status it is answered with.
+public struct WebhookRefusal: Error, Sendable, Equatable {
+    public var status: Int
+    public var message: String
+
+    public init(_ status: Int, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}
+
+/// Reads a delivery: what runs (an `Intake`), nothing (`nil`, with the reason: `ping`, an event Gantry
+/// does not run, a deleted ref), or a refusal for a malformed one.
+public enum WebhookReader {
+    public enum Reading: Sendable, Equatable {
+        case run(Intake)
+        case ignored(String)
+    }
+
+    public static func read(forge: Forge, headers: [(name: String, value: String)], body: [UInt8]) -> Result<Reading, WebhookRefusal> {
+        func header(_ names: [String]) -> String? {
+            for name in names {
+                if let value = headers.first(where: { $0.name.lowercased() == name.lowercased() })?.value, !value.isEmpty { return value }
+            }
+            return nil
+        }
+        guard let event = header(forge.eventHeaders) else {
+            return .failure(WebhookRefusal(400, "missing header \(forge.eventHeaders[0])"))
+        }
+        let delivery = header(forge.deliveryHeaders)
+        let text = String(decoding: body, as: UTF8.self)
+        let payload: ExpressionValue
+        do {
+            payload = try JSONText.parse(text)
+        } catch {
+            return .failure(WebhookRefusal(400, "the body is not JSON: \(error.message) at byte \(error.offset + 1)"))
+        }
+        guard case .object(let object) = payload else { return .failure(WebhookRefusal(400, "the body is not a JSON object")) }
+        if event == "ping" { return .success(.ignored("ping")) }
+        guard ["push", "pull_request", "pull_request_target", "workflow_dispatch"].contains(event) else {
+            return .success(.ignored("event '\(event)' does not start runs"))
+        }
+        guard case .object(let repository)? = object["repository"], let name = repository["full_name"]?.stringValue, !name.isEmpty else {
+            return .failure(WebhookRefusal(400, "the payload has no repository.full_name"))
+        }
+        var ref = object["ref"]?.stringValue
+        var sha: String?
+        switch event {
+        case "push":
+            let after = object["after"]?.stringValue
+            if object["deleted"]?.isTruthy == true || after.map({ !$0.isEmpty && $0.allSatisfy { $0 == "0" } }) == true {
+                return .success(.ignored("\(ref ?? "a ref") was deleted"))
+            }
+            sha = after
+        case "pull_request", "pull_request_target":
+            guard case .object(let pull)? = object["pull_request"], case .object(let head)? = pull["head"], case .object(let base)? = pull["base"] else {
+                return .failure(WebhookRefusal(400, "the payload has no pull_request.head and .base"))
+            }
+            if event == "pull_request" {
+                // GitHub runs the merge ref; a mirror has the head, which is what the run checks out here.
+                sha = head["sha"]?.stringValue
+                if let number = object["number"] { ref = "refs/pull/\(Int(number.numberValue))/merge" }
+            } else {
+                sha = base["sha"]?.stringValue
+                if let branch = base["ref"]?.stringValue { ref = "refs/heads/" + branch }
+            }
+        default:
+            if let given = ref, !given.hasPrefix("refs/") { ref = "refs/heads/" + given }
+        }
+        return .success(.run(Intake(repository: name, event: event, ref: ref, sha: sha, payload: text, delivery: delivery, forge: forge)))
+    }
+}
