@@ -231,6 +231,7 @@ let package = Package(
             dependencies: ["RunStoreSQLite", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "RunnerServiceTests", dependencies: ["RunnerService"], swiftSettings: swiftSettings),
         .testTarget(
             name: "GantryCLITests",
             dependencies: ["GantryCLI", "WorkflowModel", "_GantryTestSupport"],

@@ -43,10 +43,12 @@ import WorkflowPlanning
         do {
             let store = try SQLiteRunStore(path: scratch.database)
             let actions = try await store.accept(
-                Self.definition([("a", [], []), ("gpu", [], ["self-hosted", "GPU"]), ("b", ["a"], [])]), record: #"{"repo":"o/n"}"#, now: 100)
-            #expect(actions.contains(.enqueue(Self.key("a"), needs: [])))
-            #expect(try await store.recordDelivery("d-1", runs: [Self.run], now: 100))
-            #expect(try await store.recordDelivery("d-1", runs: [RunID("other")], now: 101) == false)
+                [(Self.definition([("a", [], []), ("gpu", [], ["self-hosted", "GPU"]), ("b", ["a"], [])]), record: #"{"repo":"o/n"}"#)],
+                delivery: "d-1", now: 100)
+            #expect(actions?.first?.contains(.enqueue(Self.key("a"), needs: [])) == true)
+            // The same delivery again writes nothing.
+            #expect(try await store.accept([(Self.definition([("a", [], [])], run: RunID("other")), record: "{}")], delivery: "d-1", now: 101) == nil)
+            #expect(await store.machine(RunID("other")) == nil)
             let worker = WorkerIdentity(name: "n1", labels: ["self-hosted", "linux"])
             let a = try #require(try await store.claim(worker: worker, run: nil, now: 100, lease: 60))
             #expect(a.instance == Self.key("a"))
@@ -91,8 +93,8 @@ import WorkflowPlanning
     @Test func aLateResultOfALapsedClaimChangesNothingAndClaimsStayPerRun() async throws {
         let scratch = Scratch()
         let store = try SQLiteRunStore(path: scratch.database)
-        _ = try await store.accept(Self.definition([("a", [], [])]), record: "{}", now: 0)
-        _ = try await store.accept(Self.definition([("a", [], [])], run: RunID("r2")), record: "{}", now: 0)
+        _ = try await store.accept(
+            [(Self.definition([("a", [], [])]), record: "{}"), (Self.definition([("a", [], [])], run: RunID("r2")), record: "{}")], delivery: nil, now: 0)
         let worker = WorkerIdentity(name: "w")
         let a2 = try #require(try await store.claim(worker: worker, run: RunID("r2"), now: 0, lease: 10))
         #expect(a2.instance.run == RunID("r2"))

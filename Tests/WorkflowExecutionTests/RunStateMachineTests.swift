@@ -317,3 +317,22 @@ import WorkflowPlanning
         #expect(machine.result(of: Self.id("a")) == .failure)
     }
 }
+
+/// A run continued by a new process asks again for what the old one never answered.
+@Suite struct RunStateMachineResumeTests {
+    typealias Job = RunStateMachineTests.Job
+
+    @Test func aResumedRunEntersItsGroupAgainAndKeepsItsQueue() {
+        let group = RunDefinition.Group(name: "deploy")
+        var machine = RunStateMachineTests.machine([Job(id: "a"), Job(id: "b", needs: ["a"])], workflowGroup: group)
+        let a = InstanceID(run: RunStateMachineTests.run, job: JobKey(workflow: 0, id: "a"))
+        #expect(machine.handle(.start) == [.began(a), .enterGroup(.workflow(0), group)])
+        // The process died before the turn came: the new one waits for the group again.
+        #expect(machine.handle(.resumed) == [.enterGroup(.workflow(0), group)])
+        let turn = machine.handle(.groupTurn(.workflow(0), .running))
+        #expect(turn.contains(.enqueue(a, needs: [])))
+        // Held when the process died: entered again, and nothing already queued is queued twice.
+        #expect(machine.handle(.resumed) == [.enterGroup(.workflow(0), group)])
+        #expect(!machine.handle(.groupTurn(.workflow(0), .running)).contains(.enqueue(a, needs: [])))
+    }
+}
