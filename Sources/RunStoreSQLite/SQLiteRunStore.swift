@@ -31,8 +31,7 @@ public actor SQLiteRunStore: RunStore {
 
     private let database: DatabaseQueue
     private var machines: [RunID: RunStateMachine] = [:]
-    private var listeners: [Int: AsyncStream<Void>.Continuation] = [:]
-    private var nextListener = 0
+    private let listeners = WakeUps()
 
     /// Opens (or creates) `path`, replays every run's events and lapses the claims of earlier processes.
     public init(path: String) throws {
@@ -243,11 +242,8 @@ public actor SQLiteRunStore: RunStore {
 
     public func machine(_ run: RunID) -> RunStateMachine? { machines[run] }
 
-    public nonisolated func wakeUps() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        Task { await self.listen(continuation) }
-        return stream
-    }
+    /// A new listener is woken at once: it looks at the queue, whatever it holds.
+    public nonisolated func wakeUps() -> AsyncStream<Void> { listeners.stream(now: true) }
 
     // MARK: Inside
 
@@ -309,16 +305,6 @@ public actor SQLiteRunStore: RunStore {
 
     private func notifyIfQueued(_ actions: [RunStateMachine.Action]) {
         guard actions.contains(where: { if case .enqueue = $0 { true } else { false } }) else { return }
-        for listener in listeners.values { listener.yield() }
+        listeners.signal()
     }
-
-    private func listen(_ continuation: AsyncStream<Void>.Continuation) {
-        let key = nextListener
-        nextListener += 1
-        listeners[key] = continuation
-        continuation.onTermination = { _ in Task { await self.forget(key) } }
-        continuation.yield()
-    }
-
-    private func forget(_ key: Int) { listeners[key] = nil }
 }

@@ -1,4 +1,5 @@
 public import Logging
+import WorkflowExpressions
 import Synchronization
 
 #if canImport(Glibc)
@@ -64,25 +65,10 @@ public struct ServiceLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string literal.
+    /// A JSON string literal (JSONText's escaping).
     static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        var out = ""
+        JSONText.quote(text, into: &out)
+        return out
     }
 }

@@ -20,10 +20,7 @@ public struct TokenFile: Sendable {
     public init(path: String) { self.path = path }
 
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        WebhookSignature.hexDigits(SHA256.hash(data: Array(token.utf8)))
     }
 
     public func entries() -> [Entry] {
@@ -58,10 +55,7 @@ public struct TokenFile: Sendable {
         // The system generator reads the kernel's (getrandom): fit for secrets.
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        let token = "gantry_" + bytes.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        let token = "gantry_" + WebhookSignature.hexDigits(bytes)
         try rewrite(entries() + [Entry(name: name, hash: Self.hash(token), created: Int(time(nil)))])
         return token
     }

@@ -30,11 +30,18 @@ public enum Forge: String, Sendable, Codable, CaseIterable {
 public enum WebhookSignature {
     /// The signature a forge sends for `body` under `secret`, as hex.
     public static func hex(_ body: [UInt8], secret: [UInt8]) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
-        return code.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 15)]])
-        }.joined()
+        hexDigits(HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret)))
+    }
+
+    /// Bytes as lowercase hex.
+    static func hexDigits(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef")
+        var out = ""
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return out
     }
 
     /// True when one of the given signature headers' values is the body's HMAC under the secret,

@@ -4,8 +4,7 @@
 public actor NodeSlots {
     public let capacity: Int
     public private(set) var busy = 0
-    private var listeners: [Int: AsyncStream<Void>.Continuation] = [:]
-    private var nextListener = 0
+    private let listeners = WakeUps()
 
     public init(capacity: Int) { self.capacity = max(1, capacity) }
 
@@ -21,22 +20,9 @@ public actor NodeSlots {
 
     public func give() {
         busy = max(0, busy - 1)
-        for listener in listeners.values { listener.yield() }
+        listeners.signal()
     }
 
     /// Signals each time a slot frees (every call makes a new stream).
-    public nonisolated func freed() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        Task { await self.listen(continuation) }
-        return stream
-    }
-
-    private func listen(_ continuation: AsyncStream<Void>.Continuation) {
-        let key = nextListener
-        nextListener += 1
-        listeners[key] = continuation
-        continuation.onTermination = { _ in Task { await self.forget(key) } }
-    }
-
-    private func forget(_ key: Int) { listeners[key] = nil }
+    public nonisolated func freed() -> AsyncStream<Void> { listeners.stream() }
 }

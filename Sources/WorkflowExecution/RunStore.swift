@@ -1,3 +1,4 @@
+import Synchronization
 import WorkflowPlanning
 
 /// Where runs live while they execute: each run's `RunStateMachine` and the queue of job instances it
@@ -97,8 +98,9 @@ public actor InMemoryRunStore: RunStore {
     private var queue: [Queued] = []
     private var claims: [InstanceID: JobClaim] = [:]
     private var tokens = 0
-    private var listeners: [Int: AsyncStream<Void>.Continuation] = [:]
-    private var nextListener = 0
+    private let listeners = WakeUps()
+    /// Mirrors `queue.isEmpty` for `wakeUps()`, which is not isolated.
+    private let hasQueued = Atomic<Bool>(false)
 
     public init() {}
 
@@ -122,13 +124,15 @@ public actor InMemoryRunStore: RunStore {
             default: break
             }
         }
-        if added { for listener in listeners.values { listener.yield() } }
+        hasQueued.store(!queue.isEmpty, ordering: .sequentiallyConsistent)
+        if added { listeners.signal() }
         return actions
     }
 
     public func claim(worker: WorkerIdentity, run: RunID?, now: Double, lease: Double) throws -> JobClaim? {
         guard let index = queue.firstIndex(where: { (run == nil || $0.instance.run == run) && worker.accepts($0.runsOn) }) else { return nil }
         let entry = queue.remove(at: index)
+        hasQueued.store(!queue.isEmpty, ordering: .sequentiallyConsistent)
         tokens += 1
         let claim = JobClaim(instance: entry.instance, needs: entry.needs, worker: worker.name, token: tokens, leaseEnds: now + lease)
         claims[entry.instance] = claim
@@ -165,22 +169,10 @@ public actor InMemoryRunStore: RunStore {
     public var queued: Int { queue.count }
 
     /// How many wake-up streams are listening.
-    public var listenerCount: Int { listeners.count }
+    public nonisolated var listenerCount: Int { listeners.count }
 
     public nonisolated func wakeUps() -> AsyncStream<Void> {
-        let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        Task { await self.listen(continuation) }
-        return stream
-    }
-
-    private func listen(_ continuation: AsyncStream<Void>.Continuation) {
-        let key = nextListener
-        nextListener += 1
-        listeners[key] = continuation
-        continuation.onTermination = { _ in Task { await self.forget(key) } }
         // Whatever is queued already is news to a new listener.
-        if !queue.isEmpty { continuation.yield() }
+        listeners.stream(now: hasQueued.load(ordering: .sequentiallyConsistent))
     }
-
-    private func forget(_ key: Int) { listeners[key] = nil }
 }
