@@ -130,13 +130,14 @@ public struct RunHistory: Sendable {
         }
     }
 
-    /// The runs, oldest first.
+    /// The runs, oldest first: by the start their record gives (names sort by it only to the second:
+    /// two runs started in one second are told apart by pid, which says nothing of their order).
     public func entries() -> [Entry] {
-        Files.directoryEntries(root).filter { Files.isDirectory(root + "/" + $0) }.sorted().map { name in
+        Files.directoryEntries(root).filter { Files.isDirectory(root + "/" + $0) }.map { name in
             let directory = root + "/" + name
             let record = try? CodableJSON.decode(Record.self, from: Files.read(directory + "/run.json"))
             return Entry(directory: directory, name: name, record: record)
-        }
+        }.sorted { ($0.record?.started ?? 0, $0.name) < ($1.record?.started ?? 0, $1.name) }
     }
 
     /// The bytes a run's folder takes.
