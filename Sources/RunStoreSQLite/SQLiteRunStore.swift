@@ -30,6 +30,7 @@ public actor SQLiteRunStore: RunStore {
     }
 
     private let database: DatabaseQueue
+    /// The machines of unfinished runs; a finished run's is replayed from its log when asked for.
     private var machines: [RunID: RunStateMachine] = [:]
     private let listeners = WakeUps()
 
@@ -62,12 +63,8 @@ public actor SQLiteRunStore: RunStore {
             try migrator.migrate(database)
             let (loaded, _) = try database.write { db -> ([RunID: RunStateMachine], Int) in
                 var machines: [RunID: RunStateMachine] = [:]
-                for row in try Row.fetchAll(db, sql: "SELECT id, definition FROM run") {
-                    let id = RunID(row["id"])
-                    var machine = RunStateMachine(try CodableJSON.decode(RunDefinition.self, from: row["definition"]))
-                    let events = try String.fetchAll(db, sql: "SELECT event FROM event WHERE run = ? ORDER BY seq", arguments: [id.value])
-                    for text in events { _ = machine.handle(try CodableJSON.decode(RunStateMachine.Event.self, from: text)) }
-                    machines[id] = machine
+                for id in try String.fetchAll(db, sql: "SELECT id FROM run WHERE finished IS NULL") {
+                    machines[RunID(id)] = try Self.replay(db, RunID(id))
                 }
                 // Claims held by an earlier process: nobody renews them any more.
                 try db.execute(sql: "UPDATE queue SET lease_ends = 0 WHERE worker IS NOT NULL")
@@ -109,7 +106,7 @@ public actor SQLiteRunStore: RunStore {
         }
         guard fresh else { return nil }
         for (machine, actions) in started {
-            machines[machine.definition.run] = machine
+            machines[machine.definition.run] = machine.isFinished ? nil : machine
             notifyIfQueued(actions)
         }
         return started.map(\.1)
@@ -171,7 +168,7 @@ public actor SQLiteRunStore: RunStore {
         guard var machine = machines[run] else { throw RunStoreError("no run \(run)") }
         let actions = machine.handle(event)
         try write { db in try Self.append(db, run, event, actions, machine: machine, now: Date().timeIntervalSince1970) }
-        machines[run] = machine
+        machines[run] = machine.isFinished ? nil : machine
         notifyIfQueued(actions)
         return actions
     }
@@ -240,12 +237,25 @@ public actor SQLiteRunStore: RunStore {
         return out
     }
 
-    public func machine(_ run: RunID) -> RunStateMachine? { machines[run] }
+    public func machine(_ run: RunID) -> RunStateMachine? {
+        if let machine = machines[run] { return machine }
+        return try? database.read { db in try Self.replay(db, run) }
+    }
 
     /// A new listener is woken at once: it looks at the queue, whatever it holds.
     public nonisolated func wakeUps() -> AsyncStream<Void> { listeners.stream(now: true) }
 
     // MARK: Inside
+
+    /// A run's machine: its definition fed every event of its log, in order; nil for an unknown run.
+    private static func replay(_ db: Database, _ run: RunID) throws -> RunStateMachine? {
+        guard let definition = try String.fetchOne(db, sql: "SELECT definition FROM run WHERE id = ?", arguments: [run.value]) else { return nil }
+        var machine = RunStateMachine(try CodableJSON.decode(RunDefinition.self, from: definition))
+        for text in try String.fetchAll(db, sql: "SELECT event FROM event WHERE run = ? ORDER BY seq", arguments: [run.value]) {
+            _ = machine.handle(try CodableJSON.decode(RunStateMachine.Event.self, from: text))
+        }
+        return machine
+    }
 
     /// Appends an event and makes the queue what its actions say, marking the run finished when it is.
     private static func append(

@@ -84,6 +84,11 @@ import WorkflowPlanning
         let gpuWorker = WorkerIdentity(name: "n2", labels: ["SELF-HOSTED", "gpu"])
         let gpu = try #require(try await store.claim(worker: gpuWorker, run: nil, now: 103, lease: 60))
         #expect(try await store.complete(gpu, JobOutcome(result: .success)).last == .finished(success: false))
+        // A finished run's machine is no longer held, but replayed from its log when asked for.
+        let finished = try #require(await store.machine(Self.run))
+        #expect(finished.isFinished && finished.succeeded == false)
+        #expect(finished.result(of: Self.key("gpu")) == .success)
+        #expect(await store.machine(RunID("never")) == nil)
         let stored = try #require(try await store.run(Self.run))
         #expect(stored.success == false)
         #expect(stored.finished != nil)
