@@ -88,7 +88,11 @@ struct ServeLauncher: RunLauncher {
         let sha = try commit(of: intake, in: mirror)
         let (frontend, plan) = try planned(intake, sha: sha, mirror: mirror)
         var out: [(ServiceRunRecord, PreparedRun)] = []
-        for workflow in plan.workflows {
+        let chosen = plan.workflows.filter { intake.workflow == nil || relative($0.file, sha: sha) == intake.workflow }
+        if let wanted = intake.workflow, chosen.isEmpty {
+            throw LaunchFailure(status: 422, "workflow '\(wanted)' is not triggered by \(intake.event) at \(sha)")
+        }
+        for workflow in chosen {
             let id = RunID(try await runID())
             let number = try await store.next("number:\(intake.repository.lowercased()):\(relative(workflow.file, sha: sha))")
             let record = ServiceRunRecord(

@@ -89,6 +89,9 @@ public struct RunnerServer: Sendable {
         api.get("runs") { request, _ in
             try await authorized(request) { try await runList(request) }
         }
+        api.post("runs") { request, _ in
+            try await authorized(request) { try await dispatch(request) }
+        }
         api.get("runs/:id") { request, context in
             try await authorized(request) { try await runDetail(RunID(context.parameters.get("id") ?? "")) }
         }
@@ -174,6 +177,32 @@ public struct RunnerServer: Sendable {
             return Self.error(.unauthorized, "a valid bearer token is required (gantry serve token create)")
         }
         return try await body()
+    }
+
+    /// A run asked for through the API: planned and stored like a delivery's, answered 201 with its ids.
+    func dispatch(_ request: Request) async throws -> Response {
+        var request = request
+        guard let buffer = try? await request.collectBody(upTo: settings.maxBody) else {
+            return Self.error(.contentTooLarge, "the body is larger than \(settings.maxBody) bytes")
+        }
+        let intake: Intake
+        switch DispatchReader.read(Array(buffer.readableBytesView)) {
+        case .failure(let refusal): return Self.error(HTTPResponse.Status(code: refusal.status), refusal.message)
+        case .success(let read): intake = read
+        }
+        guard settings.repositories.contains(where: { $0.lowercased() == intake.repository.lowercased() }) else {
+            return Self.error(.notFound, "repository '\(intake.repository)' is not configured here")
+        }
+        do {
+            let (ids, _) = try await runs.intake(intake)
+            guard !ids.isEmpty else {
+                return Self.error(.unprocessableContent, "no workflow of \(intake.repository) runs on \(intake.event) at \(intake.sha ?? intake.ref ?? "HEAD")")
+            }
+            logger.info("run dispatched", metadata: ["repository": .string(intake.repository), "runs": .string(ids.map(\.value).joined(separator: ","))])
+            return Self.json(.created, #"{"runs":[\#(ids.map { ServiceLogHandler.quote($0.value) }.joined(separator: ","))]}"#)
+        } catch let failure as LaunchFailure {
+            return Self.error(HTTPResponse.Status(code: failure.status), failure.message)
+        }
     }
 
     func runList(_ request: Request) async throws -> Response {

@@ -83,8 +83,12 @@ public struct Intake: Sendable, Codable, Equatable {
     public var payload: String
     public var delivery: String?
     public var forge: Forge
+    /// Only this workflow file (`.github/workflows/ci.yml`), as a dispatch through the API names one.
+    public var workflow: String?
 
-    public init(repository: String, event: String, ref: String?, sha: String?, payload: String, delivery: String?, forge: Forge) {
+    public init(
+        repository: String, event: String, ref: String?, sha: String?, payload: String, delivery: String?, forge: Forge, workflow: String? = nil
+    ) {
         self.repository = repository
         self.event = event
         self.ref = ref
@@ -92,6 +96,49 @@ public struct Intake: Sendable, Codable, Equatable {
         self.payload = payload
         self.delivery = delivery
         self.forge = forge
+        self.workflow = workflow
+    }
+}
+
+/// `POST /api/v1/runs`: a run asked for through the API, as `{"repository": "owner/name", "ref":
+/// "main" or "refs/…", "sha": optional, "event": "workflow_dispatch" (default) or "push", "workflow":
+/// optional file, "inputs": {…}}`.
+public enum DispatchReader {
+    public static func read(_ body: [UInt8]) -> Result<Intake, WebhookRefusal> {
+        guard case .object(let object)? = try? JSONText.parse(String(decoding: body, as: UTF8.self)) else {
+            return .failure(WebhookRefusal(400, "the body is not a JSON object"))
+        }
+        func text(_ key: String) -> String? {
+            guard let value = object[key], case .string(let s) = value, !s.isEmpty else { return nil }
+            return s
+        }
+        guard let repository = text("repository") else { return .failure(WebhookRefusal(400, "'repository' (owner/name) is required")) }
+        let event = text("event") ?? "workflow_dispatch"
+        guard ["workflow_dispatch", "push"].contains(event) else {
+            return .failure(WebhookRefusal(400, "'event' must be workflow_dispatch or push"))
+        }
+        let sha = text("sha")
+        guard let given = text("ref") ?? (sha == nil ? nil : "") else { return .failure(WebhookRefusal(400, "'ref' or 'sha' is required")) }
+        let ref: String? = given.isEmpty ? nil : given.hasPrefix("refs/") ? given : "refs/heads/" + given
+        var inputs: [(String, ExpressionValue)] = []
+        if let value = object["inputs"] {
+            guard case .object(let given) = value else { return .failure(WebhookRefusal(400, "'inputs' must be an object")) }
+            for (name, value) in given.pairs {
+                guard value.isPrimitive else { return .failure(WebhookRefusal(400, "input '\(name)' must be a string, number or boolean")) }
+                inputs.append((name, .string(value.stringValue)))
+            }
+        }
+        var payload: [(String, ExpressionValue)] = [("repository", .object([("full_name", .string(repository))]))]
+        if let ref { payload.append(("ref", .string(ref))) }
+        if event == "workflow_dispatch" {
+            payload.append(("inputs", .object(inputs)))
+            if let workflow = text("workflow") { payload.append(("workflow", .string(workflow))) }
+        } else if let sha {
+            payload.append(("after", .string(sha)))
+        }
+        return .success(Intake(
+            repository: repository, event: event, ref: ref, sha: sha, payload: JSONText.compact(.object(payload)), delivery: nil, forge: .github,
+            workflow: text("workflow")))
     }
 }
 

@@ -203,3 +203,54 @@ import Glibc
         #expect(capacity.stderr == "gantry: error: --capacity 'none' is not a whole number of at least 1\n")
     }
 }
+
+/// Runs asked for through the API: a dispatch with inputs, of one workflow, at a branch's head.
+@Suite(.serialized) struct ServeDispatchTests {
+    static let workflows = """
+        on:
+          workflow_dispatch:
+            inputs:
+              level:
+                type: choice
+                options: [low, high]
+                default: low
+        jobs:
+          j:
+            runs-on: self-hosted
+            steps:
+              - run: echo "level=${{ inputs.level }} event=${{ github.event_name }} ref=${{ github.ref }}"
+        """
+
+    @Test func aDispatchThroughTheAPIRunsTheNamedWorkflowWithItsInputs() throws {
+        let fixture = try ServeFixture(workflow: Self.workflows)
+        try fixture.origin.write(".github/workflows/other.yml", "on: workflow_dispatch\njobs:\n  o:\n    runs-on: self-hosted\n    steps:\n      - run: echo other\n")
+        try fixture.origin.git("add", ".")
+        try fixture.origin.git("commit", "-q", "-m", "other")
+        let serve = try ServeProcess(fixture.arguments())
+        let token = try fixture.token()
+        let auth = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
+        func dispatch(_ json: String) throws -> ServeProcess.Answer {
+            try serve.request("POST", "/api/v1/runs", headers: auth, body: Data(json.utf8))
+        }
+        let made = try dispatch(#"{"repository":"octo/app","ref":"main","workflow":".github/workflows/ci.yml","inputs":{"level":"high"}}"#)
+        #expect((made.status, made.body) == (201, #"{"runs":["1"]}"#))
+        let run = try serve.finishedRun("1", token: token)
+        #expect(run["status"] as? String == "success")
+        #expect(run["sha"] as? String == fixture.sha)
+        let log = try String(contentsOfFile: fixture.data + "/runs/1/log.txt", encoding: .utf8)
+        #expect(log.contains("[j] level=high event=workflow_dispatch ref=refs/heads/main\n"))
+        // Without a workflow, every workflow the event triggers runs.
+        #expect(try dispatch(#"{"repository":"octo/app","ref":"main"}"#).body == #"{"runs":["2","3"]}"#)
+        let bad = try dispatch(#"{"repository":"octo/app"}"#)
+        #expect((bad.status, bad.body) == (400, #"{"error":"'ref' or 'sha' is required"}"#))
+        let push = try dispatch(#"{"repository":"octo/app","ref":"main","event":"push"}"#)
+        #expect((push.status, push.body) == (422, #"{"error":"no workflow of octo/app runs on push at refs/heads/main"}"#))
+        let missing = try dispatch(#"{"repository":"octo/app","ref":"nope"}"#)
+        #expect(missing.status == 422)
+        #expect(missing.body.hasPrefix(#"{"error":"octo/app has no commit refs/heads/nope: "#))
+        let unknown = try dispatch(#"{"repository":"octo/else","ref":"main"}"#)
+        #expect(unknown.status == 404)
+        #expect(try serve.request("POST", "/api/v1/runs", body: Data("{}".utf8)).status == 401)
+        #expect(serve.stop() == 0)
+    }
+}
