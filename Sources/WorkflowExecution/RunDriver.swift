@@ -171,6 +171,9 @@ public actor RunDriver {
 
     private var drainCancelled = false
 
+    /// True once `drain` was called.
+    public var isDraining: Bool { draining }
+
     private func cancelRunning() {
         guard !runners.isEmpty else { return }
         drainCancelled = true

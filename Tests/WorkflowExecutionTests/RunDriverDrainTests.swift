@@ -55,7 +55,7 @@ import WorkflowPlanning
               first:
                 runs-on: ubuntu-latest
                 steps:
-                  - run: echo begun; sleep 0.5; echo done
+                  - run: echo begun; while [ ! -e "\(root)/release" ]; do sleep 0.02; done; echo done
               second:
                 runs-on: ubuntu-latest
                 steps:
@@ -63,7 +63,11 @@ import WorkflowPlanning
             """, root: root, output: output)
         let run = Task { await driver.run() }
         await output.waitFor { $0 == "[first] begun" }
-        let clean = await driver.drain(timeout: 30)
+        // `first` ends only once the drain has begun, however slow the machine.
+        let drain = Task { await driver.drain(timeout: 30) }
+        while !(await driver.isDraining) { try await Task.sleep(for: .milliseconds(5)) }
+        FileManager.default.createFile(atPath: root + "/release", contents: nil)
+        let clean = await drain.value
         let summary = await run.value
         #expect(clean)
         // `second` was ready (began) but never claimed: it printed nothing and did not finish.
