@@ -267,6 +267,14 @@ final class Console: RunOutput, Sendable {
         files.withLock { $0.log = fd }
     }
 
+    /// The logs are closed when the run's last user lets go (`gantry serve` makes one per run).
+    deinit {
+        files.withLock { files in
+            if files.log >= 0 { Glibc.close(files.log) }
+            for fd in files.jobs.values where fd >= 0 { Glibc.close(fd) }
+        }
+    }
+
     /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
     /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
     static func logName(_ job: String, taken: Set<String>) -> String {
