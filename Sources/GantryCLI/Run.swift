@@ -203,11 +203,7 @@ extension GantryCommand {
             seconds < 1 ? "\(Int(seconds * 1000)) ms" : "\(Int(seconds * 10) / 10).\(Int(seconds * 10) % 10) s"
         }
 
-        static func now() -> Double {
-            var time = timespec()
-            clock_gettime(CLOCK_REALTIME, &time)
-            return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-        }
+        static func now() -> Double { HostProcess.wallClock() }
 
         static func runDirectory() -> String {
             let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"

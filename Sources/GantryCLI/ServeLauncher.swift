@@ -207,7 +207,7 @@ struct ServeLauncher: RunLauncher {
         let definition = RunDefinition(run: run, plan: single, workflows: workflows, runContexts: contexts)
         return PreparedRun(
             definition: definition, workflows: workflows, contexts: contexts, request: frontend.lastRequest,
-            output: Console(root: root, echo: false, append: append), root: root)
+            output: Console(root: root, echo: false, append: append))
     }
 
     /// A workflow's path in its repository (`.github/workflows/ci.yml`).

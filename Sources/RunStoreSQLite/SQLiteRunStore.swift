@@ -1,6 +1,5 @@
 public import WorkflowExecution
 internal import GRDB
-import Foundation
 import WorkflowPlanning
 
 /// The `RunStore` of one `gantry serve` node: SQLite in WAL mode (GRDB) under the service's data folder.
@@ -161,13 +160,13 @@ public actor SQLiteRunStore: RunStore {
     // MARK: RunStore
 
     public func create(_ definition: RunDefinition) throws -> [RunStateMachine.Action] {
-        try accept([(definition, record: "{}")], delivery: nil, now: Date().timeIntervalSince1970)?.first ?? []
+        try accept([(definition, record: "{}")], delivery: nil, now: HostProcess.wallClock())?.first ?? []
     }
 
     public func apply(_ run: RunID, _ event: RunStateMachine.Event) throws -> [RunStateMachine.Action] {
         guard var machine = machines[run] else { throw RunStoreError("no run \(run)") }
         let actions = machine.handle(event)
-        try write { db in try Self.append(db, run, event, actions, machine: machine, now: Date().timeIntervalSince1970) }
+        try write { db in try Self.append(db, run, event, actions, machine: machine, now: HostProcess.wallClock()) }
         machines[run] = machine.isFinished ? nil : machine
         notifyIfQueued(actions)
         return actions

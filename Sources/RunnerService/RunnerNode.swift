@@ -60,16 +60,13 @@ public struct PreparedRun: Sendable {
     public var contexts: [RunContext]
     public var request: PlanRequest?
     public var output: any RunOutput
-    /// The run's folder (logs, workspace, artifacts).
-    public var root: String
 
-    public init(definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], request: PlanRequest?, output: any RunOutput, root: String) {
+    public init(definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], request: PlanRequest?, output: any RunOutput) {
         self.definition = definition
         self.workflows = workflows
         self.contexts = contexts
         self.request = request
         self.output = output
-        self.root = root
     }
 }
 

@@ -1,9 +1,4 @@
 public import WorkflowExecution
-import Synchronization
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The runs of one node: each driven by its own `RunDriver` (the scheduler `gantry run` uses) over the
 /// node's store, all sharing the node's slots and labels. Intake stores runs before it answers;
@@ -75,7 +70,7 @@ public actor ServiceRuns {
         if let delivery = intake.delivery, let known = try await store.delivery(delivery) { return (known, true) }
         let store = self.store
         let planned = try await launcher.plan(intake) { "\(try await store.next("run"))" }
-        let now = Self.now()
+        let now = HostProcess.wallClock()
         guard let started = try await store.accept(
             planned.map { ($0.1.definition, record: CodableJSON.encode($0.0)) }, delivery: intake.delivery, now: now)
         else {
@@ -95,8 +90,6 @@ public actor ServiceRuns {
         driver.cancel()
         return true
     }
-
-    public var running: [RunID] { Array(drivers.keys) }
 
     /// Starts no new job; running ones get `timeout` seconds, then the cancellation ladder. True when
     /// nothing had to be cancelled.
@@ -130,18 +123,12 @@ public actor ServiceRuns {
         tasks[id] = nil
         // A drained run is not finished: it continues after the restart.
         guard !draining else { return }
-        report(.finished(id, success: summary.success, seconds: Self.now() - since))
+        report(.finished(id, success: summary.success, seconds: HostProcess.wallClock() - since))
     }
 
     /// Concludes lapsed claims as lost runners and hands the actions to the runs' drivers.
     private func sweep() async {
-        guard let lapsed = try? await store.expireLeases(now: Self.now()) else { return }
+        guard let lapsed = try? await store.expireLeases(now: HostProcess.wallClock()) else { return }
         for (run, actions) in lapsed { await drivers[run]?.carryOut(actions) }
-    }
-
-    static func now() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
