@@ -152,6 +152,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** Requests to a forge's REST API (AsyncHTTPClient): commit statuses for `gantry serve`, the
+            post-receive hook's posts. */
+        .target(
+            name: "ForgeClient",
+            dependencies: [
+                "RunnerService",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Front end
 
         /** ArgumentParser commands, shared option groups, file discovery and diagnostic printers. */
@@ -168,6 +181,7 @@ let package = Package(
                 "DockerEngine",
                 "RunStoreSQLite",
                 "RunnerService",
+                "ForgeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -231,7 +245,10 @@ let package = Package(
             dependencies: ["RunStoreSQLite", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions"],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "RunnerServiceTests", dependencies: ["RunnerService"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "RunnerServiceTests",
+            dependencies: ["RunnerService", "WorkflowExecution", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "GantryCLITests",
             dependencies: ["GantryCLI", "WorkflowModel", "_GantryTestSupport"],

@@ -271,21 +271,6 @@ final class Console: RunOutput, Sendable {
         }
     }
 
-    /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
-    /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
-    static func logName(_ job: String, taken: Set<String>) -> String {
-        var base = String(job.map { $0.isLetter || $0.isNumber || "-_. ".contains($0) ? $0 : "_" })
-        while base.utf8.count > 200 { base.removeLast() }
-        if base.isEmpty || base.hasPrefix(".") { base = "_" + base }
-        var name = base + ".log"
-        var n = 1
-        while taken.contains(name) {
-            n += 1
-            name = base + " #\(n).log"
-        }
-        return name
-    }
-
     /// Writes `text` to the logs (the run's, and `job`'s own when given) and `console` to standard output.
     private func emit(log text: String?, console: String?, job: String? = nil) {
         files.withLock { files in
@@ -294,7 +279,7 @@ final class Console: RunOutput, Sendable {
             if files.log >= 0 { FileSystem.write(text, to: files.log) }
             guard let job, job != "gantry" else { return }
             if files.jobs[job] == nil {
-                let name = Self.logName(job, taken: files.names)
+                let name = RunHistory.logName(job, taken: files.names)
                 files.names.insert(name)
                 let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
                 if fd < 0 { FileSystem.write("gantry: warning: cannot write \(root)/logs/\(name): \(FileSystem.lastError())\n", to: 2) }

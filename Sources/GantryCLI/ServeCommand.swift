@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import ForgeClient
 import Logging
 import RunStoreSQLite
 import RunnerService
@@ -15,7 +16,7 @@ extension GantryCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve",
             abstract: "Run workflows for pushes, pull requests and dispatches sent by a forge's webhooks (self-hosted runner mode).",
-            subcommands: [Start.self, Token.self],
+            subcommands: [Start.self, Token.self, Hook.self],
             defaultSubcommand: Start.self
         )
     }
@@ -34,6 +35,9 @@ extension GantryCommand.Serve {
                 cancelled; what did not start stays queued for the next start.
                 """
         )
+
+        @Option(help: ArgumentHelp("A YAML file of settings (the flags' long names) and repositories with their own secrets, variables and events; flags and GANTRY_SERVE_* win over it.", valueName: "file"))
+        var config: String?
 
         @Option(help: ArgumentHelp("The address to listen on (port 0 picks a free port; the chosen one is logged).", valueName: "host:port"))
         var listen: String?
@@ -74,6 +78,15 @@ extension GantryCommand.Serve {
         @Option(help: ArgumentHelp("Log lines as JSON objects or text (default: json).", valueName: "json|text"))
         var logFormat: String?
 
+        @Option(help: ArgumentHelp("Send each job's commit status to this REST API root (https://api.github.com, or https://HOST/api/v1 for Gitea and Forgejo).", valueName: "url"))
+        var reportURL: String?
+
+        @Option(help: ArgumentHelp("The file holding the token for --report-url (or GANTRY_SERVE_REPORT_TOKEN).", valueName: "file"))
+        var reportTokenFile: String?
+
+        @Option(help: ArgumentHelp("The API shape of --report-url (default: that of the forge that sent the delivery; github for the API).", valueName: "github|gitea|forgejo"))
+        var reportAPI: String?
+
         func run() throws {
             let environment = GantryCommand.Run.hostEnvironment()
             let settings: ServeSettings
@@ -96,8 +109,11 @@ extension GantryCommand.Serve {
             }
             let launcher = ServeLauncher(
                 data: settings.data, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
-                vars: settings.vars, platforms: platforms, store: store)
+                vars: settings.vars, platforms: settings.platforms, store: store)
             let metrics = ServiceMetrics()
+            let statuses = settings.report.map { report in
+                StatusReporter(sink: ForgeStatusClient(base: report.url, token: report.token, api: report.api), logger: logger, metrics: metrics)
+            }
             let worker = WorkerIdentity(name: settings.name, labels: settings.labels)
             let runs = ServiceRuns(
                 store: store, launcher: launcher, settings: .init(worker: worker, capacity: settings.capacity, lease: settings.lease)
@@ -113,14 +129,26 @@ extension GantryCommand.Serve {
                     metrics.runFinished(success: success, seconds: seconds)
                     logger.info("run finished", metadata: ["run": .string(id.value), "success": .stringConvertible(success)])
                 case .failed(let message): logger.error("\(message)")
+                case .jobQueued(let id, let record, let job):
+                    logger.info("job queued", metadata: ["run": .string(id.value), "job": .string(job)])
+                    statuses?.post(.job(job, of: record, result: nil, seconds: 0))
+                case .jobRunning(let id, _, let job, let waited):
+                    metrics.jobWaited(seconds: waited)
+                    logger.info("job started", metadata: ["run": .string(id.value), "job": .string(job), "waited": .stringConvertible(waited)])
+                case .jobFinished(let id, let record, let job, let result, _, let ran):
+                    metrics.jobFinished(result: result, ran: ran)
+                    logger.info("job finished", metadata: ["run": .string(id.value), "job": .string(job), "result": .string(result.rawValue)])
+                    statuses?.post(.job(job, of: record, result: result, seconds: ran ?? 0))
                 }
             }
-            let server = RunnerServer(
-                settings: ServerSettings(
-                    host: settings.host, port: settings.port, webhookSecret: settings.webhookSecret,
-                    tokens: TokenFile(path: settings.data + "/tokens"), drainTimeout: settings.drainTimeout,
-                    repositories: Array(settings.repositories.keys)),
-                runs: runs, store: store, metrics: metrics, logger: logger)
+            var serverSettings = ServerSettings(
+                host: settings.host, port: settings.port, webhookSecret: settings.webhookSecret,
+                tokens: TokenFile(path: settings.data + "/tokens"), drainTimeout: settings.drainTimeout,
+                repositories: Array(settings.repositories.keys))
+            serverSettings.events = settings.repositories.compactMapValues(\.events)
+            if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed) }
+            serverSettings.runsDirectory = settings.data + "/runs"
+            let server = RunnerServer(settings: serverSettings, runs: runs, store: store, metrics: metrics, statuses: statuses, logger: logger)
             let outcome: Result<Void, any Error> = RunBlocking.wait {
                 do {
                     try await runs.start()

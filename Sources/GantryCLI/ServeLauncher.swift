@@ -63,8 +63,8 @@ actor MirrorFetches {
 /// `<data>/runs/<id>` (logs, workspaces) whose checkout writes the commit from the mirror.
 struct ServeLauncher: RunLauncher {
     let data: String
-    /// `owner/name` lowercased → its URL.
-    let repositories: [String: String]
+    /// `owner/name` lowercased → its URL and own settings.
+    let repositories: [String: ServeSettings.Repository]
     let hostEnvironment: [(String, String)]
     let secrets: [(String, String)]
     let vars: [(String, String)]
@@ -73,7 +73,7 @@ struct ServeLauncher: RunLauncher {
     let store: SQLiteRunStore
 
     func mirror(_ repository: String) -> Mirror? {
-        repositories[repository.lowercased()].map { Mirror(path: data + "/mirrors/" + repository.lowercased() + ".git", url: $0) }
+        repositories[repository.lowercased()].map { Mirror(path: data + "/mirrors/" + repository.lowercased() + ".git", url: $0.url) }
     }
 
     func plan(_ intake: Intake, runID: @Sendable () async throws -> String) async throws -> [(ServiceRunRecord, PreparedRun)] {
@@ -120,7 +120,45 @@ struct ServeLauncher: RunLauncher {
         }
     }
 
-    private func planned(_ intake: Intake, sha: String, mirror: Mirror) throws -> (PlanningFrontend, Plan) {
+    /// The service's values with the repository's own over them (by name).
+    private func values(_ repository: String) -> (secrets: [(String, String)], vars: [(String, String)]) {
+        let own = repositories[repository.lowercased()]
+        func merged(_ base: [(String, String)], _ over: [(String, String)]) -> [(String, String)] {
+            base.filter { entry in !over.contains { $0.0 == entry.0 } } + over
+        }
+        return (merged(secrets, own?.secrets ?? []), merged(vars, own?.vars ?? []))
+    }
+
+    func schedules(_ repository: String) async throws -> ScheduleSnapshot {
+        guard let mirror = mirror(repository) else { throw LaunchFailure(status: 404, "repository '\(repository)' is not configured here") }
+        do {
+            try await fetches.fetch(mirror)
+        } catch let error as GitError {
+            throw LaunchFailure(status: 502, "cannot fetch \(repository): \(error)")
+        }
+        let ref: String
+        let sha: String
+        do throws(GitError) {
+            ref = try mirror.defaultBranch()
+            sha = try mirror.open().resolve(ref)
+        } catch {
+            throw LaunchFailure(status: 422, "\(repository) has no default branch: \(error.message)")
+        }
+        let source = try exported(sha, from: mirror)
+        guard let options = try? WorkflowOptions.parse(["--directory", source]) else { return ScheduleSnapshot(ref: ref, sha: sha, entries: []) }
+        var frontend = PlanningFrontend()
+        frontend.loadWorkflows(options)
+        var entries: [ScheduleSnapshot.Entry] = []
+        for workflow in frontend.workflows {
+            for schedule in workflow.trigger("schedule")?.schedules ?? [] {
+                entries.append(.init(workflow: relative(workflow.file, sha: sha), cron: schedule.cron.value, timezone: schedule.timezone?.value))
+            }
+        }
+        return ScheduleSnapshot(ref: ref, sha: sha, entries: entries)
+    }
+
+    /// The commit's tree under `<data>/commits/<sha>`, exported once.
+    private func exported(_ sha: String, from mirror: Mirror) throws -> String {
         let source = data + "/commits/" + sha
         if !FileSystem.exists(source) {
             // Exported next to it, then renamed: a half-written tree is never taken for the commit.
@@ -134,6 +172,11 @@ struct ServeLauncher: RunLauncher {
             }
             if rename(partial, source) != 0 { Files.removeTree(partial) }  // another intake exported it first
         }
+        return source
+    }
+
+    private func planned(_ intake: Intake, sha: String, mirror: Mirror) throws -> (PlanningFrontend, Plan) {
+        let source = try exported(sha, from: mirror)
         guard case .object(let payload) = (try? JSONText.parse(intake.payload)) ?? .null else {
             throw LaunchFailure(status: 400, "the payload is not a JSON object")
         }
@@ -165,7 +208,7 @@ struct ServeLauncher: RunLauncher {
         guard !intake.event.hasPrefix("-"),
             let workflowOptions = try? WorkflowOptions.parse(["--directory", source]),
             let options = try? PlanOptions.parse(
-                [intake.event] + platforms.flatMap { ["--platform", $0] } + vars.flatMap { ["--var", "\($0.0)=\($0.1)"] })
+                [intake.event] + platforms.flatMap { ["--platform", $0] } + values(intake.repository).vars.flatMap { ["--var", "\($0.0)=\($0.1)"] })
         else {
             throw LaunchFailure(status: 400, "the event '\(intake.event)' cannot be planned")
         }
@@ -190,6 +233,7 @@ struct ServeLauncher: RunLauncher {
         let event = frontend.lastEvent!
         // A pull request from a fork gets no secrets, as on GitHub.
         let fromFork = record.intake.event == "pull_request" && Self.isFork(record.intake.payload)
+        let (secrets, vars) = values(record.intake.repository)
         var context = RunContext(event: event, root: root, hostEnvironment: hostEnvironment, secrets: fromFork ? [] : secrets, vars: vars)
         context.actions = ActionSupport.mirror(mirror.path, commit: record.sha, actionDirectory: data + "/actions")
         context.cacheRoot = data + "/cache"
@@ -199,8 +243,9 @@ struct ServeLauncher: RunLauncher {
         context.concurrency = ConcurrencyStore(directory: data + "/concurrency", scope: record.intake.repository.lowercased())
         let contexts = single.workflows.map { planned in
             var workflowContext = context.forWorkflow(planned)
-            workflowContext.event.runID = run.value
+            workflowContext.event.runID = (record.firstRun ?? run).value
             workflowContext.event.runNumber = String(record.runNumber)
+            workflowContext.event.runAttempt = String(record.attempt ?? 1)
             return workflowContext
         }
         let workflows = frontend.workflows + frontend.calledWorkflows

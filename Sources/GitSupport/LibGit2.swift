@@ -63,6 +63,9 @@ struct LibGit2: @unchecked Sendable {
     let git_repository_init: @convention(c) (UnsafeMutablePointer<Ref?>?, UnsafePointer<CChar>?, UInt32) -> Int32
     let git_remote_create_anonymous: @convention(c) (UnsafeMutablePointer<Ref?>?, Ref?, UnsafePointer<CChar>?) -> Int32
     let git_remote_fetch: @convention(c) (Ref?, UnsafePointer<git_strarray>?, UnsafePointer<git_fetch_options>?, UnsafePointer<CChar>?) -> Int32
+    let git_remote_default_branch: @convention(c) (UnsafeMutablePointer<git_buf>?, Ref?) -> Int32
+    let git_buf_dispose: @convention(c) (UnsafeMutablePointer<git_buf>?) -> Void
+    let git_repository_set_head: @convention(c) (Ref?, UnsafePointer<CChar>?) -> Int32
     let git_remote_free: @convention(c) (Ref?) -> Void
     let git_fetch_options_init: @convention(c) (UnsafeMutablePointer<git_fetch_options>?, UInt32) -> Int32
 
@@ -147,6 +150,9 @@ struct LibGit2: @unchecked Sendable {
         git_repository_init = try symbol("git_repository_init")
         git_remote_create_anonymous = try symbol("git_remote_create_anonymous")
         git_remote_fetch = try symbol("git_remote_fetch")
+        git_remote_default_branch = try symbol("git_remote_default_branch")
+        git_buf_dispose = try symbol("git_buf_dispose")
+        git_repository_set_head = try symbol("git_repository_set_head")
         git_remote_free = try symbol("git_remote_free")
         git_fetch_options_init = try symbol("git_fetch_options_init")
     }

@@ -16,8 +16,9 @@ public struct Mirror: Sendable {
         self.url = url
     }
 
-    /// Fetches every branch and tag, pruning those the remote deleted; makes the bare repository on
-    /// first use. Not safe to call twice at once for one mirror: the caller serialises.
+    /// Fetches every branch and tag, pruning those the remote deleted, and points the mirror's `HEAD` at
+    /// the remote's default branch; makes the bare repository on first use. Not safe to call twice at
+    /// once for one mirror: the caller serialises.
     public func fetch() throws(GitError) {
         let lib = try LibGit2.load()
         var repo: OpaquePointer?
@@ -41,6 +42,21 @@ public struct Mirror: Sendable {
             return lib.git_remote_fetch(remote, &array, &options, "gantry serve: fetch")
         }
         try check(lib, "cannot fetch '\(url)'", code)
+        // The heads the remote advertised stay readable after the fetch disconnected.
+        var branch = git_buf()
+        if lib.git_remote_default_branch(&branch, remote) == 0, let name = branch.ptr { _ = lib.git_repository_set_head(repo, name) }
+        lib.git_buf_dispose(&branch)
+    }
+
+    /// The branch the mirror's `HEAD` names (`refs/heads/main`): the remote's default branch once fetched.
+    public func defaultBranch() throws(GitError) -> String {
+        let lib = try LibGit2.load()
+        let repository = try open()
+        var head: OpaquePointer?
+        try check(lib, "the mirror '\(path)' has no HEAD", lib.git_reference_lookup(&head, repository.pointer, "HEAD"))
+        defer { lib.git_reference_free(head) }
+        guard let target = lib.git_reference_symbolic_target(head) else { throw GitError(operation: "reading the mirror's HEAD", message: "it names no branch") }
+        return String(cString: target)
     }
 
     /// The mirror, opened for reading (`export(.commit(sha), to:)`, `resolve`).

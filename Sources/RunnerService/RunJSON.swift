@@ -19,10 +19,13 @@ enum RunJSON {
             "\"created\":\(run.created)", "\"finished\":\(run.finished.map { "\($0)" } ?? "null")",
         ]
         if let delivery = record.intake.delivery { fields.append("\"delivery\":\(q(delivery))") }
+        fields.append("\"attempt\":\(record.attempt ?? 1)")
+        if let first = record.firstRun { fields.append("\"first_run\":\(q(first.value))") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 
-    static func detail(_ run: StoredRunRecord, machine: RunStateMachine?) -> String {
+    /// A run with each job's status; a queued job says what it waits for (`worker`: this node).
+    static func detail(_ run: StoredRunRecord, machine: RunStateMachine?, worker: WorkerIdentity) -> String {
         var jobs: [String] = []
         if let machine {
             for id in machine.order {
@@ -38,6 +41,11 @@ enum RunJSON {
                     "\"id\":\(q(row?.instance.id ?? id.job.id))", "\"job\":\(q(id.job.id))", "\"status\":\(q(phase))",
                     "\"runs_on\":[\((row?.instance.runsOn ?? []).map(q).joined(separator: ","))]",
                 ]
+                if phase == "queued", let runsOn = row?.instance.runsOn {
+                    let labels = runsOn.map { $0.lowercased() }.sorted().joined(separator: ", ")
+                    let reason = worker.accepts(runsOn) ? "a free runner" : "a runner with the labels [\(labels)] (this one has [\((worker.labels ?? []).joined(separator: ", "))])"
+                    fields.append("\"waiting_for\":\(q(reason))")
+                }
                 if let outcome = machine.outcome(of: id) {
                     fields.append("\"outputs\":{\(outcome.outputs.map { "\(q($0.name)):\(q($0.value))" }.joined(separator: ","))}")
                     fields.append("\"summary\":\(q(outcome.summary))")

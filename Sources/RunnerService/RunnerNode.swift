@@ -43,6 +43,10 @@ public struct ServiceRunRecord: Sendable, Codable, Equatable {
     public var workflow: String
     public var workflowName: String
     public var runNumber: Int
+    /// A re-run's attempt (`github.run_attempt`); nil for the first.
+    public var attempt: Int?
+    /// A re-run's first attempt, whose id is the re-run's `github.run_id` too; nil for the first.
+    public var firstRun: RunID?
 
     public init(intake: Intake, sha: String, workflow: String, workflowName: String, runNumber: Int) {
         self.intake = intake
@@ -78,6 +82,36 @@ public protocol RunLauncher: Sendable {
     func plan(_ intake: Intake, runID: @Sendable () async throws -> String) async throws -> [(ServiceRunRecord, PreparedRun)]
     /// A stored run, prepared again to continue in this process.
     func prepare(_ record: ServiceRunRecord, run: RunID) async throws -> PreparedRun
+    /// The `schedule` entries of the workflows at the head of a repository's default branch, fetched now.
+    func schedules(_ repository: String) async throws -> ScheduleSnapshot
+}
+
+/// What a repository's default branch schedules.
+public struct ScheduleSnapshot: Sendable, Equatable {
+    public struct Entry: Sendable, Equatable {
+        /// The workflow's path in its repository (`.github/workflows/nightly.yml`).
+        public var workflow: String
+        public var cron: String
+        /// An IANA time zone name; nil: UTC.
+        public var timezone: String?
+
+        public init(workflow: String, cron: String, timezone: String?) {
+            self.workflow = workflow
+            self.cron = cron
+            self.timezone = timezone
+        }
+    }
+
+    /// `refs/heads/<default branch>` and its head.
+    public var ref: String
+    public var sha: String
+    public var entries: [Entry]
+
+    public init(ref: String, sha: String, entries: [Entry]) {
+        self.ref = ref
+        self.sha = sha
+        self.entries = entries
+    }
 }
 
 /// Why an intake could not be planned, for the HTTP answer.

@@ -20,6 +20,13 @@ public struct ServerSettings: Sendable {
     public var repositories: [String]
     /// The largest body read (GitHub's payload cap).
     public var maxBody = 25 * 1024 * 1024
+    /// The events that may start runs of a repository (`owner/name` lowercased) from webhooks, when
+    /// its configuration limits them; the API's dispatches are not limited.
+    public var events: [String: [String]] = [:]
+    /// The clock `schedule` triggers fire by.
+    public var scheduleClock = ScheduleClock()
+    /// Where each run's folder is (`<folder>/<id>`: `log.txt`, `logs/<job>.log`).
+    public var runsDirectory: String?
 
     public init(host: String, port: Int, webhookSecret: [UInt8]?, tokens: TokenFile, drainTimeout: Double, repositories: [String]) {
         self.host = host
@@ -39,13 +46,17 @@ public struct RunnerServer: Sendable {
     let runs: ServiceRuns
     let store: any ServiceStore
     let metrics: ServiceMetrics
+    let statuses: StatusReporter?
     let logger: Logger
 
-    public init(settings: ServerSettings, runs: ServiceRuns, store: any ServiceStore, metrics: ServiceMetrics, logger: Logger) {
+    public init(
+        settings: ServerSettings, runs: ServiceRuns, store: any ServiceStore, metrics: ServiceMetrics, statuses: StatusReporter? = nil, logger: Logger
+    ) {
         self.settings = settings
         self.runs = runs
         self.store = store
         self.metrics = metrics
+        self.statuses = statuses
         self.logger = logger
     }
 
@@ -62,10 +73,15 @@ public struct RunnerServer: Sendable {
                 listening(address)
             },
             logger: Logger(label: "gantry.http", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let drain = DrainService(runs: runs, timeout: settings.drainTimeout, logger: logger)
-        // A graceful shutdown goes through the services last to first: the drain ends before the server.
+        let drain = DrainService(runs: runs, timeout: settings.drainTimeout, statuses: statuses, logger: logger)
+        let scheduled = settings.repositories.filter { settings.events[$0.lowercased()]?.contains("schedule") ?? true }
+        let schedules = ScheduleService(repositories: scheduled, runs: runs, clock: settings.scheduleClock, logger: logger)
+        // A graceful shutdown goes through the services last to first: schedules stop, the drain ends,
+        // then the server.
         let group = ServiceGroup(
-            configuration: .init(services: [.init(service: app), .init(service: drain)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(
+                services: [.init(service: app), .init(service: drain), .init(service: schedules)], gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
         try await group.run()
     }
 
@@ -102,6 +118,23 @@ public struct RunnerServer: Sendable {
                 guard await runs.cancel(id) else { return Self.error(.conflict, "run \(id) is not running") }
                 logger.info("run cancelled", metadata: ["run": .string(id.value)])
                 return Self.json(.accepted, #"{"run":\#(ServiceLogHandler.quote(id.value)),"cancelling":true}"#)
+            }
+        }
+        api.get("runs/:id/log") { request, context in
+            try await authorized(request) { try await log(request, run: RunID(context.parameters.get("id") ?? "")) }
+        }
+        for (path, failedOnly) in [("rerun", false), ("rerun-failed-jobs", true)] {
+            api.post("runs/:id/\(path)") { request, context in
+                try await authorized(request) {
+                    let id = RunID(context.parameters.get("id") ?? "")
+                    do {
+                        let rerun = try await runs.rerun(id, failedOnly: failedOnly)
+                        logger.info("run re-run", metadata: ["run": .string(id.value), "rerun": .string(rerun.value), "failed_only": .stringConvertible(failedOnly)])
+                        return Self.json(.created, #"{"runs":[\#(ServiceLogHandler.quote(rerun.value))]}"#)
+                    } catch let failure as LaunchFailure {
+                        return Self.error(HTTPResponse.Status(code: failure.status), failure.message)
+                    }
+                }
             }
         }
         api.get("runners") { request, _ in
@@ -151,6 +184,12 @@ public struct RunnerServer: Sendable {
         case .success(.run(let intake)):
             guard settings.repositories.contains(where: { $0.lowercased() == intake.repository.lowercased() }) else {
                 return refuse(.notFound, "unknown_repository", "repository '\(intake.repository)' is not configured here")
+            }
+            if let allowed = settings.events[intake.repository.lowercased()], !allowed.contains(intake.event) {
+                let reason = "event '\(intake.event)' is not enabled for \(intake.repository)"
+                metrics.delivery("ignored")
+                log.info("webhook ignored", metadata: ["reason": .string(reason)])
+                return Self.json(.accepted, #"{"ignored":\#(ServiceLogHandler.quote(reason))}"#)
             }
             do {
                 let (ids, duplicate) = try await runs.intake(intake)
@@ -215,7 +254,45 @@ public struct RunnerServer: Sendable {
 
     func runDetail(_ id: RunID) async throws -> Response {
         guard let run = try await store.storedRun(id) else { return Self.error(.notFound, "no run \(id)") }
-        return Self.json(.ok, RunJSON.detail(run, machine: try await store.machine(id)))
+        return Self.json(.ok, RunJSON.detail(run, machine: try await store.machine(id), worker: runs.settings.worker))
+    }
+
+    /// A run's log (`?job=NAME`: one job's), as text; with `?follow=1` it streams what is written until
+    /// the run has ended (chunked), as `tail -f` would.
+    func log(_ request: Request, run id: RunID) async throws -> Response {
+        guard try await store.storedRun(id) != nil, let folder = settings.runsDirectory else { return Self.error(.notFound, "no run \(id)") }
+        let query = request.uri.queryParameters
+        let job = query.get("job")
+        let path = folder + "/" + id.value + (job.map { "/logs/" + RunHistory.logName($0, taken: []) } ?? "/log.txt")
+        let follow = ["1", "true"].contains(query.get("follow") ?? "")
+        let headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
+        guard follow else {
+            guard Files.exists(path) || job == nil else { return Self.error(.notFound, "run \(id) has no log of job '\(job ?? "")'") }
+            var text: [UInt8] = []
+            while true {
+                let chunk = Files.readBytes(path, from: text.count, limit: 1 << 20)
+                if chunk.isEmpty { break }
+                text += chunk
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+        let store = self.store
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            var offset = 0
+            while true {
+                // Whether the run had ended is read before the file: what it wrote last is still sent.
+                let ended = (try? await store.storedRun(id))?.finished != nil
+                let chunk = Files.readBytes(path, from: offset, limit: 64 * 1024)
+                if !chunk.isEmpty {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                    offset += chunk.count
+                    continue
+                }
+                if ended { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            try await writer.finish(nil)
+        })
     }
 
     func runnerList() async -> Response {
@@ -237,16 +314,19 @@ public struct RunnerServer: Sendable {
     }
 }
 
-/// Waits for the graceful shutdown, then drains the node's runs before the server stops.
+/// Waits for the graceful shutdown, then drains the node's runs (and sends their last commit
+/// statuses, for at most 10 s) before the server stops.
 struct DrainService: Service {
     let runs: ServiceRuns
     let timeout: Double
+    let statuses: StatusReporter?
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
         logger.info("draining", metadata: ["timeout": .stringConvertible(timeout)])
         let clean = await runs.drain(timeout: timeout)
+        await statuses?.flush(timeout: 10)
         logger.info(clean ? "drained" : "drained after cancelling running jobs")
     }
 }

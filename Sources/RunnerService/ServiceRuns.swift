@@ -1,4 +1,5 @@
 public import WorkflowExecution
+import Synchronization
 
 /// The runs of one node: each driven by its own `RunDriver` (the scheduler `gantry run` uses) over the
 /// node's store, all sharing the node's slots and labels. Intake stores runs before it answers;
@@ -24,6 +25,13 @@ public actor ServiceRuns {
         case resumed(RunID)
         case finished(RunID, success: Bool, seconds: Double)
         case failed(String)
+        /// A job's turn came (its `if` held): it waits for its groups and a runner.
+        case jobQueued(RunID, ServiceRunRecord, job: String)
+        /// A queued job's first step started, `waited` seconds after its turn came.
+        case jobRunning(RunID, ServiceRunRecord, job: String, waited: Double)
+        /// A job ended (also one that never ran a step: skipped, cancelled, lost; `ran` nil): `seconds`
+        /// since its turn came, `ran` since its first step.
+        case jobFinished(RunID, ServiceRunRecord, job: String, result: JobResult, seconds: Double, ran: Double?)
     }
 
     let store: any ServiceStore
@@ -49,7 +57,7 @@ public actor ServiceRuns {
         for stored in try await store.storedRuns(limit: Int.max, unfinishedOnly: true).reversed() {
             do {
                 let prepared = try await launcher.prepare(stored.record, run: stored.id)
-                drive(prepared, start: .resume, since: stored.created)
+                drive(prepared, record: stored.record, start: .resume, since: stored.created)
                 report(.resumed(stored.id))
             } catch {
                 report(.failed("run \(stored.id) cannot continue: \(error)"))
@@ -79,9 +87,42 @@ public actor ServiceRuns {
         }
         for ((record, prepared), actions) in zip(planned, started) {
             report(.accepted(prepared.definition.run, record))
-            drive(prepared, start: .accepted(actions), since: now)
+            drive(prepared, record: record, start: .accepted(actions), since: now)
         }
         return (planned.map(\.1.definition.run), false)
+    }
+
+    /// Runs a finished run again as its next attempt (GitHub's "Re-run all jobs"), or with
+    /// `failedOnly` only the jobs that did not succeed and those that need them ("Re-run failed jobs":
+    /// the rest keep their results and outputs). The new attempt is a run of its own, with the first
+    /// attempt's `github.run_id` and number; its id.
+    public func rerun(_ id: RunID, failedOnly: Bool) async throws -> RunID {
+        guard let stored = try await store.storedRun(id) else { throw LaunchFailure(status: 404, "no run \(id)") }
+        guard stored.finished != nil, drivers[id] == nil else { throw LaunchFailure(status: 409, "run \(id) is still in progress") }
+        var record = stored.record
+        let first = record.firstRun ?? id
+        // Attempts count per first run, whichever attempt is re-run (as GitHub counts them).
+        let attempt = try await store.next("attempt:\(first.value)") + 1
+        record.attempt = attempt
+        record.firstRun = first
+        let rerun = RunID("\(try await store.next("run"))")
+        var prepared = try await launcher.prepare(record, run: rerun)
+        if failedOnly, let machine = try await store.machine(id) {
+            var reused: [RunDefinition.Reused] = []
+            for instance in machine.order where machine.result(of: instance) == .success && machine.job(instance.job)?.call == nil {
+                guard let outcome = machine.outcome(of: instance) else { continue }
+                let earlier = machine.definition.reused?.first { $0.job == instance.job && $0.row == instance.row }
+                reused.append(.init(job: instance.job, row: instance.row, outcome: outcome, attempt: earlier?.attempt ?? stored.record.attempt ?? 1))
+            }
+            prepared.definition.reused = reused
+        }
+        let now = HostProcess.wallClock()
+        guard let started = try await store.accept([(prepared.definition, record: CodableJSON.encode(record))], delivery: nil, now: now),
+            let actions = started.first
+        else { throw LaunchFailure(status: 500, "the re-run of \(id) could not be stored") }
+        report(.accepted(rerun, record))
+        drive(prepared, record: record, start: .accepted(actions), since: now)
+        return rerun
     }
 
     /// Cancels a run as GitHub's cancel button does; false when it is not running here.
@@ -105,11 +146,19 @@ public actor ServiceRuns {
         return clean
     }
 
-    private func drive(_ prepared: PreparedRun, start: RunDriver.Start, since: Double) {
+    private func drive(_ prepared: PreparedRun, record: ServiceRunRecord, start: RunDriver.Start, since: Double) {
         let id = prepared.definition.run
+        let output = ObservedOutput(output: prepared.output) { [report] change in
+            switch change {
+            case .queued(let job): report(.jobQueued(id, record, job: job))
+            case .running(let job, let waited): report(.jobRunning(id, record, job: job, waited: waited))
+            case .finished(let job, let result, let seconds, let ran):
+                report(.jobFinished(id, record, job: job, result: result, seconds: seconds, ran: ran))
+            }
+        }
         let driver = RunDriver(
             definition: prepared.definition, workflows: prepared.workflows, contexts: prepared.contexts, store: store,
-            capacity: settings.capacity, output: prepared.output, request: prepared.request, worker: settings.worker, lease: settings.lease,
+            capacity: settings.capacity, output: output, request: prepared.request, worker: settings.worker, lease: settings.lease,
             slots: slots, start: start)
         drivers[id] = driver
         tasks[id] = Task { [weak self] in
@@ -130,5 +179,60 @@ public actor ServiceRuns {
     private func sweep() async {
         guard let lapsed = try? await store.expireLeases(now: HostProcess.wallClock()) else { return }
         for (run, actions) in lapsed { await drivers[run]?.carryOut(actions) }
+    }
+}
+
+/// A run's output that also tells the node when each job is queued, starts its first step and ends
+/// (for commit statuses, metrics and the log), and passes everything on unchanged.
+final class ObservedOutput: RunOutput {
+    enum Change: Sendable {
+        case queued(String)
+        case running(String, waited: Double)
+        /// `ran`: seconds from its first step to its end; nil for a job that ran no step.
+        case finished(String, JobResult, seconds: Double, ran: Double?)
+    }
+
+    private struct Times {
+        /// When each queued job's turn came, until its first step starts.
+        var queued: [String: Double] = [:]
+        /// When each running job's first step started.
+        var running: [String: Double] = [:]
+    }
+
+    private let output: any RunOutput
+    private let observe: @Sendable (Change) -> Void
+    private let times = Mutex(Times())
+
+    init(output: any RunOutput, observe: @escaping @Sendable (Change) -> Void) {
+        self.output = output
+        self.observe = observe
+    }
+
+    func line(_ instance: String, _ text: String) { output.line(instance, text) }
+
+    func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(instance, text, to: destination) }
+
+    func event(_ event: RunEvent) {
+        output.event(event)
+        let now = HostProcess.wallClock()
+        switch event {
+        case .jobStarted(let job):
+            times.withLock { $0.queued[job] = now }
+            observe(.queued(job))
+        case .stepStarted(let job, _):
+            let since = times.withLock { times -> Double? in
+                guard let since = times.queued.removeValue(forKey: job) else { return nil }
+                times.running[job] = now
+                return since
+            }
+            if let since { observe(.running(job, waited: now - since)) }
+        case .jobFinished(let job, let result, let seconds):
+            let began = times.withLock { times -> Double? in
+                times.queued[job] = nil
+                return times.running.removeValue(forKey: job)
+            }
+            observe(.finished(job, result, seconds: seconds, ran: began.map { now - $0 }))
+        case .stepFinished: break
+        }
     }
 }

@@ -15,7 +15,9 @@ public final class ConcurrencyStore: Sendable {
     let directory: String
     /// Which repository the groups belong to (groups are per repository on GitHub).
     let scope: String
-    let counter = Atomic<Int>(0)
+    /// Numbers this process's entries: one count for every store of the process (`gantry serve` makes
+    /// a store per run), so two runs' entries never share an id.
+    private static let counter = Atomic<Int>(0)
     /// How often a pending entry looks at the queue, and a running one for a cancel request.
     let pollInterval: Double
 
@@ -30,7 +32,7 @@ public final class ConcurrencyStore: Sendable {
     /// turn). Throws when the group's file cannot be used.
     func enter(group: String, cancelInProgress: Bool, queueMax: Bool) throws(Unavailable) -> Ticket {
         let key = Self.fnv1a(scope + "\n" + group.lowercased())
-        let id = "\(getpid())-\(counter.add(1, ordering: .relaxed).newValue)"
+        let id = "\(getpid())-\(Self.counter.add(1, ordering: .relaxed).newValue)"
         let ticket = Ticket(store: self, group: group, path: directory + "/" + key, id: id)
         try ticket.update { entries in
             for i in entries.indices {

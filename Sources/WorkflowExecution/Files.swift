@@ -43,7 +43,7 @@ public enum Files {
         rmdir(path)
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
     }
@@ -76,8 +76,19 @@ public enum Files {
         return readAll(fd)
     }
 
+    /// At most `limit` bytes of a file from `offset` (a log being followed); empty at its end or when it
+    /// cannot be read.
+    public static func readBytes(_ path: String, from offset: Int, limit: Int) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: limit)
+        let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, limit, off_t(offset)) }
+        return n > 0 ? Array(bytes[0..<n]) : []
+    }
+
     /// Everything left to read from a descriptor.
-    static func readAll(_ fd: Int32) -> [UInt8] {
+    public static func readAll(_ fd: Int32) -> [UInt8] {
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {

@@ -380,7 +380,7 @@ extension JobRunner {
             ("GITHUB_REF_NAME", context.event.refName ?? ""), ("GITHUB_SHA", git.sha ?? ""),
             ("GITHUB_REPOSITORY", git.repository ?? ""), ("GITHUB_ACTOR", git.actor ?? ""),
             ("GITHUB_WORKFLOW", workflow.name?.value ?? workflow.file), ("GITHUB_JOB", job.id.value),
-            ("GITHUB_RUN_ID", context.event.runID), ("GITHUB_RUN_NUMBER", context.event.runNumber), ("GITHUB_RUN_ATTEMPT", "1"),
+            ("GITHUB_RUN_ID", context.event.runID), ("GITHUB_RUN_NUMBER", context.event.runNumber), ("GITHUB_RUN_ATTEMPT", context.event.runAttempt),
             ("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_API_URL", "https://api.github.com"),
             ("GITHUB_HEAD_REF", context.event.headRef ?? ""), ("GITHUB_BASE_REF", context.event.baseRef ?? ""),
             ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", Self.architecture), ("RUNNER_NAME", "gantry"),

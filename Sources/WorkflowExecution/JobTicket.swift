@@ -40,6 +40,8 @@ public struct JobTicket: Sendable, Codable {
         public var git: GitFacts
         public var runID: String
         public var runNumber: String
+        /// Absent in tickets written before re-runs existed: the first attempt.
+        public var runAttempt: String?
 
         public init(_ event: PlanEvent) {
             name = event.name
@@ -53,6 +55,7 @@ public struct JobTicket: Sendable, Codable {
             git = event.git
             runID = event.runID
             runNumber = event.runNumber
+            runAttempt = event.runAttempt
         }
 
         /// The event again; a payload that does not parse is `null`.
@@ -66,6 +69,7 @@ public struct JobTicket: Sendable, Codable {
             event.changedPaths = changedPaths
             event.runID = runID
             event.runNumber = runNumber
+            event.runAttempt = runAttempt ?? "1"
             return event
         }
     }

@@ -199,10 +199,29 @@ public struct RunDefinition: Sendable, Codable {
         }
     }
 
+    /// A job instance of an earlier attempt whose success a re-run of failed jobs keeps: it is not run
+    /// again, and its outputs reach the jobs that need it.
+    public struct Reused: Sendable, Equatable, Codable {
+        public var job: JobKey
+        public var row: Int
+        public var outcome: JobOutcome
+        /// The attempt it ran in.
+        public var attempt: Int
+
+        public init(job: JobKey, row: Int, outcome: JobOutcome, attempt: Int) {
+            self.job = job
+            self.row = row
+            self.outcome = outcome
+            self.attempt = attempt
+        }
+    }
+
     public var run: RunID
     public var workflows: [WorkflowEntry]
     /// In plan order (every job after all it needs).
     public var jobs: [JobEntry]
+    /// What a re-run of failed jobs keeps of the attempt before (nil: everything runs).
+    public var reused: [Reused]?
 
     public init(run: RunID, workflows: [WorkflowEntry], jobs: [JobEntry]) {
         self.run = run

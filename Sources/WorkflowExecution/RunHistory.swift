@@ -177,3 +177,20 @@ public struct RunHistory: Sendable {
         return report
     }
 }
+
+extension RunHistory {
+    /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
+    /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
+    public static func logName(_ job: String, taken: Set<String>) -> String {
+        var base = String(job.map { $0.isLetter || $0.isNumber || "-_. ".contains($0) ? $0 : "_" })
+        while base.utf8.count > 200 { base.removeLast() }
+        if base.isEmpty || base.hasPrefix(".") { base = "_" + base }
+        var name = base + ".log"
+        var n = 1
+        while taken.contains(name) {
+            n += 1
+            name = base + " #\(n).log"
+        }
+        return name
+    }
+}

@@ -453,6 +453,14 @@ public struct RunStateMachine: Sendable {
     /// Decides an instance whose needs have finished by its job's `if`.
     private mutating func decide(_ id: InstanceID, _ actions: inout [Action]) {
         guard let entry = job(id.job) else { return }
+        // A re-run of failed jobs keeps what succeeded before (a call runs again: its jobs decide).
+        if entry.call == nil, phases[id] != .unexpanded,
+            let kept = definition.reused?.first(where: { $0.job == id.job && $0.row == id.row })
+        {
+            outcomes[id] = kept.outcome
+            conclude(id, .success, note: "succeeded in attempt \(kept.attempt); not run again", &actions)
+            return
+        }
         let cancelled = isCancelled(id)
         let condition = JobDecisions.condition(
             entry.condition, contexts: contexts(for: id.job), needs: needs(of: id.job),

@@ -25,9 +25,11 @@ public struct PlanEvent: Sendable {
     /// `--input name=value` pairs, in order.
     public var inputs: [(name: String, value: String)]
     public var git: GitFacts
-    /// `github.run_id` and `github.run_number`: "1" at plan time; a run numbers itself.
+    /// `github.run_id`, `github.run_number` and `github.run_attempt`: "1" at plan time; a run numbers
+    /// itself, and a re-run counts its attempt.
     public var runID = "1"
     public var runNumber = "1"
+    public var runAttempt = "1"
 
     /// Builds the event: from a payload file's contents when given, else a realistic payload
     /// synthesised from the git facts, as GitHub would send for a push or a pull request.
@@ -187,7 +189,7 @@ public struct PlanEvent: Sendable {
             ("api_url", .string("https://api.github.com")),
             ("graphql_url", .string("https://api.github.com/graphql")),
             ("workspace", .string(git.workspace ?? "")),
-            ("run_id", .string(runID)), ("run_number", .string(runNumber)), ("run_attempt", .string("1")),
+            ("run_id", .string(runID)), ("run_number", .string(runNumber)), ("run_attempt", .string(runAttempt)),
             ("retention_days", .string("90")),
         ])
     }

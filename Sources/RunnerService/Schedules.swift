@@ -1,0 +1,100 @@
+import FoundationEssentials
+public import Logging
+import ServiceLifecycle
+public import WorkflowExecution
+import WorkflowExpressions
+import WorkflowPlanning
+
+/// The clock schedules fire by: the wall clock, or (`GANTRY_SERVE_SCHEDULE_CLOCK`, for tests) one that
+/// starts at a given instant and runs `speed` times as fast.
+public struct ScheduleClock: Sendable {
+    let start: Double?
+    let speed: Double
+    private let began = HostProcess.wallClock()
+
+    public init(start: Double? = nil, speed: Double = 1) {
+        self.start = start
+        self.speed = start == nil ? 1 : speed
+    }
+
+    /// Seconds since 1970.
+    func now() -> Double {
+        guard let start else { return HostProcess.wallClock() }
+        return start + (HostProcess.wallClock() - began) * speed
+    }
+}
+
+/// Fires `schedule` triggers. At each minute of its clock every served repository whose events allow
+/// schedules is fetched, and each `schedule` entry of the workflows at its default branch's head whose
+/// cron matches that minute (in the entry's time zone, UTC without one) becomes a run with
+/// `github.event.schedule` set to the cron. Each firing is delivered as
+/// `schedule/<repository>/<workflow>/<cron>/<minute>`, so a minute never runs twice; minutes that passed
+/// while the service was down are not replayed, as on GitHub.
+struct ScheduleService: Service {
+    let repositories: [String]
+    let runs: ServiceRuns
+    let clock: ScheduleClock
+    let logger: Logger
+
+    func run() async throws {
+        let first = Int((clock.now() / 60).rounded(.down))
+        await cancelWhenGracefulShutdown {
+            var last = first
+            while !Task.isCancelled {
+                let now = clock.now()
+                let next = Double(last + 1) * 60
+                if now < next {
+                    try? await Task.sleep(for: .seconds(min(30, max(0.01, (next - now) / clock.speed))))
+                    continue
+                }
+                let minute = Int((now / 60).rounded(.down))
+                // At most an hour of minutes at once (a clock that jumped).
+                let due = Array(max(last + 1, minute - 59)...minute)
+                last = minute
+                guard !(await runs.draining) else { continue }
+                for repository in repositories { await fire(repository, minutes: due) }
+            }
+        }
+    }
+
+    private func fire(_ repository: String, minutes: [Int]) async {
+        var log = logger
+        log[metadataKey: "repository"] = .string(repository)
+        let snapshot: ScheduleSnapshot
+        do {
+            snapshot = try await runs.launcher.schedules(repository)
+        } catch {
+            log.warning("schedules not read", metadata: ["error": .string("\(error)")])
+            return
+        }
+        let branch = snapshot.ref.hasPrefix("refs/heads/") ? String(snapshot.ref.dropFirst(11)) : snapshot.ref
+        for entry in snapshot.entries {
+            guard let cron = CronSchedule(entry.cron) else { continue }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = entry.timezone.flatMap { TimeZone(identifier: $0) } ?? TimeZone(identifier: "UTC")!
+            for minute in minutes {
+                let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: Date(timeIntervalSince1970: Double(minute * 60)))
+                guard let m = parts.minute, let h = parts.hour, let d = parts.day, let mo = parts.month, let w = parts.weekday,
+                    cron.matches(minute: m, hour: h, day: d, month: mo, weekday: w - 1)
+                else { continue }
+                let payload = ExpressionValue.object([
+                    ("schedule", .string(entry.cron)),
+                    ("repository", .object([("full_name", .string(repository)), ("default_branch", .string(branch))])),
+                ])
+                let intake = Intake(
+                    repository: repository, event: "schedule", ref: snapshot.ref, sha: snapshot.sha, payload: JSONText.compact(payload),
+                    delivery: "schedule/\(repository)/\(entry.workflow)/\(entry.cron)/\(minute * 60)", forge: .github, workflow: entry.workflow)
+                let metadata: Logger.Metadata = ["workflow": .string(entry.workflow), "cron": .string(entry.cron), "minute": .stringConvertible(minute * 60)]
+                do {
+                    let (ids, duplicate) = try await runs.intake(intake)
+                    guard !duplicate else { continue }
+                    log.info("schedule fired", metadata: metadata.merging(["runs": .string(ids.map(\.value).joined(separator: ","))]) { $1 })
+                } catch let failure as LaunchFailure {
+                    log.warning("schedule not run", metadata: metadata.merging(["error": .string(failure.message)]) { $1 })
+                } catch {
+                    log.warning("schedule not run", metadata: metadata.merging(["error": .string("\(error)")]) { $1 })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Logging
+import RunnerService
+import Synchronization
+import Testing
+import WorkflowExecution
+
+/// Commit statuses: what each job result becomes, the request body, and the reporter's order and
+/// retries (the network side is tested end to end against a recording HTTP server in ServeTests).
+@Suite struct CommitStatusTests {
+    static let record = ServiceRunRecord(
+        intake: Intake(repository: "octo/app", event: "push", ref: "refs/heads/main", sha: "abc", payload: "{}", delivery: "d", forge: .gitea),
+        sha: "abc", workflow: ".github/workflows/ci.yml", workflowName: "CI", runNumber: 3)
+
+    @Test func eachResultBecomesGitHubsStateWithItsWording() {
+        func status(_ result: JobResult?, _ seconds: Double) -> (String, String) {
+            let made = CommitStatus.job("build (linux)", of: Self.record, result: result, seconds: seconds)
+            return (made.state.rawValue, made.description)
+        }
+        #expect(status(nil, 0) == ("pending", "In progress"))
+        #expect(status(.success, 12.4) == ("success", "Successful in 12s"))
+        #expect(status(.failure, 185) == ("failure", "Failing after 3m 5s"))
+        #expect(status(.cancelled, 3725) == ("error", "Cancelled after 1h 2m"))
+        #expect(status(.skipped, 0) == ("success", "Skipped"))
+        let made = CommitStatus.job("build (linux)", of: Self.record, result: .success, seconds: 1)
+        #expect(made.context == "CI / build (linux) (push)")
+        #expect(made.path == "/repos/octo/app/statuses/abc")
+        #expect(made.forge == .gitea)
+        #expect(made.json == #"{"state":"success","context":"CI / build (linux) (push)","description":"Successful in 1s"}"#)
+        // GitHub refuses descriptions over 140 characters.
+        let long = CommitStatus(repository: "o/r", sha: "s", state: .failure, context: "c", description: String(repeating: "é", count: 200), forge: .github)
+        #expect(long.description.count == 140)
+    }
+
+    /// A sink that fails the first `failures` sends, then records.
+    final class Sink: StatusSink {
+        let state = Mutex<(failures: Int, sent: [String])>((0, []))
+        init(failures: Int) { state.withLock { $0.failures = failures } }
+        func send(_ status: CommitStatus) async throws {
+            try state.withLock { state in
+                if state.failures > 0 {
+                    state.failures -= 1
+                    throw RunStoreError("the forge is down")
+                }
+                state.sent.append("\(status.context) \(status.state.rawValue)")
+            }
+        }
+        var sent: [String] { state.withLock { $0.sent } }
+    }
+
+    @Test func statusesAreSentInOrderAndRetriedWithoutOvertaking() async {
+        let sink = Sink(failures: 2)
+        let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [0.01, 0.01, 0.01])
+        for (job, result) in [("a", nil), ("b", nil), ("a", JobResult.success), ("b", .failure)] as [(String, JobResult?)] {
+            reporter.post(.job(job, of: Self.record, result: result, seconds: 1))
+        }
+        await reporter.flush(timeout: 10)
+        #expect(sink.sent == ["CI / a (push) pending", "CI / b (push) pending", "CI / a (push) success", "CI / b (push) failure"])
+    }
+
+    @Test func aStatusTheForgeNeverTakesIsDroppedAndTheNextOneStillGoes() async {
+        let sink = Sink(failures: 3)
+        let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [0.01, 0.01])
+        reporter.post(.job("a", of: Self.record, result: nil, seconds: 0))
+        reporter.post(.job("a", of: Self.record, result: .success, seconds: 2))
+        await reporter.flush(timeout: 10)
+        #expect(sink.sent == ["CI / a (push) success"])
+    }
+}
