@@ -229,7 +229,12 @@ struct ServeLauncher: RunLauncher {
         let root = data + "/runs/" + run.value
         Files.makeDirectory(root)
         var single = plan
-        single.workflows = plan.workflows.filter { relative($0.file, sha: record.sha) == record.workflow }
+        single.workflows = plan.workflows.filter { relative($0.file, sha: record.sha) == record.workflow }.map { planned in
+            // A workflow without a name is called by its path in the repository, not in the data folder.
+            var named = planned
+            if named.name == named.file { named.name = record.workflow }
+            return named
+        }
         let event = frontend.lastEvent!
         // A pull request from a fork gets no secrets, as on GitHub.
         let fromFork = record.intake.event == "pull_request" && Self.isFork(record.intake.payload)

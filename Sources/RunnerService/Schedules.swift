@@ -87,8 +87,9 @@ struct ScheduleService: Service {
                 let metadata: Logger.Metadata = ["workflow": .string(entry.workflow), "cron": .string(entry.cron), "minute": .stringConvertible(minute * 60)]
                 do {
                     let (ids, duplicate) = try await runs.intake(intake)
-                    guard !duplicate else { continue }
-                    log.info("schedule fired", metadata: metadata.merging(["runs": .string(ids.map(\.value).joined(separator: ","))]) { $1 })
+                    let fired = metadata.merging(["runs": .string(ids.map(\.value).joined(separator: ","))]) { $1 }
+                    // A minute that ran before (a restart within it) does not run again.
+                    log.info(duplicate ? "schedule ran already" : "schedule fired", metadata: fired)
                 } catch let failure as LaunchFailure {
                     log.warning("schedule not run", metadata: metadata.merging(["error": .string(failure.message)]) { $1 })
                 } catch {

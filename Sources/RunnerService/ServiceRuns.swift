@@ -108,13 +108,7 @@ public actor ServiceRuns {
         let rerun = RunID("\(try await store.next("run"))")
         var prepared = try await launcher.prepare(record, run: rerun)
         if failedOnly, let machine = try await store.machine(id) {
-            var reused: [RunDefinition.Reused] = []
-            for instance in machine.order where machine.result(of: instance) == .success && machine.job(instance.job)?.call == nil {
-                guard let outcome = machine.outcome(of: instance) else { continue }
-                let earlier = machine.definition.reused?.first { $0.job == instance.job && $0.row == instance.row }
-                reused.append(.init(job: instance.job, row: instance.row, outcome: outcome, attempt: earlier?.attempt ?? stored.record.attempt ?? 1))
-            }
-            prepared.definition.reused = reused
+            prepared.definition.reused = Self.kept(machine, attempt: stored.record.attempt ?? 1)
         }
         let now = HostProcess.wallClock()
         guard let started = try await store.accept([(prepared.definition, record: CodableJSON.encode(record))], delivery: nil, now: now),
@@ -123,6 +117,30 @@ public actor ServiceRuns {
         report(.accepted(rerun, record))
         drive(prepared, record: record, start: .accepted(actions), since: now)
         return rerun
+    }
+
+    /// What a re-run of failed jobs keeps of a finished attempt: every instance that succeeded, unless a
+    /// job it needs runs again (or the call it belongs to does, because of its needs). Calls themselves
+    /// always run again; their jobs decide. Instances come in plan order, each after what it needs.
+    static func kept(_ machine: RunStateMachine, attempt: Int) -> [RunDefinition.Reused] {
+        var again = Set<JobKey>()
+        var wholly = Set<JobKey>()
+        var kept: [RunDefinition.Reused] = []
+        for instance in machine.order {
+            let entry = machine.job(instance.job)
+            if entry?.needs.contains(where: { again.contains($0.job) }) == true || entry?.parent.map({ wholly.contains($0.job) }) == true {
+                wholly.insert(instance.job)
+                again.insert(instance.job)
+                continue
+            }
+            guard machine.result(of: instance) == .success, entry?.call == nil, let outcome = machine.outcome(of: instance) else {
+                again.insert(instance.job)
+                continue
+            }
+            let earlier = machine.definition.reused?.first { $0.job == instance.job && $0.row == instance.row }
+            kept.append(.init(job: instance.job, row: instance.row, outcome: outcome, attempt: earlier?.attempt ?? attempt))
+        }
+        return kept
     }
 
     /// Cancels a run as GitHub's cancel button does; false when it is not running here.

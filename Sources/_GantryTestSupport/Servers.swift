@@ -75,3 +75,63 @@ public final class GitDaemon {
         process.waitUntilExit()
     }
 }
+
+/// A forge's REST API stand-in on 127.0.0.1 (no forge is reachable here): Python's `http.server`
+/// answering every POST with 201 (the first `failures` with 500) and recording each request, with its
+/// path, `Authorization` and `X-GitHub-Api-Version` headers, JSON body and answer, as a JSON line.
+public final class RecordingServer {
+    public let port: Int
+    private let process: Process
+    private let file: URL
+
+    static let script = #"""
+        import http.server, json, sys
+        log, failures = open(sys.argv[1], "a"), [int(sys.argv[2])]
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                status = 500 if failures[0] > 0 else 201
+                failures[0] -= 1
+                log.write(json.dumps({"path": self.path, "authorization": self.headers.get("Authorization"),
+                    "version": self.headers.get("X-GitHub-Api-Version"), "body": json.loads(body), "status": status}) + "\n")
+                log.flush()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+            def log_message(self, *args):
+                pass
+        server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[3])), Handler)
+        server.serve_forever()
+        """#
+
+    public init(failures: Int = 0) throws {
+        port = freeLoopbackPort()
+        file = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-recorded-\(UUID().uuidString).jsonl")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", Self.script, file.path, String(failures), String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        guard waitForLoopbackPort(port) else {
+            kill(process.processIdentifier, SIGKILL)
+            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the recording server did not start on port \(port)"])
+        }
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: file)
+    }
+
+    public var url: String { "http://127.0.0.1:\(port)" }
+
+    /// The requests so far, oldest first.
+    public var requests: [[String: Any]] {
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+}

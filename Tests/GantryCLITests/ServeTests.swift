@@ -86,6 +86,9 @@ import Glibc
             usleep(50_000)
         }
         #expect(jobs == ["build": "success", "test": "success", "gpu": "queued"])
+        // The queued job says what it waits for.
+        let detail = try serve.request("GET", "/api/v1/runs/1", headers: ["Authorization": "Bearer \(token)"]).body
+        #expect(detail.contains(#""id":"gpu","job":"gpu","status":"queued","runs_on":["self-hosted","gpu"],"waiting_for":"a runner with the labels [gpu, self-hosted] (this one has [self-hosted, linux, x64])""#))
         let log = try String(contentsOfFile: fixture.data + "/runs/1/log.txt", encoding: .utf8)
         #expect(log.contains("[build] readme: hello\n"))
         #expect(log.contains("[test] got 42 on refs/heads/main by mona with ***\n"))
