@@ -49,11 +49,21 @@ enum RunJSON {
                 if let outcome = machine.outcome(of: id) {
                     fields.append("\"outputs\":{\(outcome.outputs.map { "\(q($0.name)):\(q($0.value))" }.joined(separator: ","))}")
                     fields.append("\"summary\":\(q(outcome.summary))")
+                    fields.append("\"annotations\":[\(outcome.annotations.map(annotation).joined(separator: ","))]")
                 }
                 jobs.append("{" + fields.joined(separator: ",") + "}")
             }
         }
         let summary = summary(run, machine: machine)
         return String(summary.dropLast()) + ",\"jobs\":[\(jobs.joined(separator: ","))]}"
+    }
+
+    static func annotation(_ a: Annotation) -> String {
+        var fields = ["\"level\":\(q(a.level.rawValue))", "\"message\":\(q(a.message))"]
+        if let title = a.title { fields.append("\"title\":\(q(title))") }
+        if let file = a.file { fields.append("\"file\":\(q(file))") }
+        if let line = a.line { fields.append("\"line\":\(line)") }
+        if let column = a.column { fields.append("\"column\":\(column)") }
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }

@@ -297,7 +297,9 @@ extension JobRunner {
         let allowUnsecure = [context.hostEnvironment, env].contains { layer in
             layer.last { $0.0 == "ACTIONS_ALLOW_UNSECURE_COMMANDS" }?.1.lowercased() == "true"
         }
-        let lines = LineSink(masks: state.masks, verbose: context.verbose, instance: instance.id, output: state.output, allowUnsecure: allowUnsecure)
+        let lines = LineSink(
+            masks: state.masks, verbose: context.verbose, instance: instance.id, output: state.output, allowUnsecure: allowUnsecure,
+            annotations: state.annotations)
         let handle = HostProcess.Handle()
         state.slot.enter(handle, survivesCancel: survivesCancel)
         // Cancelled between this step's `if` and now: interrupt it unless its `if` still holds.
@@ -334,6 +336,8 @@ extension JobRunner {
             outcome = jobLimitApplies ? .cancelled : .failure
         } else if let code = result.exitCode, code != 0 {
             say("error: process completed with exit code \(code)")
+            // The runner's own annotation of a failed step, worded as GitHub shows it.
+            state.annotations.add(Annotation(level: .error, message: "Process completed with exit code \(code)."), counted: 0)
         } else if let signal = result.signal {
             say("error: process was killed by signal \(signal)")
         }

@@ -112,6 +112,8 @@ public final class JobRunner: Sendable {
         var pathAdditions: [String] = []
         /// The job's masks, shared with its background steps' states.
         let masks: MaskRegistry
+        /// The job's annotations, shared with its background steps' states.
+        let annotations: AnnotationLog
         /// What the masks are now; setting it adds masks (none is ever taken away).
         var masker: SecretMasker {
             get { masks.snapshot }
@@ -143,10 +145,12 @@ public final class JobRunner: Sendable {
 
         init(
             env: [(String, String)], masker: SecretMasker, started: Double, timeout: Double?,
-            slot: StepSlot, scratch: String, output: any RunOutput, instance: String, masks: MaskRegistry? = nil
+            slot: StepSlot, scratch: String, output: any RunOutput, instance: String, masks: MaskRegistry? = nil,
+            annotations: AnnotationLog = AnnotationLog()
         ) {
             self.env = env
             self.masks = masks ?? MaskRegistry(masker)
+            self.annotations = annotations
             self.started = started
             self.timeout = timeout
             self.slot = slot
@@ -163,7 +167,7 @@ public final class JobRunner: Sendable {
         func backgroundCopy(slot: StepSlot, scratch: String, label: String) -> JobState {
             let copy = JobState(
                 env: env, masker: SecretMasker(), started: started, timeout: timeout, slot: slot, scratch: scratch,
-                output: LabelledOutput(base: output, label: label), instance: instance, masks: masks)
+                output: LabelledOutput(base: output, label: label), instance: instance, masks: masks, annotations: annotations)
             copy.prependPath = prependPath
             copy.failed = failed
             copy.timedOut = timedOut
@@ -301,6 +305,6 @@ public final class JobRunner: Sendable {
             for problem in containers.teardown() { say("warning: cleaning up: \(problem)") }
         }
         Files.removeTree(temp)
-        return JobOutcome(result: result, outputs: outputs, summary: state.summary)
+        return JobOutcome(result: result, outputs: outputs, summary: state.summary, annotations: state.annotations.annotations)
     }
 }

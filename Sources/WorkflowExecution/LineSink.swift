@@ -29,14 +29,19 @@ final class LineSink: Sendable {
         var addedPaths: [String] = []
         /// A command failed (the runner fails the step then).
         var commandFailed = false
+        /// The step's annotations so far, by level (GitHub keeps 10 errors and 10 warnings a step).
+        var annotated: [Annotation.Level: Int] = [:]
 
     }
 
     /// The job's masks: an `::add-mask::` here masks every step's lines from now on.
     private let masks: MaskRegistry
+    /// The job's annotations, when they are kept.
+    private let annotations: AnnotationLog?
 
-    init(masks: MaskRegistry, verbose: Bool, instance: String, output: any RunOutput, allowUnsecure: Bool = false) {
+    init(masks: MaskRegistry, verbose: Bool, instance: String, output: any RunOutput, allowUnsecure: Bool = false, annotations: AnnotationLog? = nil) {
         self.masks = masks
+        self.annotations = annotations
         self.allowUnsecure = allowUnsecure
         self.verbose = verbose
         self.instance = instance
@@ -88,6 +93,15 @@ final class LineSink: Sendable {
                         location += ": "
                     }
                     let title = command[property: "title"].map { $0 + ": " } ?? ""
+                    if let annotations, let level = Annotation.Level(rawValue: command.name) {
+                        annotations.add(
+                            Annotation(
+                                level: level, message: masks.mask(command.data), title: command[property: "title"].map(masks.mask),
+                                file: command[property: "file"].map(masks.mask), line: command[property: "line"].flatMap { Int($0) },
+                                column: command[property: "col"].flatMap { Int($0) }),
+                            counted: state.annotated[level, default: 0])
+                        state.annotated[level, default: 0] += 1
+                    }
                     return masks.mask("\(location)\(command.name): \(title)\(command.data)")
                 case "group":
                     state.inGroup = true

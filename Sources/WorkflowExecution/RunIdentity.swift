@@ -1,3 +1,4 @@
+import Synchronization
 /// Names one run in a `RunStore`: unique among the store's runs (`gantry run` uses the label its
 /// containers carry; `gantry serve` its database's id).
 public struct RunID: Hashable, Sendable, Codable, CustomStringConvertible {
@@ -87,12 +88,66 @@ public struct JobOutcome: Sendable, Codable, Equatable {
     public var outputs: [NamedValue]
     /// The step summaries, masked, in step order.
     public var summary: String
+    /// The job's `::error`, `::warning` and `::notice` annotations and failed steps, masked, in order.
+    public var annotations: [Annotation]
 
-    public init(result: JobResult, outputs: [NamedValue] = [], summary: String = "") {
+    public init(result: JobResult, outputs: [NamedValue] = [], summary: String = "", annotations: [Annotation] = []) {
         self.result = result
         self.outputs = outputs
         self.summary = summary
+        self.annotations = annotations
     }
+
+    private enum CodingKeys: String, CodingKey { case result, outputs, summary, annotations }
+
+    /// Outcomes stored before annotations existed have none.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        result = try c.decode(JobResult.self, forKey: .result)
+        outputs = try c.decode([NamedValue].self, forKey: .outputs)
+        summary = try c.decode(String.self, forKey: .summary)
+        annotations = try c.decodeIfPresent([Annotation].self, forKey: .annotations) ?? []
+    }
+}
+
+/// An annotation, as GitHub shows it on a run and beside a file's line: `::error file=…,line=…::`.
+public struct Annotation: Sendable, Codable, Equatable {
+    public enum Level: String, Sendable, Codable { case notice, warning, error }
+
+    public var level: Level
+    public var message: String
+    public var title: String?
+    public var file: String?
+    public var line: Int?
+    public var column: Int?
+
+    public init(level: Level, message: String, title: String? = nil, file: String? = nil, line: Int? = nil, column: Int? = nil) {
+        self.level = level
+        self.message = message
+        self.title = title
+        self.file = file
+        self.line = line
+        self.column = column
+    }
+}
+
+/// A job's annotations as its steps (background ones too) make them, within GitHub's limits: 10 errors
+/// and 10 warnings a step, 50 annotations a job; more are left out (the lines stay in the log).
+final class AnnotationLog: Sendable {
+    static let perStep = 10
+    static let perJob = 50
+
+    private let all = Mutex<[Annotation]>([])
+
+    /// Adds one unless the job has its 50; `counted` is the step's own count of that level so far.
+    func add(_ annotation: Annotation, counted: Int) {
+        guard annotation.level == .notice || counted < Self.perStep else { return }
+        all.withLock { all in
+            if all.count < Self.perJob { all.append(annotation) }
+        }
+    }
+
+    var annotations: [Annotation] { all.withLock { $0 } }
 }
 
 /// What a job sees of one job it needs: `needs.<id>.result` and `needs.<id>.outputs`.

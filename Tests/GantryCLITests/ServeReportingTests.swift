@@ -27,7 +27,11 @@ import Glibc
           flaky:
             runs-on: self-hosted
             steps:
-              - run: echo "flaky attempt $GITHUB_RUN_ATTEMPT with ${{ secrets.TOKEN }}"; exit 1
+              - run: |
+                  echo "flaky attempt $GITHUB_RUN_ATTEMPT with ${{ secrets.TOKEN }}"
+                  echo "::warning file=src/a.c,line=3,col=5,title=Careful::look at ${{ secrets.TOKEN }}"
+                  for i in $(seq 12); do echo "::error::e$i"; done
+                  exit 1
           after:
             needs: [build, flaky]
             if: always()
@@ -60,6 +64,12 @@ import Glibc
         #expect(first["status"] as? String == "failure")
         #expect(first["attempt"] as? Int == 1)
         #expect(((first["jobs"] as? [[String: Any]]) ?? []).map { $0["status"] as? String } == ["success", "failure", "success"])
+        // Annotations are kept with the job, masked, at most 10 errors a step, and the failed step's own.
+        let detail = try serve.request("GET", "/api/v1/runs/1", headers: ["Authorization": "Bearer \(token)"]).body
+        let errors = (1...10).map { #"{"level":"error","message":"e\#($0)"}"# }.joined(separator: ",")
+        #expect(detail.contains(
+            #""annotations":[{"level":"warning","message":"look at ***","title":"Careful","file":"src/a.c","line":3,"column":5},"#
+                + errors + #",{"level":"error","message":"Process completed with exit code 1."}]"#), "\(detail)")
 
         // Statuses: each job pending, then its result; the first request failed and was sent again.
         let deadline = Date().addingTimeInterval(30)
