@@ -108,6 +108,15 @@ public struct JobOutcome: Sendable, Codable, Equatable {
         summary = try c.decode(String.self, forKey: .summary)
         annotations = try c.decodeIfPresent([Annotation].self, forKey: .annotations) ?? []
     }
+
+    /// Annotations are written only when there are some, so an outcome without them reads as before.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(result, forKey: .result)
+        try c.encode(outputs, forKey: .outputs)
+        try c.encode(summary, forKey: .summary)
+        if !annotations.isEmpty { try c.encode(annotations, forKey: .annotations) }
+    }
 }
 
 /// An annotation, as GitHub shows it on a run and beside a file's line: `::error file=…,line=…::`.

@@ -53,7 +53,7 @@ import WorkflowExecution
         for (job, result) in [("a", nil), ("b", nil), ("a", JobResult.success), ("b", .failure)] as [(String, JobResult?)] {
             reporter.post(.job(job, of: Self.record, result: result, seconds: 1))
         }
-        await reporter.flush(timeout: 10)
+        await reporter.flush(timeout: 300)
         #expect(sink.sent == ["CI / a (push) pending", "CI / b (push) pending", "CI / a (push) success", "CI / b (push) failure"])
     }
 
@@ -62,7 +62,7 @@ import WorkflowExecution
         let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [0.01, 0.01])
         reporter.post(.job("a", of: Self.record, result: nil, seconds: 0))
         reporter.post(.job("a", of: Self.record, result: .success, seconds: 2))
-        await reporter.flush(timeout: 10)
+        await reporter.flush(timeout: 300)
         #expect(sink.sent == ["CI / a (push) success"])
     }
 }
