@@ -50,6 +50,10 @@ enum RunJSON {
                     fields.append("\"outputs\":{\(outcome.outputs.map { "\(q($0.name)):\(q($0.value))" }.joined(separator: ","))}")
                     fields.append("\"summary\":\(q(outcome.summary))")
                     fields.append("\"annotations\":[\(outcome.annotations.map(annotation).joined(separator: ","))]")
+                    let steps = outcome.steps.map { step in
+                        "{\"name\":\(q(step.name)),\"outcome\":\(q(step.outcome.rawValue)),\"conclusion\":\(q(step.conclusion.rawValue)),\"seconds\":\(step.seconds)}"
+                    }
+                    fields.append("\"steps\":[\(steps.joined(separator: ","))]")
                 }
                 jobs.append("{" + fields.joined(separator: ",") + "}")
             }

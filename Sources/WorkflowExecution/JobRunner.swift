@@ -244,8 +244,9 @@ public final class JobRunner: Sendable {
         evaluateEnvironment(job.env, base(extra: [("env", .object(env.map { ($0.0, .string($0.1)) }))]), into: &env, masker: masker, say: say)
 
         let jobTimeout = minutes(job.timeoutMinutes, default: 360, context: EvaluationContext(contexts: base(extra: []))).map { $0 * 60 }
+        let recorder = StepRecorder(output)
         let state = JobState(
-            env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout, slot: foreground, scratch: temp, output: output,
+            env: env, masker: masker, started: HostProcess.now(), timeout: jobTimeout, slot: foreground, scratch: temp, output: recorder,
             instance: instance.id)
 
         // Containers: services, then the job container; removed when the job ends, however it ends.
@@ -305,6 +306,7 @@ public final class JobRunner: Sendable {
             for problem in containers.teardown() { say("warning: cleaning up: \(problem)") }
         }
         Files.removeTree(temp)
-        return JobOutcome(result: result, outputs: outputs, summary: state.summary, annotations: state.annotations.annotations)
+        return JobOutcome(
+            result: result, outputs: outputs, summary: state.summary, annotations: state.annotations.annotations, steps: recorder.steps)
     }
 }

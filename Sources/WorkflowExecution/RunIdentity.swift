@@ -90,33 +90,75 @@ public struct JobOutcome: Sendable, Codable, Equatable {
     public var summary: String
     /// The job's `::error`, `::warning` and `::notice` annotations and failed steps, masked, in order.
     public var annotations: [Annotation]
+    /// The job's steps as they finished (pre and post steps too), names masked.
+    public var steps: [StepRecord]
 
-    public init(result: JobResult, outputs: [NamedValue] = [], summary: String = "", annotations: [Annotation] = []) {
+    public init(result: JobResult, outputs: [NamedValue] = [], summary: String = "", annotations: [Annotation] = [], steps: [StepRecord] = []) {
         self.result = result
         self.outputs = outputs
         self.summary = summary
         self.annotations = annotations
+        self.steps = steps
     }
 
-    private enum CodingKeys: String, CodingKey { case result, outputs, summary, annotations }
+    private enum CodingKeys: String, CodingKey { case result, outputs, summary, annotations, steps }
 
-    /// Outcomes stored before annotations existed have none.
+    /// Outcomes stored before annotations and steps were kept have none.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         result = try c.decode(JobResult.self, forKey: .result)
         outputs = try c.decode([NamedValue].self, forKey: .outputs)
         summary = try c.decode(String.self, forKey: .summary)
         annotations = try c.decodeIfPresent([Annotation].self, forKey: .annotations) ?? []
+        steps = try c.decodeIfPresent([StepRecord].self, forKey: .steps) ?? []
     }
 
-    /// Annotations are written only when there are some, so an outcome without them reads as before.
+    /// Annotations and steps are written only when there are some, so such an outcome reads as before.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(result, forKey: .result)
         try c.encode(outputs, forKey: .outputs)
         try c.encode(summary, forKey: .summary)
         if !annotations.isEmpty { try c.encode(annotations, forKey: .annotations) }
+        if !steps.isEmpty { try c.encode(steps, forKey: .steps) }
     }
+}
+
+/// One step of a job as it ended: its name, its outcome before `continue-on-error` and its conclusion
+/// after, and its seconds.
+public struct StepRecord: Sendable, Codable, Equatable {
+    public var name: String
+    public var outcome: JobResult
+    public var conclusion: JobResult
+    public var seconds: Double
+
+    public init(name: String, outcome: JobResult, conclusion: JobResult, seconds: Double) {
+        self.name = name
+        self.outcome = outcome
+        self.conclusion = conclusion
+        self.seconds = seconds
+    }
+}
+
+/// A job's output that also keeps its finished steps, for its outcome.
+final class StepRecorder: RunOutput {
+    private let output: any RunOutput
+    private let finished = Mutex<[StepRecord]>([])
+
+    init(_ output: any RunOutput) { self.output = output }
+
+    func line(_ instance: String, _ text: String) { output.line(instance, text) }
+
+    func line(_ instance: String, _ text: String, to destination: OutputDestination) { output.line(instance, text, to: destination) }
+
+    func event(_ event: RunEvent) {
+        output.event(event)
+        if case .stepFinished(_, let step, let outcome, let conclusion, let seconds) = event {
+            finished.withLock { $0.append(StepRecord(name: step, outcome: outcome, conclusion: conclusion, seconds: seconds)) }
+        }
+    }
+
+    var steps: [StepRecord] { finished.withLock { $0 } }
 }
 
 /// An annotation, as GitHub shows it on a run and beside a file's line: `::error file=…,line=…::`.

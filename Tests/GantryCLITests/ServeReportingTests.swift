@@ -64,6 +64,12 @@ import Glibc
         #expect(first["status"] as? String == "failure")
         #expect(first["attempt"] as? Int == 1)
         #expect(((first["jobs"] as? [[String: Any]]) ?? []).map { $0["status"] as? String } == ["success", "failure", "success"])
+        // Each job's steps with their results and times.
+        let flakySteps = try #require((first["jobs"] as? [[String: Any]])?[1]["steps"] as? [[String: Any]])
+        #expect(flakySteps.map { "\($0["name"] ?? "") \($0["outcome"] ?? "") \($0["conclusion"] ?? "")" } == [
+            #"Run echo "flaky attempt $GITHUB_RUN_ATTEMPT with ${{ secrets.TOKEN }}" failure failure"#,
+        ])
+        #expect((flakySteps.first?["seconds"] as? Double).map { $0 > 0 } == true)
         // Annotations are kept with the job, masked, at most 10 errors a step, and the failed step's own.
         let detail = try serve.request("GET", "/api/v1/runs/1", headers: ["Authorization": "Bearer \(token)"]).body
         let errors = (1...10).map { #"{"level":"error","message":"e\#($0)"}"# }.joined(separator: ",")
