@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
     ],
     targets: [
         // MARK: System libraries
@@ -129,8 +130,8 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        /** `gantry serve`: HTTP (Hummingbird), signed webhooks, the REST API, repositories' mirrors, the
-            runs it schedules with `RunDriver` over a `RunStore`, probes, metrics and graceful shutdown. */
+        /** `gantry serve`: HTTP (Hummingbird), signed webhooks, the REST API, the page (Mustache templates),
+            the runs it schedules with `RunDriver` over a `RunStore`, probes, metrics and graceful shutdown. */
         .target(
             name: "RunnerService",
             dependencies: [
@@ -148,6 +149,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -247,7 +249,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunnerServiceTests",
-            dependencies: ["RunnerService", "WorkflowExecution", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RunnerService", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GantryCLITests",

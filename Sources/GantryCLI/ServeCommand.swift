@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContentCache
 import Dispatch
 import ForgeClient
 import Logging
@@ -135,7 +136,7 @@ extension GantryCommand.Serve {
                 case .jobRunning(let id, _, let job, let waited):
                     metrics.jobWaited(seconds: waited)
                     logger.info("job started", metadata: ["run": .string(id.value), "job": .string(job), "waited": .stringConvertible(waited)])
-                case .jobFinished(let id, let record, let job, let result, _, let ran):
+                case .jobFinished(let id, let record, let job, let result, let ran):
                     metrics.jobFinished(result: result, ran: ran)
                     logger.info("job finished", metadata: ["run": .string(id.value), "job": .string(job), "result": .string(result.rawValue)])
                     statuses?.post(.job(job, of: record, result: result, seconds: ran ?? 0))
@@ -148,6 +149,13 @@ extension GantryCommand.Serve {
             serverSettings.events = settings.repositories.compactMapValues(\.events)
             if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed) }
             serverSettings.runsDirectory = settings.data + "/runs"
+            let cacheRoot = settings.data + "/cache"
+            serverSettings.cacheEntries = {
+                // Only an existing cache: the page never makes one.
+                guard FileSystem.exists(cacheRoot + "/index.sqlite"), let entries = try? CacheStore(root: cacheRoot).list(keyPrefix: nil, scope: nil)
+                else { return [] }
+                return entries.map { PageCacheEntry(key: $0.key, scope: $0.scope, size: $0.size, lastUsed: $0.lastAccess) }
+            }
             let server = RunnerServer(settings: serverSettings, runs: runs, store: store, metrics: metrics, statuses: statuses, logger: logger)
             let outcome: Result<Void, any Error> = RunBlocking.wait {
                 do {

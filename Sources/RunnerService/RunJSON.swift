@@ -10,6 +10,17 @@ enum RunJSON {
         return run.success == true ? "success" : "failure"
     }
 
+    /// An instance's status as the API and the page show it: its result, or running, queued (for a
+    /// runner) or waiting (for what it needs, its groups or its matrix).
+    static func status(of id: InstanceID, in machine: RunStateMachine) -> String {
+        switch machine.phase(of: id) {
+        case .done(let result)?: result.rawValue
+        case .running?: "running"
+        case .enqueued?: "queued"
+        default: "waiting"
+        }
+    }
+
     static func summary(_ run: StoredRunRecord, machine: RunStateMachine?) -> String {
         let record = run.record
         var fields = [
@@ -30,13 +41,7 @@ enum RunJSON {
         if let machine {
             for id in machine.order {
                 let row = machine.row(of: id)
-                let phase: String
-                switch machine.phase(of: id) {
-                case .done(let result)?: phase = result.rawValue
-                case .running?: phase = "running"
-                case .enqueued?: phase = "queued"
-                default: phase = "waiting"
-                }
+                let phase = status(of: id, in: machine)
                 var fields = [
                     "\"id\":\(q(row?.instance.id ?? id.job.id))", "\"job\":\(q(id.job.id))", "\"status\":\(q(phase))",
                     "\"runs_on\":[\((row?.instance.runsOn ?? []).map(q).joined(separator: ","))]",

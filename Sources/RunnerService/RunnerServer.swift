@@ -27,6 +27,8 @@ public struct ServerSettings: Sendable {
     public var scheduleClock = ScheduleClock()
     /// Where each run's folder is (`<folder>/<id>`: `log.txt`, `logs/<job>.log`).
     public var runsDirectory: String?
+    /// The content cache's entries, for the page.
+    public var cacheEntries: @Sendable () -> [PageCacheEntry] = { [] }
 
     public init(host: String, port: Int, webhookSecret: [UInt8]?, tokens: TokenFile, drainTimeout: Double, repositories: [String]) {
         self.host = host
@@ -140,6 +142,7 @@ public struct RunnerServer: Sendable {
         api.get("runners") { request, _ in
             try await authorized(request) { await runnerList() }
         }
+        pageRoutes(router)
     }
 
     // MARK: Webhooks
@@ -268,13 +271,7 @@ public struct RunnerServer: Sendable {
         let headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
         guard follow else {
             guard Files.exists(path) || job == nil else { return Self.error(.notFound, "run \(id) has no log of job '\(job ?? "")'") }
-            var text: [UInt8] = []
-            while true {
-                let chunk = Files.readBytes(path, from: text.count, limit: 1 << 20)
-                if chunk.isEmpty { break }
-                text += chunk
-            }
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: Files.readBytes(path))))
         }
         let store = self.store
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in

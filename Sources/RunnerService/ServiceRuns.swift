@@ -29,9 +29,9 @@ public actor ServiceRuns {
         case jobQueued(RunID, ServiceRunRecord, job: String)
         /// A queued job's first step started, `waited` seconds after its turn came.
         case jobRunning(RunID, ServiceRunRecord, job: String, waited: Double)
-        /// A job ended (also one that never ran a step: skipped, cancelled, lost; `ran` nil): `seconds`
-        /// since its turn came, `ran` since its first step.
-        case jobFinished(RunID, ServiceRunRecord, job: String, result: JobResult, seconds: Double, ran: Double?)
+        /// A job ended, `ran` seconds after its first step (nil for one that never ran a step: skipped,
+        /// cancelled while queued, lost).
+        case jobFinished(RunID, ServiceRunRecord, job: String, result: JobResult, ran: Double?)
     }
 
     let store: any ServiceStore
@@ -170,8 +170,7 @@ public actor ServiceRuns {
             switch change {
             case .queued(let job): report(.jobQueued(id, record, job: job))
             case .running(let job, let waited): report(.jobRunning(id, record, job: job, waited: waited))
-            case .finished(let job, let result, let seconds, let ran):
-                report(.jobFinished(id, record, job: job, result: result, seconds: seconds, ran: ran))
+            case .finished(let job, let result, let ran): report(.jobFinished(id, record, job: job, result: result, ran: ran))
             }
         }
         let driver = RunDriver(
@@ -207,7 +206,7 @@ final class ObservedOutput: RunOutput {
         case queued(String)
         case running(String, waited: Double)
         /// `ran`: seconds from its first step to its end; nil for a job that ran no step.
-        case finished(String, JobResult, seconds: Double, ran: Double?)
+        case finished(String, JobResult, ran: Double?)
     }
 
     private struct Times {
@@ -244,12 +243,12 @@ final class ObservedOutput: RunOutput {
                 return since
             }
             if let since { observe(.running(job, waited: now - since)) }
-        case .jobFinished(let job, let result, let seconds):
+        case .jobFinished(let job, let result, _):
             let began = times.withLock { times -> Double? in
                 times.queued[job] = nil
                 return times.running.removeValue(forKey: job)
             }
-            observe(.finished(job, result, seconds: seconds, ran: began.map { now - $0 }))
+            observe(.finished(job, result, ran: began.map { now - $0 }))
         case .stepFinished: break
         }
     }

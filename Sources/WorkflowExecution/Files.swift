@@ -69,7 +69,7 @@ public enum Files {
     }
 
     /// A file's bytes; empty when it cannot be read.
-    static func readBytes(_ path: String) -> [UInt8] {
+    public static func readBytes(_ path: String) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return [] }
         defer { close(fd) }

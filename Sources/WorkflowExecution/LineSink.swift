@@ -105,10 +105,13 @@ final class LineSink: Sendable {
                     return masks.mask("\(location)\(command.name): \(title)\(command.data)")
                 case "group":
                     state.inGroup = true
-                    return "▸ " + masks.mask(command.data)
+                    return RunHistory.groupStart + masks.mask(command.data)
                 case "endgroup":
+                    // The log marks where a group ends (a page folds it there); the console does not.
+                    let open = state.inGroup
                     state.inGroup = false
-                    return nil
+                    hidden = true
+                    return open ? RunHistory.groupEnd : nil
                 case "echo": return nil
                 case "set-output":
                     if let name = command[property: "name"] {

@@ -179,6 +179,11 @@ public struct RunHistory: Sendable {
 }
 
 extension RunHistory {
+    /// How a log marks a `::group::` (`▸ title`) and its `::endgroup::` (a line of its own, in the log
+    /// only).
+    public static let groupStart = "▸ "
+    public static let groupEnd = "◂"
+
     /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
     /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
     public static func logName(_ job: String, taken: Set<String>) -> String {

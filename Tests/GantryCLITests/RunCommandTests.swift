@@ -305,7 +305,7 @@ import _GantryTestSupport
         let directory = try #require(folded.stdout.split(separator: "\n").first { $0.hasPrefix("run directory: ") }).dropFirst("run directory: ".count)
         let log = try String(contentsOfFile: String(directory) + "/log.txt", encoding: .utf8)
         #expect(body(log) == [
-            "[j] ▸ Install", "[j] inside-one", "[j] warning: warned inside", "[j] outside", "[j] ▸ Build", "[j] build-detail",
+            "[j] ▸ Install", "[j] inside-one", "[j] warning: warned inside", "[j] ◂", "[j] outside", "[j] ▸ Build", "[j] build-detail",
             "[j] error: process completed with exit code 2",
         ])
         let verbose = try scratch.run(["--verbose"])
