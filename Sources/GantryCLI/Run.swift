@@ -307,7 +307,8 @@ final class Console: RunOutput, Sendable {
         // With --json every line is streamed once, folded ones marked, so the replay after a failed
         // step is left out.
         case .console: if !json { emit(log: nil, console: line) }
-        case .log: emit(log: line, console: json ? jsonLine(instance, text, folded: true) : nil, job: instance)
+        // The end of a group is a mark in the log files only (a page folds the group there).
+        case .log: emit(log: line, console: json && text != RunHistory.groupEnd ? jsonLine(instance, text, folded: true) : nil, job: instance)
         }
     }
 

@@ -377,7 +377,7 @@ import _GantryTestSupport
         #expect(jobLines == [
             "▶ say \"hi\" to ***", "he said \"hi\"", "✓ say \"hi\" to *** (N ms)", "▶ Run exit 1",
             "error: process completed with exit code 1", "✗ Run exit 1 (N ms)",
-            "▶ Run echo \"::group::Details\"", "▸ Details", "folded-detail", "✓ Run echo \"::group::Details\" (N ms)",
+            "▶ Run echo \"::group::Details\"", "▸ Details", "folded-detail", "◂", "✓ Run echo \"::group::Details\" (N ms)",
         ])
         #expect(try String(contentsOfFile: directory + "/logs/b.log", encoding: .utf8) == "skipped (if: false)\n")
         let plan = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/plan.json"))) as? [String: Any])

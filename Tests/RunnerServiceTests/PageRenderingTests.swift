@@ -89,6 +89,33 @@ import WorkflowExpressions
         #expect(svg.contains(#"<a href="/runs/7/jobs/1"><g class="row queued">"#))
         #expect(svg.contains(#"<g class="job queued" data-job="build">"#))
     }
+
+    @Test func aCalledWorkflowsJobsAreNestedInTheBoxOfTheJobThatCallsIt() {
+        typealias T = RunStateMachineTestsSupport
+        let caller = T.id("call")
+        let path = ["call#0"]
+        let machine = RunStateMachine(RunDefinition(run: RunID("r"), workflows: [.init(file: "ci.yml", name: "ci", contexts: .init([]))], jobs: [
+            RunDefinition.JobEntry(key: JobKey(workflow: 0, id: "prep"), rows: T.rows("prep")),
+            RunDefinition.JobEntry(
+                key: JobKey(workflow: 0, id: "call"), call: RunDefinition.Call(uses: "./.github/workflows/build.yml", with: [], inputs: [], outputs: []),
+                needs: [.init(name: "prep", job: JobKey(workflow: 0, id: "prep"))], rows: T.rows("call")),
+            RunDefinition.JobEntry(key: JobKey(workflow: 0, callPath: path, id: "compile"), parent: caller, rows: T.rows("call / compile")),
+            RunDefinition.JobEntry(
+                key: JobKey(workflow: 0, callPath: path, id: "test"), parent: caller,
+                needs: [.init(name: "compile", job: JobKey(workflow: 0, callPath: path, id: "compile"))], rows: T.rows("call / test")),
+            RunDefinition.JobEntry(key: JobKey(workflow: 0, id: "report"), needs: [.init(name: "call", job: JobKey(workflow: 0, id: "call"))], rows: T.rows("report")),
+        ]))
+        let graph = RunGraph(run: "3", machine: machine)
+        #expect(graph.nodes.map(\.title) == ["prep", "call", "report"])
+        #expect(graph.nodes.map(\.isCall) == [false, true, false])
+        #expect(graph.nodes[1].rows.map(\.label) == ["call / compile", "call / test"])
+        #expect(graph.layers == [0, 1, 2])
+        let svg = graph.svg()
+        #expect(svg.contains(#"<g class="job waiting call" data-job="call">"#))
+        #expect(svg.contains(">call (workflow)</text>"))
+        #expect(svg.contains(#"<path class="edge" data-from="prep" data-to="call""#))
+        #expect(svg.contains(#"<path class="edge" data-from="call" data-to="report""#))
+    }
 }
 
 /// A small run definition for the page's tests.
@@ -101,19 +128,24 @@ enum RunStateMachineTestsSupport {
 
     static func id(_ job: String, row: Int = 0) -> InstanceID { InstanceID(run: RunID("r"), job: JobKey(workflow: 0, id: job), row: row) }
 
+    /// `count` rows of a job whose instances are called `name` (`name (0)`, `name (1)`… for several).
+    static func rows(_ name: String, count: Int = 1) -> [RunDefinition.Row] {
+        (0..<count).map { row in
+            var instance = JobInstance(
+                id: count > 1 ? "\(name) (\(row))" : name, job: name, name: name, matrix: [], matrixAtRunTime: false, needs: [],
+                runsOn: ["self-hosted"], backend: "host", container: nil, services: [], condition: nil, concurrencyGroup: nil,
+                cancelInProgress: nil, timeoutMinutes: "360", continueOnError: nil, uses: nil, failFast: nil, maxParallel: nil)
+            instance.strategyIndex = row
+            instance.strategyTotal = count
+            return RunDefinition.Row(index: row, instance: instance, continueOnError: false, group: nil)
+        }
+    }
+
     static func machine(_ jobs: [Job]) -> RunStateMachine {
         let entries = jobs.map { job in
             RunDefinition.JobEntry(
                 key: JobKey(workflow: 0, id: job.id), needs: job.needs.map { .init(name: $0, job: JobKey(workflow: 0, id: $0)) },
-                rows: (0..<job.rows).map { row in
-                    var instance = JobInstance(
-                        id: job.rows > 1 ? "\(job.id) (\(row))" : job.id, job: job.id, name: job.id, matrix: [], matrixAtRunTime: false, needs: [],
-                        runsOn: ["self-hosted"], backend: "host", container: nil, services: [], condition: nil, concurrencyGroup: nil,
-                        cancelInProgress: nil, timeoutMinutes: "360", continueOnError: nil, uses: nil, failFast: nil, maxParallel: nil)
-                    instance.strategyIndex = row
-                    instance.strategyTotal = job.rows
-                    return RunDefinition.Row(index: row, instance: instance, continueOnError: false, group: nil)
-                })
+                rows: rows(job.id, count: job.rows))
         }
         return RunStateMachine(RunDefinition(run: RunID("r"), workflows: [.init(file: "w.yml", name: "w", contexts: .init([]))], jobs: entries))
     }
