@@ -26,6 +26,17 @@ public enum ForgeHTTP {
     }
 }
 
+extension ForgeHTTP {
+    /// A GET: the status, or nil when nothing answered within `timeout` seconds.
+    public static func status(of url: String, timeout: Double) async -> Int? {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "User-Agent", value: "gantry")
+        guard let response = try? await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(timeout * 1000))) else { return nil }
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        return Int(response.status.code)
+    }
+}
+
 /// Sends commit statuses to a forge's REST API: GitHub's (`Authorization: Bearer`, its media type and
 /// API version) or Gitea's and Forgejo's (`Authorization: token`), at `base` (GitHub's API root, e.g.
 /// `https://api.github.com`, or a Gitea's `https://HOST/api/v1`).

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ContentCache
+import WorkflowExecution
 import GitSupport
 
 #if canImport(Glibc)

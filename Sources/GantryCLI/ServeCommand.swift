@@ -17,7 +17,7 @@ extension GantryCommand {
         static let configuration = CommandConfiguration(
             commandName: "serve",
             abstract: "Run workflows for pushes, pull requests and dispatches sent by a forge's webhooks (self-hosted runner mode).",
-            subcommands: [Start.self, Token.self, Hook.self],
+            subcommands: [Start.self, Token.self, Hook.self, Health.self],
             defaultSubcommand: Start.self
         )
     }

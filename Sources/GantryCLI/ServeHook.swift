@@ -112,3 +112,37 @@ extension GantryCommand.Serve {
         }
     }
 }
+
+extension GantryCommand.Serve {
+    /// `gantry serve health`: asks a running service whether it is alive (`/health`) or ready (`/ready`),
+    /// for a container's HEALTHCHECK or a probe, without curl in the image.
+    struct Health: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "health",
+            abstract: "Exit 0 when a gantry serve answers 200 on /health (or /ready with --ready), else 1 with one line.")
+
+        @Option(help: ArgumentHelp("The service's address (default: GANTRY_SERVE_LISTEN's, else 127.0.0.1:8080).", valueName: "url"))
+        var url: String?
+
+        @Flag(help: "Ask /ready (not draining) instead of /health.")
+        var ready = false
+
+        @Option(help: "Seconds to wait for the answer (default: 5).")
+        var timeout: Double = 5
+
+        func run() throws {
+            let environment = GantryCommand.Run.hostEnvironment()
+            var base = url ?? "http://" + (environment.last { $0.0 == "GANTRY_SERVE_LISTEN" }?.1 ?? "127.0.0.1:8080")
+            // A service listening on every address answers on loopback.
+            base = base.replacing("://0.0.0.0:", with: "://127.0.0.1:")
+            if base.hasSuffix("/") { base.removeLast() }
+            let target = base + (ready ? "/ready" : "/health")
+            let status = RunBlocking.wait { await ForgeHTTP.status(of: target, timeout: timeout) }
+            guard status == 200 else {
+                FileSystem.write("gantry: \(target): \(status.map { "answered \($0)" } ?? "no answer within \(timeout) s")\n", to: 2)
+                throw ExitCode.failure
+            }
+        }
+    }
+}
+

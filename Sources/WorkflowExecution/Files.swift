@@ -158,3 +158,35 @@ public enum Files {
 struct LockedFileError: Error {
     var message: String
 }
+
+/// Sizes as people write them: `10G`, `500M`, `64k`, `1048576` (powers of 1024).
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int64? {
+        var digits = Substring(text.trimmingCharacters(in: " "))
+        var factor: Int64 = 1
+        if let last = digits.last?.uppercased(), let power = ["K": 1, "M": 2, "G": 3, "T": 4][last] {
+            factor = Int64(1) << (10 * power)
+            digits = digits.dropLast()
+        }
+        guard let value = Int64(digits), value >= 0 else { return nil }
+        return value.multipliedReportingOverflow(by: factor).overflow ? nil : value * factor
+    }
+
+    /// `1.5 MiB`, `12 B`.
+    public static func format(_ bytes: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : String(Int(value * 10) / 10) + "." + String(Int(value * 10) % 10) + " " + units[unit]
+    }
+}
+
+extension String {
+    fileprivate func trimmingCharacters(in set: Character) -> String {
+        String(drop { $0 == set }.reversed().drop { $0 == set }.reversed())
+    }
+}

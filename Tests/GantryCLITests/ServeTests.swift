@@ -189,6 +189,20 @@ import Glibc
         #expect(serve.log.contains { $0.contains(#""message":"drained""#) })
     }
 
+    @Test func theHealthCommandAsksTheServiceForAContainersHealthCheck() throws {
+        let fixture = try ServeFixture(workflow: Self.sleeper)
+        let serve = try ServeProcess(fixture.arguments())
+        let url = "http://127.0.0.1:\(serve.port)"
+        let healthy = try runCommand(RunCommandTests.gantry, ["serve", "health", "--url", url])
+        #expect((healthy.status, healthy.stderr) == (0, ""))
+        let ready = try runCommand(RunCommandTests.gantry, ["serve", "health", "--ready"], environment: ["GANTRY_SERVE_LISTEN": "0.0.0.0:\(serve.port)"])
+        #expect((ready.status, ready.stderr) == (0, ""))
+        #expect(serve.stop() == 0)
+        let gone = try runCommand(RunCommandTests.gantry, ["serve", "health", "--url", url, "--timeout", "2"])
+        #expect(gone.status == 1)
+        #expect(gone.stderr == "gantry: \(url)/health: no answer within 2.0 s\n")
+    }
+
     @Test func badSettingsStopTheStartWithOneLine() throws {
         let fixture = try ServeFixture(workflow: Self.sleeper)
         func start(_ arguments: [String]) throws -> CommandResult {

@@ -207,8 +207,8 @@ struct Page: Sendable {
     func cachePage(viewer: Viewer) -> String {
         let entries = settings.cacheEntries()
         return render("cache", [
-            "title": "Cache", "count": entries.count, "total": Self.bytes(entries.reduce(0) { $0 + $1.size }),
-            "entries": entries.map { ["key": $0.key, "scope": $0.scope, "size": Self.bytes($0.size), "lastUsed": Self.time($0.lastUsed)] },
+            "title": "Cache", "count": entries.count, "total": ByteSize.format(entries.reduce(0) { $0 + $1.size }),
+            "entries": entries.map { ["key": $0.key, "scope": $0.scope, "size": ByteSize.format($0.size), "lastUsed": Self.time($0.lastUsed)] },
         ], viewer: viewer)
     }
 
@@ -228,23 +228,9 @@ struct Page: Sendable {
         return ref
     }
 
+    /// As a commit status says it (`12s`, `3m 5s`), or in milliseconds under a second.
     static func duration(_ seconds: Double) -> String {
-        if seconds < 1 { return "\(max(0, Int(seconds * 1000))) ms" }
-        let whole = Int(seconds.rounded())
-        if whole < 60 { return "\(whole)s" }
-        if whole < 3600 { return "\(whole / 60)m \(whole % 60)s" }
-        return "\(whole / 3600)h \(whole % 3600 / 60)m"
-    }
-
-    static func bytes(_ count: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var value = Double(count)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        return unit == 0 ? "\(count) B" : String(Int(value * 10) / 10) + "." + String(Int(value * 10) % 10) + " " + units[unit]
+        seconds < 1 ? "\(max(0, Int(seconds * 1000))) ms" : CommitStatus.duration(seconds)
     }
 
     /// `2026-11-22 03:04Z`.
