@@ -67,7 +67,12 @@ public struct ForgeStatusClient: StatusSink {
             throw ForgeError("\(base) cannot be reached: \(error)")
         }
         guard (200..<300).contains(answer.status) else {
-            throw ForgeError("\(base) answered \(answer.status): \(answer.body.prefix(200))")
+            let message = "\(base) answered \(answer.status): \(answer.body.prefix(200))"
+            // A client error stays one (a bad token, an unknown repository), except a timeout and rate limits.
+            let transient = answer.status >= 500 || answer.status == 408 || answer.status == 429
+                || (answer.status == 403 && answer.body.lowercased().contains("rate limit"))
+            if transient { throw ForgeError(message) }
+            throw StatusRefused(message)
         }
     }
 }

@@ -79,6 +79,9 @@ extension GantryCommand.Serve {
         @Option(help: ArgumentHelp("Log lines as JSON objects or text (default: json).", valueName: "json|text"))
         var logFormat: String?
 
+        @Option(help: ArgumentHelp("Who may read the page at /: signed-in users (private, the default), anyone (public), or nobody (off).", valueName: "private|public|off"))
+        var page: String?
+
         @Option(help: ArgumentHelp("Send each job's commit status to this REST API root (https://api.github.com, or https://HOST/api/v1 for Gitea and Forgejo).", valueName: "url"))
         var reportURL: String?
 
@@ -136,10 +139,11 @@ extension GantryCommand.Serve {
                 case .jobRunning(let id, _, let job, let waited):
                     metrics.jobWaited(seconds: waited)
                     logger.info("job started", metadata: ["run": .string(id.value), "job": .string(job), "waited": .stringConvertible(waited)])
-                case .jobFinished(let id, let record, let job, let result, let ran):
+                case .jobFinished(let id, let record, let job, let result, let seconds, let ran, let queued):
                     metrics.jobFinished(result: result, ran: ran)
                     logger.info("job finished", metadata: ["run": .string(id.value), "job": .string(job), "result": .string(result.rawValue)])
-                    statuses?.post(.job(job, of: record, result: result, seconds: ran ?? 0))
+                    // A job kept from an earlier attempt keeps that attempt's status.
+                    if queued || result != .success { statuses?.post(.job(job, of: record, result: result, seconds: ran ?? seconds)) }
                 }
             }
             var serverSettings = ServerSettings(
@@ -149,6 +153,7 @@ extension GantryCommand.Serve {
             serverSettings.events = settings.repositories.compactMapValues(\.events)
             if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed) }
             serverSettings.runsDirectory = settings.data + "/runs"
+            serverSettings.page = settings.page
             let cacheRoot = settings.data + "/cache"
             serverSettings.cacheEntries = {
                 // Only an existing cache: the page never makes one.

@@ -31,7 +31,7 @@ struct ServeConfigFile {
     /// The settings a file may give, by the flags' long names.
     static let keys = [
         "listen", "data", "webhook-secret-file", "insecure-no-webhook-secret", "capacity", "labels", "platforms", "secret-file", "var-file",
-        "drain-timeout", "lease", "log-format", "name", "report-url", "report-token-file", "report-api", "repositories",
+        "drain-timeout", "lease", "log-format", "name", "page", "report-url", "report-token-file", "report-api", "repositories",
     ]
     static let repositoryKeys = ["url", "secret-file", "var-file", "events"]
     /// The events a repository's `events:` may name: those a webhook, a dispatch or a schedule starts.

@@ -46,6 +46,7 @@ struct ServeSettings {
     var vars: [(String, String)] = []
     var name: String
     var platforms: [String]
+    var page: PageAccess
     var report: Report?
     /// The schedule clock's start (seconds since 1970) and speed, when `GANTRY_SERVE_SCHEDULE_CLOCK`
     /// sets one (for tests: a minute can pass in a second).
@@ -107,14 +108,18 @@ struct ServeSettings {
             throw Invalid(message: "no repository to serve: give --repo OWNER/NAME=GIT_URL (or GANTRY_SERVE_REPO, or 'repositories' in --config)")
         }
         let insecureInFile = try config?.text("insecure-no-webhook-secret") == "true"
-        if let file = try setting(options.webhookSecretFile, "WEBHOOK_SECRET_FILE", "webhook-secret-file") {
+        // The flag, then the environment (a file or the secret itself), then the configuration file.
+        let secretFile = options.webhookSecretFile ?? env("WEBHOOK_SECRET_FILE")
+        let secretInEnvironment = secretFile == nil ? env("WEBHOOK_SECRET") : nil
+        let secretFileInConfig = try config?.text("webhook-secret-file")
+        if let secretInEnvironment {
+            webhookSecret = Array(secretInEnvironment.utf8)
+        } else if let file = secretFile ?? secretFileInConfig {
             guard let bytes = try? FileSystem.read(file) else { throw Invalid(message: "--webhook-secret-file '\(file)' cannot be read") }
             var secret = bytes
             while secret.last == 10 || secret.last == 13 { secret.removeLast() }
             guard !secret.isEmpty else { throw Invalid(message: "--webhook-secret-file '\(file)' is empty") }
             webhookSecret = secret
-        } else if let secret = env("WEBHOOK_SECRET") {
-            webhookSecret = Array(secret.utf8)
         } else if options.insecureNoWebhookSecret || env("INSECURE_NO_WEBHOOK_SECRET") == "1" || insecureInFile {
             webhookSecret = nil
         } else {
@@ -157,12 +162,17 @@ struct ServeSettings {
             guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw Invalid(message: "\(origin(options.reportURL, "REPORT_URL", "report-url")) '\(url)' is not an http:// or https:// URL")
             }
+            // The flag, then the environment (a file or the token itself), then the configuration file.
+            let tokenFile = options.reportTokenFile ?? env("REPORT_TOKEN_FILE")
+            let tokenFileInConfig = try config?.text("report-token-file")
             let token: String
-            if let file = try setting(options.reportTokenFile, "REPORT_TOKEN_FILE", "report-token-file") {
+            if tokenFile == nil, let given = env("REPORT_TOKEN") {
+                token = given
+            } else if let file = tokenFile ?? tokenFileInConfig {
                 guard let bytes = try? FileSystem.read(file) else { throw Invalid(message: "--report-token-file '\(file)' cannot be read") }
                 token = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
             } else {
-                token = env("REPORT_TOKEN") ?? ""
+                token = ""
             }
             guard !token.isEmpty else {
                 throw Invalid(message: "--report-url needs a token: give --report-token-file FILE (or GANTRY_SERVE_REPORT_TOKEN)")
@@ -176,6 +186,11 @@ struct ServeSettings {
             }
             report = Report(url: url, token: token, api: api)
         }
+        let pageText = try setting(options.page, "PAGE", "page") ?? "private"
+        guard let page = PageAccess(rawValue: pageText) else {
+            throw Invalid(message: "\(origin(options.page, "PAGE", "page")) '\(pageText)' is not private, public or off")
+        }
+        self.page = page
         if let clock = env("SCHEDULE_CLOCK") {
             let parts = clock.split(separator: "x")
             guard (1...2).contains(parts.count), let start = Double(parts[0]), let speed = parts.count == 2 ? Double(parts[1]) : 1, speed > 0 else {

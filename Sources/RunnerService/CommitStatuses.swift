@@ -64,8 +64,17 @@ public struct CommitStatus: Sendable, Equatable {
 
 /// Where commit statuses go: a forge's REST API (ForgeClient), reached over the network.
 public protocol StatusSink: Sendable {
-    /// Sends one status; throws when the forge did not take it (the reporter tries again).
+    /// Sends one status; throws when the forge did not take it: `StatusRefused` when trying again
+    /// cannot help (the reporter then drops it at once), anything else to be tried again.
     func send(_ status: CommitStatus) async throws
+}
+
+/// A forge's answer that no retry changes (a bad token, an unknown repository or commit, a status the
+/// forge refuses).
+public struct StatusRefused: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
 }
 
 /// Sends commit statuses one after another, in the order they were posted (a job's `pending` never
@@ -121,7 +130,7 @@ public final class StatusReporter: Sendable {
             } catch {
                 metadata["error"] = .string("\(error)")
                 metadata["attempt"] = .stringConvertible(attempt + 1)
-                guard attempt < backoff.count else { break }
+                guard attempt < backoff.count, !(error is StatusRefused) else { break }
                 metrics?.status("retried")
                 logger.warning("commit status not sent; trying again", metadata: metadata)
                 try? await Task.sleep(for: .seconds(backoff[attempt]))

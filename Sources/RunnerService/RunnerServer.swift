@@ -29,6 +29,8 @@ public struct ServerSettings: Sendable {
     public var runsDirectory: String?
     /// The content cache's entries, for the page.
     public var cacheEntries: @Sendable () -> [PageCacheEntry] = { [] }
+    /// Who may read the page.
+    public var page: PageAccess = .private
 
     public init(host: String, port: Int, webhookSecret: [UInt8]?, tokens: TokenFile, drainTimeout: Double, repositories: [String]) {
         self.host = host
@@ -142,7 +144,7 @@ public struct RunnerServer: Sendable {
         api.get("runners") { request, _ in
             try await authorized(request) { await runnerList() }
         }
-        pageRoutes(router)
+        if settings.page != .off { pageRoutes(router) }
     }
 
     // MARK: Webhooks
@@ -261,7 +263,7 @@ public struct RunnerServer: Sendable {
     }
 
     /// A run's log (`?job=NAME`: one job's), as text; with `?follow=1` it streams what is written until
-    /// the run has ended (chunked), as `tail -f` would.
+    /// the run has ended or the service drains (chunked), as `tail -f` would.
     func log(_ request: Request, run id: RunID) async throws -> Response {
         guard try await store.storedRun(id) != nil, let folder = settings.runsDirectory else { return Self.error(.notFound, "no run \(id)") }
         let query = request.uri.queryParameters
@@ -278,7 +280,9 @@ public struct RunnerServer: Sendable {
             var offset = 0
             while true {
                 // Whether the run had ended is read before the file: what it wrote last is still sent.
-                let ended = (try? await store.storedRun(id))?.finished != nil
+                // A draining service, or a run no driver here carries on, ends the stream too.
+                let going = await runs.isDriving(id)
+                let ended = (try? await store.storedRun(id))?.finished != nil || !going
                 let chunk = Files.readBytes(path, from: offset, limit: 64 * 1024)
                 if !chunk.isEmpty {
                     try await writer.write(ByteBuffer(bytes: chunk))

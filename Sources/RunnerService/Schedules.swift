@@ -28,8 +28,10 @@ public struct ScheduleClock: Sendable {
 /// schedules is fetched, and each `schedule` entry of the workflows at its default branch's head whose
 /// cron matches that minute (in the entry's time zone, UTC without one) becomes a run with
 /// `github.event.schedule` set to the cron. Each firing is delivered as
-/// `schedule/<repository>/<workflow>/<cron>/<minute>`, so a minute never runs twice; minutes that passed
-/// while the service was down are not replayed, as on GitHub.
+/// `schedule/<repository>/<workflow>/<cron>[ <time zone>]/<minute>`, so a minute never runs twice;
+/// minutes that passed while the service was down are not replayed, as on GitHub. Local times are read
+/// from UTC minutes: a time that a daylight-saving change skips never fires, and one it repeats fires
+/// twice.
 struct ScheduleService: Service {
     let repositories: [String]
     let runs: ServiceRuns
@@ -71,7 +73,11 @@ struct ScheduleService: Service {
         for entry in snapshot.entries {
             guard let cron = CronSchedule(entry.cron) else { continue }
             var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = entry.timezone.flatMap { TimeZone(identifier: $0) } ?? TimeZone(identifier: "UTC")!
+            let zone = entry.timezone.flatMap { TimeZone(identifier: $0) }
+            if let name = entry.timezone, zone == nil {
+                log.warning("unknown time zone; the schedule runs in UTC", metadata: ["workflow": .string(entry.workflow), "timezone": .string(name)])
+            }
+            calendar.timeZone = zone ?? TimeZone(identifier: "UTC")!
             for minute in minutes {
                 let parts = calendar.dateComponents([.minute, .hour, .day, .month, .weekday], from: Date(timeIntervalSince1970: Double(minute * 60)))
                 guard let m = parts.minute, let h = parts.hour, let d = parts.day, let mo = parts.month, let w = parts.weekday,
@@ -83,7 +89,8 @@ struct ScheduleService: Service {
                 ])
                 let intake = Intake(
                     repository: repository, event: "schedule", ref: snapshot.ref, sha: snapshot.sha, payload: JSONText.compact(payload),
-                    delivery: "schedule/\(repository)/\(entry.workflow)/\(entry.cron)/\(minute * 60)", forge: .github, workflow: entry.workflow)
+                    delivery: "schedule/\(repository)/\(entry.workflow)/\(entry.cron)\(entry.timezone.map { " " + $0 } ?? "")/\(minute * 60)",
+                    forge: .github, workflow: entry.workflow)
                 let metadata: Logger.Metadata = ["workflow": .string(entry.workflow), "cron": .string(entry.cron), "minute": .stringConvertible(minute * 60)]
                 do {
                     let (ids, duplicate) = try await runs.intake(intake)

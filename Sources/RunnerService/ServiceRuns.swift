@@ -29,9 +29,10 @@ public actor ServiceRuns {
         case jobQueued(RunID, ServiceRunRecord, job: String)
         /// A queued job's first step started, `waited` seconds after its turn came.
         case jobRunning(RunID, ServiceRunRecord, job: String, waited: Double)
-        /// A job ended, `ran` seconds after its first step (nil for one that never ran a step: skipped,
-        /// cancelled while queued, lost).
-        case jobFinished(RunID, ServiceRunRecord, job: String, result: JobResult, ran: Double?)
+        /// A job ended: `seconds` after its turn came, `ran` after its first step (nil for one that never
+        /// ran a step: skipped, cancelled while queued, lost, a call); `queued`: its turn had come (not
+        /// for one skipped or kept from an earlier attempt).
+        case jobFinished(RunID, ServiceRunRecord, job: String, result: JobResult, seconds: Double, ran: Double?, queued: Bool)
     }
 
     let store: any ServiceStore
@@ -76,6 +77,8 @@ public actor ServiceRuns {
     /// when this one was seen before). Returns only once the runs are stored.
     public func intake(_ intake: Intake) async throws -> (runs: [RunID], duplicate: Bool) {
         if let delivery = intake.delivery, let known = try await store.delivery(delivery) { return (known, true) }
+        // A draining node runs nothing new: the forge is told to deliver again later.
+        guard !draining else { throw LaunchFailure(status: 503, "the service is shutting down; deliver again later") }
         let store = self.store
         let planned = try await launcher.plan(intake) { "\(try await store.next("run"))" }
         let now = HostProcess.wallClock()
@@ -98,9 +101,15 @@ public actor ServiceRuns {
     /// attempt's `github.run_id` and number; its id.
     public func rerun(_ id: RunID, failedOnly: Bool) async throws -> RunID {
         guard let stored = try await store.storedRun(id) else { throw LaunchFailure(status: 404, "no run \(id)") }
+        guard !draining else { throw LaunchFailure(status: 503, "the service is shutting down") }
         guard stored.finished != nil, drivers[id] == nil else { throw LaunchFailure(status: 409, "run \(id) is still in progress") }
+        guard !failedOnly || stored.success != true else { throw LaunchFailure(status: 409, "run \(id) has no failed jobs") }
         var record = stored.record
         let first = record.firstRun ?? id
+        // As on GitHub, one attempt of a run at a time.
+        if let going = try await store.storedRuns(limit: 1000, unfinishedOnly: true).first(where: { $0.id == first || $0.record.firstRun == first }) {
+            throw LaunchFailure(status: 409, "attempt \(going.record.attempt ?? 1) of run \(first) (run \(going.id)) is still in progress")
+        }
         // Attempts count per first run, whichever attempt is re-run (as GitHub counts them).
         let attempt = try await store.next("attempt:\(first.value)") + 1
         record.attempt = attempt
@@ -121,7 +130,8 @@ public actor ServiceRuns {
 
     /// What a re-run of failed jobs keeps of a finished attempt: every instance that succeeded, unless a
     /// job it needs runs again (or the call it belongs to does, because of its needs). Calls themselves
-    /// always run again; their jobs decide. Instances come in plan order, each after what it needs.
+    /// run again, and their jobs decide; a call that succeeded counts as kept for the jobs that need
+    /// it. Instances come in plan order, each after what it needs.
     static func kept(_ machine: RunStateMachine, attempt: Int) -> [RunDefinition.Reused] {
         var again = Set<JobKey>()
         var wholly = Set<JobKey>()
@@ -133,15 +143,19 @@ public actor ServiceRuns {
                 again.insert(instance.job)
                 continue
             }
-            guard machine.result(of: instance) == .success, entry?.call == nil, let outcome = machine.outcome(of: instance) else {
+            guard machine.result(of: instance) == .success, let outcome = machine.outcome(of: instance) else {
                 again.insert(instance.job)
                 continue
             }
+            if entry?.call != nil { continue }
             let earlier = machine.definition.reused?.first { $0.job == instance.job && $0.row == instance.row }
             kept.append(.init(job: instance.job, row: instance.row, outcome: outcome, attempt: earlier?.attempt ?? attempt))
         }
         return kept
     }
+
+    /// True while a driver of this node carries the run on (not once it ended or the node drains).
+    public func isDriving(_ run: RunID) -> Bool { !draining && drivers[run] != nil }
 
     /// Cancels a run as GitHub's cancel button does; false when it is not running here.
     public func cancel(_ run: RunID) -> Bool {
@@ -170,7 +184,8 @@ public actor ServiceRuns {
             switch change {
             case .queued(let job): report(.jobQueued(id, record, job: job))
             case .running(let job, let waited): report(.jobRunning(id, record, job: job, waited: waited))
-            case .finished(let job, let result, let ran): report(.jobFinished(id, record, job: job, result: result, ran: ran))
+            case .finished(let job, let result, let seconds, let ran, let queued):
+                report(.jobFinished(id, record, job: job, result: result, seconds: seconds, ran: ran, queued: queued))
             }
         }
         let driver = RunDriver(
@@ -205,8 +220,9 @@ final class ObservedOutput: RunOutput {
     enum Change: Sendable {
         case queued(String)
         case running(String, waited: Double)
-        /// `ran`: seconds from its first step to its end; nil for a job that ran no step.
-        case finished(String, JobResult, ran: Double?)
+        /// `ran`: seconds from its first step to its end; nil for a job that ran no step. `queued`: its
+        /// turn had come.
+        case finished(String, JobResult, seconds: Double, ran: Double?, queued: Bool)
     }
 
     private struct Times {
@@ -243,12 +259,11 @@ final class ObservedOutput: RunOutput {
                 return since
             }
             if let since { observe(.running(job, waited: now - since)) }
-        case .jobFinished(let job, let result, _):
-            let began = times.withLock { times -> Double? in
-                times.queued[job] = nil
-                return times.running.removeValue(forKey: job)
+        case .jobFinished(let job, let result, let seconds):
+            let (queued, began) = times.withLock { times in
+                (times.queued.removeValue(forKey: job) != nil || times.running[job] != nil, times.running.removeValue(forKey: job))
             }
-            observe(.finished(job, result, ran: began.map { now - $0 }))
+            observe(.finished(job, result, seconds: seconds, ran: began.map { now - $0 }, queued: queued))
         case .stepFinished: break
         }
     }

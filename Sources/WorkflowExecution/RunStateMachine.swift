@@ -100,7 +100,7 @@ public struct RunStateMachine: Sendable {
     private var phases: [InstanceID: Phase] = [:]
     private var rows: [InstanceID: RunDefinition.Row] = [:]
     private var jobIndex: [JobKey: Int] = [:]
-    private var outcomes: [InstanceID: JobOutcome] = [:]
+    var outcomes: [InstanceID: JobOutcome] = [:]
     /// Each job's instances in plan order, its finished ones in completion order, and the jobs it
     /// needs directly or not.
     private var rowsOf: [JobKey: [InstanceID]] = [:]
@@ -343,6 +343,7 @@ public struct RunStateMachine: Sendable {
             // The job's `if` held before the expansion: the rows go on to their groups (a call's
             // rows once their inputs check out).
             let rowID = InstanceID(run: definition.run, job: key, row: row.index)
+            if keep(rowID, &actions) { continue }
             if let call = job(key)?.call {
                 switch callInputs(call, for: rowID) {
                 case .success(let inputs): callInputs[rowID] = inputs
@@ -453,14 +454,7 @@ public struct RunStateMachine: Sendable {
     /// Decides an instance whose needs have finished by its job's `if`.
     private mutating func decide(_ id: InstanceID, _ actions: inout [Action]) {
         guard let entry = job(id.job) else { return }
-        // A re-run of failed jobs keeps what succeeded before (a call runs again: its jobs decide).
-        if entry.call == nil, phases[id] != .unexpanded,
-            let kept = definition.reused?.first(where: { $0.job == id.job && $0.row == id.row })
-        {
-            outcomes[id] = kept.outcome
-            conclude(id, .success, note: "succeeded in attempt \(kept.attempt); not run again", &actions)
-            return
-        }
+        if phases[id] != .unexpanded, keep(id, &actions) { return }
         let cancelled = isCancelled(id)
         let condition = JobDecisions.condition(
             entry.condition, contexts: contexts(for: id.job), needs: needs(of: id.job),

@@ -72,7 +72,7 @@ import Glibc
     /// Chromium is there, or CI says it must be (where its absence fails the tests instead of skipping them).
     static let browser = chromium != nil || ProcessInfo.processInfo.environment["CI"] == "true"
 
-    @Test(.enabled(if: browser, "needs Debian's chromium")) func everyPageReadsInChromiumWithoutSigningIn() throws {
+    @Test(.enabled(if: browser, "needs Debian's chromium")) func everyPageReadsInChromiumOnceSignedIn() throws {
         let fixture = try ServeFixture(workflow: Self.workflow)
         let serve = try ServeProcess(fixture.arguments(["--capacity", "2"]))
         let token = try fixture.token()
@@ -85,8 +85,11 @@ import Glibc
             usleep(100_000)
         }
         let base = "http://127.0.0.1:\(serve.port)"
+        // The page is private by default: whoever has not signed in is sent to the sign-in form.
+        let anonymous = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code} %{redirect_url}", base + "/runs/1"])
+        #expect(anonymous.stdout == "303 \(base)/sign-in")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
-        var actions: [[String: Any]] = []
+        var actions: [[String: Any]] = [["cookie": "gantry_token", "value": token, "url": base + "/"]]
         for (name, path) in [("runs", "/"), ("run", "/runs/1"), ("job", "/runs/1/jobs/0"), ("runners", "/runners"), ("cache", "/cache")] {
             actions.append(["go": base + path])
             actions.append(["eval": "document.querySelector('main').innerHTML"])
@@ -114,7 +117,8 @@ import Glibc
         #expect(run.contains(#"<div class="why">waits for a runner with the labels gpu, self-hosted</div>"#))
         #expect(run.contains("<h3>lint</h3><h4>Lint report</h4>\n<table><thead><tr><th>check</th><th>result</th></tr></thead><tbody><tr><td>style</td><td><strong>passed</strong></td></tr></tbody></table>"))
         #expect(run.contains(#"<li class="warning"><span class="level">warning</span> <a href="/runs/1/jobs/0">build (linux)</a> · <code>src/main.c:7</code> · Unused<div>variable x is never read</div></li>"#))
-        // Not signed in: no buttons.
+        // The run is not over (gpu waits): the button cancels it.
+        #expect(run.contains(#"<form method="post" action="/runs/1/cancel"><input type="hidden" name="csrf" value=""#))
         #expect(!run.contains("Re-run"))
 
         #expect(job.contains("<h1>build (linux) <span class=\"status success\">success</span></h1>"))
@@ -149,7 +153,8 @@ import Glibc
     @Test(.enabled(if: browser, "needs Debian's chromium")) func theRunsTableAndARunningJobsLogFollowTheRunWithoutAReload() throws {
         let fixture = try ServeFixture(workflow: Self.slowPrinter)
         let release = fixture.root.path + "/release"
-        let serve = try ServeProcess(fixture.arguments(), environment: ["RELEASE": release])
+        // A public page: reading needs no sign-in.
+        let serve = try ServeProcess(fixture.arguments(["--page", "public"]), environment: ["RELEASE": release])
         let base = "http://127.0.0.1:\(serve.port)"
         func started(_ run: Int) {
             let log = fixture.data + "/runs/\(run)/logs/talk.log"
@@ -225,8 +230,12 @@ import Glibc
         let rerun = try curl(["-X", "POST", "--data", "csrf=\(csrf)", base + "/runs/1/rerun"])
         #expect(rerun.stdout.hasSuffix("\n303"))
         #expect(try serve.finishedRun("2", token: token)["status"] as? String == "success")
+        // A run that succeeded has nothing to re-run "failed jobs" of.
+        let nothingFailed = try serve.request("POST", "/api/v1/runs/2/rerun-failed-jobs", headers: ["Authorization": "Bearer \(token)"])
+        #expect((nothingFailed.status, nothingFailed.body) == (409, #"{"error":"run 2 has no failed jobs"}"#))
         // Every HTML answer forbids scripts and styles from elsewhere.
-        let headers = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-D", "-", "-o", "/dev/null", base + "/"]).stdout.lowercased()
+        let headers = try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["curl", "-s", "-D", "-", "-o", "/dev/null", base + "/sign-in"]).stdout.lowercased()
+        #expect(headers.contains("cache-control: no-store"))
         #expect(headers.contains("content-security-policy: default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"))
         let signOut = try curl(["-X", "POST", "--data", "csrf=\(csrf)", base + "/sign-out"])
         #expect(signOut.stdout.hasSuffix("\n303"))

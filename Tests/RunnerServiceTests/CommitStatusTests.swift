@@ -57,6 +57,31 @@ import WorkflowExecution
         #expect(sink.sent == ["CI / a (push) pending", "CI / b (push) pending", "CI / a (push) success", "CI / b (push) failure"])
     }
 
+    /// A sink that refuses the first status for good.
+    final class Refusing: StatusSink {
+        let attempts = Mutex(0)
+        let sent = Mutex<[String]>([])
+        func send(_ status: CommitStatus) async throws {
+            let attempt = attempts.withLock { n in
+                n += 1
+                return n
+            }
+            if attempt == 1 { throw StatusRefused("the forge answered 404") }
+            sent.withLock { $0.append(status.state.rawValue) }
+        }
+    }
+
+    @Test func aStatusTheForgeRefusesForGoodIsNotTriedAgain() async {
+        let sink = Refusing()
+        let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [60])
+        reporter.post(.job("a", of: Self.record, result: nil, seconds: 0))
+        reporter.post(.job("a", of: Self.record, result: .success, seconds: 2))
+        await reporter.flush(timeout: 300)
+        // Not retried (the backoff would have taken a minute): the next status went at once.
+        #expect(sink.attempts.withLock { $0 } == 2)
+        #expect(sink.sent.withLock { $0 } == ["success"])
+    }
+
     @Test func aStatusTheForgeNeverTakesIsDroppedAndTheNextOneStillGoes() async {
         let sink = Sink(failures: 3)
         let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [0.01, 0.01])

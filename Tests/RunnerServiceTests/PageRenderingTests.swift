@@ -69,6 +69,20 @@ import WorkflowExpressions
             """)
     }
 
+    @Test func quotesInQuotesAndUnclosedDelimitersCostLittle() {
+        // A summary anyone's workflow writes: deep quotes do not recurse, unclosed `[` and backticks do
+        // not make a search each.
+        let quotes = String(repeating: ">", count: 200_000) + " deep"
+        #expect(Markdown.html(quotes) == "<blockquote><p>deep</p>\n</blockquote>\n")
+        let brackets = String(repeating: "[", count: 200_000)
+        #expect(Markdown.html(brackets) == "<p>" + brackets + "</p>\n")
+        let ticks = "`a` " + String(repeating: "x`", count: 1) + String(repeating: "[a](b", count: 50_000)
+        #expect(Markdown.html(ticks).hasPrefix("<p><code>a</code> x`[a](b[a](b"))
+        #expect(Markdown.html("###### six").contains("<h6>six</h6>"))
+        let huge = String(repeating: "a", count: Markdown.limit + 10)
+        #expect(Markdown.html(huge).hasSuffix("<p><em>(the summary is longer than 1 MiB; the rest is left out)</em></p>\n"))
+    }
+
     @Test func theGraphLayersJobsByTheirNeedsAndGroupsRowsAndCalls() {
         typealias T = RunStateMachineTestsSupport
         var machine = T.machine([
@@ -115,6 +129,42 @@ import WorkflowExpressions
         #expect(svg.contains(">call (workflow)</text>"))
         #expect(svg.contains(#"<path class="edge" data-from="prep" data-to="call""#))
         #expect(svg.contains(#"<path class="edge" data-from="call" data-to="report""#))
+    }
+}
+
+/// What a re-run of failed jobs keeps (GitHub's "Re-run failed jobs": the failed jobs and those that
+/// need them run again).
+@Suite struct RerunKeptTests {
+    @Test func aSucceededCallAndWhatNeedsItAreKeptAndOnlyTheFailedPathRunsAgain() {
+        typealias T = RunStateMachineTestsSupport
+        let caller = T.id("call")
+        let path = ["call#0"]
+        func key(_ id: String, inCall: Bool = false) -> JobKey { JobKey(workflow: 0, callPath: inCall ? path : [], id: id) }
+        var machine = RunStateMachine(RunDefinition(run: RunID("r"), workflows: [.init(file: "ci.yml", name: "ci", contexts: .init([]))], jobs: [
+            RunDefinition.JobEntry(key: key("prep"), rows: T.rows("prep")),
+            RunDefinition.JobEntry(
+                key: key("call"), call: RunDefinition.Call(uses: "./.github/workflows/build.yml", with: [], inputs: [], outputs: []),
+                needs: [.init(name: "prep", job: key("prep"))], rows: T.rows("call")),
+            RunDefinition.JobEntry(key: key("compile", inCall: true), parent: caller, rows: T.rows("call / compile")),
+            RunDefinition.JobEntry(key: key("deploy"), needs: [.init(name: "call", job: key("call"))], rows: T.rows("deploy")),
+            RunDefinition.JobEntry(key: key("notify"), needs: [.init(name: "prep", job: key("prep"))], rows: T.rows("notify")),
+            RunDefinition.JobEntry(key: key("after"), needs: [.init(name: "notify", job: key("notify"))], condition: "always()", rows: T.rows("after")),
+        ]))
+        func finish(_ id: InstanceID, _ result: JobResult) {
+            _ = machine.handle(.claimed(id))
+            _ = machine.handle(.jobFinished(id, JobOutcome(result: result, outputs: [NamedValue("v", id.job.id)])))
+        }
+        _ = machine.handle(.start)
+        finish(T.id("prep"), .success)
+        finish(InstanceID(run: RunID("r"), job: key("compile", inCall: true)), .success)
+        finish(T.id("deploy"), .success)
+        finish(T.id("notify"), .failure)
+        finish(T.id("after"), .success)
+        #expect(machine.succeeded == false)
+        let kept = ServiceRuns.kept(machine, attempt: 1)
+        #expect(kept.map(\.job.description) == ["0/prep", "0/call#0/compile", "0/deploy"])
+        #expect(kept.first?.outcome.outputs == [NamedValue("v", "prep")])
+        #expect(kept.allSatisfy { $0.attempt == 1 })
     }
 }
 

@@ -30,6 +30,18 @@ import WorkflowExecution
         #expect(T.finish(&machine, "deploy", .success) == ["finished true"])
     }
 
+    @Test func rowsOfAMatrixKnownOnlyAtRunTimeAreKeptToo() {
+        let job = T.Job(id: "m", atRunTime: true)
+        var definition = T.machine([job]).definition
+        definition.reused = [.init(job: JobKey(workflow: 0, id: "m"), row: 1, outcome: JobOutcome(result: .success), attempt: 1)]
+        var machine = RunStateMachine(definition)
+        #expect(T.handle(&machine, .start) == ["expand m"])
+        // Row 1 succeeded before: it is concluded with its outcome; rows 0 and 2 run.
+        #expect(T.handle(&machine, .instancesAdded(JobKey(workflow: 0, id: "m"), T.rows(of: job, count: 3))) == [
+            "began m#0", "note m#1: succeeded in attempt 1; not run again", "conclude m#1 success", "began m#2", "enqueue m#0", "enqueue m#2",
+        ])
+    }
+
     @Test func aDefinitionWithoutReusedDecodesAsBefore() throws {
         let machine = T.machine([T.Job(id: "a")])
         let text = CodableJSON.encode(machine.definition)

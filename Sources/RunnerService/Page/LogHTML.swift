@@ -5,11 +5,12 @@ import WorkflowExecution
 /// step's end), step lines marked, ANSI colours (SGR 30–37, 90–97, bold) as classes. Text is escaped;
 /// it was masked when it was written.
 enum LogHTML {
-    /// The whole log, and how many lines it numbered.
-    static func render(_ text: String) -> (html: String, lines: Int) {
+    /// The whole log, and how many lines it numbered; numbers start after `firstLine` (the end of a
+    /// long log).
+    static func render(_ text: String, firstLine: Int = 0) -> (html: String, lines: Int) {
         var out = ""
         var inGroup = false
-        var number = 0
+        var number = firstLine
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast(text.hasSuffix("\n") ? 1 : 0) {
             let line = String(raw)
             if line == RunHistory.groupEnd {
@@ -32,7 +33,7 @@ enum LogHTML {
             }
         }
         if inGroup { out += "</div></details>" }
-        return (out, number)
+        return (out, number - firstLine)
     }
 
     /// One line with its number and anchor.

@@ -3,7 +3,19 @@
 /// page-relative only). Everything else, raw HTML included, is shown as text: a summary comes from the
 /// workflow's code, which a pull request from a fork may have written.
 enum Markdown {
+    /// The most of a summary rendered (GitHub takes at most 1 MiB a step).
+    static let limit = 1 << 20
+
     static func html(_ text: String) -> String {
+        guard text.utf8.count > limit else { return html(text, quoted: false) }
+        var cut = text.utf8.prefix(limit)
+        while let last = cut.last, last & 0xC0 == 0x80 { cut = cut.dropLast() }  // not inside a character
+        if !cut.isEmpty { cut = cut.dropLast() }
+        return html(String(decoding: cut, as: UTF8.self), quoted: false) + "<p><em>(the summary is longer than 1 MiB; the rest is left out)</em></p>\n"
+    }
+
+    /// `quoted`: inside a block quote, where a nested quote is a quote no deeper (no recursion without end).
+    private static func html(_ text: String, quoted: Bool) -> String {
         var out = ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { String($0.hasSuffix("\r") ? $0.dropLast() : $0) }
         var i = 0
@@ -29,9 +41,10 @@ enum Markdown {
                 }
                 i += 1
                 out += "<pre><code>" + LogHTML.escape(code.joined(separator: "\n")) + "</code></pre>\n"
-            } else if let level = heading(trimmed) {
+            } else if let hashes = heading(trimmed) {
                 flush()
-                out += "<h\(level + 2)>" + inline(String(trimmed.dropFirst(level + 1)).trimmingSpaces) + "</h\(level + 2)>\n"
+                let level = min(hashes, 4) + 2
+                out += "<h\(level)>" + inline(String(trimmed.dropFirst(hashes + 1)).trimmingSpaces) + "</h\(level)>\n"
                 i += 1
             } else if trimmed.allSatisfy({ $0 == "-" || $0 == "*" || $0 == "_" || $0 == " " }) && trimmed.filter({ $0 != " " }).count >= 3 {
                 flush()
@@ -54,14 +67,15 @@ enum Markdown {
                     i += 1
                 }
                 out += ordered ? "</ol>\n" : "</ul>\n"
-            } else if trimmed.hasPrefix(">") {
+            } else if trimmed.hasPrefix(">") && !quoted {
                 flush()
-                var quoted: [String] = []
+                var inner: [String] = []
                 while i < lines.count, lines[i].drop(while: { $0 == " " }).hasPrefix(">") {
-                    quoted.append(String(lines[i].drop(while: { $0 == " " }).dropFirst()).trimmingSpaces)
+                    // Every `>` of the line goes: quotes in quotes are one quote here.
+                    inner.append(String(lines[i].drop { $0 == " " || $0 == ">" }))
                     i += 1
                 }
-                out += "<blockquote>" + html(quoted.joined(separator: "\n")) + "</blockquote>\n"
+                out += "<blockquote>" + html(inner.joined(separator: "\n"), quoted: true) + "</blockquote>\n"
             } else {
                 paragraph.append(String(trimmed))
                 i += 1
@@ -71,10 +85,11 @@ enum Markdown {
         return out
     }
 
+    /// How many `#` start a heading.
     private static func heading(_ line: Substring) -> Int? {
         let hashes = line.prefix { $0 == "#" }.count
         guard (1...6).contains(hashes), line.dropFirst(hashes).first == " " else { return nil }
-        return min(hashes, 4)
+        return hashes
     }
 
     private static func isDelimiterRow(_ line: String) -> Bool {
@@ -103,12 +118,24 @@ enum Markdown {
         var rest = Substring(text)
         var bold = false
         var italic = false
+        // The next closing delimiters, found once and kept while they are ahead: each search goes on
+        // from where the last one stopped, so a line of unmatched `[` or backticks stays linear.
+        var ahead: [Character: Substring.Index?] = [:]
+        func next(_ delimiter: Character, after start: Substring.Index) -> Substring.Index? {
+            if let known = ahead[delimiter] {
+                guard let found = known else { return nil }
+                if found > start { return found }
+            }
+            let found = rest[rest.index(after: start)...].firstIndex(of: delimiter)
+            ahead[delimiter] = .some(found)
+            return found
+        }
         while let c = rest.first {
-            if c == "`", let end = rest.dropFirst().firstIndex(of: "`") {
+            if c == "`", let end = next("`", after: rest.startIndex) {
                 out += "<code>" + LogHTML.escape(String(rest[rest.index(after: rest.startIndex)..<end])) + "</code>"
                 rest = rest[rest.index(after: end)...]
-            } else if c == "[", let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].first == "(",
-                let end = rest[close...].firstIndex(of: ")")
+            } else if c == "[", let close = next("]", after: rest.startIndex), rest[rest.index(after: close)...].first == "(",
+                let end = next(")", after: close)
             {
                 let label = String(rest[rest.index(after: rest.startIndex)..<close])
                 let target = String(rest[rest.index(close, offsetBy: 2)..<end])

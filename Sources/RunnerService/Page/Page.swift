@@ -168,19 +168,34 @@ struct Page: Sendable {
         let instance = machine.order[index]
         let name = machine.row(of: instance)?.instance.id ?? instance.job.id
         let status = RunJSON.status(of: instance, in: machine)
-        let bytes = logPath(id, job: name).map(Files.readBytes) ?? []
+        var bytes = logPath(id, job: name).map(Files.readBytes) ?? []
+        let done = machine.result(of: instance) != nil
+        // While the job runs, the page shows whole lines: the stream goes on after the last one.
+        if !done, let newline = bytes.lastIndex(of: 10) { bytes.removeSubrange((newline + 1)...) } else if !done { bytes = [] }
+        let offset = bytes.count
+        // A long log shows its end (with its line numbers); the whole of it is at the API's log.
+        var skipped = 0
+        var firstLine = 0
+        if bytes.count > Self.logLimit, let start = bytes[(bytes.count - Self.logLimit)...].firstIndex(of: 10) {
+            skipped = start + 1
+            firstLine = bytes[..<skipped].lazy.filter { $0 == 10 }.count
+            bytes.removeSubrange(..<skipped)
+        }
         let text = String(decoding: bytes, as: UTF8.self)
         let steps: [[String: Any]] = (machine.outcome(of: instance)?.steps ?? []).map { step in
             ["name": step.name, "conclusion": step.conclusion.rawValue, "tolerated": step.outcome != step.conclusion, "time": Self.duration(step.seconds)]
         }
-        let done = machine.result(of: instance) != nil
-        let log = LogHTML.render(text)
+        let log = LogHTML.render(text, firstLine: firstLine)
         return render("job", [
             "title": name, "run": id.value, "runName": run.record.workflowName, "number": run.record.runNumber, "index": index, "name": name,
             "status": status, "waiting": status == "queued" ? waitingReason(machine.row(of: instance)?.instance.runsOn ?? []) as Any : false,
-            "steps": steps, "hasSteps": !steps.isEmpty, "log": log.html, "lines": log.lines, "live": !done, "offset": bytes.count,
+            "steps": steps, "hasSteps": !steps.isEmpty, "log": log.html, "lines": firstLine + log.lines, "live": !done, "offset": offset,
+            "skipped": skipped > 0 ? ByteSize.format(Int64(skipped)) as Any : false,
         ], viewer: viewer)
     }
+
+    /// The most of a job's log the page shows (its end).
+    static let logLimit = 8 << 20
 
     // MARK: Runners and the cache
 
@@ -217,7 +232,7 @@ struct Page: Sendable {
     }
 
     func signInPage(problem: String?, viewer: Viewer) -> String {
-        render("signin", ["title": "Sign in", "problem": problem ?? false], viewer: viewer)
+        render("signin", ["title": "Sign in", "problem": problem ?? false, "public": settings.page == .public], viewer: viewer)
     }
 
     // MARK: Formats

@@ -5,16 +5,25 @@ import NIOCore
 import WorkflowExecution
 import WorkflowPlanning
 
-/// The page's routes. Reading needs no token; cancelling and re-running need a signed-in user: the
-/// sign-in form takes an API token and keeps it in an HttpOnly, SameSite=Strict cookie, and every form
-/// that changes something carries a CSRF value derived from that token, which another site cannot
-/// read. Every HTML answer forbids scripts, styles and frames from anywhere but the service itself.
+/// Who may read the page: anyone (`public`), signed-in users (`private`, the default: the service must
+/// be reachable by the forge, and logs of private repositories are masked but still private), or nobody
+/// (`off`: no page at all).
+public enum PageAccess: String, Sendable, CaseIterable {
+    case `public`, `private`, off
+}
+
+/// The page's routes. Cancelling and re-running need a signed-in user, and so does reading unless the
+/// page is public: the sign-in form takes an API token and keeps it in an HttpOnly, SameSite=Strict
+/// cookie, and every form that changes something carries a CSRF value derived from that token, which
+/// another site cannot read. Every HTML answer forbids scripts, styles and frames from anywhere but the
+/// service itself.
 extension RunnerServer {
     static let cookieName = "gantry_token"
 
     func pageRoutes(_ router: Router<BasicRequestContext>) {
         let page = Page(store: store, runs: runs, settings: settings)
         router.get("/") { request, _ in
+            if let refusal = unreadable(request) { return refusal }
             let query = request.uri.queryParameters
             let filter = Page.Filter(
                 repository: query.get("repository") ?? "", branch: query.get("branch") ?? "", status: query.get("status") ?? "")
@@ -23,13 +32,16 @@ extension RunnerServer {
         router.get("style.css") { _, _ in Self.asset(PageAssets.style, type: "text/css; charset=utf-8") }
         router.get("page.js") { _, _ in Self.asset(PageAssets.script, type: "text/javascript; charset=utf-8") }
         router.get("events") { request, _ in
+            if let refusal = unreadable(request) { return refusal }
             let query = request.uri.queryParameters
             let filter = Page.Filter(
                 repository: query.get("repository") ?? "", branch: query.get("branch") ?? "", status: query.get("status") ?? "")
             return Self.eventStream { writer in
                 var last = ""
                 var quiet = 0
-                while !(await runs.draining) {
+                let began = HostProcess.wallClock()
+                // At most an hour a connection (the browser connects again), and none while draining.
+                while !(await runs.draining), HostProcess.wallClock() - began < 3600 {
                     let rows = try await page.rows(filter)
                     if rows != last {
                         try await writer.write(ByteBuffer(string: Self.event("runs", rows)))
@@ -45,17 +57,20 @@ extension RunnerServer {
             }
         }
         router.get("runs/:id") { request, context in
+            if let refusal = unreadable(request) { return refusal }
             let id = RunID(context.parameters.get("id") ?? "")
             guard let html = try await page.runPage(id, viewer: viewer(request)) else { return notFound(page, request, "No run \(id.value).") }
             return Self.html(.ok, html)
         }
         router.get("runs/:id/jobs/:index") { request, context in
+            if let refusal = unreadable(request) { return refusal }
             let id = RunID(context.parameters.get("id") ?? "")
             guard let index = context.parameters.get("index").flatMap({ Int($0) }), let html = try await page.jobPage(id, index: index, viewer: viewer(request))
             else { return notFound(page, request, "Run \(id.value) has no such job.") }
             return Self.html(.ok, html)
         }
         router.get("runs/:id/jobs/:index/events") { request, context in
+            if let refusal = unreadable(request) { return refusal }
             let id = RunID(context.parameters.get("id") ?? "")
             let query = request.uri.queryParameters
             guard let index = context.parameters.get("index").flatMap({ Int($0) }), let machine = try await store.machine(id),
@@ -67,24 +82,39 @@ extension RunnerServer {
             }
             let start = query.get("from").flatMap { Int($0) } ?? 0
             let firstLine = query.get("line").flatMap { Int($0) } ?? 0
+            let limit = 64 * 1024
             return Self.eventStream { writer in
                 var offset = start
                 var number = firstLine
+                var quiet = 0
                 while true {
                     // Whether the job had ended is read before the file: its last lines are still sent.
-                    let draining = await runs.draining
-                    let ended = try await store.machine(id)?.result(of: instance) != nil || draining
-                    let chunk = Files.readBytes(path, from: offset, limit: 64 * 1024)
-                    guard let end = chunk.lastIndex(of: 10) else {
+                    // A draining service, or a run no driver here carries on, ends the stream too.
+                    let going = await runs.isDriving(id)
+                    let ended = try await store.machine(id)?.result(of: instance) != nil || !going
+                    var chunk = Files.readBytes(path, from: offset, limit: limit)
+                    if let end = chunk.lastIndex(of: 10) {
+                        chunk.removeSubrange((end + 1)...)
+                    } else if chunk.count < limit && !(ended && !chunk.isEmpty) {
+                        // Nothing whole yet: wait (a line longer than the window goes out in pieces; the
+                        // last line without a newline goes out when the job has ended).
                         if ended {
                             try await writer.write(ByteBuffer(string: Self.event("end", "")))
                             return
                         }
+                        quiet += 1
+                        if quiet >= 75 {
+                            // A comment now and then: a reader that left is noticed when it fails.
+                            try await writer.write(ByteBuffer(string: ": still here\n\n"))
+                            quiet = 0
+                        }
                         try await Task.sleep(for: .milliseconds(200))
                         continue
                     }
-                    offset += end + 1
-                    for line in chunk[...end].split(separator: 10, omittingEmptySubsequences: false).dropLast() {
+                    quiet = 0
+                    offset += chunk.count
+                    let lines = chunk.split(separator: 10, omittingEmptySubsequences: false)
+                    for line in chunk.last == 10 ? lines.dropLast() : lines[...] {
                         let text = String(decoding: line, as: UTF8.self)
                         guard text != RunHistory.groupEnd else { continue }
                         number += 1
@@ -93,8 +123,14 @@ extension RunnerServer {
                 }
             }
         }
-        router.get("runners") { request, _ in Self.html(.ok, try await page.runnersPage(viewer: viewer(request))) }
-        router.get("cache") { request, _ in Self.html(.ok, page.cachePage(viewer: viewer(request))) }
+        router.get("runners") { request, _ in
+            if let refusal = unreadable(request) { return refusal }
+            return Self.html(.ok, try await page.runnersPage(viewer: viewer(request)))
+        }
+        router.get("cache") { request, _ in
+            if let refusal = unreadable(request) { return refusal }
+            return Self.html(.ok, page.cachePage(viewer: viewer(request)))
+        }
         router.get("sign-in") { request, _ in Self.html(.ok, page.signInPage(problem: nil, viewer: viewer(request))) }
         router.post("sign-in") { request, _ in
             let form = try await Self.form(request)
@@ -135,6 +171,12 @@ extension RunnerServer {
                 }
             }
         }
+    }
+
+    /// A private page sends whoever is not signed in to the sign-in form.
+    func unreadable(_ request: Request) -> Response? {
+        guard settings.page == .private, !viewer(request).signedIn else { return nil }
+        return Response.redirect(to: "/sign-in", type: .normal)
     }
 
     /// Who is looking: signed in when the cookie holds a valid token.
@@ -181,6 +223,8 @@ extension RunnerServer {
     static func html(_ status: HTTPResponse.Status, _ text: String) -> Response {
         var headers = securityHeaders
         headers[.contentType] = "text/html; charset=utf-8"
+        // A page holds the signed-in user's CSRF value: no cache keeps it.
+        headers[.cacheControl] = "no-store"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
@@ -190,9 +234,11 @@ extension RunnerServer {
             body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// A server-sent event: each line of `data` on a `data:` line of its own.
+    /// A server-sent event: each line of `data` on a `data:` line of its own (a carriage return would
+    /// end a line too, so it goes).
     static func event(_ name: String, _ data: String) -> String {
-        "event: \(name)\n" + data.split(separator: "\n", omittingEmptySubsequences: false).map { "data: \($0)\n" }.joined() + "\n"
+        "event: \(name)\n" + data.split(separator: "\n", omittingEmptySubsequences: false).map { "data: \($0.filter { $0 != "\r" })\n" }.joined()
+            + "\n"
     }
 
     static func eventStream(_ write: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void) -> Response {

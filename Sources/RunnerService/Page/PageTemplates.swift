@@ -86,6 +86,7 @@ enum PageTemplates {
         {{#steps}}<tr class="{{conclusion}}"><td>{{name}}</td><td><span class="status {{conclusion}}">{{conclusion}}</span>{{#tolerated}} (failed, continue-on-error){{/tolerated}}</td><td>{{time}}</td></tr>
         {{/steps}}</tbody></table>{{/hasSteps}}
         <h2>Log</h2>
+        {{#skipped}}<p class="why">The first {{skipped}} of the log are left out here: the whole log is at <code>/api/v1/runs/{{run}}/log?job=…</code>.</p>{{/skipped}}
         <pre class="log" id="log"{{#live}} data-live="/runs/{{run}}/jobs/{{index}}/events?from={{offset}}&amp;line={{lines}}"{{/live}}>{{{log}}}</pre>
         {{/content}}
         {{/layout}}
@@ -122,7 +123,7 @@ enum PageTemplates {
         {{<layout}}
         {{$content}}
         <h1>Sign in</h1>
-        <p>Sign in with an API token (<code>gantry serve token create NAME</code>) to cancel and re-run runs. Reading needs no token.</p>
+        <p>Sign in with an API token (<code>gantry serve token create NAME</code>) to see runs{{#public}} (this page is public: reading needs no token){{/public}} and to cancel and re-run them.</p>
         {{#problem}}<p class="problem">{{problem}}</p>{{/problem}}
         <form class="signin" method="post" action="/sign-in"><label>Token <input name="token" type="password" autocomplete="current-password" required></label> <button>Sign in</button></form>
         {{/content}}
