@@ -80,6 +80,7 @@ class WebSocket:
                 return answer.get("result", {})
 
 
+os.makedirs(os.path.join(profile, "tmp"), exist_ok=True)
 port_socket = socket.socket()
 port_socket.bind(("127.0.0.1", 0))
 port = port_socket.getsockname()[1]
@@ -87,7 +88,9 @@ port_socket.close()
 browser = subprocess.Popen([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
                             "--disable-background-networking", "--disable-sync", "--hide-scrollbars", "--mute-audio",
                             f"--user-data-dir={profile}", f"--remote-debugging-port={port}", "--remote-allow-origins=*",
-                            "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           # Its scratch files go into the profile, which the test removes.
+                           env=dict(os.environ, TMPDIR=os.path.join(profile, "tmp")))
 results, error = [], None
 try:
     target = None
@@ -149,6 +152,10 @@ try:
 except Exception as failure:  # reported to the test, which fails with it
     error = str(failure)
 finally:
-    browser.kill()
-    browser.wait()
+    browser.terminate()
+    try:
+        browser.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        browser.kill()
+        browser.wait()
 print(json.dumps({"results": results, "error": error}))
