@@ -303,6 +303,12 @@ public actor RunDriver {
             return
         }
         let display = name(id)
+        // Its start is told before any of its steps: a claim can overtake the `.began` it follows
+        // (the store wakes workers before the actions that enqueued the job are carried out).
+        if started[id] == nil {
+            started[id] = HostProcess.now()
+            output.event(.jobStarted(job: display))
+        }
         // The job runs from its ticket, as it would on another node: the ticket's values, this node's
         // services and secrets.
         // A job of a called workflow sees the call's inputs and the secrets the calls pass down.

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 import _GantryTestSupport
 
@@ -162,37 +161,32 @@ import Glibc
         let serve = try ServeProcess(fixture.arguments(), environment: ["RELEASE": release])
         let token = try fixture.token()
         #expect(try serve.deliver("push", fixture.push(), delivery: "f-1", secret: fixture.secret).status == 202)
+        // curl writes to a file: what it received is all there once it has ended.
+        let received = fixture.root.path + "/followed.txt"
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        curl.arguments = ["curl", "-s", "-N", "-H", "Authorization: Bearer \(token)", "http://127.0.0.1:\(serve.port)/api/v1/runs/1/log?job=talk&follow=1"]
-        let out = Pipe()
-        curl.standardOutput = out
-        let received = Received()
-        out.fileHandleForReading.readabilityHandler = { handle in received.append(handle.availableData) }
+        curl.arguments = [
+            "curl", "-s", "-N", "-o", received, "-H", "Authorization: Bearer \(token)",
+            "http://127.0.0.1:\(serve.port)/api/v1/runs/1/log?job=talk&follow=1",
+        ]
         try curl.run()
         defer { if curl.isRunning { kill(curl.processIdentifier, SIGKILL) } }
+        var text: String { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, !received.text.contains("line 1\n") { usleep(20_000) }
+        while Date() < deadline, !text.contains("line 1\n") { usleep(20_000) }
         // The first line arrived while the job still waits: it was streamed, not sent at the end.
-        #expect(received.text.contains("line 1\n"))
-        #expect(!received.text.contains("line 2"))
+        #expect(text.contains("line 1\n"))
+        #expect(!text.contains("line 2"))
         let busy = try serve.request("POST", "/api/v1/runs/1/rerun", headers: ["Authorization": "Bearer \(token)"])
         #expect((busy.status, busy.body) == (409, #"{"error":"run 1 is still in progress"}"#))
         _ = FileManager.default.createFile(atPath: release, contents: nil)
         curl.waitUntilExit()
         #expect(curl.terminationStatus == 0)
-        #expect(received.text.contains("line 1\n"))
-        #expect(received.text.contains("line 1\nline 2\n"))
+        #expect(text.contains("line 1\n"))
+        #expect(text.contains("line 1\nline 2\n"))
         // It ended with the run, after the step's closing line.
-        #expect(received.text.hasSuffix(" ms)\n"))
-        #expect(received.text.split(separator: "\n").last?.hasPrefix(#"✓ Run echo "line 1" ("#) == true)
+        #expect(text.hasSuffix(" ms)\n"))
+        #expect(text.split(separator: "\n").last?.hasPrefix(#"✓ Run echo "line 1" ("#) == true)
         #expect(serve.stop() == 0)
-    }
-
-    /// Bytes a pipe delivered, collected from its handler's thread.
-    final class Received: Sendable {
-        private let data = Mutex(Data())
-        func append(_ more: Data) { data.withLock { $0.append(more) } }
-        var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import _GantryTestSupport
 
 #if canImport(Glibc)
@@ -10,10 +9,9 @@ import Glibc
 /// collected, and a real HTTP client (curl) to talk to it.
 final class ServeProcess {
     let process = Process()
-    private final class Lines: Sendable {
-        let all = Mutex<[String]>([])
-    }
-    private let lines = Lines()
+    /// The service's standard output and error go to this file (not a pipe: a file holds everything
+    /// written once the process has ended, with nothing left in flight).
+    private let output = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-serve-log-\(UUID().uuidString)")
     private(set) var port = 0
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
@@ -22,22 +20,12 @@ final class ServeProcess {
         var base = ProcessInfo.processInfo.environment
         if base["GANTRY_STATE_DIR"] == nil { base["GANTRY_STATE_DIR"] = testStateDirectory }
         process.environment = base.merging(environment) { $1 }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        let lines = self.lines
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else { return }
-            let text = String(decoding: data, as: UTF8.self)
-            lines.all.withLock { all in
-                var pending = all.popLast() ?? ""
-                pending += text
-                let parts = pending.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-                all += parts
-            }
-        }
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
         try process.run()
+        try handle.close()
         let listening = try waitForLine { $0.contains(#""message":"listening""#) }
         guard let range = listening.range(of: #""address":"127.0.0.1:"#),
             let port = Int(listening[range.upperBound...].prefix { $0.isNumber })
@@ -50,9 +38,13 @@ final class ServeProcess {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(at: output)
     }
 
-    var log: [String] { lines.all.withLock { $0.filter { !$0.isEmpty } } }
+    var log: [String] {
+        let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
 
     /// The first log line matching, waited for at most `timeout` seconds.
     @discardableResult
@@ -70,6 +62,12 @@ final class ServeProcess {
     /// Sends a signal and waits for the process to end; its exit status.
     func stop(_ signal: Int32 = SIGTERM) -> Int32 {
         kill(process.processIdentifier, signal)
+        return waitForExit()
+    }
+
+    /// Waits for the process to end; its exit status.
+    @discardableResult
+    func waitForExit() -> Int32 {
         process.waitUntilExit()
         return process.terminationStatus
     }

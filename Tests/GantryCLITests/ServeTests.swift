@@ -183,8 +183,7 @@ import Glibc
         try serve.waitForLine { $0.contains(#""message":"draining""#) }
         let ready = try serve.request("GET", "/ready")
         #expect((ready.status, ready.body) == (503, #"{"status":"draining"}"#))
-        serve.process.waitUntilExit()
-        #expect(serve.process.terminationStatus == 0)
+        #expect(serve.waitForExit() == 0)
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("[j] ended\n"))
         #expect(serve.log.contains { $0.contains(#""message":"drained""#) })
     }
