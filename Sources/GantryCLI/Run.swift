@@ -281,6 +281,12 @@ final class Console: RunOutput, Sendable {
             if files.jobs[job] == nil {
                 let name = RunHistory.logName(job, taken: files.names)
                 files.names.insert(name)
+                // Which job has which file, for readers of the run (gantry serve's page and API).
+                let index = open(root + "/logs/index.tsv", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+                if index >= 0 {
+                    FileSystem.write(name + "\t" + job.filter { $0 != "\n" && $0 != "\t" } + "\n", to: index)
+                    close(index)
+                }
                 let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
                 if fd < 0 { FileSystem.write("gantry: warning: cannot write \(root)/logs/\(name): \(FileSystem.lastError())\n", to: 2) }
                 files.jobs[job] = fd

@@ -77,35 +77,53 @@ public struct StatusRefused: Error, Sendable, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Sends commit statuses one after another, in the order they were posted (a job's `pending` never
-/// overtakes its result), each retried with exponential backoff. A forge that is down or refuses never
-/// touches a job: after the last try the status is dropped with a log line.
+/// Sends commit statuses in the order they were posted, one repository's after another (a job's
+/// `pending` never overtakes its result), each retried with exponential backoff. Each repository has
+/// a queue of its own, so a forge that fails for one repository does not hold up the others' statuses.
+/// A forge that is down or refuses never touches a job: after the last try the status is dropped with
+/// a log line.
 public final class StatusReporter: Sendable {
-    private let continuation: AsyncStream<CommitStatus>.Continuation
     /// How many statuses were posted and not yet sent or given up.
     private final class Unsent: Sendable {
         let count = Atomic<Int>(0)
     }
 
     private let unsent = Unsent()
+    /// Each repository's queue (`owner/name` lowercased), made at its first status.
+    private let queues = Mutex<[String: AsyncStream<CommitStatus>.Continuation]>([:])
+    private let sink: any StatusSink
+    private let logger: Logger
+    private let metrics: ServiceMetrics?
+    private let backoff: [Double]
 
     public init(sink: any StatusSink, logger: Logger, metrics: ServiceMetrics? = nil, backoff: [Double] = [1, 2, 4, 8, 16, 32]) {
-        let (stream, continuation) = AsyncStream.makeStream(of: CommitStatus.self)
-        self.continuation = continuation
-        Task { [unsent] in
-            for await status in stream {
-                await Self.send(status, sink: sink, logger: logger, metrics: metrics, backoff: backoff)
-                unsent.count.subtract(1, ordering: .sequentiallyConsistent)
-            }
-        }
+        self.sink = sink
+        self.logger = logger
+        self.metrics = metrics
+        self.backoff = backoff
     }
 
-    deinit { continuation.finish() }
+    deinit {
+        for queue in queues.withLock({ Array($0.values) }) { queue.finish() }
+    }
 
-    /// Queues a status; it is sent after every status posted before it.
+    /// Queues a status; it is sent after every status of its repository posted before it.
     public func post(_ status: CommitStatus) {
         unsent.count.add(1, ordering: .sequentiallyConsistent)
-        continuation.yield(status)
+        let queue = queues.withLock { queues in
+            let key = status.repository.lowercased()
+            if let queue = queues[key] { return queue }
+            let (stream, continuation) = AsyncStream.makeStream(of: CommitStatus.self)
+            queues[key] = continuation
+            Task { [unsent, sink, logger, metrics, backoff] in
+                for await status in stream {
+                    await Self.send(status, sink: sink, logger: logger, metrics: metrics, backoff: backoff)
+                    unsent.count.subtract(1, ordering: .sequentiallyConsistent)
+                }
+            }
+            return continuation
+        }
+        queue.yield(status)
     }
 
     /// Waits until every posted status was sent or given up, at most `timeout` seconds (a drain gives

@@ -268,7 +268,7 @@ public struct RunnerServer: Sendable {
         guard try await store.storedRun(id) != nil, let folder = settings.runsDirectory else { return Self.error(.notFound, "no run \(id)") }
         let query = request.uri.queryParameters
         let job = query.get("job")
-        let path = folder + "/" + id.value + (job.map { "/logs/" + RunHistory.logName($0, taken: []) } ?? "/log.txt")
+        let path = job.map { RunHistory.logFile(root: folder + "/" + id.value, job: $0) } ?? folder + "/" + id.value + "/log.txt"
         let follow = ["1", "true"].contains(query.get("follow") ?? "")
         let headers: HTTPFields = [.contentType: "text/plain; charset=utf-8"]
         guard follow else {

@@ -184,6 +184,17 @@ extension RunHistory {
     public static let groupStart = "▸ "
     public static let groupEnd = "◂"
 
+    /// Where a run's job log is (`root/logs/NAME.log`): the file the run's console noted for the job in
+    /// `logs/index.tsv` (two jobs whose names clean up alike get ` #2`…), else the name `logName` gives.
+    public static func logFile(root: String, job: String) -> String {
+        let index = String(decoding: Files.readBytes(root + "/logs/index.tsv"), as: UTF8.self)
+        for line in index.split(separator: "\n") {
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            if fields.count == 2, fields[1] == job { return root + "/logs/" + fields[0] }
+        }
+        return root + "/logs/" + logName(job, taken: [])
+    }
+
     /// A job's log file name: its display name with characters other than letters, digits, `-`, `_`,
     /// `.` and spaces made `_`, at most 200 bytes, and ` #2`, ` #3`… when another job already has it.
     public static func logName(_ job: String, taken: Set<String>) -> String {

@@ -423,6 +423,9 @@ import _GantryTestSupport
         let directory = try #require((JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])?["directory"] as? String)
         #expect(try String(contentsOfFile: directory + "/logs/x_y.log", encoding: .utf8).contains("from-slash\n"))
         #expect(try String(contentsOfFile: directory + "/logs/x_y #2.log", encoding: .utf8).contains("from-underscore\n"))
+        // The index says which job has which file (readers need not guess the ` #2`).
+        let index = try String(contentsOfFile: directory + "/logs/index.tsv", encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(Set(index.filter { $0.hasPrefix("x_y") }) == ["x_y.log\tx/y", "x_y #2.log\tx_y"])
     }
 
     @Test func dryRunAndEmptyRunsSpeakJSONToo() throws {

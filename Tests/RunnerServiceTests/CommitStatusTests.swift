@@ -57,6 +57,29 @@ import WorkflowExecution
         #expect(sink.sent == ["CI / a (push) pending", "CI / b (push) pending", "CI / a (push) success", "CI / b (push) failure"])
     }
 
+    /// A sink whose forge is down for one repository.
+    final class HalfDown: StatusSink {
+        let sent = Mutex<[String]>([])
+        func send(_ status: CommitStatus) async throws {
+            if status.repository == "octo/down" { throw RunStoreError("no answer") }
+            sent.withLock { $0.append(status.repository + " " + status.state.rawValue) }
+        }
+    }
+
+    @Test func aRepositoryWhoseForgeFailsDoesNotHoldUpAnothers() async throws {
+        let sink = HalfDown()
+        // The failing repository's status waits a minute between tries; the other's goes at once.
+        let reporter = StatusReporter(sink: sink, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), backoff: [60])
+        var down = Self.record
+        down.intake.repository = "octo/down"
+        reporter.post(.job("a", of: down, result: nil, seconds: 0))
+        reporter.post(.job("a", of: Self.record, result: nil, seconds: 0))
+        reporter.post(.job("a", of: Self.record, result: .success, seconds: 1))
+        let deadline = ContinuousClock.now + .seconds(120)
+        while sink.sent.withLock({ $0.count }) < 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(sink.sent.withLock { $0 } == ["octo/app pending", "octo/app success"])
+    }
+
     /// A sink that refuses the first status for good.
     final class Refusing: StatusSink {
         let attempts = Mutex(0)

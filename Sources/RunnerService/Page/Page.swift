@@ -158,7 +158,7 @@ struct Page: Sendable {
 
     /// A job's log file, by its display name (as the run's console names it).
     func logPath(_ id: RunID, job: String) -> String? {
-        settings.runsDirectory.map { $0 + "/" + id.value + "/logs/" + RunHistory.logName(job, taken: []) }
+        settings.runsDirectory.map { RunHistory.logFile(root: $0 + "/" + id.value, job: job) }
     }
 
     func jobPage(_ id: RunID, index: Int, viewer: Viewer) async throws -> String? {
