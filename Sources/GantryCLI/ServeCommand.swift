@@ -106,6 +106,9 @@ extension GantryCommand.Serve {
             let store: SQLiteRunStore
             do {
                 Files.makeDirectory(settings.data)
+                // The steps' scratch folder: an image with a read-only root points TMPDIR into its
+                // data volume, which starts empty.
+                if let scratch = environment.last(where: { $0.0 == "TMPDIR" })?.1, scratch.hasPrefix("/") { Files.makeDirectory(scratch) }
                 store = try SQLiteRunStore(path: settings.data + "/serve.sqlite")
             } catch {
                 FileSystem.write("gantry: error: \(error)\n", to: 2)
