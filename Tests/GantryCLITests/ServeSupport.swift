@@ -7,7 +7,7 @@ import Glibc
 
 /// A real `gantry serve` process on 127.0.0.1 (port 0: it logs the port it got), its JSON log lines
 /// collected, and a real HTTP client (curl) to talk to it.
-final class ServeProcess {
+final class ServeProcess: ServeEndpoint {
     let process = Process()
     /// The service's standard output and error go to this file (not a pipe: a file holds everything
     /// written once the process has ended, with nothing left in flight).
@@ -71,16 +71,25 @@ final class ServeProcess {
         process.waitUntilExit()
         return process.terminationStatus
     }
+}
 
-    struct Answer {
-        var status: Int
-        var body: String
-    }
+/// A `gantry serve` answering on 127.0.0.1:`port` (a process of the tests', or a container's), and
+/// its log, which a failure shows.
+protocol ServeEndpoint {
+    var port: Int { get }
+    var log: [String] { get }
+}
 
+struct ServeAnswer {
+    var status: Int
+    var body: String
+}
+
+extension ServeEndpoint {
     /// An HTTP request with curl; the status and body.
     func request(
         _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil, bodyFile: String? = nil
-    ) throws -> Answer {
+    ) throws -> ServeAnswer {
         var arguments = ["curl", "-s", "-S", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
         var temporary: URL?
@@ -99,13 +108,13 @@ final class ServeProcess {
         // Every JSON answer ends with a newline: the body is compared without it.
         var body = String(result.stdout[..<newline])
         if body.hasSuffix("\n") { body.removeLast() }
-        return Answer(status: status, body: body)
+        return ServeAnswer(status: status, body: body)
     }
 
     /// A webhook delivery, signed with `secret` unless nil.
     func deliver(
         _ event: String, _ payload: String, delivery: String, secret: String?, forge: String = "github", contentType: String = "application/json"
-    ) throws -> Answer {
+    ) throws -> ServeAnswer {
         var headers = ["Content-Type": contentType, "X-GitHub-Event": event, "X-GitHub-Delivery": delivery]
         if let secret { headers["X-Hub-Signature-256"] = "sha256=" + ServeFixture.signature(Data(payload.utf8), secret: secret) }
         return try request("POST", "/webhooks/" + forge, headers: headers, body: Data(payload.utf8))

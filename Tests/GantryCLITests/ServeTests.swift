@@ -245,7 +245,7 @@ import Glibc
         let serve = try ServeProcess(fixture.arguments())
         let token = try fixture.token()
         let auth = ["Authorization": "Bearer \(token)", "Content-Type": "application/json"]
-        func dispatch(_ json: String) throws -> ServeProcess.Answer {
+        func dispatch(_ json: String) throws -> ServeAnswer {
             try serve.request("POST", "/api/v1/runs", headers: auth, body: Data(json.utf8))
         }
         let made = try dispatch(#"{"repository":"octo/app","ref":"main","workflow":".github/workflows/ci.yml","inputs":{"level":"high"}}"#)
