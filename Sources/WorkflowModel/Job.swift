@@ -14,6 +14,8 @@ public struct Job: Hashable, Sendable, Codable {
     public var env: Environment?
     public var defaults: RunDefaults?
     public var timeoutMinutes: Located<NumberOrExpression>?
+    /// `cancel-timeout-minutes`: checked, and not used (Gantry cancels with the runner's signal ladder).
+    public var cancelTimeoutMinutes: Located<NumberOrExpression>?
     public var strategy: Strategy?
     public var continueOnError: Located<BoolOrExpression>?
     public var container: Container?

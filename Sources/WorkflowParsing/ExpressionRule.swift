@@ -2,7 +2,8 @@ import WorkflowExpressions
 import WorkflowModel
 
 /// Checks every `${{ }}` in a workflow: it must parse, call known functions with the right number of
-/// arguments, and use only the contexts its key allows (GitHub's availability table).
+/// arguments, use only the contexts its key allows (GitHub's availability table), refer to what can
+/// have a value (ReferenceRule.swift) and use values as their shapes allow (ExpressionTypes.swift).
 struct ExpressionRule {
     private let file: String
     private let bytes: [UInt8]
@@ -10,6 +11,8 @@ struct ExpressionRule {
     private(set) var diagnostics: [Diagnostic] = []
     /// What references can resolve to where the rule is now (ReferenceRule.swift).
     private var scope = ReferenceScope()
+    /// The contexts' shapes (ExpressionTypes.swift).
+    private var shapes = ContextShapes(contexts: [:])
 
     static func check(_ workflow: Workflow, source: [UInt8]) -> [Diagnostic] {
         var rule = ExpressionRule(file: workflow.file, bytes: source)
@@ -27,6 +30,7 @@ struct ExpressionRule {
     private mutating func visit(_ wf: Workflow) {
         let workflowScope = ReferenceScope.workflow(wf)
         scope = workflowScope
+        shapes = ContextShapes.workflow(wf)
         check(wf.runName, ContextAvailability.workflowLevel)
         check(wf.env, ContextAvailability.workflowEnv)
         check(wf.concurrency, ContextAvailability.workflowLevel)
@@ -68,6 +72,10 @@ struct ExpressionRule {
         check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.workingDirectory, ContextAvailability.jobDefaultsRun)
         check(job.timeoutMinutes, settings)
+        checkNumber(job.timeoutMinutes, "'timeout-minutes' of job '\(job.id.value)'", consequence: "the job fails to start (\"Unexpected value\")")
+        check(job.cancelTimeoutMinutes, settings)
+        checkNumber(
+            job.cancelTimeoutMinutes, "'cancel-timeout-minutes' of job '\(job.id.value)'", consequence: "the job fails to start (\"Unexpected value\")")
         check(job.continueOnError, settings)
         check(job.concurrency, settings)
         if let strategy = job.strategy { visit(strategy) }
@@ -138,6 +146,9 @@ struct ExpressionRule {
         check(step.env, options)
         check(step.continueOnError, options)
         check(step.timeoutMinutes, options)
+        checkNumber(
+            step.timeoutMinutes, "'timeout-minutes' of this step", consequence: "GitHub ignores it with a warning",
+            severity: .warning)
         for entry in step.with { check(entry.value, options) }
         check(step.withExpression, options)
     }
@@ -175,6 +186,28 @@ struct ExpressionRule {
         case .mapping(let entries): entries.forEach { check($0.value, options) }
         default: break
         }
+    }
+
+    /// A number-valued key given an expression whose value is certainly not a number: GitHub does not
+    /// convert strings here (actions/runner#2599: `timeout-minutes: ${{ vars.TIMEOUT }}` stops the
+    /// job with "Unexpected value '10'"; `fromJSON()` is the way).
+    private mutating func checkNumber(
+        _ value: Located<NumberOrExpression>?, _ what: String, consequence: String, severity: Diagnostic.Severity = .error
+    ) {
+        guard let value, case .expression(let text) = value.value, let template = try? ExpressionTemplate.parse(text) else { return }
+        let shape: ValueShape
+        if let single = template.singleExpression {
+            guard let syntax = try? ExpressionParser.parse(single.text, options: .permissive) else { return }
+            shape = shapes.shape(of: syntax)
+        } else {
+            shape = .string
+        }
+        guard shape != .number, shape != .any else { return }
+        let why = template.singleExpression == nil ? "text around '${{ }}' makes the value a string" : "'\(text)' is always \(shape.described)"
+        diagnostics.append(
+            Diagnostic(
+                severity, "\(what) must be a number, and \(why): \(consequence); fromJSON() turns a string into a number",
+                at: value.location, rule: "expression-type"))
     }
 
     // MARK: One string
@@ -216,6 +249,9 @@ struct ExpressionRule {
             let syntax = try ExpressionParser.parse(expression, options: options)
             for problem in syntax.map(scope.problems(in:)) ?? [] {
                 report(problem.message, offset: offset + problem.offset, in: value, rule: "reference")
+            }
+            for problem in syntax.map(shapes.problems(in:)) ?? [] {
+                report(problem.message, offset: offset + problem.offset, in: value, rule: "expression-type")
             }
         } catch {
             var message = error.message

@@ -61,7 +61,7 @@ extension WorkflowDecoder {
             case "env": job.env = environment(value, keyWhat)
             case "defaults": job.defaults = defaults(value, keyWhat, expressions: true)
             case "timeout-minutes": job.timeoutMinutes = timeout(value, keyWhat)
-            case "cancel-timeout-minutes": _ = timeout(value, keyWhat)
+            case "cancel-timeout-minutes": job.cancelTimeoutMinutes = timeout(value, keyWhat)
             case "strategy": job.strategy = strategy(value, keyWhat)
             case "continue-on-error": job.continueOnError = boolOrExpression(value, keyWhat)
             case "container": job.container = container(value, keyWhat, isService: false)
