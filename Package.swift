@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        // gantry serve on several nodes: the RunStore over PostgreSQL.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // MARK: System libraries
@@ -130,6 +132,19 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** The `RunStore` of several `gantry serve` nodes on one PostgreSQL database (postgres-nio): the same
+            runs, event logs, queue and deliveries as SQLite, claims with `FOR UPDATE SKIP LOCKED`, wake-ups
+            by `LISTEN/NOTIFY`, a node registry and versioned migrations under an advisory lock. */
+        .target(
+            name: "RunStorePostgres",
+            dependencies: [
+                "WorkflowExecution",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         /** `gantry serve`: HTTP (Hummingbird), signed webhooks, the REST API, the page (Mustache templates),
             the runs it schedules with `RunDriver` over a `RunStore`, probes, metrics and graceful shutdown. */
         .target(
@@ -182,6 +197,7 @@ let package = Package(
                 "ContentCache",
                 "DockerEngine",
                 "RunStoreSQLite",
+                "RunStorePostgres",
                 "RunnerService",
                 "ForgeClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -245,6 +261,11 @@ let package = Package(
         .testTarget(
             name: "RunStoreSQLiteTests",
             dependencies: ["RunStoreSQLite", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RunStorePostgresTests",
+            dependencies: ["RunStorePostgres", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", "_GantryTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -169,6 +169,10 @@ public struct RunStateMachine: Sendable {
 
     public func outcome(of id: InstanceID) -> JobOutcome? { outcomes[id] }
 
+    /// True once the running instance was told to stop (`.cancel`): a process that runs it but did not
+    /// apply the event that asked (another node of a shared store) learns it here.
+    public func isCancelAsked(_ id: InstanceID) -> Bool { cancelAsked.contains(id) }
+
     /// Keeps the outcome of an instance the machine itself concluded (a call).
     mutating func record(_ id: InstanceID, _ outcome: JobOutcome) { outcomes[id] = outcome }
 

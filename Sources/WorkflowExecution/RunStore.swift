@@ -32,9 +32,15 @@ public protocol RunStore: Sendable {
 
     /// Signals each time the queue gains an instance (every call makes a new stream).
     func wakeUps() -> AsyncStream<Void>
+
+    /// Signals when `run` may have changed: its queue gained an instance, or (in a store several
+    /// processes share) another process applied one of its events. By default every wake-up.
+    func wakeUps(for run: RunID) -> AsyncStream<Void>
 }
 
 extension RunStore {
+    public func wakeUps(for run: RunID) -> AsyncStream<Void> { wakeUps() }
+
     /// The first queued instance of any run this worker can take.
     public func claim(worker: WorkerIdentity, now: Double, lease: Double) async throws -> JobClaim? {
         try await claim(worker: worker, run: nil, now: now, lease: lease)
@@ -81,8 +87,13 @@ public struct JobClaim: Sendable, Equatable, Codable {
 /// Why a store refused a call.
 public struct RunStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
+    /// The store's server cannot be reached (it may come back): callers answer 503, not 500.
+    public var unavailable: Bool
 
-    public init(_ description: String) { self.description = description }
+    public init(_ description: String, unavailable: Bool = false) {
+        self.description = description
+        self.unavailable = unavailable
+    }
 }
 
 /// The store of one process: runs and their queue in memory, for `gantry run` (nothing survives the
