@@ -3,6 +3,7 @@ import ContentCache
 import Dispatch
 import ForgeClient
 import Logging
+import RunStorePostgres
 import RunStoreSQLite
 import RunnerService
 import WorkflowExecution
@@ -45,6 +46,12 @@ extension GantryCommand.Serve {
 
         @Option(help: ArgumentHelp("The service's folder: its database, mirrors, runs and logs (default: $GANTRY_STATE_DIR/serve).", valueName: "dir"))
         var data: String?
+
+        @Option(help: ArgumentHelp("Where runs and their queue are kept: sqlite (one node, in --data) or postgres://user:password@host:port/database (several nodes on one database; prefer GANTRY_SERVE_STORE, which keeps the password out of ps).", valueName: "sqlite|url"))
+        var store: String?
+
+        @Option(help: ArgumentHelp("The folder every node mounts, for runs (logs, artifacts, workspaces), the cache and concurrency groups (default: --data).", valueName: "dir"))
+        var sharedDir: String?
 
         @Option(name: .customLong("repo"), help: ArgumentHelp("A repository to run, and where to fetch it (git://, file://, a path, https://).", valueName: "owner/name=url"))
         var repositories: [String] = []
@@ -91,6 +98,21 @@ extension GantryCommand.Serve {
         @Option(help: ArgumentHelp("The API shape of --report-url (default: that of the forge that sent the delivery; github for the API).", valueName: "github|gitea|forgejo"))
         var reportAPI: String?
 
+        /// SQLite in the data folder, or the PostgreSQL database the URL names (migrated at start; a
+        /// node older than its schema, or a server that does not answer, stops the start with one line).
+        static func openStore(_ settings: ServeSettings) throws -> any ServiceStore {
+            guard settings.store != "sqlite" else { return try SQLiteRunStore(path: settings.data + "/serve.sqlite") }
+            let location = try PostgresLocation.parse(settings.store).get()
+            let opened: Result<PostgresRunStore, any Error> = RunBlocking.wait {
+                do {
+                    return .success(try await PostgresRunStore.open(location, node: settings.name))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return try opened.get()
+        }
+
         func run() throws {
             let environment = GantryCommand.Run.hostEnvironment()
             let settings: ServeSettings
@@ -103,19 +125,20 @@ extension GantryCommand.Serve {
             let format = settings.logFormat
             LoggingSystem.bootstrap { ServiceLogHandler(label: $0, format: format) }
             let logger = Logger(label: "gantry.serve")
-            let store: SQLiteRunStore
+            let store: any ServiceStore
             do {
                 Files.makeDirectory(settings.data)
+                Files.makeDirectory(settings.shared)
                 // The steps' scratch folder: an image with a read-only root points TMPDIR into its
                 // data volume, which starts empty.
                 if let scratch = environment.last(where: { $0.0 == "TMPDIR" })?.1, scratch.hasPrefix("/") { Files.makeDirectory(scratch) }
-                store = try SQLiteRunStore(path: settings.data + "/serve.sqlite")
+                store = try Self.openStore(settings)
             } catch {
                 FileSystem.write("gantry: error: \(error)\n", to: 2)
                 throw ExitCode.failure
             }
             let launcher = ServeLauncher(
-                data: settings.data, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
+                data: settings.data, shared: settings.shared, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
                 vars: settings.vars, platforms: settings.platforms, store: store)
             let metrics = ServiceMetrics()
             let statuses = settings.report.map { report in
@@ -151,13 +174,13 @@ extension GantryCommand.Serve {
             }
             var serverSettings = ServerSettings(
                 host: settings.host, port: settings.port, webhookSecret: settings.webhookSecret,
-                tokens: TokenFile(path: settings.data + "/tokens"), drainTimeout: settings.drainTimeout,
+                tokens: TokenFile(path: settings.shared + "/tokens"), drainTimeout: settings.drainTimeout,
                 repositories: Array(settings.repositories.keys))
             serverSettings.events = settings.repositories.compactMapValues(\.events)
             if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed) }
-            serverSettings.runsDirectory = settings.data + "/runs"
+            serverSettings.runsDirectory = settings.shared + "/runs"
             serverSettings.page = settings.page
-            let cacheRoot = settings.data + "/cache"
+            let cacheRoot = settings.shared + "/cache"
             serverSettings.cacheEntries = {
                 // Only an existing cache: the page never makes one.
                 guard FileSystem.exists(cacheRoot + "/index.sqlite"), let entries = try? CacheStore(root: cacheRoot).list(keyPrefix: nil, scope: nil)
@@ -193,7 +216,7 @@ extension GantryCommand.Serve {
         @Argument(help: "The token's name.")
         var name: String?
 
-        @Option(help: ArgumentHelp("The service's folder (default: $GANTRY_STATE_DIR/serve).", valueName: "dir"))
+        @Option(help: ArgumentHelp("The folder of the tokens file: the service's --data, or its --shared-dir when it has one (default: $GANTRY_STATE_DIR/serve).", valueName: "dir"))
         var data: String?
 
         func run() throws {

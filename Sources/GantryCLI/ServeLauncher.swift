@@ -1,7 +1,6 @@
 import ArgumentParser
 import DockerEngine
 import GitSupport
-public import RunStoreSQLite
 public import RunnerService
 public import WorkflowExecution
 import WorkflowExpressions
@@ -11,25 +10,6 @@ import WorkflowPlanning
 #if canImport(Glibc)
 import Glibc
 #endif
-
-extension SQLiteRunStore: RunnerService.ServiceStore {
-    public func storedRuns(limit: Int, unfinishedOnly: Bool) throws -> [StoredRunRecord] {
-        try runs(limit: limit, unfinishedOnly: unfinishedOnly).compactMap(Self.record)
-    }
-
-    public func storedRun(_ id: RunID) throws -> StoredRunRecord? {
-        try run(id).flatMap(Self.record)
-    }
-
-    public func queued() throws -> [(instance: InstanceID, runsOn: [String], since: Double)] {
-        try queuedJobs().map { ($0.instance, $0.runsOn, $0.since) }
-    }
-
-    private static func record(_ run: StoredRun) -> StoredRunRecord? {
-        guard let record = try? CodableJSON.decode(ServiceRunRecord.self, from: run.record) else { return nil }
-        return StoredRunRecord(id: run.id, record: record, created: run.created, finished: run.finished, success: run.success)
-    }
-}
 
 /// Fetches one mirror at a time per repository (libgit2 on a thread of its own).
 actor MirrorFetches {
@@ -63,6 +43,9 @@ actor MirrorFetches {
 /// `<data>/runs/<id>` (logs, workspaces) whose checkout writes the commit from the mirror.
 struct ServeLauncher: RunLauncher {
     let data: String
+    /// Where runs (logs, artifacts, workspaces), the cache and concurrency groups live: `data`, or the
+    /// folder every node of a shared store mounts (`--shared-dir`).
+    let shared: String
     /// `owner/name` lowercased → its URL and own settings.
     let repositories: [String: ServeSettings.Repository]
     let hostEnvironment: [(String, String)]
@@ -70,7 +53,7 @@ struct ServeLauncher: RunLauncher {
     let vars: [(String, String)]
     let platforms: [String]
     let fetches = MirrorFetches()
-    let store: SQLiteRunStore
+    let store: any ServiceStore
 
     func mirror(_ repository: String) -> Mirror? {
         repositories[repository.lowercased()].map { Mirror(path: data + "/mirrors/" + repository.lowercased() + ".git", url: $0.url) }
@@ -106,6 +89,14 @@ struct ServeLauncher: RunLauncher {
     func prepare(_ record: ServiceRunRecord, run: RunID) async throws -> PreparedRun {
         guard let mirror = mirror(record.intake.repository) else {
             throw LaunchFailure(status: 404, "repository '\(record.intake.repository)' is no longer configured")
+        }
+        // A run another node accepted may be at a commit this node's mirror has not fetched yet.
+        if !FileSystem.exists(data + "/commits/" + record.sha), (try? mirror.open().resolve(record.sha)) == nil {
+            do {
+                try await fetches.fetch(mirror)
+            } catch let error as GitError {
+                throw LaunchFailure(status: 502, "cannot fetch \(record.intake.repository): \(error)")
+            }
         }
         let (frontend, plan) = try planned(record.intake, sha: record.sha, mirror: mirror)
         return prepared(record, run: run, frontend: frontend, plan: plan, mirror: mirror, append: true)
@@ -226,7 +217,7 @@ struct ServeLauncher: RunLauncher {
     private func prepared(
         _ record: ServiceRunRecord, run: RunID, frontend: PlanningFrontend, plan: Plan, mirror: Mirror, append: Bool
     ) -> PreparedRun {
-        let root = data + "/runs/" + run.value
+        let root = shared + "/runs/" + run.value
         Files.makeDirectory(root)
         var single = plan
         single.workflows = plan.workflows.filter { relative($0.file, sha: record.sha) == record.workflow }.map { planned in
@@ -241,11 +232,11 @@ struct ServeLauncher: RunLauncher {
         let (secrets, vars) = values(record.intake.repository)
         var context = RunContext(event: event, root: root, hostEnvironment: hostEnvironment, secrets: fromFork ? [] : secrets, vars: vars)
         context.actions = ActionSupport.mirror(mirror.path, commit: record.sha, actionDirectory: data + "/actions")
-        context.cacheRoot = data + "/cache"
+        context.cacheRoot = shared + "/cache"
         context.checkoutCommitted = true
         context.containerEngine = DockerEngine(environment: hostEnvironment)
         context.runID = run.value
-        context.concurrency = ConcurrencyStore(directory: data + "/concurrency", scope: record.intake.repository.lowercased())
+        context.concurrency = ConcurrencyStore(directory: shared + "/concurrency", scope: record.intake.repository.lowercased())
         let contexts = single.workflows.map { planned in
             var workflowContext = context.forWorkflow(planned)
             workflowContext.event.runID = (record.firstRun ?? run).value

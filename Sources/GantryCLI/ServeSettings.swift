@@ -1,3 +1,4 @@
+import RunStorePostgres
 import RunnerService
 import WorkflowPlanning
 
@@ -34,6 +35,10 @@ struct ServeSettings {
     var host: String
     var port: Int
     var data: String
+    /// `sqlite` (one node, in `data`) or a `postgres://` URL (several nodes).
+    var store: String
+    /// Runs, the cache and concurrency groups: `data`, or the folder every node mounts.
+    var shared: String
     /// `owner/name` lowercased → where it is fetched from and its own settings.
     var repositories: [String: Repository]
     var webhookSecret: [UInt8]?
@@ -81,6 +86,11 @@ struct ServeSettings {
         host = String(listen[..<colon])
         self.port = port
         data = FileSystem.absolute(try setting(options.data, "DATA", "data") ?? Self.defaultData(environment))
+        store = try setting(options.store, "STORE", "store") ?? "sqlite"
+        guard store == "sqlite" || store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
+            throw Invalid(message: "\(origin(options.store, "STORE", "store")) '\(RunStorePostgres.PostgresLocation.redacted(store))' is not sqlite or a postgres:// URL")
+        }
+        shared = try setting(options.sharedDir, "SHARED_DIR", "shared-dir").map(FileSystem.absolute) ?? data
         func dotenv(_ file: String, _ what: String) throws(Invalid) -> [(String, String)] {
             do {
                 return try DotEnv.parse(String(decoding: try FileSystem.read(file), as: UTF8.self), file: file, environment: environment)

@@ -28,26 +28,7 @@ public actor PostgresRunStore: RunStore {
     }
 
     /// A node as the registry knows it.
-    public struct Node: Sendable, Equatable {
-        public var name: String
-        public var labels: [String]?
-        public var capacity: Int
-        public var busy: Int
-        public var draining: Bool
-        public var started: Double
-        /// Its last heartbeat.
-        public var seen: Double
-
-        public init(name: String, labels: [String]?, capacity: Int, busy: Int, draining: Bool, started: Double, seen: Double) {
-            self.name = name
-            self.labels = labels
-            self.capacity = capacity
-            self.busy = busy
-            self.draining = draining
-            self.started = started
-            self.seen = seen
-        }
-    }
+    public typealias Node = RunnerStatus
 
     let client: PostgresClient
     let logger: Logger
@@ -67,7 +48,9 @@ public actor PostgresRunStore: RunStore {
     public static func open(_ location: PostgresLocation, node: String) async throws -> PostgresRunStore {
         let store = PostgresRunStore(location: location, node: node)
         do {
-            try await store.timed("open the database", seconds: 5) {
+            // A server that is not there is told in seconds; a migration waiting for another node's may take longer.
+            try await store.timed("open the database", seconds: 5) { try await store.client.query("SELECT 1", logger: store.logger) }
+            try await store.timed("migrate the schema", seconds: 60) {
                 try await PostgresSchema.migrate(store.client, logger: store.logger)
                 // Claims this node's earlier process held: nobody renews them any more.
                 try await store.client.query("UPDATE gantry_queue SET lease_ends = 0 WHERE worker = \(node)", logger: store.logger)
@@ -180,16 +163,27 @@ public actor PostgresRunStore: RunStore {
         ).map { (try CodableJSON.decode(InstanceID.self, from: $0.0), try CodableJSON.decode([String].self, from: $0.1), $0.2) }
     }
 
-    /// Records this node's heartbeat.
-    public func heartbeat(_ node: Node) async throws {
-        try await execute(
-            "record a heartbeat",
-            """
-            INSERT INTO gantry_node (name, labels, capacity, busy, draining, started, seen)
-            VALUES (\(node.name), \(CodableJSON.encode(node.labels)), \(node.capacity), \(node.busy), \(node.draining), \(node.started), \(node.seen))
-            ON CONFLICT (name) DO UPDATE SET labels = EXCLUDED.labels, capacity = EXCLUDED.capacity, busy = EXCLUDED.busy,
-                draining = EXCLUDED.draining, started = EXCLUDED.started, seen = EXCLUDED.seen
-            """)
+    /// Records a node's heartbeat.
+    public func heartbeat(_ node: Node) async throws { _ = try await heartbeat(node, alone: 0) }
+
+    /// Records this node's heartbeat and tells whether any other node's is more recent than `window`
+    /// seconds, under a lock, so that of nodes starting together one finds itself alone.
+    public func heartbeat(_ node: Node, alone window: Double) async throws -> Bool {
+        let logger = self.logger
+        return try await transaction("record a heartbeat") { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey + 1))", logger: logger)
+            let others = try await connection.values(
+                "SELECT count(*) FROM gantry_node WHERE name <> \(node.name) AND seen > \(node.seen - window)", Int.self, logger: logger
+            ).first ?? 0
+            try await connection.query(
+                """
+                INSERT INTO gantry_node (name, labels, capacity, busy, draining, started, seen)
+                VALUES (\(node.name), \(CodableJSON.encode(node.labels)), \(node.capacity), \(node.busy), \(node.draining), \(node.started), \(node.seen))
+                ON CONFLICT (name) DO UPDATE SET labels = EXCLUDED.labels, capacity = EXCLUDED.capacity, busy = EXCLUDED.busy,
+                    draining = EXCLUDED.draining, started = EXCLUDED.started, seen = EXCLUDED.seen
+                """, logger: logger)
+            return others == 0
+        }
     }
 
     /// Every node that ever registered, by name.
@@ -430,7 +424,7 @@ extension PostgresRunStore {
             let poll = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(5))
-                    self?.listeners.signal()
+                    self?.signalAll()
                 }
             }
             defer { poll.cancel() }

@@ -14,7 +14,29 @@ public protocol ServiceStore: RunStore {
     func storedRuns(limit: Int, unfinishedOnly: Bool) async throws -> [StoredRunRecord]
     func storedRun(_ id: RunID) async throws -> StoredRunRecord?
     func queued() async throws -> [(instance: InstanceID, runsOn: [String], since: Double)]
+
+    /// True when other nodes share the store: a node then drives, besides the runs it accepted, each
+    /// run with work queued for its labels, and learns of runs other nodes change.
+    var isShared: Bool { get }
+    /// Unfinished runs with an instance queued that `worker` can take (a shared store's; else none).
+    func runsWithWork(for worker: WorkerIdentity) async throws -> [RunID]
+    /// Records this node's heartbeat; true when no other node's heartbeat is recent (this node is the
+    /// first up, and continues what nobody drives). A store of one node answers true.
+    func heartbeat(_ node: RunnerStatus, alone window: Double) async throws -> Bool
+    /// Every node the store knows, for `/api/v1/runners`; nil: just this one.
+    func runners() async throws -> [RunnerStatus]?
+    /// Why the node cannot take work now (its store's server cannot be reached); nil when it can.
+    func unavailable() async -> String?
 }
+
+extension ServiceStore {
+    public var isShared: Bool { false }
+    public func runsWithWork(for worker: WorkerIdentity) async throws -> [RunID] { [] }
+    public func heartbeat(_ node: RunnerStatus, alone window: Double) async throws -> Bool { true }
+    public func runners() async throws -> [RunnerStatus]? { nil }
+    public func unavailable() async -> String? { nil }
+}
+
 
 /// A run as the store keeps it for the service.
 public struct StoredRunRecord: Sendable, Equatable {

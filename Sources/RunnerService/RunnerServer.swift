@@ -94,7 +94,11 @@ public struct RunnerServer: Sendable {
     func routes(_ router: Router<BasicRequestContext>) {
         router.get("health") { _, _ in Self.json(.ok, #"{"status":"ok"}"#) }
         router.get("ready") { _, _ in
-            await runs.draining ? Self.json(.serviceUnavailable, #"{"status":"draining"}"#) : Self.json(.ok, #"{"status":"ready"}"#)
+            if await runs.draining { return Self.json(.serviceUnavailable, #"{"status":"draining"}"#) }
+            if let reason = await store.unavailable() {
+                return Self.json(.serviceUnavailable, #"{"status":"unavailable","reason":\#(ServiceLogHandler.quote(reason))}"#)
+            }
+            return Self.json(.ok, #"{"status":"ready"}"#)
         }
         router.get("metrics") { _, _ in
             let text = await metrics.render(runs: runs, store: store)
@@ -142,7 +146,7 @@ public struct RunnerServer: Sendable {
             }
         }
         api.get("runners") { request, _ in
-            try await authorized(request) { await runnerList() }
+            try await authorized(request) { try await runnerList() }
         }
         if settings.page != .off { pageRoutes(router) }
     }
@@ -206,6 +210,9 @@ public struct RunnerServer: Sendable {
                 return Self.json(.accepted, #"{"runs":[\#(list)],"duplicate":\#(duplicate)}"#)
             } catch let failure as LaunchFailure {
                 return refuse(HTTPResponse.Status(code: failure.status), failure.status == 404 ? "unknown_repository" : "error", failure.message)
+            } catch let error as RunStoreError where error.unavailable {
+                // Nothing was stored: the forge delivers again.
+                return refuse(.serviceUnavailable, "unavailable", "the run store is unavailable; deliver again later (\(error))")
             } catch {
                 return refuse(.internalServerError, "error", "the delivery could not be stored: \(error)")
             }
@@ -220,7 +227,13 @@ public struct RunnerServer: Sendable {
         else {
             return Self.error(.unauthorized, "a valid bearer token is required (gantry serve token create)")
         }
-        return try await body()
+        do {
+            return try await body()
+        } catch let error as RunStoreError where error.unavailable {
+            return Self.error(.serviceUnavailable, "the run store is unavailable; try again later (\(error))")
+        } catch let error as RunStoreError {
+            return Self.error(.internalServerError, "\(error)")
+        }
     }
 
     /// A run asked for through the API: planned and stored like a delivery's, answered 201 with its ids.
@@ -281,7 +294,7 @@ public struct RunnerServer: Sendable {
             while true {
                 // Whether the run had ended is read before the file: what it wrote last is still sent.
                 // A draining service, or a run no driver here carries on, ends the stream too.
-                let going = await runs.isDriving(id)
+                let going = store.isShared ? !(await runs.draining) : await runs.isDriving(id)
                 let ended = (try? await store.storedRun(id))?.finished != nil || !going
                 let chunk = Files.readBytes(path, from: offset, limit: 64 * 1024)
                 if !chunk.isEmpty {
@@ -296,12 +309,22 @@ public struct RunnerServer: Sendable {
         })
     }
 
-    func runnerList() async -> Response {
+    func runnerList() async throws -> Response {
         let worker = runs.settings.worker
-        let busy = await runs.slots.busy
-        let labels = (worker.labels ?? []).map(ServiceLogHandler.quote).joined(separator: ",")
-        let body = #"{"runners":[{"name":\#(ServiceLogHandler.quote(worker.name)),"labels":[\#(labels)],"capacity":\#(runs.settings.capacity),"busy":\#(busy),"draining":\#(await runs.draining)}]}"#
-        return Self.json(.ok, body)
+        guard let nodes = try await store.runners() else {
+            let busy = await runs.slots.busy
+            let labels = (worker.labels ?? []).map(ServiceLogHandler.quote).joined(separator: ",")
+            let body = #"{"runners":[{"name":\#(ServiceLogHandler.quote(worker.name)),"labels":[\#(labels)],"capacity":\#(runs.settings.capacity),"busy":\#(busy),"draining":\#(await runs.draining)}]}"#
+            return Self.json(.ok, body)
+        }
+        // Every node of the shared store; one whose heartbeat is older than the window is offline.
+        let now = HostProcess.wallClock()
+        let items = nodes.map { node in
+            let labels = (node.labels ?? []).map(ServiceLogHandler.quote).joined(separator: ",")
+            let online = now - node.seen <= ServiceRuns.heartbeatWindow
+            return #"{"name":\#(ServiceLogHandler.quote(node.name)),"labels":[\#(labels)],"capacity":\#(node.capacity),"busy":\#(node.busy),"draining":\#(node.draining),"online":\#(online),"seen":\#(Int(node.seen))}"#
+        }
+        return Self.json(.ok, #"{"runners":[\#(items.joined(separator: ","))]}"#)
     }
 
     // MARK: Answers

@@ -43,6 +43,11 @@ public actor ServiceRuns {
     private var drivers: [RunID: RunDriver] = [:]
     private var tasks: [RunID: Task<Void, Never>] = [:]
     private var sweeper: Task<Void, Never>?
+    private var intakeOfOthers: Task<Void, Never>?
+    /// Runs being prepared to join (a shared store's runs other nodes accepted).
+    private var joining = Set<RunID>()
+    private let started = HostProcess.wallClock()
+    private var lastBeat = 0.0
     public private(set) var draining = false
 
     public init(store: any ServiceStore, launcher: any RunLauncher, settings: Settings, report: @escaping @Sendable (Happening) -> Void) {
@@ -53,9 +58,13 @@ public actor ServiceRuns {
         slots = NodeSlots(capacity: settings.capacity)
     }
 
-    /// Continues every run the store holds unfinished, and starts the lease sweep.
+    /// Continues every run the store holds unfinished, and starts the lease sweep. With a shared store
+    /// only the first node up continues them all (the others' runs go on with their nodes); every node
+    /// joins the runs with work for its labels, now and whenever the store says a run changed.
     public func start() async throws {
-        for stored in try await store.storedRuns(limit: Int.max, unfinishedOnly: true).reversed() {
+        let alone = try await store.heartbeat(status(), alone: Self.heartbeatWindow)
+        lastBeat = HostProcess.wallClock()
+        for stored in try await alone ? store.storedRuns(limit: Int.max, unfinishedOnly: true).reversed() : [] {
             do {
                 let prepared = try await launcher.prepare(stored.record, run: stored.id)
                 drive(prepared, record: stored.record, start: .resume, since: stored.created)
@@ -71,6 +80,42 @@ public actor ServiceRuns {
             }
         }
         await sweep()
+        if store.isShared {
+            let wakeUps = store.wakeUps()
+            intakeOfOthers = Task { [weak self] in
+                for await _ in wakeUps { await self?.joinRunsWithWork() }
+            }
+        }
+    }
+
+    /// Seconds within which another node's heartbeat counts as alive.
+    static let heartbeatWindow = 10.0
+
+    /// This node as the registry shows it.
+    private func status() async -> RunnerStatus {
+        RunnerStatus(
+            name: settings.worker.name, labels: settings.worker.labels, capacity: settings.capacity, busy: await slots.busy,
+            draining: draining, started: started, seen: HostProcess.wallClock())
+    }
+
+    /// Joins each run of a shared store with work queued for this node that no driver of its carries.
+    private func joinRunsWithWork() async {
+        guard !draining, let runs = try? await store.runsWithWork(for: settings.worker) else { return }
+        for run in runs where drivers[run] == nil && !joining.contains(run) { await join(run) }
+    }
+
+    /// Drives a run another node accepted: prepared from its record, started from the store's machine.
+    private func join(_ run: RunID) async {
+        guard drivers[run] == nil, joining.insert(run).inserted else { return }
+        defer { joining.remove(run) }
+        do {
+            guard let stored = try await store.storedRun(run), stored.finished == nil else { return }
+            let prepared = try await launcher.prepare(stored.record, run: run)
+            guard drivers[run] == nil, !draining else { return }
+            drive(prepared, record: stored.record, start: .join, since: stored.created)
+        } catch {
+            report(.failed("run \(run) cannot be joined: \(error)"))
+        }
     }
 
     /// Plans and stores the runs an intake triggers; the ids of its runs (those of the first delivery
@@ -157,8 +202,10 @@ public actor ServiceRuns {
     /// True while a driver of this node carries the run on (not once it ended or the node drains).
     public func isDriving(_ run: RunID) -> Bool { !draining && drivers[run] != nil }
 
-    /// Cancels a run as GitHub's cancel button does; false when it is not running here.
-    public func cancel(_ run: RunID) -> Bool {
+    /// Cancels a run as GitHub's cancel button does; false when it is not running (with a shared
+    /// store: on any node, which this one joins to cancel it).
+    public func cancel(_ run: RunID) async -> Bool {
+        if drivers[run] == nil, store.isShared { await join(run) }
         guard let driver = drivers[run] else { return false }
         driver.cancel()
         return true
@@ -169,6 +216,8 @@ public actor ServiceRuns {
     public func drain(timeout: Double) async -> Bool {
         draining = true
         sweeper?.cancel()
+        intakeOfOthers?.cancel()
+        _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
         var clean = true
         await withTaskGroup(of: Bool.self) { group in
             for driver in drivers.values { group.addTask { await driver.drain(timeout: timeout) } }
@@ -191,7 +240,7 @@ public actor ServiceRuns {
         let driver = RunDriver(
             definition: prepared.definition, workflows: prepared.workflows, contexts: prepared.contexts, store: store,
             capacity: settings.capacity, output: output, request: prepared.request, worker: settings.worker, lease: settings.lease,
-            slots: slots, start: start)
+            slots: slots, start: start, shared: store.isShared)
         drivers[id] = driver
         tasks[id] = Task { [weak self] in
             let summary = await driver.run()
@@ -202,15 +251,24 @@ public actor ServiceRuns {
     private func ended(_ id: RunID, _ summary: RunSummary, since: Double) {
         drivers[id] = nil
         tasks[id] = nil
-        // A drained run is not finished: it continues after the restart.
-        guard !draining else { return }
+        // A drained run is not finished: it continues after the restart. A run another node ended is
+        // that node's to report.
+        guard !draining, summary.decided else { return }
         report(.finished(id, success: summary.success, seconds: HostProcess.wallClock() - since))
     }
 
     /// Concludes lapsed claims as lost runners and hands the actions to the runs' drivers.
     private func sweep() async {
+        if store.isShared, HostProcess.wallClock() - lastBeat >= 2 {
+            lastBeat = HostProcess.wallClock()
+            _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
+        }
         guard let lapsed = try? await store.expireLeases(now: HostProcess.wallClock()) else { return }
-        for (run, actions) in lapsed { await drivers[run]?.carryOut(actions) }
+        for (run, actions) in lapsed {
+            // Another node's job: this node carries out what its loss decides.
+            if drivers[run] == nil, store.isShared { await join(run) }
+            await drivers[run]?.carryOut(actions)
+        }
     }
 }
 

@@ -23,6 +23,9 @@ public struct RunSummary: Sendable {
     public var success: Bool
     /// The step summaries of every job, in completion order.
     public var summaries: [Summary]
+    /// True when this driver saw the run end (it carried out `.finished`, or found it ended when it
+    /// resumed it); false when another node's driver did, or the run stopped with a drain.
+    public var decided = false
 }
 
 /// Drives one run: events go to the `RunStore` (which applies them to the run's `RunStateMachine`),
@@ -46,6 +49,8 @@ public actor RunDriver {
     private let request: PlanRequest?
     /// The node's slots, when several runs share its capacity (`gantry serve`).
     private let slots: NodeSlots?
+    /// Other nodes share the store (a node of `gantry serve --store postgres://…`).
+    private let shared: Bool
     /// How the run gets into the store.
     public enum Start: Sendable {
         /// The driver stores it (`RunStore.create`).
@@ -54,6 +59,9 @@ public actor RunDriver {
         case accepted([RunStateMachine.Action])
         /// It is in the store from an earlier process, which this one continues (`.resumed`).
         case resume
+        /// Another node drives it too (a shared store): this driver takes the jobs it can, carries out
+        /// what its own events return, and learns the rest from the store's wake-ups.
+        case join
     }
 
     private let start: Start
@@ -74,13 +82,17 @@ public actor RunDriver {
     private var idle: [CheckedContinuation<Void, Never>] = []
     /// Outcomes of ended jobs still being written to the store: a drain waits for them too.
     private var completing = 0
+    /// Actions being carried out: a run another node ended is not ended here meanwhile.
+    private var performing = 0
+    private var decided = false
 
     public init(
         definition: RunDefinition, workflows: [Workflow], contexts: [RunContext], store: any RunStore, capacity: Int,
         output: any RunOutput, request: PlanRequest? = nil, worker: WorkerIdentity = WorkerIdentity(name: "local"), lease: Double = 60,
-        ticketDirectory: String? = nil, slots: NodeSlots? = nil, start: Start = .create
+        ticketDirectory: String? = nil, slots: NodeSlots? = nil, start: Start = .create, shared: Bool = false
     ) {
         self.slots = slots
+        self.shared = shared
         self.start = start
         self.request = request
         self.ticketDirectory = ticketDirectory
@@ -107,17 +119,26 @@ public actor RunDriver {
                 // A run that ended while nobody drove it (its last job concluded as lost) is done.
                 if let succeeded = machine.succeeded {
                     success = succeeded
+                    decided = true
                 } else {
                     try await perform(store.apply(definition.run, .resumed))
                 }
+            case .join:
+                if let stored = try await store.machine(definition.run) { machine = stored }
+                if let succeeded = machine.succeeded { success = succeeded }
             }
         } catch {
             output.line("gantry", "error: the run could not be stored: \(error)")
             success = false
         }
-        let wakeUps = store.wakeUps()
+        let wakeUps = store.wakeUps(for: definition.run)
+        let joined: Bool
+        if case .join = start { joined = true } else { joined = false }
         let listener = Task { [weak self] in
-            for await _ in wakeUps { await self?.fillSlots() }
+            for await _ in wakeUps {
+                if joined || self?.shared == true { await self?.caughtUp() }
+                await self?.fillSlots()
+            }
         }
         let freed = slots?.freed()
         let slotListener = Task { [weak self] in
@@ -140,7 +161,20 @@ public actor RunDriver {
                 file: definition.workflows[id.job.workflow].file, id: name(id), result: machine.result(of: id) ?? .cancelled,
                 seconds: seconds[id] ?? 0))
         }
-        return RunSummary(jobs: jobs, success: success ?? false, summaries: summaries)
+        return RunSummary(jobs: jobs, success: success ?? false, summaries: summaries, decided: decided)
+    }
+
+    /// Other nodes change the run too: its end, and a cancel of a job running here, are read from
+    /// the store's machine.
+    private func caughtUp() async {
+        guard success == nil, let snapshot = try? await store.machine(definition.run) else { return }
+        machine = snapshot
+        for (id, held) in runners where snapshot.isCancelAsked(id) { held.runner.cancel() }
+        guard performing == 0, let succeeded = snapshot.succeeded else { return }
+        success = succeeded
+        for scope in holds.keys { leave(scope) }
+        waiter?.resume()
+        waiter = nil
     }
 
     /// Stops taking jobs and waits for the running ones to end, at most `timeout` seconds; then cancels
@@ -190,6 +224,8 @@ public actor RunDriver {
     }
 
     private func send(_ event: RunStateMachine.Event) async {
+        performing += 1
+        defer { performing -= 1 }
         do {
             try await perform(store.apply(definition.run, event))
         } catch {
@@ -204,6 +240,8 @@ public actor RunDriver {
     }
 
     private func perform(_ actions: [RunStateMachine.Action]) async {
+        performing += 1
+        defer { performing -= 1 }
         if let snapshot = try? await store.machine(definition.run) { machine = snapshot }
         for action in actions {
             switch action {
@@ -218,6 +256,7 @@ public actor RunDriver {
             case .leaveGroup(let scope): leave(scope)
             case .finished(let ok):
                 success = ok
+                decided = true
                 for scope in holds.keys { leave(scope) }
                 waiter?.resume()
                 waiter = nil
@@ -364,10 +403,24 @@ public actor RunDriver {
         if !outcome.summary.isEmpty { summaries.append(RunSummary.Summary(job: name(id), text: outcome.summary)) }
         // Reported before what its end decides (dependents skipped, fail-fast), as it happened.
         report(id, outcome.result)
-        do {
-            try await perform(store.complete(claim, outcome))
-        } catch {
-            output.line("gantry", "error: the result of \(name(id)) could not be stored: \(error)")
+        performing += 1
+        defer { performing -= 1 }
+        // A store whose server is away (PostgreSQL restarting) is asked again until it answers: the
+        // result is kept, and the lease renewed meanwhile, so the job is not taken for lost.
+        var waited = 0.0
+        while true {
+            do {
+                try await perform(store.complete(claim, outcome))
+            } catch let error as RunStoreError where error.unavailable && waited < max(lease * 10, 600) {
+                if waited == 0 { output.line("gantry", "the result of \(name(id)) waits for the run store: \(error)") }
+                try? await Task.sleep(for: .seconds(1))
+                waited += 1
+                _ = try? await store.renew(claim, now: HostProcess.wallClock(), lease: lease)
+                continue
+            } catch {
+                output.line("gantry", "error: the result of \(name(id)) could not be stored: \(error)")
+            }
+            break
         }
     }
 

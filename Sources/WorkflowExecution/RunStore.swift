@@ -66,6 +66,28 @@ public struct WorkerIdentity: Sendable, Hashable, Codable {
     }
 }
 
+/// A node of a store several nodes share, as its registry and `/api/v1/runners` show it.
+public struct RunnerStatus: Sendable, Equatable {
+    public var name: String
+    public var labels: [String]?
+    public var capacity: Int
+    public var busy: Int
+    public var draining: Bool
+    public var started: Double
+    /// Its last heartbeat.
+    public var seen: Double
+
+    public init(name: String, labels: [String]?, capacity: Int, busy: Int, draining: Bool, started: Double, seen: Double) {
+        self.name = name
+        self.labels = labels
+        self.capacity = capacity
+        self.busy = busy
+        self.draining = draining
+        self.started = started
+        self.seen = seen
+    }
+}
+
 /// A job a worker took: the instance, what it receives from its needs, and the lease it holds.
 public struct JobClaim: Sendable, Equatable, Codable {
     public var instance: InstanceID

@@ -90,7 +90,7 @@ extension ServeEndpoint {
     func request(
         _ method: String, _ path: String, headers: [String: String] = [:], body: Data? = nil, bodyFile: String? = nil
     ) throws -> ServeAnswer {
-        var arguments = ["curl", "-s", "-S", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
+        var arguments = ["curl", "-s", "-S", "--max-time", "60", "-X", method, "-o", "-", "-w", "\n%{http_code}"]
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) { arguments += ["-H", "\(name): \(value)"] }
         var temporary: URL?
         if let body {

@@ -1,0 +1,247 @@
+import Foundation
+import Testing
+import _GantryTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Several `gantry serve` processes on one real PostgreSQL server (`--store postgres://…`) and one
+/// shared folder: deliveries to any node, each job run once by one node, results, outputs, artifacts
+/// and logs across nodes, a node killed with SIGKILL, PostgreSQL stopped under load, and a schedule
+/// that fires once for the whole cluster.
+@Suite(.serialized, .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+struct ServeClusterTests {
+    /// `build` on any node writes an output and an artifact; `test`, maybe on another node, reads both.
+    static let workflow = """
+        on: push
+        jobs:
+          build:
+            runs-on: self-hosted
+            outputs:
+              node: ${{ steps.mark.outputs.node }}
+            steps:
+              - id: mark
+                run: |
+                  echo "node=$GANTRY_TEST_NODE" >> "$GITHUB_OUTPUT"
+                  echo "build $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                  mkdir -p out && echo "made by $GANTRY_TEST_NODE for $GITHUB_RUN_ID" > out/made.txt
+              - uses: actions/upload-artifact@v4
+                with:
+                  name: made
+                  path: out/made.txt
+          test:
+            needs: build
+            runs-on: self-hosted
+            steps:
+              - uses: actions/download-artifact@v4
+                with:
+                  name: made
+              - run: |
+                  grep -q "for $GITHUB_RUN_ID" made.txt
+                  echo "test $GITHUB_RUN_ID $GANTRY_TEST_NODE after ${{ needs.build.outputs.node }} read $(cat made.txt)" >> "$GANTRY_TEST_MARKS"
+        """
+
+    /// A cluster: the database, the repository, the shared folder and the marks file the jobs write.
+    final class Cluster {
+        let server: PostgresServer
+        let fixture: ServeFixture
+        var shared: String { fixture.root.path + "/shared" }
+        var marks: String { fixture.root.path + "/marks" }
+
+        init(workflow: String) throws {
+            server = try PostgresServer()
+            fixture = try ServeFixture(workflow: workflow)
+            FileManager.default.createFile(atPath: marks, contents: nil)
+        }
+
+        /// Node `name`: its own data folder, the shared store and folder.
+        func node(_ name: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> ServeProcess {
+            var arguments = fixture.arguments(extra)
+            arguments[arguments.firstIndex(of: "--data")! + 1] = fixture.root.path + "/data-" + name
+            return try ServeProcess(
+                arguments + ["--shared-dir", shared, "--lease", "2"],
+                environment: [
+                    "GANTRY_SERVE_STORE": server.url, "GANTRY_SERVE_NAME": name, "GANTRY_TEST_NODE": name, "GANTRY_TEST_MARKS": marks,
+                ].merging(environment) { $1 })
+        }
+
+        func token() throws -> String {
+            let made = try runCommand(RunCommandTests.gantry, ["serve", "token", "create", "tests", "--data", shared])
+            guard made.status == 0 else { throw ServeError(made.stderr) }
+            return made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        var markLines: [String] {
+            ((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        }
+
+        /// Waits until `count` runs have finished, as the database says.
+        func waitForFinishedRuns(_ count: Int, timeout: Double = 300) throws {
+            let deadline = Date().addingTimeInterval(timeout)
+            while Date() < deadline {
+                if Int(try server.sql("SELECT count(*) FROM gantry_run WHERE finished IS NOT NULL")) ?? 0 >= count { return }
+                usleep(200_000)
+            }
+            throw ServeError(
+                "\(try server.sql("SELECT count(*) FROM gantry_run WHERE finished IS NOT NULL")) of \(count) runs finished; unfinished: "
+                    + (try server.sql("SELECT string_agg(id || ' seq ' || seq, ', ') FROM gantry_run WHERE finished IS NULL"))
+                    + "; queue: " + (try server.sql("SELECT string_agg(instance || ' ' || COALESCE(worker, '-') || ' ' || COALESCE(lease_ends::text, '-'), ', ') FROM gantry_queue"))
+                    + "; events: " + (try server.sql("SELECT string_agg(run || ':' || seq || ' ' || node || ' ' || left(event, 60), E'\\n' ORDER BY run, seq) FROM gantry_event WHERE run IN (SELECT id FROM gantry_run WHERE finished IS NULL)")))
+        }
+    }
+
+    @Test func threeNodesRunThreeHundredDeliveriesEachJobOnceAcrossNodes() throws {
+        let cluster = try Cluster(workflow: Self.workflow)
+        let nodes = try ["a", "b", "c"].map { try cluster.node($0, ["--capacity", "3"]) }
+        let token = try cluster.token()
+        let push = cluster.fixture.push()
+        var runs: [String] = []
+        for i in 0..<300 {
+            let answer = try nodes[i % 3].deliver("push", push, delivery: "d-\(i)", secret: cluster.fixture.secret)
+            #expect(answer.status == 202)
+            let ids = (try? JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["runs"] as? [String] ?? []
+            runs += ids
+        }
+        // The same delivery at another node is the same run.
+        let again = try nodes[2].deliver("push", push, delivery: "d-0", secret: cluster.fixture.secret)
+        #expect((again.status, again.body) == (202, #"{"runs":["\#(runs[0])"],"duplicate":true}"#))
+        #expect(Set(runs).count == 300)
+        try cluster.waitForFinishedRuns(300)
+        #expect(try cluster.server.sql("SELECT count(*) FROM gantry_run WHERE success") == "300")
+        // Each of the 600 jobs was claimed once, in the database and in the jobs' own marks.
+        #expect(try cluster.server.sql(#"SELECT count(*), count(DISTINCT event) FROM gantry_event WHERE event LIKE '{"claimed"%'"#) == "600|600")
+        let lines = cluster.markLines
+        #expect(lines.count == 600)
+        let builds = lines.filter { $0.hasPrefix("build ") }.map { $0.split(separator: " ") }
+        let tests = lines.filter { $0.hasPrefix("test ") }.map { $0.split(separator: " ") }
+        #expect(Set(builds.map { String($0[1]) }) == Set(runs))
+        #expect(Set(tests.map { String($0[1]) }) == Set(runs))
+        // Every node ran jobs; outputs and artifacts crossed nodes (test read what build made elsewhere).
+        #expect(Set(builds.map { String($0[2]) }) == ["a", "b", "c"])
+        let crossed = tests.filter { $0[2] != $0[4] }
+        #expect(!crossed.isEmpty)
+        for test in tests { #expect(test[4] == test[8], "the output and the artifact name the same node: \(test)") }
+        // A run's log, read at a node that ran none of its jobs.
+        let sample = try #require(tests.first { $0[2] == $0[4] })
+        let names = ["a", "b", "c"]
+        let elsewhere = nodes[names.firstIndex { $0 != String(sample[2]) }!]
+        let log = try elsewhere.request("GET", "/api/v1/runs/\(sample[1])/log", headers: ["Authorization": "Bearer \(token)"])
+        #expect(log.status == 200)
+        #expect(log.body.contains("Run actions/download-artifact@v4") || log.body.contains("download-artifact"))
+        // Every node is listed, online.
+        let runners = try nodes[0].request("GET", "/api/v1/runners", headers: ["Authorization": "Bearer \(token)"])
+        let listed = (try JSONSerialization.jsonObject(with: Data(runners.body.utf8)) as? [String: Any])?["runners"] as? [[String: Any]] ?? []
+        #expect(listed.map { $0["name"] as? String } == ["a", "b", "c"])
+        #expect(listed.allSatisfy { $0["online"] as? Bool == true && $0["capacity"] as? Int == 3 })
+        for node in nodes { #expect(node.stop() == 0) }
+    }
+
+    /// A job that waits for a file, on the node labelled `victim` only.
+    static let holding = """
+        on: push
+        jobs:
+          hold:
+            runs-on: [self-hosted, victim]
+            steps:
+              - run: |
+                  echo "hold $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                  while [ ! -f "$GANTRY_TEST_MARKS.release" ]; do sleep 0.1; done
+          free:
+            runs-on: self-hosted
+            steps:
+              - run: echo "free $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+        """
+
+    @Test func aKilledNodesJobIsConcludedAsLostAndItsQueuedWorkWaitsForItsReturn() throws {
+        let cluster = try Cluster(workflow: Self.holding)
+        let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,linux"])
+        var victim = try cluster.node("v", ["--capacity", "1", "--labels", "self-hosted,victim"])
+        let token = try cluster.token()
+        for i in 0..<3 {
+            #expect(try a.deliver("push", cluster.fixture.push(), delivery: "k-\(i)", secret: cluster.fixture.secret).status == 202)
+        }
+        // The victim holds one `hold`; the others wait in the queue for its label.
+        let deadline = Date().addingTimeInterval(60)
+        while !cluster.markLines.contains(where: { $0.hasPrefix("hold ") }), Date() < deadline { usleep(50_000) }
+        let held = try #require(cluster.markLines.first { $0.hasPrefix("hold ") }?.split(separator: " ")[1]).description
+        kill(victim.process.processIdentifier, SIGKILL)
+        _ = victim.waitForExit()
+        // a concludes it as lost when its 2 s lease lapses; the run fails, its `free` job ran.
+        let lost = try a.finishedRun(held, token: token, timeout: 60)
+        #expect(lost["status"] as? String == "failure")
+        let jobs = lost["jobs"] as? [[String: Any]] ?? []
+        #expect(jobs.first { $0["id"] as? String == "hold" }?["status"] as? String == "failure")
+        #expect(jobs.first { $0["id"] as? String == "free" }?["status"] as? String == "success")
+        // The node that concluded it wrote GitHub's message into the run's log, in the shared folder.
+        let runLog = (try? String(contentsOfFile: cluster.shared + "/runs/\(held)/log.txt", encoding: .utf8)) ?? ""
+        #expect(runLog.contains("[hold] error: the runner lost communication with the server (its lease expired); the job's remaining steps did not run"))
+        #expect(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker IS NULL") == "2")
+        // The victim comes back: the two queued `hold` jobs run on it, nothing was lost.
+        FileManager.default.createFile(atPath: cluster.marks + ".release", contents: nil)
+        victim = try cluster.node("v", ["--capacity", "1", "--labels", "self-hosted,victim"])
+        try cluster.waitForFinishedRuns(3, timeout: 60)
+        #expect(try cluster.server.sql("SELECT count(*) FROM gantry_run WHERE success") == "2")
+        #expect(cluster.markLines.filter { $0.hasPrefix("hold ") }.count == 3)
+        #expect(cluster.markLines.filter { $0.hasPrefix("free ") }.count == 3)
+        #expect(a.stop() == 0)
+        #expect(victim.stop() == 0)
+    }
+
+    @Test func postgresStoppedUnderLoadAnswers503AndNothingAcceptedIsLost() throws {
+        let cluster = try Cluster(workflow: Self.workflow)
+        let a = try cluster.node("a", ["--capacity", "2"])
+        let b = try cluster.node("b", ["--capacity", "2"])
+        let token = try cluster.token()
+        for i in 0..<10 {
+            #expect(try [a, b][i % 2].deliver("push", cluster.fixture.push(), delivery: "s-\(i)", secret: cluster.fixture.secret).status == 202)
+        }
+        try cluster.server.stop()
+        let refused = try a.deliver("push", cluster.fixture.push(), delivery: "s-down", secret: cluster.fixture.secret)
+        #expect(refused.status == 503)
+        #expect(refused.body.hasPrefix(#"{"error":"the run store is unavailable; deliver again later"#))
+        let ready = try b.request("GET", "/ready")
+        #expect((ready.status, ready.body) == (503, #"{"status":"unavailable","reason":"PostgreSQL does not answer"}"#))
+        #expect(try b.request("GET", "/api/v1/runs", headers: ["Authorization": "Bearer \(token)"]).status == 503)
+        sleep(3)
+        try cluster.server.start()
+        // The forge delivers again; everything accepted before finishes.
+        var answer = ServeAnswer(status: 0, body: "")
+        let deadline = Date().addingTimeInterval(30)
+        repeat {
+            answer = try a.deliver("push", cluster.fixture.push(), delivery: "s-down", secret: cluster.fixture.secret)
+            if answer.status != 202 { usleep(200_000) }
+        } while answer.status != 202 && Date() < deadline
+        #expect(answer.status == 202)
+        #expect(try b.request("GET", "/ready").status == 200)
+        try cluster.waitForFinishedRuns(11, timeout: 120)
+        #expect(try cluster.server.sql("SELECT count(*) FROM gantry_run WHERE success") == "11")
+        #expect(cluster.markLines.filter { $0.hasPrefix("test ") }.count == 11)
+        #expect(a.stop() == 0)
+        #expect(b.stop() == 0)
+    }
+
+    @Test func aScheduleFiresOnceAcrossThreeNodes() throws {
+        let cluster = try Cluster(workflow: """
+            on:
+              schedule:
+                - cron: '* * * * *'
+            jobs:
+              tick:
+                runs-on: self-hosted
+                steps:
+                  - run: echo "tick $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+            """)
+        // Ten seconds before 2026, 30 times as fast: a minute every two seconds.
+        let clock = ["GANTRY_SERVE_SCHEDULE_CLOCK": "\(ServeIntakeTests.newYear - 10)x30"]
+        let nodes = try ["a", "b", "c"].map { try cluster.node($0, environment: clock) }
+        try cluster.waitForFinishedRuns(3, timeout: 60)
+        for node in nodes { #expect(node.stop() == 0) }
+        // One run per minute, whichever node's clock ticked first.
+        let minutes = try cluster.server.sql("SELECT count(*), count(DISTINCT id) FROM gantry_delivery WHERE id LIKE 'schedule/%'")
+        let runs = try cluster.server.sql("SELECT count(*) FROM gantry_run")
+        #expect(minutes.split(separator: "|").first.map(String.init) == runs)
+        #expect(minutes.split(separator: "|").map(String.init).allSatisfy { $0 == runs })
+        #expect(cluster.markLines.count == Int(runs))
+    }
+}
