@@ -50,6 +50,9 @@ extension GantryCommand.Serve {
         @Option(help: ArgumentHelp("Where runs and their queue are kept: sqlite (one node, in --data) or postgres://user:password@host:port/database (several nodes on one database; prefer GANTRY_SERVE_STORE, which keeps the password out of ps).", valueName: "sqlite|url"))
         var store: String?
 
+        @Option(help: ArgumentHelp("A file holding the --store URL (a mounted secret), read when --store is not given.", valueName: "file"))
+        var storeFile: String?
+
         @Option(help: ArgumentHelp("The folder every node mounts, for runs (logs, artifacts, workspaces), the cache and concurrency groups (default: --data).", valueName: "dir"))
         var sharedDir: String?
 

@@ -32,7 +32,7 @@ struct ServeConfigFile {
     static let keys = [
         "listen", "data", "webhook-secret-file", "insecure-no-webhook-secret", "capacity", "labels", "platforms", "secret-file", "var-file",
         "drain-timeout", "lease", "log-format", "name", "page", "report-url", "report-token-file", "report-api", "repositories",
-        "store", "shared-dir",
+        "store", "store-file", "shared-dir",
     ]
     static let repositoryKeys = ["url", "secret-file", "var-file", "events"]
     /// The events a repository's `events:` may name: those a webhook, a dispatch or a schedule starts.

@@ -86,7 +86,15 @@ struct ServeSettings {
         host = String(listen[..<colon])
         self.port = port
         data = FileSystem.absolute(try setting(options.data, "DATA", "data") ?? Self.defaultData(environment))
-        store = try setting(options.store, "STORE", "store") ?? "sqlite"
+        if let given = try setting(options.store, "STORE", "store") {
+            store = given
+        } else if let file = try setting(options.storeFile, "STORE_FILE", "store-file") {
+            // The URL with its password, from a file (a mounted secret).
+            guard let bytes = try? FileSystem.read(file) else { throw Invalid(message: "--store-file '\(file)' cannot be read") }
+            store = String(decoding: bytes, as: UTF8.self).trimmingWhitespace
+        } else {
+            store = "sqlite"
+        }
         guard store == "sqlite" || store.hasPrefix("postgres://") || store.hasPrefix("postgresql://") else {
             throw Invalid(message: "\(origin(options.store, "STORE", "store")) '\(RunStorePostgres.PostgresLocation.redacted(store))' is not sqlite or a postgres:// URL")
         }

@@ -502,17 +502,22 @@ extension PostgresRunStore {
         // A server known to be gone is not waited for long.
         let seconds = seconds ?? (reachable.load(ordering: .relaxed) ? 10 : 2)
         do {
-            let value = try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body() }
-                group.addTask {
-                    try await Task.sleep(for: .seconds(seconds))
-                    return nil
+            // The body runs in a task of its own, and the caller stops waiting for it at the deadline
+            // even if it never ends (a pool waiting for a server that is gone may not heed a cancel).
+            let work = Task { try await body() }
+            let value: T = try await withCheckedThrowingContinuation { continuation in
+                let once = Once(continuation)
+                let timer = Task {
+                    try? await Task.sleep(for: .seconds(seconds))
+                    guard !Task.isCancelled else { return }
+                    work.cancel()
+                    once.resume(.failure(RunStoreError("PostgreSQL did not answer within \(Int(seconds)) s (\(doing))", unavailable: true)))
                 }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw RunStoreError("PostgreSQL did not answer within \(Int(seconds)) s (\(doing))", unavailable: true)
+                Task {
+                    let result = await work.result
+                    timer.cancel()
+                    once.resume(result)
                 }
-                return value
             }
             reachable.store(true, ordering: .relaxed)
             return value
@@ -521,6 +526,20 @@ extension PostgresRunStore {
             if wrapped.unavailable { reachable.store(false, ordering: .relaxed) }
             throw wrapped
         }
+    }
+}
+
+/// A continuation resumed by whichever answer comes first.
+private final class Once<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { held in
+            defer { held = nil }
+            return held
+        }?.resume(with: result)
     }
 }
 

@@ -82,8 +82,13 @@ public actor ServiceRuns {
         await sweep()
         if store.isShared {
             let wakeUps = store.wakeUps()
+            let freed = slots.freed()
             intakeOfOthers = Task { [weak self] in
-                for await _ in wakeUps { await self?.joinRunsWithWork() }
+                await withTaskGroup(of: Void.self) { group in
+                    // News from the store, and a slot of this node's freed: either may mean work.
+                    group.addTask { for await _ in wakeUps { await self?.joinRunsWithWork() } }
+                    group.addTask { for await _ in freed { await self?.joinRunsWithWork() } }
+                }
             }
         }
     }
@@ -100,7 +105,8 @@ public actor ServiceRuns {
 
     /// Joins each run of a shared store with work queued for this node that no driver of its carries.
     private func joinRunsWithWork() async {
-        guard !draining, let runs = try? await store.runsWithWork(for: settings.worker) else { return }
+        // A node with no free slot would only prepare runs that other nodes then claim.
+        guard !draining, await slots.busy < settings.capacity, let runs = try? await store.runsWithWork(for: settings.worker) else { return }
         for run in runs where drivers[run] == nil && !joining.contains(run) { await join(run) }
     }
 

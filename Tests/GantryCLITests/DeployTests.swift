@@ -21,6 +21,7 @@ enum DeployTools {
 
     static let root = Fixtures.packageRoot()
     static var base: String { root.path + "/deploy/kubernetes/base" }
+    static var postgres: String { root.path + "/deploy/kubernetes/postgres" }
 
     /// `kubectl kustomize` of a folder, written to a file; its path.
     static func render(_ folder: String) throws -> String {
@@ -116,13 +117,59 @@ enum DeployTools {
         #expect(volumes.contains { ($0["persistentVolumeClaim"] as? [String: Any])?["claimName"] as? String == "gantry-data" })
     }
 
+    /// The PostgreSQL overlay: several pods, each with its own data and a shared ReadWriteMany folder,
+    /// the store's URL from a secret file, an autoscaler on the queue's depth, egress to PostgreSQL.
+    @Test(.enabled(if: DeployTools.kubectl != nil && DeployTools.kubernetesValidate != nil))
+    func thePostgresOverlayRunsSeveralPodsOnOneQueue() throws {
+        let rendered = try DeployTools.render(DeployTools.postgres)
+        defer { try? FileManager.default.removeItem(atPath: rendered) }
+        let validated = try runCommand(DeployTools.kubernetesValidate!, ["--strict", "--quiet", rendered])
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        let documents = try DeployTools.documents(rendered)
+        #expect(documents.compactMap { $0["kind"] as? String }.sorted() == [
+            "ConfigMap", "Deployment", "HorizontalPodAutoscaler", "NetworkPolicy", "PersistentVolumeClaim", "PodDisruptionBudget", "Service",
+            "ServiceAccount",
+        ])
+        let claim = try #require(documents.first { $0["kind"] as? String == "PersistentVolumeClaim" })
+        #expect((claim["metadata"] as? [String: Any])?["name"] as? String == "gantry-shared")
+        #expect((claim["spec"] as? [String: Any])?["accessModes"] as? [String] == ["ReadWriteMany"])
+        let deployment = try #require(documents.first { $0["kind"] as? String == "Deployment" })
+        let spec = try #require(deployment["spec"] as? [String: Any])
+        #expect(spec["replicas"] as? Int == 3)
+        #expect((spec["strategy"] as? [String: Any])?["type"] as? String == "RollingUpdate")
+        let pod = try #require((spec["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let volumes = try #require(pod["volumes"] as? [[String: Any]])
+        #expect(volumes.first { $0["name"] as? String == "data" }?["emptyDir"] != nil)
+        #expect(volumes.first { $0["name"] as? String == "data" }?["persistentVolumeClaim"] == nil)
+        #expect((volumes.first { $0["name"] as? String == "shared" }?["persistentVolumeClaim"] as? [String: Any])?["claimName"] as? String == "gantry-shared")
+        let container = try #require((pod["containers"] as? [[String: Any]])?.first)
+        let env = try #require(container["env"] as? [[String: Any]])
+        #expect(env.first { $0["name"] as? String == "GANTRY_SERVE_STORE_FILE" }?["value"] as? String == "/run/secrets/gantry/store-url")
+        #expect(((env.first { $0["name"] as? String == "GANTRY_SERVE_NAME" }?["valueFrom"] as? [String: Any])?["fieldRef"] as? [String: Any])?["fieldPath"] as? String == "metadata.name")
+        #expect(env.first { $0["name"] as? String == "GANTRY_SERVE_SHARED_DIR" }?["value"] as? String == "/var/lib/gantry-shared")
+        // No secret value in any manifest: the URL is only named by its file.
+        #expect(!(try String(contentsOfFile: rendered, encoding: .utf8)).contains("postgres://"))
+        let autoscaler = try #require(documents.first { $0["kind"] as? String == "HorizontalPodAutoscaler" })
+        let scaling = try #require(autoscaler["spec"] as? [String: Any])
+        #expect((scaling["minReplicas"] as? Int, scaling["maxReplicas"] as? Int) == (2, 10))
+        let metric = try #require((scaling["metrics"] as? [[String: Any]])?.first?["object"] as? [String: Any])
+        #expect((metric["metric"] as? [String: Any])?["name"] as? String == "gantry_queue_depth")
+        let policy = try #require(documents.first { $0["kind"] as? String == "NetworkPolicy" })
+        let egress = ((policy["spec"] as? [String: Any])?["egress"] as? [[String: Any]]) ?? []
+        #expect(egress.contains { ($0["ports"] as? [[String: Any]])?.contains { $0["port"] as? Int == 5432 } == true })
+    }
+
     /// checkov on the Dockerfile and on the rendered base: no failed check, and every skip in the
     /// files says why.
     @Test(.enabled(if: DeployTools.checkov != nil && DeployTools.kubectl != nil))
     func checkovFindsNoFailureAndEverySkipHasItsReason() throws {
         let rendered = try DeployTools.render(DeployTools.base)
-        defer { try? FileManager.default.removeItem(atPath: rendered) }
-        for (file, framework) in [(DeployTools.root.path + "/Dockerfile", "dockerfile"), (rendered, "kubernetes")] {
+        let overlay = try DeployTools.render(DeployTools.postgres)
+        defer {
+            try? FileManager.default.removeItem(atPath: rendered)
+            try? FileManager.default.removeItem(atPath: overlay)
+        }
+        for (file, framework) in [(DeployTools.root.path + "/Dockerfile", "dockerfile"), (rendered, "kubernetes"), (overlay, "kubernetes")] {
             // --skip-download: checkov asks Prisma Cloud for its guidelines otherwise.
             let result = try runCommand(DeployTools.checkov!, ["-f", file, "--framework", framework, "--skip-download", "-o", "json"])
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result.stderr)")

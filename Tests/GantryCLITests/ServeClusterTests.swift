@@ -56,11 +56,12 @@ struct ServeClusterTests {
         }
 
         /// Node `name`: its own data folder, the shared store and folder.
-        func node(_ name: String, _ extra: [String] = [], environment: [String: String] = [:]) throws -> ServeProcess {
+        /// Node `name`: its own data folder, the shared store and folder; leases of `lease` seconds.
+        func node(_ name: String, _ extra: [String] = [], lease: Int = 2, environment: [String: String] = [:]) throws -> ServeProcess {
             var arguments = fixture.arguments(extra)
             arguments[arguments.firstIndex(of: "--data")! + 1] = fixture.root.path + "/data-" + name
             return try ServeProcess(
-                arguments + ["--shared-dir", shared, "--lease", "2"],
+                arguments + ["--shared-dir", shared, "--lease", "\(lease)"],
                 environment: [
                     "GANTRY_SERVE_STORE": server.url, "GANTRY_SERVE_NAME": name, "GANTRY_TEST_NODE": name, "GANTRY_TEST_MARKS": marks,
                 ].merging(environment) { $1 })
@@ -190,8 +191,9 @@ struct ServeClusterTests {
 
     @Test func postgresStoppedUnderLoadAnswers503AndNothingAcceptedIsLost() throws {
         let cluster = try Cluster(workflow: Self.workflow)
-        let a = try cluster.node("a", ["--capacity", "2"])
-        let b = try cluster.node("b", ["--capacity", "2"])
+        // Leases outlast the outage: a job that ends meanwhile keeps its result until the store is back.
+        let a = try cluster.node("a", ["--capacity", "2"], lease: 60)
+        let b = try cluster.node("b", ["--capacity", "2"], lease: 60)
         let token = try cluster.token()
         for i in 0..<10 {
             #expect(try [a, b][i % 2].deliver("push", cluster.fixture.push(), delivery: "s-\(i)", secret: cluster.fixture.secret).status == 202)

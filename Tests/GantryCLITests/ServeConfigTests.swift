@@ -65,7 +65,7 @@ import _GantryTestSupport
     }
 
     @Test(arguments: [
-        ("capacty: 2\n", "1:1: unknown setting 'capacty' (known: listen, data, webhook-secret-file, insecure-no-webhook-secret, capacity, labels, platforms, secret-file, var-file, drain-timeout, lease, log-format, name, page, report-url, report-token-file, report-api, repositories, store, shared-dir)"),
+        ("capacty: 2\n", "1:1: unknown setting 'capacty' (known: listen, data, webhook-secret-file, insecure-no-webhook-secret, capacity, labels, platforms, secret-file, var-file, drain-timeout, lease, log-format, name, page, report-url, report-token-file, report-api, repositories, store, store-file, shared-dir)"),
         ("repositories:\n  octo/app: /x\ninsecure-no-webhook-secret: true\ncapacity: many\n", "4:11: 'capacity' 'many' is not a whole number of at least 1"),
         ("insecure-no-webhook-secret: true\nrepositories:\n  octo/app:\n    secret-file: x\n", "3:3: repository 'octo/app' has no url"),
         ("repositories:\n  octo/app:\n    url: /x\n    events: [push, issues]\n", "4:13: 'events' of repository 'octo/app': 'issues' is not one of push, pull_request, pull_request_target, workflow_dispatch, schedule"),
