@@ -330,12 +330,12 @@ public actor PostgresRunStore: RunStore {
     public nonisolated func wakeUps() -> AsyncStream<Void> { listeners.stream(now: true) }
 
     public nonisolated func wakeUps(for run: RunID) -> AsyncStream<Void> {
+        // Subscribed under the lock: `signalAll` drops entries without listeners.
         runListeners.withLock { listeners in
-            if let existing = listeners[run] { return existing }
-            let made = WakeUps()
+            let made = listeners[run] ?? WakeUps()
             listeners[run] = made
-            return made
-        }.stream(now: true)
+            return made.stream(now: true)
+        }
     }
 }
 
@@ -366,7 +366,7 @@ extension PostgresRunStore {
             (machine, from) = (RunStateMachine(try CodableJSON.decode(RunDefinition.self, from: definition)), 0)
         }
         if from < seq {
-            let events = try await connection.values("SELECT event FROM gantry_event WHERE run = \(run.value) AND seq > \(from) ORDER BY seq", String.self, logger: logger)
+            let events = try await connection.values("SELECT event FROM gantry_event WHERE run = \(run.value) AND seq > \(from) AND seq <= \(seq) ORDER BY seq", String.self, logger: logger)
             for text in events { _ = machine.handle(try CodableJSON.decode(RunStateMachine.Event.self, from: text)) }
         }
         return (machine, seq)
@@ -466,7 +466,9 @@ extension PostgresRunStore {
 
     fileprivate func transaction<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let (client, logger) = (self.client, self.logger)
-        return try await timed(doing) {
+        // Always the full deadline: a transaction may wait for another node's lock on the run, and
+        // one abandoned early could still commit.
+        return try await timed(doing, seconds: 10) {
             try await client.withTransaction(logger: logger) { connection in try await body(connection) }
         }
     }

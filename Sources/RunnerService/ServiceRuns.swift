@@ -223,18 +223,24 @@ public actor ServiceRuns {
         draining = true
         sweeper?.cancel()
         intakeOfOthers?.cancel()
-        _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
         var clean = true
         await withTaskGroup(of: Bool.self) { group in
             for driver in drivers.values { group.addTask { await driver.drain(timeout: timeout) } }
             for await ok in group where !ok { clean = false }
         }
+        // The registry shows it draining (then gone quiet).
+        _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
         for task in tasks.values { await task.value }
         return clean
     }
 
     private func drive(_ prepared: PreparedRun, record: ServiceRunRecord, start: RunDriver.Start, since: Double) {
         let id = prepared.definition.run
+        // A join (a store's notification) came first: that driver carries out what the intake was told.
+        if let existing = drivers[id] {
+            if case .accepted(let actions) = start { Task { await existing.carryOut(actions) } }
+            return
+        }
         let output = ObservedOutput(output: prepared.output) { [report] change in
             switch change {
             case .queued(let job): report(.jobQueued(id, record, job: job))

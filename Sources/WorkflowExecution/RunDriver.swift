@@ -426,7 +426,14 @@ public actor RunDriver {
 
     private func renewLeases() async {
         for (id, held) in runners {
-            let kept = (try? await store.renew(held.claim, now: HostProcess.wallClock(), lease: lease)) ?? false
+            // Only a lease the store says is gone stops the job; a store that cannot be reached now
+            // (PostgreSQL restarting) is asked again at the next renewal.
+            let kept: Bool
+            do {
+                kept = try await store.renew(held.claim, now: HostProcess.wallClock(), lease: lease)
+            } catch {
+                continue
+            }
             if !kept { runners[id]?.runner.cancel() }
         }
     }
