@@ -170,6 +170,8 @@ public actor RunDriver {
         guard success == nil, let snapshot = try? await store.machine(definition.run) else { return }
         machine = snapshot
         for (id, held) in runners where snapshot.isCancelAsked(id) { held.runner.cancel() }
+        // Groups this node holds that another node's event released (a job of its run finished there).
+        for scope in holds.keys where !snapshot.wantsGroup(scope) { leave(scope) }
         guard performing == 0, let succeeded = snapshot.succeeded else { return }
         success = succeeded
         for scope in holds.keys { leave(scope) }

@@ -169,6 +169,18 @@ public struct RunStateMachine: Sendable {
 
     public func outcome(of id: InstanceID) -> JobOutcome? { outcomes[id] }
 
+    /// Whether the machine still wants a group held or waited for: false once it asked to leave it
+    /// (`.leaveGroup`). A process that holds a group but did not apply the event that asked (another
+    /// node of a shared store) learns it here.
+    public func wantsGroup(_ scope: GroupScope) -> Bool {
+        switch scope {
+        case .workflow(let w):
+            return workflowGroups[w] == .held || (workflowGroups[w] == .entering && !runCancelled)
+        case .job(let id):
+            return jobGroups[id] != nil && !stopping.contains(id)
+        }
+    }
+
     /// True once the running instance was told to stop (`.cancel`): a process that runs it but did not
     /// apply the event that asked (another node of a shared store) learns it here.
     public func isCancelAsked(_ id: InstanceID) -> Bool { cancelAsked.contains(id) }

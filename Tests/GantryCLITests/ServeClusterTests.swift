@@ -223,6 +223,45 @@ struct ServeClusterTests {
         #expect(b.stop() == 0)
     }
 
+    /// A job's group is entered by the node that made the job ready (here a, which took the delivery)
+    /// and released when the job finishes, wherever it ran (here on b, by its labels): the next run's
+    /// job gets the group while the first run still runs its second job.
+    @Test func aConcurrencyGroupIsReleasedWhenAnotherNodeFinishesItsJob() throws {
+        let cluster = try Cluster(workflow: """
+            on: push
+            jobs:
+              one:
+                runs-on: [self-hosted, b]
+                concurrency: only-one
+                steps:
+                  - run: echo "one $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+              two:
+                needs: one
+                runs-on: [self-hosted, a]
+                steps:
+                  - run: |
+                      echo "two $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                      for i in $(seq 300); do [ -f "$GANTRY_TEST_MARKS.release" ] && exit 0; sleep 0.1; done
+                      exit 1
+            """)
+        let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,a"])
+        let b = try cluster.node("b", ["--capacity", "2", "--labels", "self-hosted,b"])
+        let token = try cluster.token()
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "g-1", secret: cluster.fixture.secret).status == 202)
+        var deadline = Date().addingTimeInterval(30)
+        while !cluster.markLines.contains(where: { $0.hasPrefix("two ") }), Date() < deadline { usleep(50_000) }
+        // Run 1 holds its second job; run 2's first job takes the group b's end of run 1's released.
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "g-2", secret: cluster.fixture.secret).status == 202)
+        deadline = Date().addingTimeInterval(20)
+        while cluster.markLines.filter({ $0.hasPrefix("one ") }).count < 2, Date() < deadline { usleep(50_000) }
+        #expect(cluster.markLines.filter { $0.hasPrefix("one ") }.count == 2, "run 2 waited for a group nobody holds: \(cluster.markLines)")
+        FileManager.default.createFile(atPath: cluster.marks + ".release", contents: nil)
+        for id in ["1", "2"] { #expect(try a.finishedRun(id, token: token, timeout: 60)["status"] as? String == "success") }
+        #expect(cluster.markLines.filter { $0.hasPrefix("one ") }.allSatisfy { $0.hasSuffix(" b") })
+        #expect(a.stop() == 0)
+        #expect(b.stop() == 0)
+    }
+
     @Test func aScheduleFiresOnceAcrossThreeNodes() throws {
         let cluster = try Cluster(workflow: """
             on:
