@@ -152,13 +152,10 @@ enum PostgresSchema {
     /// Brings the database to this build's schema; throws (one line) when it is newer.
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
-            try await connection.query(
+            try await connection.run("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.run(
                 "CREATE TABLE IF NOT EXISTS gantry_schema (version BIGINT PRIMARY KEY, applied DOUBLE PRECISION NOT NULL)", logger: logger)
-            var version = 0
-            for try await value in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM gantry_schema", logger: logger).decode(Int.self) {
-                version = value
-            }
+            let version = try await connection.values("SELECT COALESCE(MAX(version), 0) FROM gantry_schema", Int.self, logger: logger).first ?? 0
             guard version <= migrations.count else {
                 throw RunStoreError(
                     "the database's schema is version \(version) and this gantry knows versions up to \(migrations.count): upgrade this node")
@@ -166,9 +163,9 @@ enum PostgresSchema {
             for (index, sql) in migrations.enumerated() where index + 1 > version {
                 // One statement a query: the extended protocol takes no lists.
                 for statement in sql.split(separator: ";\n") {
-                    try await connection.query(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
+                    try await connection.run(PostgresQuery(unsafeSQL: String(statement)), logger: logger)
                 }
-                try await connection.query(
+                try await connection.run(
                     "INSERT INTO gantry_schema (version, applied) VALUES (\(index + 1), \(HostProcess.wallClock()))", logger: logger)
             }
         }

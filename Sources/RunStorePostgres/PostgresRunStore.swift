@@ -116,7 +116,7 @@ public actor PostgresRunStore: RunStore {
             }
             var started: [(RunStateMachine, [RunStateMachine.Action])] = []
             for (definition, record) in runs {
-                try await connection.query(
+                try await connection.run(
                     """
                     INSERT INTO gantry_run (id, created, definition, record)
                     VALUES (\(definition.run.value), \(now), \(CodableJSON.encode(definition)), \(record))
@@ -184,11 +184,11 @@ public actor PostgresRunStore: RunStore {
     public func heartbeat(_ node: Node, alone window: Double) async throws -> Bool {
         let logger = self.logger
         return try await transaction("record a heartbeat") { connection in
-            try await connection.query("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey + 1))", logger: logger)
+            try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey + 1))", logger: logger)
             let others = try await connection.values(
                 "SELECT count(*) FROM gantry_node WHERE name <> \(node.name) AND seen > \(node.seen - window)", Int.self, logger: logger
             ).first ?? 0
-            try await connection.query(
+            try await connection.run(
                 """
                 INSERT INTO gantry_node (name, labels, capacity, busy, draining, started, seen)
                 VALUES (\(node.name), \(CodableJSON.encode(node.labels)), \(node.capacity), \(node.busy), \(node.draining), \(node.started), \(node.seen))
@@ -255,7 +255,7 @@ public actor PostgresRunStore: RunStore {
                 let needs = try await connection.values("SELECT needs FROM gantry_queue WHERE instance = \(text) AND worker IS NULL FOR UPDATE SKIP LOCKED", String.self, logger: logger).first
                 guard let needs else { return nil }
                 let token = try await connection.values("SELECT nextval('gantry_claim_token')", Int.self, logger: logger).first ?? 0
-                try await connection.query(
+                try await connection.run(
                     """
                     UPDATE gantry_queue SET worker = \(worker.name), token = \(token), lease_ends = \(now + lease), claimed = \(now)
                     WHERE instance = \(text)
@@ -397,15 +397,15 @@ extension PostgresRunStore {
         _ connection: PostgresConnection, _ run: RunID, _ event: RunStateMachine.Event, _ actions: [RunStateMachine.Action],
         machine: RunStateMachine, seq: Int, node: String, now: Double, logger: Logger
     ) async throws {
-        try await connection.query(
+        try await connection.run(
             "INSERT INTO gantry_event (run, seq, event, at, node) VALUES (\(run.value), \(seq + 1), \(CodableJSON.encode(event)), \(now), \(node))",
             logger: logger)
-        try await connection.query("UPDATE gantry_run SET seq = \(seq + 1) WHERE id = \(run.value)", logger: logger)
+        try await connection.run("UPDATE gantry_run SET seq = \(seq + 1) WHERE id = \(run.value)", logger: logger)
         for action in actions {
             switch action {
             case .enqueue(let id, let needs):
                 let runsOn = CodableJSON.encode(machine.row(of: id)?.instance.runsOn ?? [])
-                try await connection.query(
+                try await connection.run(
                     """
                     INSERT INTO gantry_queue (instance, run, position, runs_on, needs, since)
                     VALUES (\(CodableJSON.encode(id)), \(run.value), nextval('gantry_queue_position'), \(runsOn), \(CodableJSON.encode(needs)), \(now))
@@ -413,18 +413,18 @@ extension PostgresRunStore {
                         since = EXCLUDED.since, worker = NULL, token = NULL, lease_ends = NULL, claimed = NULL
                     """, logger: logger)
             case .withdraw(let id):
-                try await connection.query("DELETE FROM gantry_queue WHERE instance = \(CodableJSON.encode(id)) AND worker IS NULL", logger: logger)
+                try await connection.run("DELETE FROM gantry_queue WHERE instance = \(CodableJSON.encode(id)) AND worker IS NULL", logger: logger)
             case .finished(let success):
-                try await connection.query("UPDATE gantry_run SET finished = \(now), success = \(success) WHERE id = \(run.value)", logger: logger)
-                try await connection.query("DELETE FROM gantry_queue WHERE run = \(run.value)", logger: logger)
+                try await connection.run("UPDATE gantry_run SET finished = \(now), success = \(success) WHERE id = \(run.value)", logger: logger)
+                try await connection.run("DELETE FROM gantry_queue WHERE run = \(run.value)", logger: logger)
             default: break
             }
         }
         if case .jobFinished(let id, _) = event {
-            try await connection.query("DELETE FROM gantry_queue WHERE instance = \(CodableJSON.encode(id))", logger: logger)
+            try await connection.run("DELETE FROM gantry_queue WHERE instance = \(CodableJSON.encode(id))", logger: logger)
         }
         // Delivered at commit, to every listening node (this one too).
-        try await connection.query("SELECT pg_notify('gantry', \(run.value))", logger: logger)
+        try await connection.run("SELECT pg_notify('gantry', \(run.value))", logger: logger)
     }
 
     /// Listens on `gantry` on a connection of its own, for as long as the store is open: each payload
@@ -559,8 +559,15 @@ private final class Once<T: Sendable>: Sendable {
 }
 
 extension PostgresConnection {
+    /// Runs a statement and reads its whole answer, so that the connection's next statement never
+    /// waits behind rows nobody read.
+    func run(_ query: PostgresQuery, logger: Logger) async throws {
+        let sequence = try await self.query(query, logger: logger)
+        for try await _ in sequence {}
+    }
+
     /// The first column of every row of `query`'s answer.
-    fileprivate func values<T: PostgresDecodable>(_ query: PostgresQuery, _ type: T.Type, logger: Logger) async throws -> [T] {
+    func values<T: PostgresDecodable>(_ query: PostgresQuery, _ type: T.Type, logger: Logger) async throws -> [T] {
         let sequence = try await self.query(query, logger: logger)
         var out: [T] = []
         for try await value in sequence.decode(T.self) { out.append(value) }
