@@ -4,7 +4,7 @@ import _GantryTestSupport
 
 /// `gantry run` with actions, end to end on repositories the tests create: actions/checkout, local
 /// composite and node actions, remote actions from --action-dir, and the errors when one is missing.
-@Suite struct ActionRunTests {
+@Suite(.ownThread) struct ActionRunTests {
     static let gantry = Fixtures.gantryExecutable()
 
     /// The console lines of a run, without the summary table.

@@ -6,7 +6,7 @@ import _GantryTestSupport
 /// runner (actions/runner BackgroundStepCoordinator, PRs #4476, #4479, #4482; docs: workflow syntax,
 /// `jobs.<job_id>.steps[*].background`). Steps that must run at the same time meet through files: each
 /// waits for the other's, so a test fails (instead of hanging) when they run one after the other.
-@Suite struct BackgroundStepTests {
+@Suite(.ownThread) struct BackgroundStepTests {
     /// `meet FILE` waits up to 10 s for a file and fails with 9 when the other step never made it.
     static let meet = #"meet() { for i in $(seq 200); do [ -e "$GITHUB_WORKSPACE/$1" ] && return 0; sleep 0.05; done; exit 9; }"#
 

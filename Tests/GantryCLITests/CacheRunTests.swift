@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// actions/cache, hashFiles and `gantry cache`, end to end, with the cache and HOME in temporary folders.
-@Suite struct CacheRunTests {
+@Suite(.ownThread) struct CacheRunTests {
     static let gantry = Fixtures.gantryExecutable()
 
     final class Scratch {

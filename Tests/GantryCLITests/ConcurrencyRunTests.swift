@@ -4,7 +4,7 @@ import _GantryTestSupport
 
 /// Concurrency groups in `gantry run`: within one run and across several `gantry run` processes sharing
 /// a state directory. The runs are sequenced by files the steps wait for, not by sleeps.
-@Suite struct ConcurrencyRunTests {
+@Suite(.ownThread) struct ConcurrencyRunTests {
     /// A `gantry run` in the background, its standard output collected into a file.
     final class Background {
         let process = Process()

@@ -43,7 +43,7 @@ enum DeployTools {
     }
 }
 
-@Suite struct DeployTests {
+@Suite(.ownThread) struct DeployTests {
     @Test func ciHasTheCheckers() {
         if DeployTools.ci {
             #expect(DeployTools.hadolint != nil, "CI=true: hadolint (.ci/install-deps puts it in /opt/gantry-tools)")

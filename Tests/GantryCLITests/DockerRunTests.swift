@@ -45,7 +45,7 @@ enum DockerAvailability {
 /// The Docker backend end to end against a real engine, on the host network, with the busybox image
 /// `.ci/docker-up` imports: job containers (sh fallback), services with health checks, Docker actions,
 /// and cleanup after success, failure, timeouts and Ctrl-C.
-@Suite(.serialized, .enabled(if: DockerAvailability.ready, "needs a Docker or Podman engine with gantry-test/busybox: run .ci/docker-up"))
+@Suite(.serialized, .ownThread, .enabled(if: DockerAvailability.ready, "needs a Docker or Podman engine with gantry-test/busybox: run .ci/docker-up"))
 struct DockerRunTests {
     static func lines(_ result: CommandResult) -> [String] {
         result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("[") }
@@ -599,7 +599,7 @@ struct DockerRunTests {
 }
 
 /// Without an engine: jobs that need one fail in one line; the others run.
-@Suite struct NoEngineRunTests {
+@Suite(.ownThread) struct NoEngineRunTests {
     @Test func aJobThatNeedsAnEngineFailsInOneLineAndHostJobsRun() throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push

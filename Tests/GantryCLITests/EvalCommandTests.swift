@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// `gantry eval` as a workflow author runs it.
-@Suite struct EvalCommandTests {
+@Suite(.ownThread) struct EvalCommandTests {
     static let gantry = Fixtures.gantryExecutable()
 
     static func contextFile(_ json: String) throws -> URL {

@@ -83,7 +83,7 @@ final class ServeContainer: ServeEndpoint {
     }
 }
 
-@Suite(.serialized, .enabled(if: ImageAvailability.ready))
+@Suite(.serialized, .ownThread, .enabled(if: ImageAvailability.ready))
 struct ImageTests {
     static let workflow = """
         on: push

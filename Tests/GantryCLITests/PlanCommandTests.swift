@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// `gantry list`, `graph` and `plan` run as users run them, in a git repository and outside one.
-@Suite struct PlanCommandTests {
+@Suite(.ownThread) struct PlanCommandTests {
     static let gantry = Fixtures.gantryExecutable()
 
     /// A copy of `Fixtures/plan-repo`, optionally made a git repository on branch `main`.

@@ -5,7 +5,7 @@ import _GantryTestSupport
 /// Jobs that call reusable workflows (`jobs.<id>.uses`), run as GitHub runs them: the called
 /// workflow's jobs run under `caller / job`, with the call's typed inputs, only the secrets passed
 /// down, the caller's `github` and not its `env`; its outputs reach the caller's dependents.
-@Suite struct ReusableWorkflowTests {
+@Suite(.ownThread) struct ReusableWorkflowTests {
     static let build = """
         name: Build
         on:

@@ -4,7 +4,7 @@ import _GantryTestSupport
 
 /// `gantry run` on the host, end to end: outputs along needs, conditions, file and workflow commands,
 /// masking, timeouts and Ctrl-C.
-@Suite struct RunCommandTests {
+@Suite(.ownThread) struct RunCommandTests {
     static let gantry = Fixtures.gantryExecutable()
 
     /// A scratch folder holding one workflow file.

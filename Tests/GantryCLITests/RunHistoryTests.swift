@@ -5,7 +5,7 @@ import _GantryTestSupport
 /// Runs are kept per repository under $GANTRY_STATE_DIR/runs: logs, plan and summary stay, the jobs'
 /// workspaces go when a run ends (unless --keep-workspace), old runs are pruned, killed runs' leftovers
 /// are removed.
-@Suite struct RunHistoryTests {
+@Suite(.ownThread) struct RunHistoryTests {
     static let workflow = """
         on: push
         jobs:

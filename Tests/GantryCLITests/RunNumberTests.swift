@@ -4,7 +4,7 @@ import _GantryTestSupport
 
 /// `github.run_id` and `github.run_number` are real per run, as on GitHub: ids never repeat, numbers
 /// count the runs of each workflow of a repository.
-@Suite struct RunNumberTests {
+@Suite(.ownThread) struct RunNumberTests {
     @Test func eachRunOfAWorkflowGetsTheNextNumberAndANewId() throws {
         let scratch = try RunCommandTests.Scratch("""
             on: push

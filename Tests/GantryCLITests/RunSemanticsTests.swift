@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// `gantry run` edge cases a review found, each pinned to GitHub's behaviour.
-@Suite struct RunSemanticsTests {
+@Suite(.ownThread) struct RunSemanticsTests {
     typealias Scratch = RunCommandTests.Scratch
 
     static func lines(_ result: CommandResult) -> [String] {

@@ -5,7 +5,7 @@ import _GantryTestSupport
 /// Matrices known only when the jobs they need have finished (`${{ fromJSON(needs.x.outputs.m) }}`):
 /// expanded then with the runner's rules, their rows join the run, dependents wait for every row, and
 /// an empty or malformed matrix fails the job with GitHub's message.
-@Suite struct RunTimeMatrixTests {
+@Suite(.ownThread) struct RunTimeMatrixTests {
     static let workflow = """
         on: push
         jobs:

@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// Details of the official runner that real workflows rely on, each as the runner's code has it.
-@Suite struct RunnerDetailTests {
+@Suite(.ownThread) struct RunnerDetailTests {
     /// actions/runner `ActionCommandManager.cs`: `set-env` and `add-path` work only when
     /// ACTIONS_ALLOW_UNSECURE_COMMANDS is true in the runner's environment or the step's env context;
     /// otherwise the command fails the step.

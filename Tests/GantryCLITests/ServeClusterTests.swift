@@ -10,7 +10,7 @@ import Glibc
 /// shared folder: deliveries to any node, each job run once by one node, results, outputs, artifacts
 /// and logs across nodes, a node killed with SIGKILL, PostgreSQL stopped under load, and a schedule
 /// that fires once for the whole cluster.
-@Suite(.serialized, .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
+@Suite(.serialized, .ownThread, .enabled(if: PostgresServer.available, "needs PostgreSQL (apt-get install postgresql)"))
 struct ServeClusterTests {
     /// `build` on any node writes an output and an artifact; `test`, maybe on another node, reads both.
     static let workflow = """

@@ -5,7 +5,7 @@ import _GantryTestSupport
 /// `gantry serve --config FILE`: settings by the flags' names, repositories with their own secrets and
 /// events; flags and the environment win over the file; a bad file stops the start with one line that
 /// names its place.
-@Suite(.serialized) struct ServeConfigTests {
+@Suite(.serialized, .ownThread) struct ServeConfigTests {
     static let workflow = """
         on: [push, pull_request]
         jobs:

@@ -8,7 +8,7 @@ import Glibc
 
 /// The other ways runs reach `gantry serve`: cron schedules fired by its clock (injected here, so that
 /// minutes pass in seconds), a bare repository's post-receive hook, and concurrency groups across runs.
-@Suite(.serialized) struct ServeIntakeTests {
+@Suite(.serialized, .ownThread) struct ServeIntakeTests {
     static let nightly = """
         name: Nightly
         on:

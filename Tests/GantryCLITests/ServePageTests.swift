@@ -9,7 +9,7 @@ import Glibc
 /// `gantry serve`'s page in a real headless Chromium (Debian's `chromium`, driven through the DevTools
 /// protocol by Fixtures/page/cdp.py): the DOM of each page, a log that grows while its job prints, and
 /// screenshots at desktop and phone widths in `.build/page-screenshots/` to look at.
-@Suite(.serialized) struct ServePageTests {
+@Suite(.serialized, .ownThread) struct ServePageTests {
     static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/page/cdp.py").path
     static let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

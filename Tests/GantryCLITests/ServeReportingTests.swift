@@ -9,7 +9,7 @@ import Glibc
 /// What `gantry serve` reports and offers about runs: commit statuses to a forge's REST API (a local
 /// recording server stands in for the forge, which is unreachable here), job metrics, logs through the
 /// API (also followed live), and re-runs of all or only the failed jobs.
-@Suite(.serialized) struct ServeReportingTests {
+@Suite(.serialized, .ownThread) struct ServeReportingTests {
     static let workflow = """
         name: CI
         on: push

@@ -8,7 +8,7 @@ import Glibc
 
 /// `gantry serve` end to end: a real service process on 127.0.0.1, a real `git daemon`, signed
 /// deliveries sent with curl.
-@Suite(.serialized) struct ServeTests {
+@Suite(.serialized, .ownThread) struct ServeTests {
     static let workflow = """
         on: push
         jobs:
@@ -221,7 +221,7 @@ import Glibc
 }
 
 /// Runs asked for through the API: a dispatch with inputs, of one workflow, at a branch's head.
-@Suite(.serialized) struct ServeDispatchTests {
+@Suite(.serialized, .ownThread) struct ServeDispatchTests {
     static let workflows = """
         on:
           workflow_dispatch:

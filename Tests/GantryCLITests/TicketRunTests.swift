@@ -5,7 +5,7 @@ import _GantryTestSupport
 /// A job ticket carries everything its job needs: run again in a second process (`gantry _job`), each
 /// ticket `gantry run --ticket-dir` wrote gives the outcome the run got in-process, byte for byte,
 /// and no ticket holds a secret's value.
-@Suite struct TicketRunTests {
+@Suite(.ownThread) struct TicketRunTests {
     static let workflow = """
         on:
           workflow_dispatch:

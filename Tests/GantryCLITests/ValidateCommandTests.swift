@@ -3,7 +3,7 @@ import Testing
 import _GantryTestSupport
 
 /// `gantry validate` run as a user runs it: the built executable, its stdout, stderr and exit status.
-@Suite struct ValidateCommandTests {
+@Suite(.ownThread) struct ValidateCommandTests {
     static let gantry = Fixtures.gantryExecutable()
     static let repo = Fixtures.directory().appendingPathComponent("repo")
 
@@ -89,7 +89,7 @@ import _GantryTestSupport
 }
 
 /// Many files are parsed in parallel; the output must equal the serial, per-file golden results.
-@Suite struct ParallelValidateTests {
+@Suite(.ownThread) struct ParallelValidateTests {
     static let errDirectory = Fixtures.packageRoot().appendingPathComponent("Tests/WorkflowParsingTests/Fixtures/err")
 
     @Test func parallelOutputEqualsTheGoldenFilesInOrder() throws {

@@ -5,7 +5,7 @@ import _GantryTestSupport
 
 /// Mirrors fetch every branch and tag from a real `git daemon` and from a path, follow force-pushes
 /// and deletions, and export a commit's tree from the bare repository.
-@Suite struct MirrorTests {
+@Suite(.ownThread) struct MirrorTests {
     @Test func fetchesFromAGitDaemonAndExportsACommit() throws {
         let origin = try ScratchRepository()
         try origin.write(".github/workflows/ci.yml", "on: push\n")
