@@ -265,7 +265,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunStorePostgresTests",
-            dependencies: ["RunStorePostgres", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", "_GantryTestSupport"],
+            dependencies: ["RunStorePostgres", "ContentCache", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", "_GantryTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

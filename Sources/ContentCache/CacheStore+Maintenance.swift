@@ -1,5 +1,4 @@
 internal import Foundation
-internal import GRDB
 
 #if canImport(Glibc)
 import Glibc
@@ -10,34 +9,41 @@ extension CacheStore {
     // MARK: Listing and removal
 
     public func list(keyPrefix: String? = nil, scope: String? = nil) throws(CacheError) -> [CacheEntry] {
-        try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM entry WHERE (?1 IS NULL OR substr(key, 1, length(?1)) = ?1) AND (?2 IS NULL OR scope = ?2)
-                    ORDER BY created DESC, id DESC
-                    """,
-                arguments: [keyPrefix, scope]
-            ).map(Self.entry)
+        let (conditions, arguments) = Self.filter(key: nil, prefix: keyPrefix, scope: scope)
+        return try read { db in
+            try db.query("SELECT * FROM entry" + conditions + " ORDER BY created DESC, id DESC", bindings: arguments).map(Self.entry)
         }
     }
 
     /// Removes entries (by exact key, or every key with a prefix) and collects their blobs.
     public func remove(key: String? = nil, prefix: String? = nil, scope: String? = nil) throws(CacheError) -> [CacheEntry] {
+        let (conditions, arguments) = Self.filter(key: key, prefix: prefix, scope: scope)
         let removed: [CacheEntry] = try write { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM entry WHERE (?1 IS NULL OR key = ?1) AND (?2 IS NULL OR substr(key, 1, length(?2)) = ?2)
-                    AND (?3 IS NULL OR scope = ?3)
-                    """,
-                arguments: [key, prefix, scope]
-            ).map(Self.entry)
-            for entry in rows { try db.execute(sql: "DELETE FROM entry WHERE id = ?", arguments: [entry.id]) }
+            let rows = try db.query("SELECT * FROM entry" + conditions, bindings: arguments).map(Self.entry)
+            for entry in rows { try db.execute("DELETE FROM entry WHERE id = ?", entry.id) }
             return rows
         }
         if !removed.isEmpty { _ = try collectGarbage() }
         return removed
+    }
+
+    /// A `WHERE` clause for the filters given, and its arguments.
+    static func filter(key: String?, prefix: String?, scope: String?) -> (String, [CacheValue]) {
+        var conditions: [String] = []
+        var arguments: [CacheValue] = []
+        if let key {
+            conditions.append("key = ?")
+            arguments.append(.text(key))
+        }
+        if let prefix {
+            conditions.append("substr(key, 1, length(?)) = ?")
+            arguments += [.text(prefix), .text(prefix)]
+        }
+        if let scope {
+            conditions.append("scope = ?")
+            arguments.append(.text(scope))
+        }
+        return (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "), arguments)
     }
 
     /// What `prune` removed.
@@ -53,15 +59,15 @@ extension CacheStore {
         let removed: [CacheEntry] = try write { db in
             var removed: [CacheEntry] = []
             if let maxAge {
-                let old = try Row.fetchAll(db, sql: "SELECT * FROM entry WHERE last_access < ? ORDER BY last_access", arguments: [now - maxAge]).map(Self.entry)
-                for entry in old { try db.execute(sql: "DELETE FROM entry WHERE id = ?", arguments: [entry.id]) }
+                let old = try db.rows("SELECT * FROM entry WHERE last_access < ? ORDER BY last_access", now - maxAge).map(Self.entry)
+                for entry in old { try db.execute("DELETE FROM entry WHERE id = ?", entry.id) }
                 removed += old
             }
             if let maxBytes {
-                var total: Int64 = try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM entry") ?? 0
-                let lru = try Row.fetchAll(db, sql: "SELECT * FROM entry ORDER BY last_access, id").map(Self.entry)
+                var total = try db.row("SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) AS total FROM entry")?.integer("total") ?? 0
+                let lru = try db.rows("SELECT * FROM entry ORDER BY last_access, id").map(Self.entry)
                 for entry in lru where total > maxBytes {
-                    try db.execute(sql: "DELETE FROM entry WHERE id = ?", arguments: [entry.id])
+                    try db.execute("DELETE FROM entry WHERE id = ?", entry.id)
                     total -= entry.size
                     removed.append(entry)
                 }
@@ -78,7 +84,7 @@ extension CacheStore {
     /// Whether a temporary file or a pack no blob row names is on disk.
     func leftovers() -> Bool {
         guard Self.directoryNames(root + "/tmp").isEmpty else { return true }
-        let named = Set((try? read { db in try String.fetchAll(db, sql: "SELECT DISTINCT pack FROM blob") }) ?? [])
+        let named = Set((try? read { db in try db.rows("SELECT DISTINCT pack FROM blob").map { $0.text("pack") } }) ?? [])
         return packFiles().contains { !named.contains($0.name) }
     }
 
@@ -90,24 +96,24 @@ extension CacheStore {
     func collectGarbage() throws(CacheError) -> (blobs: Int, bytes: Int64) {
         let (count, bytes, doomed): (Int, Int64, [String]) = try write { db in
             var referenced = Set<String>()
-            for text in try String.fetchAll(db, sql: "SELECT manifest FROM entry") {
-                for item in try JSONDecoder().decode([CacheItem].self, from: Data(text.utf8)) {
+            for row in try db.rows("SELECT manifest FROM entry") {
+                for item in try JSONDecoder().decode([CacheItem].self, from: Data(row.text("manifest").utf8)) {
                     if let digest = item.digest { referenced.insert(digest) }
                 }
             }
             var count = 0
             var bytes: Int64 = 0
             var named = Set<String>()
-            for row in try Row.fetchAll(db, sql: "SELECT digest, pack, size FROM blob") {
-                named.insert(row["pack"])
-                let digest: String = row["digest"]
+            for row in try db.rows("SELECT digest, pack, size FROM blob") {
+                named.insert(row.text("pack"))
+                let digest = row.text("digest")
                 guard !referenced.contains(digest) else { continue }
-                try db.execute(sql: "DELETE FROM blob WHERE digest = ?", arguments: [digest])
+                try db.execute("DELETE FROM blob WHERE digest = ?", digest)
                 count += 1
-                bytes += row["size"] as Int64
+                bytes += row.integer("size")
             }
             var live: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT pack, SUM(size) AS bytes FROM blob GROUP BY pack") { live[row["pack"]] = row["bytes"] }
+            for row in try db.rows("SELECT pack, CAST(SUM(size) AS BIGINT) AS bytes FROM blob GROUP BY pack") { live[row.text("pack")] = row.integer("bytes") }
             let cutoff = Self.now() - grace
             var doomed: [String] = []
             for pack in packFiles() {
@@ -130,8 +136,8 @@ extension CacheStore {
     }
 
     /// Copies a pack's live blobs into a new pack and points their rows at it; returns the old pack's path.
-    func compact(_ db: Database, _ name: String, _ path: String) throws -> String {
-        let rows = try Row.fetchAll(db, sql: "SELECT digest, offset, size FROM blob WHERE pack = ? ORDER BY offset", arguments: [name])
+    func compact(_ db: any CacheStatements, _ name: String, _ path: String) throws -> String {
+        let rows = try db.rows(#"SELECT digest, "offset", size FROM blob WHERE pack = ? ORDER BY "offset""#, name)
         let input = open(path, O_RDONLY | O_CLOEXEC)
         guard input >= 0 else { throw CacheError("cannot read pack \(name): \(String(cString: strerror(errno)))") }
         defer { close(input) }
@@ -142,13 +148,13 @@ extension CacheStore {
         var offset: Int64 = 0
         var moved: [(String, Int64)] = []
         for row in rows {
-            let size: Int64 = row["size"]
-            guard Self.copyRange(input, row["offset"], to: output, offset, length: size) else {
+            let size = row.integer("size")
+            guard Self.copyRange(input, row.integer("offset"), to: output, offset, length: size) else {
                 close(output)
                 unlink(temporary)
                 throw CacheError("cannot compact pack \(name): \(String(cString: strerror(errno)))")
             }
-            moved.append((row["digest"], offset))
+            moved.append((row.text("digest"), offset))
             offset += size
         }
         close(output)
@@ -157,7 +163,7 @@ extension CacheStore {
             throw CacheError("cannot store a pack: \(String(cString: strerror(errno)))")
         }
         for (digest, newOffset) in moved {
-            try db.execute(sql: "UPDATE blob SET pack = ?, offset = ? WHERE digest = ?", arguments: [newName, newOffset, digest])
+            try db.execute(#"UPDATE blob SET pack = ?, "offset" = ? WHERE digest = ?"#, newName, newOffset, digest)
         }
         return path
     }
@@ -175,12 +181,12 @@ extension CacheStore {
 
     public func stats() throws(CacheError) -> Stats {
         let (entries, logical, hits, misses): (Int, Int64, Int, Int) = try read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS bytes FROM entry")!
-            let hits = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'hit'") ?? 0
-            let misses = try Int.fetchOne(db, sql: "SELECT value FROM counter WHERE name = 'miss'") ?? 0
-            return (row["n"], row["bytes"], hits, misses)
+            let row = try db.row("SELECT COUNT(*) AS n, CAST(COALESCE(SUM(size), 0) AS BIGINT) AS bytes FROM entry")
+            let hits = try db.row("SELECT value FROM counter WHERE name = 'hit'")?.integer("value") ?? 0
+            let misses = try db.row("SELECT value FROM counter WHERE name = 'miss'")?.integer("value") ?? 0
+            return (Int(row?.integer("n") ?? 0), row?.integer("bytes") ?? 0, Int(hits), Int(misses))
         }
-        let blobs: Int = try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM blob") ?? 0 }
+        let blobs: Int = try read { db in Int(try db.row("SELECT COUNT(*) AS n FROM blob")?.integer("n") ?? 0) }
         let disk = packFiles().reduce(Int64(0)) { $0 + Int64($1.info.st_size) }
         return Stats(entries: entries, logicalBytes: logical, diskBytes: disk, blobs: blobs, hits: hits, misses: misses)
     }
@@ -197,8 +203,8 @@ extension CacheStore {
     /// the entries that need them.
     public func verify() throws(CacheError) -> VerifyReport {
         let rows: [(digest: String, location: BlobLocation)] = try read { db in
-            try Row.fetchAll(db, sql: "SELECT digest, pack, offset, size FROM blob ORDER BY pack, offset").map {
-                ($0["digest"], BlobLocation(pack: $0["pack"], offset: $0["offset"], size: $0["size"]))
+            try db.rows(#"SELECT digest, pack, "offset", size FROM blob ORDER BY pack, "offset""#).map {
+                ($0.text("digest"), BlobLocation(pack: $0.text("pack"), offset: $0.integer("offset"), size: $0.integer("size")))
             }
         }
         var corrupt: [String] = []
@@ -210,14 +216,14 @@ extension CacheStore {
             if fd < 0 || Self.digest(fd, offset: location.offset, size: location.size) != digest { corrupt.append(digest) }
         }
         let broken: [CacheEntry] = try write { db in
-            for digest in corrupt { try db.execute(sql: "DELETE FROM blob WHERE digest = ?", arguments: [digest]) }
-            let present = Set(try String.fetchAll(db, sql: "SELECT digest FROM blob"))
+            for digest in corrupt { try db.execute("DELETE FROM blob WHERE digest = ?", digest) }
+            let present = Set(try db.rows("SELECT digest FROM blob").map { $0.text("digest") })
             var broken: [CacheEntry] = []
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM entry") {
-                let items = try JSONDecoder().decode([CacheItem].self, from: Data((row["manifest"] as String).utf8))
+            for row in try db.rows("SELECT * FROM entry") {
+                let items = try JSONDecoder().decode([CacheItem].self, from: Data(row.text("manifest").utf8))
                 if items.contains(where: { $0.digest.map { !present.contains($0) } ?? false }) {
                     let entry = Self.entry(row)
-                    try db.execute(sql: "DELETE FROM entry WHERE id = ?", arguments: [entry.id])
+                    try db.execute("DELETE FROM entry WHERE id = ?", entry.id)
                     broken.append(entry)
                 }
             }

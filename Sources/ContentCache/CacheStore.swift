@@ -1,7 +1,6 @@
 internal import CProcessSpawn
 internal import Dispatch
 internal import Foundation
-internal import GRDB
 
 #if canImport(Glibc)
 import Glibc
@@ -64,53 +63,22 @@ public struct CacheError: Error, Sendable, CustomStringConvertible {
 
 /// The content-addressed store: file contents stored once, by SHA-256, as ranges of pack files under
 /// `packs/` (one pack per save, holding the blobs the store lacked); entries (immutable manifests) and
-/// where each blob is in an SQLite index. A save writes its pack (temporary file, then rename) before it
+/// where each blob is in an index (`CacheIndex`: SQLite beside the packs, or a cluster's PostgreSQL). A save writes its pack (temporary file, then rename) before it
 /// commits the blob rows and the entry's row in one transaction, so a crash at any moment leaves no
 /// visible half entry; a pack no row names is collected later.
 public final class CacheStore: Sendable {
     public let root: String
-    let database: DatabaseQueue
+    let index: any CacheIndex
     /// Unreferenced blobs and temporary files younger than this are left alone by collection (a save
     /// may be about to reference them).
     let grace: Double
 
-    public init(root: String, grace: Double = 600) throws(CacheError) {
+    /// A store in `root`, its index `root/index.sqlite` unless another is given (a cluster's, in PostgreSQL).
+    public init(root: String, grace: Double = 600, index: (any CacheIndex)? = nil) throws(CacheError) {
         self.root = root
         self.grace = grace
         for folder in [root, root + "/packs", root + "/tmp"] { Self.makeDirectory(folder) }
-        do {
-            var configuration = Configuration()
-            configuration.busyMode = .timeout(60)
-            database = try DatabaseQueue(path: root + "/index.sqlite", configuration: configuration)
-            var migrator = DatabaseMigrator()
-            migrator.registerMigration("v1") { db in
-                try db.execute(sql: """
-                    CREATE TABLE entry (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        scope TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL,
-                        created REAL NOT NULL, last_access REAL NOT NULL,
-                        size INTEGER NOT NULL, files INTEGER NOT NULL,
-                        paths TEXT NOT NULL, manifest TEXT NOT NULL,
-                        UNIQUE (scope, key, version));
-                    CREATE INDEX entry_lookup ON entry (scope, version, created);
-                    CREATE TABLE counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-                    """)
-            }
-            // Packs replace one file per blob under objects/ (creating 20,000 files cost more than hashing
-            // them): entries of the old format are dropped, which a cache may always do (a miss).
-            migrator.registerMigration("v2 packs") { db in
-                try db.execute(sql: """
-                    DELETE FROM entry;
-                    CREATE TABLE blob (
-                        digest TEXT PRIMARY KEY, pack TEXT NOT NULL, offset INTEGER NOT NULL, size INTEGER NOT NULL
-                    ) WITHOUT ROWID;
-                    CREATE INDEX blob_pack ON blob (pack);
-                    """)
-            }
-            try migrator.migrate(database)
-        } catch {
-            throw CacheError("cannot open the cache index \(root)/index.sqlite: \(error)")
-        }
+        if let index { self.index = index } else { self.index = try SQLiteCacheIndex(path: root + "/index.sqlite") }
         if access(root + "/objects", F_OK) == 0 { removeExisting(root + "/objects") }
     }
 
@@ -136,11 +104,11 @@ public final class CacheStore: Sendable {
         let match = try read { db in try Self.match(db, key: key, restoreKeys: restoreKeys, version: version, scopes: scopes) }
         try write { db in
             if let match {
-                try db.execute(sql: "UPDATE entry SET last_access = ? WHERE id = ?", arguments: [Self.now(), match.entry.id])
+                try db.execute("UPDATE entry SET last_access = ? WHERE id = ?", Self.now(), match.entry.id)
             }
             try db.execute(
-                sql: "INSERT INTO counter (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1",
-                arguments: [match == nil ? "miss" : "hit"])
+                "INSERT INTO counter (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = counter.value + 1",
+                match == nil ? "miss" : "hit")
         }
         return match
     }
@@ -165,7 +133,7 @@ public final class CacheStore: Sendable {
             + restoreKeys.map { ("restore key '\($0)' as a prefix", $0, false) }
     }
 
-    static func match(_ db: Database, key: String, restoreKeys: [String], version: String, scopes: [String]) throws -> CacheMatch? {
+    static func match(_ db: any CacheStatements, key: String, restoreKeys: [String], version: String, scopes: [String]) throws -> CacheMatch? {
         for scope in scopes {
             for (rule, candidate, exact) in rules(key: key, restoreKeys: restoreKeys) {
                 if let entry = try entry(db, scope: scope, candidate: candidate, exact: exact, version: version) {
@@ -176,24 +144,26 @@ public final class CacheStore: Sendable {
         return nil
     }
 
-    static func entry(_ db: Database, scope: String, candidate: String, exact: Bool, version: String) throws -> CacheEntry? {
-        let sql = exact
-            ? "SELECT * FROM entry WHERE scope = ? AND version = ? AND key = ?"
-            : "SELECT * FROM entry WHERE scope = ? AND version = ? AND substr(key, 1, length(?3)) = ?3 ORDER BY created DESC, id DESC LIMIT 1"
-        return try Row.fetchOne(db, sql: sql, arguments: [scope, version, candidate]).map(Self.entry)
+    static func entry(_ db: any CacheStatements, scope: String, candidate: String, exact: Bool, version: String) throws -> CacheEntry? {
+        let row = exact
+            ? try db.row("SELECT * FROM entry WHERE scope = ? AND version = ? AND key = ?", scope, version, candidate)
+            : try db.row(
+                "SELECT * FROM entry WHERE scope = ? AND version = ? AND substr(key, 1, length(?)) = ? ORDER BY created DESC, id DESC LIMIT 1",
+                scope, version, candidate, candidate)
+        return row.map(Self.entry)
     }
 
-    static func entry(_ row: Row) -> CacheEntry {
-        let paths = (try? JSONDecoder().decode([String].self, from: Data((row["paths"] as String).utf8))) ?? []
+    static func entry(_ row: CacheRow) -> CacheEntry {
+        let paths = (try? JSONDecoder().decode([String].self, from: Data(row.text("paths").utf8))) ?? []
         return CacheEntry(
-            id: row["id"], scope: row["scope"], key: row["key"], version: row["version"], created: row["created"],
-            lastAccess: row["last_access"], size: row["size"], fileCount: row["files"], paths: paths)
+            id: row.integer("id"), scope: row.text("scope"), key: row.text("key"), version: row.text("version"), created: row.real("created"),
+            lastAccess: row.real("last_access"), size: row.integer("size"), fileCount: Int(row.integer("files")), paths: paths)
     }
 
     /// An entry's files, folders and links.
     public func items(of entry: CacheEntry) throws(CacheError) -> [CacheItem] {
         try read { db in
-            let text: String = try String.fetchOne(db, sql: "SELECT manifest FROM entry WHERE id = ?", arguments: [entry.id]) ?? "[]"
+            let text = try db.row("SELECT manifest FROM entry WHERE id = ?", entry.id)?.text("manifest") ?? "[]"
             return try JSONDecoder().decode([CacheItem].self, from: Data(text.utf8))
         }
     }
@@ -302,7 +272,7 @@ public final class CacheStore: Sendable {
         }
         let now = Self.now()
         do {
-            let id: Int64? = try database.write { db in
+            let id: Int64? = try index.write { db in
                 if try Self.entry(db, scope: scope, candidate: key, exact: true, version: version) != nil { return nil }
                 if let pack = packs.first { try Self.insert(db, placements, pack: pack) }
                 // A collection may have removed a blob this entry shares since it was looked up: the
@@ -322,13 +292,13 @@ public final class CacheStore: Sendable {
                     newBytes += again.size
                     try Self.insert(db, again.placements, pack: again.name)
                 }
-                try db.execute(
-                    sql: """
-                        INSERT INTO entry (scope, key, version, created, last_access, size, files, paths, manifest)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [scope, key, version, now, now, size, files, pathsText, manifest])
-                return db.lastInsertedRowID
+                let inserted = try db.row(
+                    """
+                    INSERT INTO entry (scope, key, version, created, last_access, size, files, paths, manifest)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                    """,
+                    scope, key, version, now, now, size, files, pathsText, manifest)
+                return inserted?.integer("id")
             }
             guard let id else {
                 // Another save of this key committed first: this one's pack is nobody's.
@@ -446,9 +416,9 @@ public final class CacheStore: Sendable {
 
     // MARK: Helpers
 
-    func read<T>(_ body: (Database) throws -> T) throws(CacheError) -> T {
+    func read<T>(_ body: (any CacheStatements) throws -> T) throws(CacheError) -> T {
         do {
-            return try database.read(body)
+            return try index.read(body)
         } catch let error as CacheError {
             throw error
         } catch {
@@ -456,9 +426,9 @@ public final class CacheStore: Sendable {
         }
     }
 
-    func write<T>(_ body: (Database) throws -> T) throws(CacheError) -> T {
+    func write<T>(_ body: (any CacheStatements) throws -> T) throws(CacheError) -> T {
         do {
-            return try database.write(body)
+            return try index.write(body)
         } catch let error as CacheError {
             throw error
         } catch {

@@ -1,7 +1,6 @@
 internal import CProcessSpawn
 internal import Dispatch
 internal import Foundation
-internal import GRDB
 
 #if canImport(Glibc)
 import Glibc
@@ -144,17 +143,17 @@ extension CacheStore {
         return ContentDigest.hex(hasher.finalize())
     }
 
-    static func location(_ db: Database, _ digest: String) throws -> BlobLocation? {
-        // A cached statement: a save looks up every file's digest, twice.
-        try Row.fetchOne(db.cachedStatement(sql: "SELECT pack, offset, size FROM blob WHERE digest = ?"), arguments: [digest]).map {
-            BlobLocation(pack: $0["pack"], offset: $0["offset"], size: $0["size"])
+    static func location(_ db: any CacheStatements, _ digest: String) throws -> BlobLocation? {
+        try db.row(#"SELECT pack, "offset", size FROM blob WHERE digest = ?"#, digest).map {
+            BlobLocation(pack: $0.text("pack"), offset: $0.integer("offset"), size: $0.integer("size"))
         }
     }
 
-    static func insert(_ db: Database, _ placements: [PackPlacement], pack: String) throws {
+    static func insert(_ db: any CacheStatements, _ placements: [PackPlacement], pack: String) throws {
         for placement in placements {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO blob (digest, pack, offset, size) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [placement.digest, pack, placement.offset, Int64(placement.hashed.st_size)])
+            try db.execute(
+                #"INSERT INTO blob (digest, pack, "offset", size) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"#,
+                placement.digest, pack, placement.offset, Int64(placement.hashed.st_size))
         }
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import ContentCache
 import WorkflowExecution
 import GitSupport
+import RunStorePostgres
 
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,8 @@ extension GantryCommand {
             discussion: """
                 The cache root is $GANTRY_CACHE_DIR, else the repository's cache/ folder when it holds \
                 .gantry-cache-root, else $XDG_CACHE_HOME/gantry, else ~/.cache/gantry. --cache-dir names \
-                another.
+                another. A cluster of `gantry serve` nodes keeps its cache's index in PostgreSQL: give \
+                --cache-dir <shared-dir>/cache and --store (or --store-file) with the nodes' database.
                 """,
             subcommands: [List.self, Show.self, Remove.self, Prune.self, Stats.self, Verify.self]
         )
@@ -31,6 +33,14 @@ struct CacheLocation: ParsableArguments {
     @Option(name: [.customShort("C"), .customLong("directory")], help: ArgumentHelp("The repository to work in.", valueName: "dir"))
     var directory: String?
 
+    @Option(help: ArgumentHelp(
+        "The PostgreSQL database holding the index of a cluster's cache (the URL `gantry serve --store` was given).",
+        valueName: "postgres-url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("A file holding the --store URL (a mounted secret).", valueName: "file"))
+    var storeFile: String?
+
     var root: String {
         if let cacheDir { return cacheDir }
         let environment = GantryCommand.Run.hostEnvironment()
@@ -39,6 +49,19 @@ struct CacheLocation: ParsableArguments {
     }
 
     func open() throws -> CacheStore {
+        if let url = try storeURL() {
+            let location: PostgresLocation
+            switch PostgresLocation.parse(url) {
+            case .success(let parsed): location = parsed
+            case .failure(let error): throw CacheCommandError(error.description)
+            }
+            guard FileSystem.exists(root + "/packs") else { throw CacheCommandError("no cache at \(root) (no packs/)") }
+            do {
+                return try CacheStore(root: root, index: PostgresCacheIndex(location))
+            } catch {
+                throw CacheCommandError(error.message)
+            }
+        }
         // Only an existing cache: a folder without an index is never touched (prune would clean it).
         guard FileSystem.exists(root + "/index.sqlite") else {
             throw CacheCommandError("no cache at \(root) (no index.sqlite)")
@@ -48,6 +71,17 @@ struct CacheLocation: ParsableArguments {
         } catch {
             throw CacheCommandError(error.message)
         }
+    }
+}
+
+extension CacheLocation {
+    /// `--store`, or the first line of `--store-file`.
+    func storeURL() throws -> String? {
+        if let store { return store }
+        guard let storeFile else { return nil }
+        // As `gantry serve --store-file` reads it.
+        guard let bytes = try? FileSystem.read(storeFile) else { throw CacheCommandError("--store-file '\(storeFile)' cannot be read") }
+        return String(decoding: bytes, as: UTF8.self).trimmingWhitespace
     }
 }
 

@@ -116,6 +116,12 @@ extension GantryCommand.Serve {
             return try opened.get()
         }
 
+        /// The cache's index: beside the packs for SQLite, in the shared database for PostgreSQL.
+        static func cacheIndex(_ settings: ServeSettings) -> (any CacheIndex)? {
+            guard settings.store != "sqlite", let location = try? PostgresLocation.parse(settings.store).get() else { return nil }
+            return PostgresCacheIndex(location)
+        }
+
         func run() throws {
             let environment = GantryCommand.Run.hostEnvironment()
             let settings: ServeSettings
@@ -140,9 +146,10 @@ extension GantryCommand.Serve {
                 FileSystem.write("gantry: error: \(error)\n", to: 2)
                 throw ExitCode.failure
             }
+            let cacheIndex = Self.cacheIndex(settings)
             let launcher = ServeLauncher(
                 data: settings.data, shared: settings.shared, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
-                vars: settings.vars, platforms: settings.platforms, store: store)
+                vars: settings.vars, platforms: settings.platforms, store: store, cacheIndex: cacheIndex)
             let metrics = ServiceMetrics()
             let statuses = settings.report.map { report in
                 StatusReporter(sink: ForgeStatusClient(base: report.url, token: report.token, api: report.api), logger: logger, metrics: metrics)
@@ -186,7 +193,8 @@ extension GantryCommand.Serve {
             let cacheRoot = settings.shared + "/cache"
             serverSettings.cacheEntries = {
                 // Only an existing cache: the page never makes one.
-                guard FileSystem.exists(cacheRoot + "/index.sqlite"), let entries = try? CacheStore(root: cacheRoot).list(keyPrefix: nil, scope: nil)
+                guard FileSystem.exists(cacheRoot + (cacheIndex == nil ? "/index.sqlite" : "/packs")),
+                    let entries = try? CacheStore(root: cacheRoot, index: cacheIndex).list(keyPrefix: nil, scope: nil)
                 else { return [] }
                 return entries.map { PageCacheEntry(key: $0.key, scope: $0.scope, size: $0.size, lastUsed: $0.lastAccess) }
             }

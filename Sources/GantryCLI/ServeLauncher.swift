@@ -1,4 +1,5 @@
 import ArgumentParser
+import ContentCache
 import DockerEngine
 import GitSupport
 public import RunnerService
@@ -54,6 +55,8 @@ struct ServeLauncher: RunLauncher {
     let platforms: [String]
     let fetches = MirrorFetches()
     let store: any ServiceStore
+    /// The cache's index when the store is shared (PostgreSQL): the packs are in `shared/cache`.
+    let cacheIndex: (any CacheIndex)?
 
     func mirror(_ repository: String) -> Mirror? {
         repositories[repository.lowercased()].map { Mirror(path: data + "/mirrors/" + repository.lowercased() + ".git", url: $0.url) }
@@ -233,6 +236,7 @@ struct ServeLauncher: RunLauncher {
         var context = RunContext(event: event, root: root, hostEnvironment: hostEnvironment, secrets: fromFork ? [] : secrets, vars: vars)
         context.actions = ActionSupport.mirror(mirror.path, commit: record.sha, actionDirectory: data + "/actions")
         context.cacheRoot = shared + "/cache"
+        context.cacheIndex = cacheIndex
         context.checkoutCommitted = true
         context.containerEngine = DockerEngine(environment: hostEnvironment)
         context.runID = run.value

@@ -102,6 +102,20 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// One connection's settings (the pool's are `configuration`).
+    func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        let tls: PostgresConnection.Configuration.TLS
+        switch sslMode {
+        case "require": tls = .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        case "prefer": tls = .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+        default: tls = .disable
+        }
+        var configuration = PostgresConnection.Configuration(
+            host: host, port: port, username: user, password: password, database: database, tls: tls)
+        configuration.options.connectTimeout = .seconds(3)
+        return configuration
+    }
+
     var configuration: PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
         switch sslMode {
@@ -146,7 +160,21 @@ enum PostgresSchema {
         CREATE TABLE gantry_node (
             name TEXT PRIMARY KEY, labels TEXT NOT NULL, capacity BIGINT NOT NULL, busy BIGINT NOT NULL,
             draining BOOLEAN NOT NULL, started DOUBLE PRECISION NOT NULL, seen DOUBLE PRECISION NOT NULL);
+        """,
+        // 2: the content cache's index (`PostgresCacheIndex`), in a schema of its own so that the
+        // cache's statements read the same on SQLite and here.
         """
+        CREATE SCHEMA gantry_cache;
+        CREATE TABLE gantry_cache.entry (
+            id BIGSERIAL PRIMARY KEY, scope TEXT NOT NULL, key TEXT NOT NULL, version TEXT NOT NULL,
+            created DOUBLE PRECISION NOT NULL, last_access DOUBLE PRECISION NOT NULL, size BIGINT NOT NULL,
+            files BIGINT NOT NULL, paths TEXT NOT NULL, manifest TEXT NOT NULL, UNIQUE (scope, key, version));
+        CREATE INDEX entry_lookup ON gantry_cache.entry (scope, version, created);
+        CREATE TABLE gantry_cache.counter (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+        CREATE TABLE gantry_cache.blob (
+            digest TEXT PRIMARY KEY, pack TEXT NOT NULL, "offset" BIGINT NOT NULL, size BIGINT NOT NULL);
+        CREATE INDEX blob_pack ON gantry_cache.blob (pack)
+        """,
     ]
 
     /// Brings the database to this build's schema; throws (one line) when it is newer.

@@ -51,16 +51,10 @@ public actor PostgresRunStore: RunStore {
             // A server that is not there is told in seconds; a migration waiting for another node's may take longer.
             // One connection of its own first: a server that refuses is told at once (the pool would
             // retry it for a minute). A busy machine may take a while to answer: 30 s.
-            if location.sslMode == "disable" {
-                let logger = store.logger
-                try await store.timed("connect", seconds: 30) {
-                    let connection = try await PostgresConnection.connect(
-                        configuration: .init(
-                            host: location.host, port: location.port, username: location.user, password: location.password,
-                            database: location.database, tls: .disable),
-                        id: 0, logger: logger)
-                    try await connection.close()
-                }
+            let logger = store.logger
+            try await store.timed("connect", seconds: 30) {
+                let connection = try await PostgresConnection.connect(configuration: location.connectionConfiguration(), id: 0, logger: logger)
+                try await connection.close()
             }
             try await store.timed("open the database", seconds: 30) { try await store.client.query("SELECT 1", logger: store.logger) }
             try await store.timed("migrate the schema", seconds: 60) {

@@ -24,7 +24,7 @@ extension JobRunner {
         guard let root = context.cacheRoot else { throw CacheError("no cache directory is configured") }
         return try cacheStoreHolder.withLock { holder throws(CacheError) -> CacheStore in
             if let store = holder { return store }
-            let store = try CacheStore(root: root)
+            let store = try CacheStore(root: root, index: context.cacheIndex)
             holder = store
             return store
         }

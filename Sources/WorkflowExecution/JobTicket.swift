@@ -1,3 +1,4 @@
+public import ContentCache
 public import WorkflowExpressions
 public import WorkflowPlanning
 import FoundationEssentials
@@ -122,6 +123,7 @@ public struct NodeServices: Sendable {
     public var actions: ActionSupport?
     public var concurrency: ConcurrencyStore?
     public var cacheRoot: String?
+    public var cacheIndex: (any CacheIndex)?
     public var cacheLimit: Int64 = 10 << 30
     public var containerEngine: (any ContainerEngine)?
     /// Names this node's run in the labels of what it creates.
@@ -143,6 +145,7 @@ public struct NodeServices: Sendable {
         actions = context.actions
         concurrency = context.concurrency
         cacheRoot = context.cacheRoot
+        cacheIndex = context.cacheIndex
         cacheLimit = context.cacheLimit
         containerEngine = context.containerEngine
         resources = context.resources
@@ -160,6 +163,7 @@ extension RunContext {
         actions = node.actions
         concurrency = node.concurrency
         cacheRoot = node.cacheRoot
+        cacheIndex = node.cacheIndex
         cacheLimit = node.cacheLimit
         checkoutCommitted = ticket.checkoutCommitted
         containerEngine = node.containerEngine

@@ -1,3 +1,4 @@
+public import ContentCache
 public import WorkflowExpressions
 public import WorkflowPlanning
 
@@ -23,6 +24,8 @@ public struct RunContext: Sendable {
     public var concurrency: ConcurrencyStore?
     /// The content cache's root (actions/cache); nil when caching is off.
     public var cacheRoot: String?
+    /// The cache's index when it is not `cacheRoot/index.sqlite` (a cluster's, in PostgreSQL).
+    public var cacheIndex: (any CacheIndex)?
     /// The cache's size limit in bytes for eviction (default 10 GB).
     public var cacheLimit: Int64 = 10 << 30
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).

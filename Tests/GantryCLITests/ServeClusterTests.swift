@@ -262,6 +262,50 @@ struct ServeClusterTests {
         #expect(b.stop() == 0)
     }
 
+    /// actions/cache saved by a job on node a is restored by the next job on node b: the packs are in
+    /// the shared folder, the index in PostgreSQL (no `index.sqlite`), and `gantry cache ls --store`
+    /// lists the entry from outside the nodes.
+    @Test func theCacheOneNodeSavesIsRestoredOnAnother() throws {
+        let cluster = try Cluster(workflow: """
+            on: push
+            jobs:
+              save:
+                runs-on: [self-hosted, a]
+                steps:
+                  - uses: actions/cache@v4
+                    with:
+                      path: deps
+                      key: deps-${{ github.sha }}
+                  - run: mkdir -p deps && echo "built on $GANTRY_TEST_NODE in $GITHUB_RUN_ID" > deps/lib.txt
+              restore:
+                needs: save
+                runs-on: [self-hosted, b]
+                steps:
+                  - id: c
+                    uses: actions/cache@v4
+                    with:
+                      path: deps
+                      key: deps-${{ github.sha }}
+                  - run: echo "restore $GANTRY_TEST_NODE hit=${{ steps.c.outputs.cache-hit }} $(cat deps/lib.txt)" >> "$GANTRY_TEST_MARKS"
+            """)
+        let a = try cluster.node("a", ["--capacity", "1", "--labels", "self-hosted,a"])
+        let b = try cluster.node("b", ["--capacity", "1", "--labels", "self-hosted,b"])
+        let token = try cluster.token()
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "c-1", secret: cluster.fixture.secret).status == 202)
+        #expect(try b.finishedRun("1", token: token, timeout: 60)["status"] as? String == "success")
+        #expect(cluster.markLines == ["restore b hit=true built on a in 1"])
+        #expect(!FileManager.default.fileExists(atPath: cluster.shared + "/cache/index.sqlite"))
+        let listed = try runCommand(
+            RunCommandTests.gantry, ["cache", "ls", "--cache-dir", cluster.shared + "/cache", "--store", cluster.server.url, "--format", "json"])
+        #expect(listed.status == 0)
+        let entries = (try? JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]) ?? []
+        #expect(entries.count == 1)
+        #expect((entries.first?["key"] as? String)?.hasPrefix("deps-") == true)
+        #expect(entries.first?["files"] as? Int == 1)
+        #expect(a.stop() == 0)
+        #expect(b.stop() == 0)
+    }
+
     @Test func aScheduleFiresOnceAcrossThreeNodes() throws {
         let cluster = try Cluster(workflow: """
             on:
