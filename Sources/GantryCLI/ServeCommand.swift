@@ -165,6 +165,7 @@ extension GantryCommand.Serve {
                         "sha": .string(record.sha),
                     ])
                 case .resumed(let id): logger.info("run continues after a restart", metadata: ["run": .string(id.value)])
+                case .adopted(let id): logger.info("run taken over from a node that stopped", metadata: ["run": .string(id.value)])
                 case .finished(let id, let success, let seconds):
                     metrics.runFinished(success: success, seconds: seconds)
                     logger.info("run finished", metadata: ["run": .string(id.value), "success": .stringConvertible(success)])

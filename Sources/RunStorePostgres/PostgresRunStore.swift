@@ -171,46 +171,6 @@ public actor PostgresRunStore: RunStore {
     }
 
     /// Records a node's heartbeat.
-    public func heartbeat(_ node: Node) async throws { _ = try await heartbeat(node, alone: 0) }
-
-    /// Records this node's heartbeat and tells whether any other node's is more recent than `window`
-    /// seconds, under a lock, so that of nodes starting together one finds itself alone.
-    public func heartbeat(_ node: Node, alone window: Double) async throws -> Bool {
-        let logger = self.logger
-        return try await transaction("record a heartbeat") { connection in
-            try await connection.run("SELECT pg_advisory_xact_lock(\(PostgresSchema.lockKey + 1))", logger: logger)
-            let others = try await connection.values(
-                "SELECT count(*) FROM gantry_node WHERE name <> \(node.name) AND seen > \(node.seen - window)", Int.self, logger: logger
-            ).first ?? 0
-            try await connection.run(
-                """
-                INSERT INTO gantry_node (name, labels, capacity, busy, draining, started, seen)
-                VALUES (\(node.name), \(CodableJSON.encode(node.labels)), \(node.capacity), \(node.busy), \(node.draining), \(node.started), \(node.seen))
-                ON CONFLICT (name) DO UPDATE SET labels = EXCLUDED.labels, capacity = EXCLUDED.capacity, busy = EXCLUDED.busy,
-                    draining = EXCLUDED.draining, started = EXCLUDED.started, seen = EXCLUDED.seen
-                """, logger: logger)
-            return others == 0
-        }
-    }
-
-    /// Every node that ever registered, by name.
-    public func nodes() async throws -> [Node] {
-        try await rows(
-            "read the nodes", "SELECT name, labels, capacity, busy, draining, started, seen FROM gantry_node ORDER BY name",
-            as: (String, String, Int, Int, Bool, Double, Double).self
-        ).map { Node(name: $0.0, labels: try CodableJSON.decode([String]?.self, from: $0.1), capacity: $0.2, busy: $0.3, draining: $0.4, started: $0.5, seen: $0.6) }
-    }
-
-    /// Each unfinished run with an instance queued that `worker` can take.
-    public func runsWithWork(for worker: WorkerIdentity) async throws -> [RunID] {
-        var seen = Set<RunID>()
-        var out: [RunID] = []
-        for (instance, runsOn, _) in try await queuedJobs() where worker.accepts(runsOn) && seen.insert(instance.run).inserted {
-            out.append(instance.run)
-        }
-        return out
-    }
-
     /// Whether the server answered the last time it was asked.
     public nonisolated var isReachable: Bool { reachable.load(ordering: .relaxed) }
 
@@ -350,7 +310,7 @@ public actor PostgresRunStore: RunStore {
 
 extension PostgresRunStore {
     /// Locks a run's row for this transaction and brings its machine up to date.
-    fileprivate static func locked(
+    static func locked(
         _ connection: PostgresConnection, _ run: RunID, cached: (machine: RunStateMachine, seq: Int)?, logger: Logger
     ) async throws -> (RunStateMachine, Int) {
         let seq = try await connection.values("SELECT seq FROM gantry_run WHERE id = \(run.value) FOR UPDATE", Int.self, logger: logger).first
@@ -380,14 +340,17 @@ extension PostgresRunStore {
     }
 
     /// Caches an unfinished run's machine (a finished one is read again when asked for).
-    fileprivate func keep(_ current: (machine: RunStateMachine, seq: Int)) {
+    /// The machine this node last read of `run`, with its `seq`.
+    func cachedMachine(_ run: RunID) -> (machine: RunStateMachine, seq: Int)? { machines[run] }
+
+    func keep(_ current: (machine: RunStateMachine, seq: Int)) {
         // Never back: another call may have seen a later event meanwhile.
         if let cached = machines[current.machine.definition.run], cached.seq > current.seq { return }
         machines[current.machine.definition.run] = current.machine.isFinished ? nil : current
     }
 
     /// Appends the event after `seq` and makes the queue what its actions say; every node hears of it.
-    fileprivate static func append(
+    static func append(
         _ connection: PostgresConnection, _ run: RunID, _ event: RunStateMachine.Event, _ actions: [RunStateMachine.Action],
         machine: RunStateMachine, seq: Int, node: String, now: Double, logger: Logger
     ) async throws {
@@ -471,7 +434,7 @@ extension PostgresRunStore {
 
     // MARK: Queries
 
-    fileprivate func transaction<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ doing: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let (client, logger) = (self.client, self.logger)
         // Always the full deadline: a transaction may wait for another node's lock on the run, and
         // one abandoned early could still commit.
@@ -480,7 +443,7 @@ extension PostgresRunStore {
         }
     }
 
-    fileprivate func rows<Row: Sendable>(_ doing: String, _ query: PostgresQuery, as type: Row.Type) async throws -> [Row] where Row: PostgresDecodable {
+    func rows<Row: Sendable>(_ doing: String, _ query: PostgresQuery, as type: Row.Type) async throws -> [Row] where Row: PostgresDecodable {
         try await timed(doing) {
             let sequence = try await self.client.query(query, logger: self.logger)
             var out: [Row] = []
@@ -489,7 +452,7 @@ extension PostgresRunStore {
         }
     }
 
-    fileprivate func rows<each Column: PostgresDecodable & Sendable>(_ doing: String, _ query: PostgresQuery, as type: (repeat each Column).Type) async throws -> [(repeat each Column)] {
+    func rows<each Column: PostgresDecodable & Sendable>(_ doing: String, _ query: PostgresQuery, as type: (repeat each Column).Type) async throws -> [(repeat each Column)] {
         try await timed(doing) {
             var out: [(repeat each Column)] = []
             let sequence = try await self.client.query(query, logger: self.logger)
@@ -498,7 +461,7 @@ extension PostgresRunStore {
         }
     }
 
-    fileprivate func execute(_ doing: String, _ query: PostgresQuery) async throws {
+    func execute(_ doing: String, _ query: PostgresQuery) async throws {
         try await timed(doing) {
             let sequence = try await self.client.query(query, logger: self.logger)
             for try await _ in sequence {}

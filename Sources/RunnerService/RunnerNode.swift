@@ -23,6 +23,9 @@ public protocol ServiceStore: RunStore {
     /// Records this node's heartbeat; true when no other node's heartbeat is recent (this node is the
     /// first up, and continues what nobody drives). A store of one node answers true.
     func heartbeat(_ node: RunnerStatus, alone window: Double) async throws -> Bool
+    /// Takes over the runs only dead nodes drove (see `PostgresRunStore.adoptOrphans`): each with
+    /// the actions its `.resumed` returned.
+    func adoptOrphans(window: Double, now: Double) async throws -> [(RunID, [RunStateMachine.Action])]
     /// Every node the store knows, for `/api/v1/runners`; nil: just this one.
     func runners() async throws -> [RunnerStatus]?
     /// Why the node cannot take work now (its store's server cannot be reached); nil when it can.
@@ -33,6 +36,7 @@ extension ServiceStore {
     public var isShared: Bool { false }
     public func runsWithWork(for worker: WorkerIdentity) async throws -> [RunID] { [] }
     public func heartbeat(_ node: RunnerStatus, alone window: Double) async throws -> Bool { true }
+    public func adoptOrphans(window: Double, now: Double) async throws -> [(RunID, [RunStateMachine.Action])] { [] }
     public func runners() async throws -> [RunnerStatus]? { nil }
     public func unavailable() async -> String? { nil }
 }

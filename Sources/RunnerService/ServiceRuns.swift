@@ -23,6 +23,8 @@ public actor ServiceRuns {
     public enum Happening: Sendable {
         case accepted(RunID, ServiceRunRecord)
         case resumed(RunID)
+        /// A run only dead nodes drove, continued here.
+        case adopted(RunID)
         case finished(RunID, success: Bool, seconds: Double)
         case failed(String)
         /// A job's turn came (its `if` held): it waits for its groups and a runner.
@@ -46,6 +48,8 @@ public actor ServiceRuns {
     private var intakeOfOthers: Task<Void, Never>?
     /// Runs being prepared to join (a shared store's runs other nodes accepted).
     private var joining = Set<RunID>()
+    /// What events this node applied to runs it did not drive returned, until a driver carries it out.
+    private var carried: [RunID: [RunStateMachine.Action]] = [:]
     private let started = HostProcess.wallClock()
     private var lastBeat = 0.0
     public private(set) var draining = false
@@ -111,15 +115,24 @@ public actor ServiceRuns {
     }
 
     /// Drives a run another node accepted: prepared from its record, started from the store's machine.
-    private func join(_ run: RunID) async {
-        guard drivers[run] == nil, joining.insert(run).inserted else { return }
+    /// `actions` are what an event this node applied returned (a lost job's note and conclusion): the
+    /// driver carries them out first, even when that event ended the run.
+    private func join(_ run: RunID, carrying actions: [RunStateMachine.Action] = []) async {
+        if !actions.isEmpty { carried[run, default: []] += actions }
+        if let driver = drivers[run] {
+            if let actions = carried.removeValue(forKey: run) { await driver.carryOut(actions) }
+            return
+        }
+        // A join under way takes what was carried here too.
+        guard joining.insert(run).inserted else { return }
         defer { joining.remove(run) }
         do {
-            guard let stored = try await store.storedRun(run), stored.finished == nil else { return }
+            guard let stored = try await store.storedRun(run), stored.finished == nil || carried[run] != nil else { return }
             let prepared = try await launcher.prepare(stored.record, run: run)
-            guard drivers[run] == nil, !draining else { return }
-            drive(prepared, record: stored.record, start: .join, since: stored.created)
+            guard !draining else { return }
+            drive(prepared, record: stored.record, start: .join(carried.removeValue(forKey: run) ?? []), since: stored.created)
         } catch {
+            carried[run] = nil
             report(.failed("run \(run) cannot be joined: \(error)"))
         }
     }
@@ -238,7 +251,10 @@ public actor ServiceRuns {
         let id = prepared.definition.run
         // A join (a store's notification) came first: that driver carries out what the intake was told.
         if let existing = drivers[id] {
-            if case .accepted(let actions) = start { Task { await existing.carryOut(actions) } }
+            switch start {
+            case .accepted(let actions), .join(let actions): if !actions.isEmpty { Task { await existing.carryOut(actions) } }
+            case .create, .resume: break
+            }
             return
         }
         let output = ObservedOutput(output: prepared.output) { [report] change in
@@ -274,12 +290,23 @@ public actor ServiceRuns {
         if store.isShared, HostProcess.wallClock() - lastBeat >= 2 {
             lastBeat = HostProcess.wallClock()
             _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
+            // Runs only dead nodes drove (a group's turn or a matrix they were waiting for) go on here.
+            if !draining {
+                for (run, actions) in (try? await store.adoptOrphans(window: Self.heartbeatWindow, now: HostProcess.wallClock())) ?? [] {
+                    report(.adopted(run))
+                    await join(run, carrying: actions)
+                }
+            }
         }
         guard let lapsed = try? await store.expireLeases(now: HostProcess.wallClock()) else { return }
         for (run, actions) in lapsed {
-            // Another node's job: this node carries out what its loss decides.
-            if drivers[run] == nil, store.isShared { await join(run) }
-            await drivers[run]?.carryOut(actions)
+            // Another node's job: this node carries out what its loss decides, in a driver of its own
+            // even when the loss ended the run (its log gets GitHub's line).
+            if drivers[run] == nil, store.isShared {
+                await join(run, carrying: actions)
+            } else {
+                await drivers[run]?.carryOut(actions)
+            }
         }
     }
 }

@@ -60,8 +60,10 @@ public actor RunDriver {
         /// It is in the store from an earlier process, which this one continues (`.resumed`).
         case resume
         /// Another node drives it too (a shared store): this driver takes the jobs it can, carries out
-        /// what its own events return, and learns the rest from the store's wake-ups.
-        case join
+        /// what its own events return, and learns the rest from the store's wake-ups. The actions are
+        /// those of an event this node applied before it drove the run (a lapsed claim it concluded as
+        /// lost): carried out first, even when that event ended the run.
+        case join([RunStateMachine.Action])
     }
 
     private let start: Start
@@ -123,9 +125,10 @@ public actor RunDriver {
                 } else {
                     try await perform(store.apply(definition.run, .resumed))
                 }
-            case .join:
+            case .join(let actions):
                 if let stored = try await store.machine(definition.run) { machine = stored }
-                if let succeeded = machine.succeeded { success = succeeded }
+                if !actions.isEmpty { await perform(actions) }
+                if success == nil, let succeeded = machine.succeeded { success = succeeded }
             }
         } catch {
             output.line("gantry", "error: the run could not be stored: \(error)")

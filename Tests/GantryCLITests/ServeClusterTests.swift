@@ -189,6 +189,131 @@ struct ServeClusterTests {
         #expect(victim.stop() == 0)
     }
 
+    /// Three jobs in a chain, each a second long: a node killed mid-run holds some of them.
+    static let chain = """
+        on: push
+        jobs:
+          one:
+            runs-on: self-hosted
+            steps:
+              - run: echo "one $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS" && sleep 1
+          two:
+            needs: one
+            runs-on: self-hosted
+            steps:
+              - run: echo "two $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS" && sleep 1
+          three:
+            needs: two
+            runs-on: self-hosted
+            steps:
+              - run: echo "three $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS" && sleep 1
+        """
+
+    /// Nodes killed with SIGKILL one after another while they hold jobs, then the whole cluster killed
+    /// and started again: every run ends, the jobs the dead held are concluded as lost (and only
+    /// those), every job still queued runs, and no job runs twice.
+    @Test func nodesKilledAgainAndAgainAndTheWholeClusterRestartedLoseNothingQueued() throws {
+        let cluster = try Cluster(workflow: Self.chain)
+        let names = ["a", "b", "c"]
+        var nodes = try names.map { try cluster.node($0, ["--capacity", "2"]) }
+        let token = try cluster.token()
+        for i in 0..<30 {
+            #expect(try nodes[i % 3].deliver("push", cluster.fixture.push(), delivery: "r-\(i)", secret: cluster.fixture.secret).status == 202)
+        }
+        /// Waits until `name` holds a claimed job (true), or 30 s pass.
+        func holding(_ name: String) throws -> Bool {
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline {
+                if try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker = '\(name)'") != "0" { return true }
+                usleep(20_000)
+            }
+            return false
+        }
+        var kills = 0
+        for round in 0..<3 {
+            let victim = round % 3
+            guard try holding(names[victim]) else { continue }
+            kill(nodes[victim].process.processIdentifier, SIGKILL)
+            nodes[victim].waitForExit()
+            kills += 1
+            usleep(500_000)
+            nodes[victim] = try cluster.node(names[victim], ["--capacity", "2"])
+        }
+        #expect(kills == 3, "each victim held a job when it was killed")
+        // The whole cluster, while jobs are claimed and others queued.
+        _ = try holding("a")
+        let queuedBefore = Int(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker IS NULL")) ?? 0
+        for node in nodes { kill(node.process.processIdentifier, SIGKILL) }
+        for node in nodes { node.waitForExit() }
+        let afterKill = try cluster.server.sql("SELECT count(*) FROM gantry_run WHERE finished IS NULL")
+        nodes = try names.map { try cluster.node($0, ["--capacity", "2"]) }
+        try cluster.waitForFinishedRuns(30, timeout: 180)
+        // No job was claimed twice, and none ran twice.
+        let claims = try cluster.server.sql(#"SELECT count(*) || '|' || count(DISTINCT event) FROM gantry_event WHERE event LIKE '{"claimed"%'"#)
+        #expect(claims.split(separator: "|").first == claims.split(separator: "|").last)
+        let ran = cluster.markLines.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
+        #expect(ran.count == Set(ran).count, "a job ran twice: \(ran)")
+        // Every run ended: a run either succeeded with its three jobs, or failed because a job of it
+        // was held by a killed node, which the log says; a failed job's dependents were skipped.
+        var lostJobs = 0
+        for i in 1...30 {
+            let run = try nodes[i % 3].finishedRun("\(i)", token: token)
+            let jobs = Dictionary(uniqueKeysWithValues: (run["jobs"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0["status"] as? String ?? "") })
+            let log = (try? String(contentsOfFile: cluster.shared + "/runs/\(i)/log.txt", encoding: .utf8)) ?? ""
+            let lost = jobs.filter { job, _ in log.contains("[\(job)] error: the runner lost communication with the server") }.map(\.key)
+            lostJobs += lost.count
+            if run["status"] as? String == "success" {
+                #expect(jobs == ["one": "success", "two": "success", "three": "success"])
+                #expect(["one", "two", "three"].allSatisfy { ran.contains("\($0) \(i)") })
+                #expect(lost.isEmpty)
+            } else {
+                #expect(lost.count == 1, "run \(i) failed without one lost job: \(jobs)\n\(log)")
+                for job in lost { #expect(jobs[job] == "failure") }
+            }
+        }
+        #expect(lostJobs >= kills + 1, "each kill lost the job the node held")
+        #expect(queuedBefore > 0 && afterKill != "0", "the whole cluster went down with work queued")
+        for node in nodes { #expect(node.stop() == 0) }
+    }
+
+    /// Run 2 waits for a concurrency group's turn on node v, which dies: nothing of run 2 is queued or
+    /// claimed, so no lease lapses and no node joins it for work. Once v's heartbeat is older than
+    /// 10 s, node a takes the run over, waits for the turn itself and runs the job.
+    @Test func aRunWaitingForAGroupOnADeadNodeIsTakenOverByAnother() throws {
+        let cluster = try Cluster(workflow: """
+            on: push
+            jobs:
+              one:
+                runs-on: [self-hosted, a]
+                concurrency: only-one
+                steps:
+                  - run: |
+                      echo "one $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                      for i in $(seq 300); do [ -f "$GANTRY_TEST_MARKS.release" ] && exit 0; sleep 0.1; done
+                      exit 1
+            """)
+        let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,a"])
+        let v = try cluster.node("v", ["--capacity", "2", "--labels", "self-hosted,v"])
+        let token = try cluster.token()
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "o-1", secret: cluster.fixture.secret).status == 202)
+        let deadline = Date().addingTimeInterval(30)
+        while !cluster.markLines.contains(where: { $0.hasPrefix("one 1 ") }), Date() < deadline { usleep(50_000) }
+        // v takes run 2's delivery, enters the group behind run 1, and dies waiting for its turn.
+        #expect(try v.deliver("push", cluster.fixture.push(), delivery: "o-2", secret: cluster.fixture.secret).status == 202)
+        usleep(500_000)
+        #expect(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE run = '2'") == "0")
+        kill(v.process.processIdentifier, SIGKILL)
+        v.waitForExit()
+        FileManager.default.createFile(atPath: cluster.marks + ".release", contents: nil)
+        #expect(try a.finishedRun("1", token: token, timeout: 60)["status"] as? String == "success")
+        #expect(try a.finishedRun("2", token: token, timeout: 60)["status"] as? String == "success")
+        #expect(cluster.markLines == ["one 1 a", "one 2 a"])
+        // The takeover is an event of a's in run 2's log.
+        #expect(try cluster.server.sql(#"SELECT string_agg(node, ',' ORDER BY seq) FROM gantry_event WHERE run = '2' AND event LIKE '{"resumed"%'"#) == "a")
+        #expect(a.log.contains { $0.contains(#""message":"run taken over from a node that stopped""#) && $0.contains(#""run":"2""#) })
+        #expect(a.stop() == 0)
+    }
+
     @Test func postgresStoppedUnderLoadAnswers503AndNothingAcceptedIsLost() throws {
         let cluster = try Cluster(workflow: Self.workflow)
         // Leases outlast the outage: a job that ends meanwhile keeps its result until the store is back.
