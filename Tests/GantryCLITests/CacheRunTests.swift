@@ -206,6 +206,9 @@ import _GantryTestSupport
             (["show", "--explain"], 64, "Error: --explain needs --key"),
             (["rm"], 64, "Error: give either a KEY or --prefix"),
             (["ls"], 1, "gantry: error: no cache at \(s.cache.path) (no index.sqlite)"),
+            (["ls", "--store", "mysql://x"], 1, "gantry: error: --store mysql://x: a PostgreSQL store is a URL postgres://user:password@host:port/database"),
+            (["ls", "--store", "postgres://u:pw@127.0.0.1:1/d"], 1, "gantry: error: no cache at \(s.cache.path) (no packs/)"),
+            (["stats", "--store-file", "/nonexistent/url"], 1, "gantry: error: --store-file '/nonexistent/url' cannot be read"),
         ]
         for (arguments, status, message) in cases {
             let result = try s.cacheCommand(arguments)

@@ -77,6 +77,22 @@ struct ServeClusterTests {
             ((try? String(contentsOfFile: marks, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
         }
 
+        /// Waits until `count` mark lines start with `prefix`, at most `timeout` seconds.
+        func waitForMarks(_ prefix: String, count: Int = 1, timeout: Double = 30) {
+            let deadline = Date().addingTimeInterval(timeout)
+            while markLines.filter({ $0.hasPrefix(prefix) }).count < count, Date() < deadline { usleep(50_000) }
+        }
+
+        /// A step's script that marks the job, then waits for the test's release file (at most 30 s);
+        /// indented for a `run: |` block nested as the cluster tests' workflows nest it.
+        static func heldStep(_ mark: String) -> String {
+            """
+            echo "\(mark) $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                      for i in $(seq 300); do [ -f "$GANTRY_TEST_MARKS.release" ] && exit 0; sleep 0.1; done
+                      exit 1
+            """
+        }
+
         /// Waits until `count` runs have finished, as the database says.
         func waitForFinishedRuns(_ count: Int, timeout: Double = 300) throws {
             let deadline = Date().addingTimeInterval(timeout)
@@ -163,8 +179,7 @@ struct ServeClusterTests {
             #expect(try a.deliver("push", cluster.fixture.push(), delivery: "k-\(i)", secret: cluster.fixture.secret).status == 202)
         }
         // The victim holds one `hold`; the others wait in the queue for its label.
-        let deadline = Date().addingTimeInterval(60)
-        while !cluster.markLines.contains(where: { $0.hasPrefix("hold ") }), Date() < deadline { usleep(50_000) }
+        cluster.waitForMarks("hold ", timeout: 60)
         let held = try #require(cluster.markLines.first { $0.hasPrefix("hold ") }?.split(separator: " ")[1]).description
         kill(victim.process.processIdentifier, SIGKILL)
         _ = victim.waitForExit()
@@ -288,16 +303,13 @@ struct ServeClusterTests {
                 concurrency: only-one
                 steps:
                   - run: |
-                      echo "one $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
-                      for i in $(seq 300); do [ -f "$GANTRY_TEST_MARKS.release" ] && exit 0; sleep 0.1; done
-                      exit 1
+                      \(Cluster.heldStep("one"))
             """)
         let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,a"])
         let v = try cluster.node("v", ["--capacity", "2", "--labels", "self-hosted,v"])
         let token = try cluster.token()
         #expect(try a.deliver("push", cluster.fixture.push(), delivery: "o-1", secret: cluster.fixture.secret).status == 202)
-        let deadline = Date().addingTimeInterval(30)
-        while !cluster.markLines.contains(where: { $0.hasPrefix("one 1 ") }), Date() < deadline { usleep(50_000) }
+        cluster.waitForMarks("one 1 ")
         // v takes run 2's delivery, enters the group behind run 1, and dies waiting for its turn.
         #expect(try v.deliver("push", cluster.fixture.push(), delivery: "o-2", secret: cluster.fixture.secret).status == 202)
         usleep(500_000)
@@ -365,20 +377,16 @@ struct ServeClusterTests {
                 runs-on: [self-hosted, a]
                 steps:
                   - run: |
-                      echo "two $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
-                      for i in $(seq 300); do [ -f "$GANTRY_TEST_MARKS.release" ] && exit 0; sleep 0.1; done
-                      exit 1
+                      \(Cluster.heldStep("two"))
             """)
         let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,a"])
         let b = try cluster.node("b", ["--capacity", "2", "--labels", "self-hosted,b"])
         let token = try cluster.token()
         #expect(try a.deliver("push", cluster.fixture.push(), delivery: "g-1", secret: cluster.fixture.secret).status == 202)
-        var deadline = Date().addingTimeInterval(30)
-        while !cluster.markLines.contains(where: { $0.hasPrefix("two ") }), Date() < deadline { usleep(50_000) }
+        cluster.waitForMarks("two ")
         // Run 1 holds its second job; run 2's first job takes the group b's end of run 1's released.
         #expect(try a.deliver("push", cluster.fixture.push(), delivery: "g-2", secret: cluster.fixture.secret).status == 202)
-        deadline = Date().addingTimeInterval(20)
-        while cluster.markLines.filter({ $0.hasPrefix("one ") }).count < 2, Date() < deadline { usleep(50_000) }
+        cluster.waitForMarks("one ", count: 2, timeout: 20)
         #expect(cluster.markLines.filter { $0.hasPrefix("one ") }.count == 2, "run 2 waited for a group nobody holds: \(cluster.markLines)")
         FileManager.default.createFile(atPath: cluster.marks + ".release", contents: nil)
         for id in ["1", "2"] { #expect(try a.finishedRun(id, token: token, timeout: 60)["status"] as? String == "success") }
