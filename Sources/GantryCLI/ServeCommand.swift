@@ -149,7 +149,7 @@ extension GantryCommand.Serve {
             let cacheIndex = Self.cacheIndex(settings)
             let launcher = ServeLauncher(
                 data: settings.data, shared: settings.shared, repositories: settings.repositories, hostEnvironment: environment, secrets: settings.secrets,
-                vars: settings.vars, platforms: settings.platforms, store: store, cacheIndex: cacheIndex)
+                vars: settings.vars, platforms: settings.platforms, store: store, name: settings.name, cacheIndex: cacheIndex)
             let metrics = ServiceMetrics()
             let statuses = settings.report.map { report in
                 StatusReporter(sink: ForgeStatusClient(base: report.url, token: report.token, api: report.api), logger: logger, metrics: metrics)

@@ -55,6 +55,8 @@ struct ServeLauncher: RunLauncher {
     let platforms: [String]
     let fetches = MirrorFetches()
     let store: any ServiceStore
+    /// This node's name (`--name`): the jobs' `runner.name`.
+    let name: String
     /// The cache's index when the store is shared (PostgreSQL): the packs are in `shared/cache`.
     let cacheIndex: (any CacheIndex)?
 
@@ -237,6 +239,7 @@ struct ServeLauncher: RunLauncher {
         context.actions = ActionSupport.mirror(mirror.path, commit: record.sha, actionDirectory: data + "/actions")
         context.cacheRoot = shared + "/cache"
         context.cacheIndex = cacheIndex
+        context.runnerName = name
         context.checkoutCommitted = true
         context.containerEngine = DockerEngine(environment: hostEnvironment)
         context.runID = run.value

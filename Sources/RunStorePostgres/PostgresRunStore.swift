@@ -229,12 +229,15 @@ public actor PostgresRunStore: RunStore {
         return nil
     }
 
+    /// True while the claim is this node's: a lease that lapsed but that no node concluded as lost
+    /// (the database was away longer than the lease) is still the owner's, and renewing it keeps it.
+    /// Concluding deletes the claim only while it is lapsed, so whichever commits first wins.
     public func renew(_ claim: JobClaim, now: Double, lease: Double) async throws -> Bool {
         try await rows(
             "renew a lease",
             """
             UPDATE gantry_queue SET lease_ends = \(now + lease)
-            WHERE instance = \(CodableJSON.encode(claim.instance)) AND token = \(claim.token) AND lease_ends >= \(now) RETURNING token
+            WHERE instance = \(CodableJSON.encode(claim.instance)) AND token = \(claim.token) RETURNING token
             """, as: Int.self
         ).count == 1
     }

@@ -52,6 +52,8 @@ public actor ServiceRuns {
     private var carried: [RunID: [RunStateMachine.Action]] = [:]
     private let started = HostProcess.wallClock()
     private var lastBeat = 0.0
+    /// When a call to the shared store last failed (-infinity: never).
+    private var lastOutage = -Double.infinity
     public private(set) var draining = false
 
     public init(store: any ServiceStore, launcher: any RunLauncher, settings: Settings, report: @escaping @Sendable (Happening) -> Void) {
@@ -99,6 +101,9 @@ public actor ServiceRuns {
 
     /// Seconds within which another node's heartbeat counts as alive.
     static let heartbeatWindow = 10.0
+    /// Seconds beyond a lease that a shared store's nodes wait after an outage before concluding
+    /// leases as lost: a stored result is retried every second, each try waiting up to 10 s.
+    static let outageGrace = 15.0
 
     /// This node as the registry shows it.
     private func status() async -> RunnerStatus {
@@ -289,7 +294,11 @@ public actor ServiceRuns {
     private func sweep() async {
         if store.isShared, HostProcess.wallClock() - lastBeat >= 2 {
             lastBeat = HostProcess.wallClock()
-            _ = try? await store.heartbeat(status(), alone: Self.heartbeatWindow)
+            do {
+                _ = try await store.heartbeat(status(), alone: Self.heartbeatWindow)
+            } catch {
+                lastOutage = HostProcess.wallClock()
+            }
             // Runs only dead nodes drove (a group's turn or a matrix they were waiting for) go on here.
             if !draining {
                 for (run, actions) in (try? await store.adoptOrphans(window: Self.heartbeatWindow, now: HostProcess.wallClock())) ?? [] {
@@ -298,7 +307,17 @@ public actor ServiceRuns {
                 }
             }
         }
-        guard let lapsed = try? await store.expireLeases(now: HostProcess.wallClock()) else { return }
+        // After the shared store was away, its nodes get one lease, and the time a store call may
+        // wait and be tried again (15 s), to renew what they held and store the results of jobs that
+        // ended meanwhile, before anything is concluded as lost.
+        guard HostProcess.wallClock() - lastOutage >= settings.lease + Self.outageGrace else { return }
+        let lapsed: [(RunID, [RunStateMachine.Action])]
+        do {
+            lapsed = try await store.expireLeases(now: HostProcess.wallClock())
+        } catch {
+            if store.isShared { lastOutage = HostProcess.wallClock() }
+            return
+        }
         for (run, actions) in lapsed {
             // Another node's job: this node carries out what its loss decides, in a driver of its own
             // even when the loss ended the run (its log gets GitHub's line).

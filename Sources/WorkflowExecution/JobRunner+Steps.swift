@@ -158,7 +158,7 @@ extension JobRunner {
 
     var runnerValue: ExpressionValue {
         .object([
-            ("os", .string("Linux")), ("arch", .string(Self.architecture)), ("name", .string("gantry")),
+            ("os", .string("Linux")), ("arch", .string(Self.architecture)), ("name", .string(context.runnerName)),
             ("temp", .string(temp)), ("tool_cache", .string(context.root + "/tool-cache")),
             ("environment", .string("self-hosted")), ("debug", .string(context.verbose ? "1" : "")),
         ])
@@ -387,7 +387,7 @@ extension JobRunner {
             ("GITHUB_RUN_ID", context.event.runID), ("GITHUB_RUN_NUMBER", context.event.runNumber), ("GITHUB_RUN_ATTEMPT", context.event.runAttempt),
             ("GITHUB_SERVER_URL", "https://github.com"), ("GITHUB_API_URL", "https://api.github.com"),
             ("GITHUB_HEAD_REF", context.event.headRef ?? ""), ("GITHUB_BASE_REF", context.event.baseRef ?? ""),
-            ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", Self.architecture), ("RUNNER_NAME", "gantry"),
+            ("RUNNER_OS", "Linux"), ("RUNNER_ARCH", Self.architecture), ("RUNNER_NAME", context.runnerName),
             ("RUNNER_TEMP", temp), ("RUNNER_TOOL_CACHE", context.root + "/tool-cache"),
         ]
     }

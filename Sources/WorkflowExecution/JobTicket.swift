@@ -124,6 +124,7 @@ public struct NodeServices: Sendable {
     public var concurrency: ConcurrencyStore?
     public var cacheRoot: String?
     public var cacheIndex: (any CacheIndex)?
+    public var runnerName = "gantry"
     public var cacheLimit: Int64 = 10 << 30
     public var containerEngine: (any ContainerEngine)?
     /// Names this node's run in the labels of what it creates.
@@ -146,6 +147,7 @@ public struct NodeServices: Sendable {
         concurrency = context.concurrency
         cacheRoot = context.cacheRoot
         cacheIndex = context.cacheIndex
+        runnerName = context.runnerName
         cacheLimit = context.cacheLimit
         containerEngine = context.containerEngine
         resources = context.resources
@@ -164,6 +166,7 @@ extension RunContext {
         concurrency = node.concurrency
         cacheRoot = node.cacheRoot
         cacheIndex = node.cacheIndex
+        runnerName = node.runnerName
         cacheLimit = node.cacheLimit
         checkoutCommitted = ticket.checkoutCommitted
         containerEngine = node.containerEngine

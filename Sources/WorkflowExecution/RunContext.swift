@@ -26,6 +26,8 @@ public struct RunContext: Sendable {
     public var cacheRoot: String?
     /// The cache's index when it is not `cacheRoot/index.sqlite` (a cluster's, in PostgreSQL).
     public var cacheIndex: (any CacheIndex)?
+    /// `runner.name` and `RUNNER_NAME`: the node's name under `gantry serve`.
+    public var runnerName = "gantry"
     /// The cache's size limit in bytes for eviction (default 10 GB).
     public var cacheLimit: Int64 = 10 << 30
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
