@@ -447,6 +447,51 @@ struct ServeClusterTests {
         #expect(b.stop() == 0)
     }
 
+    /// Cancel-in-progress, a cancel through the API and a re-run, each at a node other than the one
+    /// running the job: run 1 (accepted at a, its job on b) is cancelled by run 2's arrival at a; run 2
+    /// is cancelled through b's API; run 1 is re-run through c's API and succeeds on b as attempt 2.
+    @Test func cancelInProgressCancelsAndReRunsCrossNodes() throws {
+        let cluster = try Cluster(workflow: """
+            on: push
+            concurrency:
+              group: deploy
+              cancel-in-progress: true
+            jobs:
+              slow:
+                runs-on: [self-hosted, b]
+                steps:
+                  - run: |
+                      echo "slow $GITHUB_RUN_ID $GITHUB_RUN_ATTEMPT $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                      [ "$GITHUB_RUN_ATTEMPT" = 2 ] && exit 0
+                      sleep 60
+            """)
+        let a = try cluster.node("a", ["--capacity", "2", "--labels", "self-hosted,a"])
+        let b = try cluster.node("b", ["--capacity", "2", "--labels", "self-hosted,b"])
+        let c = try cluster.node("c", ["--capacity", "2", "--labels", "self-hosted,c"])
+        let token = try cluster.token()
+        let auth = ["Authorization": "Bearer \(token)"]
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "x-1", secret: cluster.fixture.secret).status == 202)
+        cluster.waitForMarks("slow 1 ")
+        #expect(try a.deliver("push", cluster.fixture.push(), delivery: "x-2", secret: cluster.fixture.secret).status == 202)
+        // As on one node: the run fails, its job is cancelled, and the log says why.
+        let first = try c.finishedRun("1", token: token, timeout: 60)
+        #expect(first["status"] as? String == "failure")
+        #expect(((first["jobs"] as? [[String: Any]]) ?? []).map { $0["status"] as? String } == ["cancelled"])
+        let log = (try? String(contentsOfFile: cluster.shared + "/runs/1/log.txt", encoding: .utf8)) ?? ""
+        #expect(log.contains("[gantry] cancelling .github/workflows/ci.yml: a newer run of concurrency group 'deploy' has cancel-in-progress"), "\(log)")
+        cluster.waitForMarks("slow 2 ")
+        #expect(try b.request("POST", "/api/v1/runs/2/cancel", headers: auth).status == 202)
+        let second = try a.finishedRun("2", token: token, timeout: 60)
+        #expect(((second["jobs"] as? [[String: Any]]) ?? []).map { $0["status"] as? String } == ["cancelled"])
+        let again = try c.request("POST", "/api/v1/runs/1/rerun", headers: auth)
+        #expect((again.status, again.body) == (201, #"{"runs":["3"]}"#))
+        let rerun = try a.finishedRun("3", token: token, timeout: 60)
+        #expect(rerun["status"] as? String == "success")
+        #expect(rerun["attempt"] as? Int == 2)
+        #expect(cluster.markLines == ["slow 1 1 b", "slow 2 1 b", "slow 1 2 b"])
+        for node in [a, b, c] { #expect(node.stop() == 0) }
+    }
+
     @Test func aScheduleFiresOnceAcrossThreeNodes() throws {
         let cluster = try Cluster(workflow: """
             on:
