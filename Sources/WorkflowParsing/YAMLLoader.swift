@@ -15,9 +15,14 @@ struct YAMLLoader {
     /// Nodes a document may expand to through aliases before it is refused (a "billion laughs" guard).
     static let maxNodes = 1_000_000
 
-    /// Collections nested deeper than this are refused: no workflow comes close, and hostile nesting
-    /// must not exhaust the stack of the code that walks or frees the tree.
-    static let maxDepth = 128
+    /// Collections nested deeper than this are refused, as GitHub refuses them: its workflow parser
+    /// counts each mapping and sequence entered, the document's own included, and fails the 51st
+    /// ("Maximum object depth exceeded"; actions/runner `WorkflowParser/ParseOptions.cs` MaxDepth = 50,
+    /// `ObjectTemplating/TemplateMemory.cs` IncrementDepth). Hostile nesting must not exhaust the stack
+    /// of the code that walks or frees the tree either.
+    static let maxDepth = 50
+
+    static var depthMessage: String { "Maximum object depth exceeded: GitHub allows \(maxDepth) nested mappings and sequences" }
 
     /// Loads the first document. Returns nil for a stream with no document (an empty file).
     static func load(_ bytes: [UInt8]) throws(Failure) -> YAMLNode? {
@@ -90,7 +95,7 @@ struct YAMLLoader {
                         throw Failure(message: "\(why) '*\(name)': an alias must refer to an anchor defined before it", line: line, column: column)
                     }
                     if stack.count + node.depth > YAMLLoader.maxDepth {
-                        throw Failure(message: "YAML nesting is deeper than \(YAMLLoader.maxDepth) levels", line: line, column: column)
+                        throw Failure(message: YAMLLoader.depthMessage, line: line, column: column)
                     }
                     expanded += node.weight
                     if expanded > YAMLLoader.maxNodes {
@@ -127,7 +132,7 @@ struct YAMLLoader {
 
         func checkDepth(line: Int, column: Int) throws(Failure) {
             if stack.count >= YAMLLoader.maxDepth {
-                throw Failure(message: "YAML nesting is deeper than \(YAMLLoader.maxDepth) levels", line: line, column: column)
+                throw Failure(message: YAMLLoader.depthMessage, line: line, column: column)
             }
         }
 

@@ -58,9 +58,25 @@ import _GantryTestSupport
             let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: a/b@v1\n        with:\n          x: "
                 + String(repeating: open, count: depth) + "1" + String(repeating: close, count: depth) + "\n"
             let result = WorkflowParser.parse(text, file: "deep.yml")
-            #expect(result.diagnostics.map(\.message) == ["YAML nesting is deeper than 128 levels"])
+            #expect(result.diagnostics.map(\.message) == ["Maximum object depth exceeded: GitHub allows 50 nested mappings and sequences"])
             #expect(result.diagnostics.first?.location.line == 8)
         }
+    }
+
+    /// GitHub counts every mapping and sequence entered, the document's own included, and fails the
+    /// 51st (actions/runner: `WorkflowParser/ParseOptions.cs` MaxDepth = 50; `ObjectTemplating/
+    /// TemplateMemory.cs` IncrementDepth throws `Maximum object depth exceeded`).
+    @Test func fiftyNestedCollectionsAreReadAndTheFiftyFirstIsGitHubsError() {
+        // The document, jobs, a, strategy and matrix are 5: the matrix value `k` adds the rest.
+        func workflow(_ nested: Int) -> String {
+            "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        k: "
+                + String(repeating: "[", count: nested) + "1" + String(repeating: "]", count: nested) + "\n    steps:\n      - run: x\n"
+        }
+        #expect(WorkflowParser.parse(workflow(45), file: "d.yml").diagnostics.map(\.message) == [])
+        let deep = WorkflowParser.parse(workflow(46), file: "d.yml").diagnostics
+        #expect(deep.map(\.message) == ["Maximum object depth exceeded: GitHub allows 50 nested mappings and sequences"])
+        // At the 51st: the 46th `[` after `        k: `.
+        #expect(deep.first.map { [$0.location.line, $0.location.column] } == [7, 57])
     }
 
     @Test func aliasesCannotNestPastTheLimit() {
@@ -72,7 +88,7 @@ import _GantryTestSupport
         let text = "on: push\njobs:\n  a:\n    runs-on: x\n    strategy:\n      matrix:\n        k: [" + items.joined(separator: ", ")
             + "]\n    steps:\n      - run: x\n"
         let result = WorkflowParser.parse(text, file: "alias.yml")
-        #expect(result.diagnostics.map(\.message) == ["YAML nesting is deeper than 128 levels"])
+        #expect(result.diagnostics.map(\.message) == ["Maximum object depth exceeded: GitHub allows 50 nested mappings and sequences"])
     }
 
     @Test func manyExpressionsInOneValueStayLinear() throws {
