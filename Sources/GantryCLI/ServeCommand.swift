@@ -188,7 +188,7 @@ extension GantryCommand.Serve {
                 tokens: TokenFile(path: settings.shared + "/tokens"), drainTimeout: settings.drainTimeout,
                 repositories: Array(settings.repositories.keys))
             serverSettings.events = settings.repositories.compactMapValues(\.events)
-            if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed) }
+            if let clock = settings.scheduleClock { serverSettings.scheduleClock = ScheduleClock(start: clock.start, speed: clock.speed, anchor: clock.anchor) }
             serverSettings.runsDirectory = settings.shared + "/runs"
             serverSettings.page = settings.page
             let cacheRoot = settings.shared + "/cache"

@@ -55,7 +55,7 @@ struct ServeSettings {
     var report: Report?
     /// The schedule clock's start (seconds since 1970) and speed, when `GANTRY_SERVE_SCHEDULE_CLOCK`
     /// sets one (for tests: a minute can pass in a second).
-    var scheduleClock: (start: Double, speed: Double)?
+    var scheduleClock: (start: Double, speed: Double, anchor: Double?)?
 
     typealias ServiceLogFormat = ServiceLogHandler.Format
 
@@ -210,11 +210,15 @@ struct ServeSettings {
         }
         self.page = page
         if let clock = env("SCHEDULE_CLOCK") {
-            let parts = clock.split(separator: "x")
-            guard (1...2).contains(parts.count), let start = Double(parts[0]), let speed = parts.count == 2 ? Double(parts[1]) : 1, speed > 0 else {
-                throw Invalid(message: "GANTRY_SERVE_SCHEDULE_CLOCK '\(clock)' is not SECONDS_SINCE_1970[xSPEED]")
+            let anchored = clock.split(separator: "@", omittingEmptySubsequences: false)
+            let parts = anchored[0].split(separator: "x")
+            guard anchored.count <= 2, (1...2).contains(parts.count), let start = Double(parts[0]),
+                let speed = parts.count == 2 ? Double(parts[1]) : 1, speed > 0,
+                anchored.count == 1 || Double(anchored[1]) != nil
+            else {
+                throw Invalid(message: "GANTRY_SERVE_SCHEDULE_CLOCK '\(clock)' is not SECONDS_SINCE_1970[xSPEED][@ANCHOR]")
             }
-            scheduleClock = (start, speed)
+            scheduleClock = (start, speed, anchored.count == 2 ? Double(anchored[1]) : nil)
         }
         var buffer = [CChar](repeating: 0, count: 256)
         gethostname(&buffer, buffer.count)

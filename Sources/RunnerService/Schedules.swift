@@ -6,15 +6,17 @@ import WorkflowExpressions
 import WorkflowPlanning
 
 /// The clock schedules fire by: the wall clock, or (`GANTRY_SERVE_SCHEDULE_CLOCK`, for tests) one that
-/// starts at a given instant and runs `speed` times as fast.
+/// reads `start` at the wall-clock instant `anchor` (when the process started, without one) and runs
+/// `speed` times as fast. Nodes given one anchor tick together, as nodes on real clocks do.
 public struct ScheduleClock: Sendable {
     let start: Double?
     let speed: Double
-    private let began = HostProcess.wallClock()
+    private let began: Double
 
-    public init(start: Double? = nil, speed: Double = 1) {
+    public init(start: Double? = nil, speed: Double = 1, anchor: Double? = nil) {
         self.start = start
         self.speed = start == nil ? 1 : speed
+        began = anchor ?? HostProcess.wallClock()
     }
 
     /// Seconds since 1970.
@@ -54,6 +56,10 @@ struct ScheduleService: Service {
                 let due = Array(max(last + 1, minute - 59)...minute)
                 last = minute
                 guard !(await runs.draining) else { continue }
+                // Nodes of a cluster tick together: all but the first wait, then find the minute
+                // delivered and plan nothing (planning takes a run number, which would be lost).
+                let wait = await runs.tickDelay()
+                if wait > 0 { try? await Task.sleep(for: .seconds(wait)) }
                 for repository in repositories { await fire(repository, minutes: due) }
             }
         }

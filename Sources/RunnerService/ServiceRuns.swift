@@ -119,6 +119,16 @@ public actor ServiceRuns {
         for run in runs where drivers[run] == nil && !joining.contains(run) { await join(run) }
     }
 
+    /// Seconds this node lets pass before it fires a minute's schedules: none alone; on a shared
+    /// store 5 s for each online node whose name sorts before this one's, so that the first fires and
+    /// the others find the minute delivered (a node that died is skipped once its heartbeat is old).
+    func tickDelay() async -> Double {
+        guard store.isShared, let nodes = try? await store.runners() else { return 0 }
+        let now = HostProcess.wallClock()
+        let ahead = nodes.filter { $0.name < settings.worker.name && !$0.draining && now - $0.seen < Self.heartbeatWindow }
+        return Double(ahead.count) * 5
+    }
+
     /// Drives a run another node accepted: prepared from its record, started from the store's machine.
     /// `actions` are what an event this node applied returned (a lost job's note and conclusion): the
     /// driver carries them out first, even when that event ended the run.

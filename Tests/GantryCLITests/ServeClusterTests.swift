@@ -501,10 +501,11 @@ struct ServeClusterTests {
               tick:
                 runs-on: self-hosted
                 steps:
-                  - run: echo "tick $GITHUB_RUN_ID $GANTRY_TEST_NODE" >> "$GANTRY_TEST_MARKS"
+                  - run: echo "tick $GITHUB_RUN_ID $GANTRY_TEST_NODE $GITHUB_RUN_NUMBER" >> "$GANTRY_TEST_MARKS"
             """)
-        // Ten seconds before 2026, 30 times as fast: a minute every two seconds.
-        let clock = ["GANTRY_SERVE_SCHEDULE_CLOCK": "\(ServeIntakeTests.newYear - 10)x30"]
+        // Ten seconds before 2026, 30 times as fast: a minute every two seconds; one anchor, so the
+        // nodes tick together as nodes on real clocks do.
+        let clock = ["GANTRY_SERVE_SCHEDULE_CLOCK": "\(ServeIntakeTests.newYear - 10)x30@\(Date().timeIntervalSince1970 + 1)"]
         let nodes = try ["a", "b", "c"].map { try cluster.node($0, environment: clock) }
         try cluster.waitForFinishedRuns(3, timeout: 60)
         for node in nodes { #expect(node.stop() == 0) }
@@ -514,5 +515,9 @@ struct ServeClusterTests {
         #expect(minutes.split(separator: "|").first.map(String.init) == runs)
         #expect(minutes.split(separator: "|").map(String.init).allSatisfy { $0 == runs })
         #expect(cluster.markLines.count == Int(runs))
+        // Run numbers count up by one, as on GitHub: the nodes that are not first wait before they
+        // tick, find the minute taken, and take no number.
+        let numbers = cluster.markLines.compactMap { $0.split(separator: " ").last.flatMap { Int($0) } }.sorted()
+        #expect(numbers == Array(1...max(1, numbers.count)), "\(cluster.markLines)")
     }
 }
