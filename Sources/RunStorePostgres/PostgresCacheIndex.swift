@@ -31,7 +31,13 @@ public final class PostgresCacheIndex: CacheIndex {
         self.deadline = deadline
     }
 
-    deinit { _ = try? held.withLock { $0 }?.close().wait() }
+    deinit {
+        // Waited for (a process that exits with the close in flight traps in NIO), except on the
+        // connection's own event loop, where waiting would never end.
+        guard let connection = held.withLock({ $0 }) else { return }
+        let closed: EventLoopFuture<Void> = connection.close()
+        if !connection.eventLoop.inEventLoop { _ = try? closed.wait() }
+    }
 
     public func read<T>(_ body: (any CacheStatements) throws -> T) throws -> T {
         try transaction("pg_advisory_xact_lock_shared", body)

@@ -309,8 +309,9 @@ public actor ServiceRuns {
             } catch {
                 lastOutage = HostProcess.wallClock()
             }
-            // Runs only dead nodes drove (a group's turn or a matrix they were waiting for) go on here.
-            if !draining {
+            // Runs only dead nodes drove (a group's turn or a matrix they were waiting for) go on here;
+            // not soon after the store was away, when live nodes' heartbeats are old too.
+            if !draining, HostProcess.wallClock() - lastOutage >= Self.heartbeatWindow + 4 {
                 for (run, actions) in (try? await store.adoptOrphans(window: Self.heartbeatWindow, now: HostProcess.wallClock())) ?? [] {
                     report(.adopted(run))
                     await join(run, carrying: actions)
