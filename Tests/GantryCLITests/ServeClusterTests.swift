@@ -255,14 +255,22 @@ struct ServeClusterTests {
             nodes[victim] = try cluster.node(names[victim], ["--capacity", "2"])
         }
         #expect(kills == 3, "each victim held a job when it was killed")
-        // The whole cluster, while jobs are claimed and others queued.
-        _ = try holding("a")
-        let queuedBefore = Int(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker IS NULL")) ?? 0
+        // The whole cluster, while jobs are claimed and others queued: 12 more runs make sure of it,
+        // however far the first 30 got.
+        for i in 0..<12 {
+            #expect(try nodes[i % 3].deliver("push", cluster.fixture.push(), delivery: "more-\(i)", secret: cluster.fixture.secret).status == 202)
+        }
+        var (queuedBefore, claimedBefore) = (0, 0)
+        let loaded = Date().addingTimeInterval(10)
+        repeat {
+            queuedBefore = Int(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker IS NULL")) ?? 0
+            claimedBefore = Int(try cluster.server.sql("SELECT count(*) FROM gantry_queue WHERE worker IS NOT NULL")) ?? 0
+        } while (queuedBefore == 0 || claimedBefore == 0) && Date() < loaded
         for node in nodes { kill(node.process.processIdentifier, SIGKILL) }
         for node in nodes { node.waitForExit() }
         let afterKill = try cluster.server.sql("SELECT count(*) FROM gantry_run WHERE finished IS NULL")
         nodes = try names.map { try cluster.node($0, ["--capacity", "2"]) }
-        try cluster.waitForFinishedRuns(30, timeout: 180)
+        try cluster.waitForFinishedRuns(42, timeout: 180)
         // No job was claimed twice, and none ran twice.
         let claims = try cluster.server.sql(#"SELECT count(*) || '|' || count(DISTINCT event) FROM gantry_event WHERE event LIKE '{"claimed"%'"#)
         #expect(claims.split(separator: "|").first == claims.split(separator: "|").last)
@@ -271,7 +279,7 @@ struct ServeClusterTests {
         // Every run ended: a run either succeeded with its three jobs, or failed because a job of it
         // was held by a killed node, which the log says; a failed job's dependents were skipped.
         var lostJobs = 0
-        for i in 1...30 {
+        for i in 1...42 {
             let run = try nodes[i % 3].finishedRun("\(i)", token: token)
             let jobs = Dictionary(uniqueKeysWithValues: (run["jobs"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0["status"] as? String ?? "") })
             let log = (try? String(contentsOfFile: cluster.shared + "/runs/\(i)/log.txt", encoding: .utf8)) ?? ""
@@ -287,7 +295,7 @@ struct ServeClusterTests {
             }
         }
         #expect(lostJobs >= kills + 1, "each kill lost the job the node held")
-        #expect(queuedBefore > 0 && afterKill != "0", "the whole cluster went down with work queued")
+        #expect(queuedBefore > 0 && claimedBefore > 0 && afterKill != "0", "the whole cluster went down with work queued and claimed")
         for node in nodes { #expect(node.stop() == 0) }
     }
 
