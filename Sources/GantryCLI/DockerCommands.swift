@@ -51,6 +51,7 @@ extension GantryCommand.Docker {
 
     struct Prune: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "prune",
             abstract: "Remove the containers and networks of gantry runs that are no longer running.")
 
         @Flag(help: "Remove those of runs in progress too.")

@@ -1,3 +1,4 @@
+import WorkflowModel
 import ContentCache
 import WorkflowExpressions
 import Synchronization
@@ -61,6 +62,10 @@ extension JobRunner {
         return nil
     }
 
+    /// The job's `cache-mode` (else the workflow's; default `write`): `read` restores and never
+    /// saves, `write-only` saves without restoring, `none` does neither.
+    var cacheMode: String { job.cacheMode?.value ?? workflow.cacheMode?.value ?? "write" }
+
     /// `actions/cache` (restore, then a post step that saves) and `actions/cache/restore`.
     func runCacheRestore(_ with: [String: String], name: String, env: [(String, String)], stateKey: String, state: JobState, registerSave: Bool) -> StepResult {
         func say(_ text: String) { state.say(text) }
@@ -88,33 +93,37 @@ extension JobRunner {
         let failOnMiss = (with["fail-on-cache-miss"] ?? "false").lowercased() == "true"
         var outputs: [(String, ExpressionValue)] = [("cache-primary-key", .string(key))]
         var exact = false
-        do {
-            let store = try cacheStore()
-            let version = CacheStore.version(paths: paths)
-            if let match = try store.find(key: key, restoreKeys: restoreKeys, version: version, scopes: cacheScopes) {
-                if lookupOnly {
-                    say("Cache found and can be restored from key: \(match.entry.key)")
-                } else {
-                    let count = try store.restore(match.entry) { stored in
-                        stored == "." ? self.workspace : stored.hasPrefix("/") ? stored : self.workspace + "/" + stored
+        if cacheMode == "write-only" || cacheMode == "none" {
+            say("Cache not restored: the job's cache-mode is '\(cacheMode)'")
+        } else {
+            do {
+                let store = try cacheStore()
+                let version = CacheStore.version(paths: paths)
+                if let match = try store.find(key: key, restoreKeys: restoreKeys, version: version, scopes: cacheScopes) {
+                    if lookupOnly {
+                        say("Cache found and can be restored from key: \(match.entry.key)")
+                    } else {
+                        let count = try store.restore(match.entry) { stored in
+                            stored == "." ? self.workspace : stored.hasPrefix("/") ? stored : self.workspace + "/" + stored
+                        }
+                        say("Cache restored from key: \(match.entry.key) (\(count) file\(count == 1 ? "" : "s"), \(match.reason))")
                     }
-                    say("Cache restored from key: \(match.entry.key) (\(count) file\(count == 1 ? "" : "s"), \(match.reason))")
+                    // Only once restored: a failed restore is a miss, and the post step saves.
+                    exact = match.exact
+                    outputs.append(("cache-hit", .string(exact ? "true" : "false")))
+                    outputs.append(("cache-matched-key", .string(match.entry.key)))
+                } else {
+                    if failOnMiss {
+                        say("error: Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: \(key)")
+                        return .failed
+                    }
+                    // As actions/cache v4: on a miss `cache-hit` is not set at all.
+                    say("Cache not found for input keys: \(([key] + restoreKeys).joined(separator: ", "))")
                 }
-                // Only once restored: a failed restore is a miss, and the post step saves.
-                exact = match.exact
-                outputs.append(("cache-hit", .string(exact ? "true" : "false")))
-                outputs.append(("cache-matched-key", .string(match.entry.key)))
-            } else {
-                if failOnMiss {
-                    say("error: Failed to restore cache entry. Exiting as fail-on-cache-miss is set. Input key: \(key)")
-                    return .failed
-                }
-                // As actions/cache v4: on a miss `cache-hit` is not set at all.
-                say("Cache not found for input keys: \(([key] + restoreKeys).joined(separator: ", "))")
+            } catch {
+                // As actions/cache: a broken cache is a warning, the job goes on without it.
+                say("warning: actions/cache: \(error.message)")
             }
-        } catch {
-            // As actions/cache: a broken cache is a warning, the job goes on without it.
-            say("warning: actions/cache: \(error.message)")
         }
         // lookup-only changes the restore, not the save.
         if registerSave {
@@ -128,6 +137,10 @@ extension JobRunner {
     /// `actions/cache/save`, or the post step of `actions/cache`.
     func runCacheSave(_ save: CacheSave, state: JobState) -> StepResult {
         func say(_ text: String) { state.say(text) }
+        if cacheMode == "read" || cacheMode == "none" {
+            say("Cache not saved: the job's cache-mode is '\(cacheMode)'")
+            return StepResult(outcome: .success, conclusion: .success, outputs: [], env: [], summary: "", timedOutJob: false)
+        }
         if save.exactHit {
             say("Cache hit occurred on the primary key \(save.key), not saving cache.")
             return StepResult(outcome: .success, conclusion: .success, outputs: [], env: [], summary: "", timedOutJob: false)

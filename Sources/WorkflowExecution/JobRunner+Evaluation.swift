@@ -63,12 +63,14 @@ extension JobRunner {
     }
 
     func minutes(_ value: Located<NumberOrExpression>?, default: Double?, context: EvaluationContext? = nil) -> Double? {
+        // A limit of 0 or less, or one that rounded to infinity, is none (see WorkflowDecoder.timeout).
         switch value?.value {
-        case .value(let n)?: return n
+        case .value(let n)?: return n > 0 && n.isFinite ? n : nil
         case .expression(let e)?:
             guard let context, let v = try? evaluate(e, context) else { return `default` }
             let n = v.numberValue
-            return n.isNaN ? `default` : n
+            if n.isNaN { return `default` }
+            return n > 0 && n.isFinite ? n : nil
         case nil: return `default`
         }
     }

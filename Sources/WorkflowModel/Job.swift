@@ -23,6 +23,8 @@ public struct Job: Hashable, Sendable, Codable {
     /// `services:` written as one expression yielding the mapping, evaluated at run time.
     public var servicesExpression: Located<String>?
     public var concurrency: Concurrency?
+    /// `cache-mode`, over the workflow's.
+    public var cacheMode: Located<String>?
     public var permissions: Permissions?
     /// A reusable workflow: `./.github/workflows/x.yml` or `owner/repo/path@ref`.
     public var uses: Located<String>?

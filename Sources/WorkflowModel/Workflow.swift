@@ -12,6 +12,9 @@ public struct Workflow: Hashable, Sendable, Codable {
     public var env: Environment?
     public var defaults: RunDefaults?
     public var concurrency: Concurrency?
+    /// `cache-mode`: how `actions/cache` uses the cache in every job (`read`, `write`, `write-only`,
+    /// `none`); a job's own value wins.
+    public var cacheMode: Located<String>?
     /// The jobs, in file order.
     public var jobs: [Job]
 

@@ -1,6 +1,12 @@
 /// What GitHub accepts under `on:` for each event: its configuration keys and activity types.
 ///
-/// Source: `actions/languageservices` `workflow-parser/src/workflow-v1.0.json` (`on-mapping-strict`).
+/// Source: `actions/languageservices` `workflow-parser/src/workflow-v1.0.json` (`on-mapping-strict` and
+/// the `*-activity-type` lists), as of 2026-12-05, with what GitHub added after the version read:
+/// `field_added`/`field_removed` for `issues` (languageservices #351, 2026-04-14; the reader fixture
+/// `testdata/reader/events-mapping-all.yml` lists them), `stacked` for `pull_request` and
+/// `pull_request_target` (languageservices #384, 2026-07-30), and `typed`/`untyped` for `issues`
+/// (GitHub's "Events that trigger workflows" page lists them; the schema has not caught up). A type
+/// GitHub adds later is reported as unknown until this table has it: keep its source beside it.
 struct EventSpec: Sendable {
     /// Keys the event's mapping allows; empty when the event takes no configuration (null only).
     var keys: [String]
@@ -11,7 +17,7 @@ struct EventSpec: Sendable {
         "assigned", "unassigned", "labeled", "unlabeled", "opened", "edited", "closed", "reopened",
         "synchronize", "converted_to_draft", "locked", "unlocked", "enqueued", "dequeued", "milestoned",
         "demilestoned", "ready_for_review", "review_requested", "review_request_removed",
-        "auto_merge_enabled", "auto_merge_disabled",
+        "auto_merge_enabled", "auto_merge_disabled", "stacked",
     ]
     static let createdEditedDeleted = ["created", "edited", "deleted"]
     static let pullRequestKeys = ["types", "branches", "branches-ignore", "paths", "paths-ignore"]
@@ -40,7 +46,7 @@ struct EventSpec: Sendable {
             types: [
                 "opened", "edited", "deleted", "transferred", "pinned", "unpinned", "closed", "reopened",
                 "assigned", "unassigned", "labeled", "unlabeled", "locked", "unlocked", "milestoned",
-                "demilestoned",
+                "demilestoned", "typed", "untyped", "field_added", "field_removed",
             ]),
         "label": EventSpec(keys: ["types"], types: createdEditedDeleted),
         "merge_group": EventSpec(keys: ["types", "branches", "branches-ignore"], types: ["checks_requested"]),

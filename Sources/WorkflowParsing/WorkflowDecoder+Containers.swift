@@ -8,9 +8,11 @@ extension WorkflowDecoder {
     mutating func container(_ node: YAMLNode, _ what: @autoclosure () -> String, isService: Bool) -> Container? {
         var container = Container(at: location(node))
         if case .scalar = node.kind {
-            // GitHub converts null to an empty string here: an empty job container means none, an empty
-            // service image means the service is not started.
-            guard let image = string(node, what()), !image.value.isEmpty || isService else { return nil }
+            // GitHub converts null to an empty string here: an empty job container means none (no error);
+            // an empty service image, or `docker://` alone, is refused.
+            guard let image = string(node, what()) else { return nil }
+            if isService || image.value.hasPrefix("docker://") { checkImage(image, at: node, what()) }
+            guard !image.value.isEmpty else { return nil }
             container.image = image
             return container
         }
@@ -21,7 +23,9 @@ extension WorkflowDecoder {
             let value = pair.value
             lazy var keyWhat = "'\(key)' of \(what())"
             switch key {
-            case "image": container.image = string(value, keyWhat)
+            case "image":
+                container.image = string(value, keyWhat)
+                if let image = container.image, isService || image.value.hasPrefix("docker://") { checkImage(image, at: value, what()) }
             case "credentials":
                 if isExpression(value), let text = value.scalar {
                     container.credentials = Container.Credentials(expression: Located(text, at: location(value)))
@@ -50,10 +54,24 @@ extension WorkflowDecoder {
             default: break
             }
         }
-        if !isService, !fields.has("image") {
-            report("\(what()) is missing required key 'image'", at: node, rule: "missing-key")
+        if !fields.has("image") {
+            // GitHub: "Container image cannot be empty", at the mapping (testdata/reader/job-container-missing-image.yml).
+            report("\(what()) is missing required key 'image' (GitHub: \"Container image cannot be empty\")", at: node, rule: "missing-key")
         }
+        if !isService, container.image?.value.isEmpty == true { return nil }
         return container
+    }
+
+    /// actions/runner's early check (`WorkflowTemplateConverter`): a service's image, and any image
+    /// written as `docker://…`, must name something once the prefix is taken off. An expression is
+    /// only known at run time (an empty result there skips the service).
+    private mutating func checkImage(_ image: Located<String>, at node: YAMLNode, _ what: @autoclosure () -> String) {
+        let text = image.value
+        guard !text.hasExpressionMarker else { return }
+        let name = text.hasPrefix("docker://") ? String(text.dropFirst("docker://".count)) : text
+        if name.isEmpty {
+            report("the image of \(what()) is empty (GitHub: \"Container image cannot be empty\")", at: node, rule: "value")
+        }
     }
 
     mutating func services(_ node: YAMLNode, _ jobWhat: String) -> [Service] {

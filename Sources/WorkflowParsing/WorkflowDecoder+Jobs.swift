@@ -1,13 +1,14 @@
+import WorkflowExpressions
 import WorkflowModel
 
 extension WorkflowDecoder {
     static let stepJobKeys = [
         "name", "needs", "permissions", "runs-on", "environment", "concurrency", "outputs", "env", "defaults",
         "if", "steps", "timeout-minutes", "cancel-timeout-minutes", "strategy", "continue-on-error",
-        "container", "services", "snapshot",
+        "container", "services", "snapshot", "cache-mode",
     ]
     static let reusableJobKeys = [
-        "name", "uses", "with", "secrets", "needs", "if", "permissions", "concurrency", "strategy",
+        "name", "uses", "with", "secrets", "needs", "if", "permissions", "concurrency", "strategy", "cache-mode",
     ]
 
     mutating func jobs(_ node: YAMLNode) -> [Job] {
@@ -72,6 +73,7 @@ extension WorkflowDecoder {
                     job.services = services(value, what)
                 }
             case "concurrency": job.concurrency = concurrency(value, keyWhat, jobLevel: true)
+            case "cache-mode": job.cacheMode = cacheMode(value, keyWhat)
             case "permissions": job.permissions = permissions(value, keyWhat)
             case "uses": job.uses = reusableWorkflowReference(value, keyWhat)
             case "with": job.with = reusableWith(value, keyWhat)
@@ -118,10 +120,31 @@ extension WorkflowDecoder {
 
     // MARK: Parts of a job
 
+    /// `cache-mode` (GitHub, 2026-09-10: workflow and job level, reusable-workflow calls included).
+    mutating func cacheMode(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<String>? {
+        guard let mode = string(node, what(), expressions: false) else { return nil }
+        guard Self.cacheModes.contains(mode.value) else {
+            report(
+                "invalid value '\(mode.value)' for \(what()); expected one of " + Self.cacheModes.map { "'\($0)'" }.joined(separator: ", "),
+                at: node, rule: "value")
+            return nil
+        }
+        return mode
+    }
+
+    static let cacheModes = ["read", "write", "write-only", "none"]
+
     mutating func timeout(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<NumberOrExpression>? {
+        // actions/runner's converters only assert a number and cast it to Int32 (ConvertToJobTimeout,
+        // ConvertToStepTimeout); a literal too large for a double reads as ±Infinity and is accepted
+        // (languageservices testdata/reader/round-to-infinity.yml). So no number is an error: a positive
+        // infinity is no limit, and 0 or less sets none either (the runner applies a step's limit only
+        // above 0), which deserves a warning.
         let result = numberOrExpression(node, what())
-        if case .value(let minutes)? = result?.value, !(minutes > 0) || !minutes.isFinite {
-            report("\(what()) must be a positive number of minutes", at: node, rule: "value")
+        if case .value(let minutes)? = result?.value, !(minutes > 0) {
+            report(
+                "\(what()) is \(ExpressionNumber.format(minutes)): GitHub accepts it, but a limit of 0 or less sets none (Gantry runs without one), so it has no effect",
+                at: node, rule: "value", severity: .warning)
         }
         return result
     }

@@ -242,6 +242,14 @@ extension WorkflowDecoder {
     private mutating func checkActionReference(_ uses: Located<String>, node: YAMLNode) {
         let text = uses.value
         if text.hasPrefix("./") || text.hasPrefix("../") || text.hasExpressionMarker { return }
+        // `$/PATH`: this repository at the workflow's commit (GitHub's 2026 form, actions/runner#4457),
+        // with no `@ref` of its own; a bare `$/` names no action.
+        if text.hasPrefix("$/") {
+            if text.dropFirst(2).allSatisfy({ $0 == "/" }) {
+                report("'uses: $/' needs the path of an action in this repository, such as '$/.github/actions/setup'", at: node, rule: "action")
+            }
+            return
+        }
         if text.hasPrefix("docker://") {
             if text.count == "docker://".count {
                 report("'uses: docker://' needs an image name", at: node, rule: "action")

@@ -10,7 +10,7 @@ public enum WorkflowParser {
         public var diagnostics: [Diagnostic]
     }
 
-    static let rootKeys = ["name", "description", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs"]
+    static let rootKeys = ["name", "description", "run-name", "on", "permissions", "env", "defaults", "concurrency", "cache-mode", "jobs"]
 
     /// Parses one workflow file.
     ///
@@ -63,6 +63,7 @@ extension WorkflowDecoder {
             case "env": workflow.env = environment(value, "'env'")
             case "defaults": workflow.defaults = defaults(value, "'defaults'", expressions: false)
             case "concurrency": workflow.concurrency = concurrency(value, "'concurrency'", jobLevel: false)
+            case "cache-mode": workflow.cacheMode = cacheMode(value, "'cache-mode'")
             case "jobs": workflow.jobs = jobs(value)
             default: break
             }

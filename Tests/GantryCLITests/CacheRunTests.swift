@@ -57,6 +57,60 @@ import _GantryTestSupport
               - run: cat deps/installed ~/.tool/bin
         """
 
+    /// `cache-mode` (GitHub, 2026-09-10): `read` restores and never saves, `write-only` saves without
+    /// restoring, `none` does neither; a job's value wins over the workflow's.
+    @Test func cacheModeLimitsRestoreAndSave() throws {
+        func workflow(_ workflowMode: String, _ jobMode: String?) -> String {
+            """
+            on: push
+            cache-mode: \(workflowMode)
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+            \(jobMode.map { "    cache-mode: \($0)\n" } ?? "")    steps:
+                  - uses: actions/checkout@v4
+                  - id: c
+                    uses: actions/cache@v4
+                    with:
+                      path: out
+                      key: k-1
+                  - run: mkdir -p out && echo made > out/file && echo "hit=${{ steps.c.outputs.cache-hit }}"
+            """
+        }
+        let s = try Scratch(workflow: workflow("read", nil))
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        let scope = s.repo.path + ":refs/heads/main"
+
+        let read = try s.run()
+        #expect(read.status == 0, "\(read.stdout)")
+        #expect(s.lines(read) == [
+            "[build] Cache not found for input keys: k-1", "[build] hit=",
+            "[build] Cache not saved: the job's cache-mode is 'read'",
+        ])
+
+        try s.repo.write(".github/workflows/ci.yml", workflow("read", "write-only"))
+        let writeOnly = try s.run()
+        #expect(s.lines(writeOnly) == [
+            "[build] Cache not restored: the job's cache-mode is 'write-only'", "[build] hit=",
+            "[build] Cache saved with key: k-1 (1 file, 5 bytes, 5 new bytes stored, scope \(scope))",
+        ])
+
+        try s.repo.write(".github/workflows/ci.yml", workflow("none", nil))
+        let none = try s.run()
+        #expect(s.lines(none) == [
+            "[build] Cache not restored: the job's cache-mode is 'none'", "[build] hit=",
+            "[build] Cache not saved: the job's cache-mode is 'none'",
+        ])
+
+        try s.repo.write(".github/workflows/ci.yml", workflow("none", "read"))
+        let readAgain = try s.run()
+        #expect(s.lines(readAgain) == [
+            "[build] Cache restored from key: k-1 (1 file, exact key 'k-1' in \(scope))", "[build] hit=true",
+            "[build] Cache not saved: the job's cache-mode is 'read'",
+        ])
+    }
+
     @Test func missSaveThenExactHitThenRestoreKeyHit() throws {
         let s = try Scratch(workflow: Self.workflow)
         try s.repo.write("lock.txt", "v1\n")

@@ -81,6 +81,28 @@ import _GantryTestSupport
         #expect(lines.contains { $0.hasPrefix("[j] error: the job exceeded its timeout") })
     }
 
+    /// GitHub's parser takes any number (actions/runner ConvertToJobTimeout/ConvertToStepTimeout); a
+    /// limit of 0 or less, or one that rounded to infinity, sets none.
+    @Test func timeoutsOfZeroOrInfinitySetNoLimit() throws {
+        let scratch = try Scratch("""
+            on: push
+            jobs:
+              j:
+                runs-on: ubuntu-latest
+                timeout-minutes: 1e400
+                steps:
+                  - run: sleep 0.2 && echo zero-done
+                    timeout-minutes: 0
+                  - run: sleep 0.2 && echo negative-done
+                    timeout-minutes: ${{ -1 }}
+            """)
+        let result = try scratch.run()
+        let lines = Self.lines(result)
+        #expect(result.status == 0, "\(result.stdout)")
+        #expect(lines.contains("[j] zero-done"))
+        #expect(lines.contains("[j] negative-done"))
+    }
+
     @Test func fileCommandsAreProcessedOneByOneAndNamesAreEvaluatedAndMasked() throws {
         let scratch = try Scratch("""
             on: push
