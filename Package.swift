@@ -12,6 +12,7 @@ let package = Package(
     name: "Gantry",
     products: [
         .executable(name: "gantry", targets: ["gantry"]),
+        .executable(name: "gantry-server", targets: ["gantry-server"]),
         /** The pure data model and parser, for tools that only need to read workflows. */
         .library(name: "WorkflowKit", targets: ["WorkflowModel", "WorkflowExpressions", "WorkflowParsing"]),
     ],
@@ -55,10 +56,10 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
 
-        /** OpenSSL's libcrypto (Debian `libssl-dev`), for SHA-256 only: read only by ContentCache. */
+        /** OpenSSL's libcrypto's SHA-256 types (Debian `libssl-dev`), read only by ContentCache, which
+            opens the library with dlopen when it first hashes (no link-time dependency, as libgit2). */
         .systemLibrary(
             name: "CLibCrypto",
-            pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"]), .brew(["openssl@3"])]
         ),
 
@@ -206,7 +207,23 @@ let package = Package(
         ),
 
         /** The `gantry` executable: `Entrypoint.swift` only. */
-        .executableTarget(name: "gantry", dependencies: ["GantryCLI"], swiftSettings: swiftSettings),
+        /** The command line. Linked without PIE and without exporting its symbols: relocating a PIE of
+            this size writes to about 600 pages at every start, half of `gantry --version` (bench/startup.sh). */
+        .executableTarget(
+            name: "gantry",
+            dependencies: ["GantryCLI"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [
+                // Release builds only, which README and the Dockerfile make with --static-swift-stdlib: a
+                // non-PIE program linked to the shared libswiftCore of a debug build draws "direct
+                // reference to protected function" warnings from ld.so.
+                .unsafeFlags(["-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux], configuration: .release))
+            ]
+        ),
+
+        /** The same commands linked position-independent, for `gantry serve`: `gantry serve` runs this
+            binary when it sits beside `gantry`, so the long-running service keeps ASLR of its code. */
+        .executableTarget(name: "gantry-server", dependencies: ["GantryCLI"], swiftSettings: swiftSettings),
 
         // MARK: Benchmarks
 

@@ -11,14 +11,15 @@ public enum ContentDigest {
     /// a time (moved to a worker, never shared while it hashes).
     public struct Hasher: @unchecked Sendable {
         private var state = SHA256_CTX()
+        private let crypto = LibCrypto.shared
 
         public init() {
-            SHA256_Init(&state)
+            _ = crypto.initialize(&state)
         }
 
         public mutating func update(_ bytes: UnsafeRawBufferPointer) {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-            SHA256_Update(&state, base, bytes.count)
+            _ = crypto.update(&state, base, bytes.count)
         }
 
         public mutating func update(_ bytes: [UInt8]) {
@@ -29,7 +30,7 @@ public enum ContentDigest {
         public func finalize() -> [UInt8] {
             var copy = state
             var out = [UInt8](repeating: 0, count: 32)
-            SHA256_Final(&out, &copy)
+            _ = crypto.finish(&out, &copy)
             return out
         }
     }
@@ -71,4 +72,39 @@ public enum ContentDigest {
         }
         return hasher.finalize()
     }
+}
+
+/// libcrypto's three SHA-256 calls, opened with dlopen the first time something is hashed: linked at
+/// build time, loading and relocating libcrypto cost about 1 ms of every start of `gantry`, most of
+/// which never hash. Without the library a hash cannot be made at all, so that use ends the process
+/// with one line, as the dynamic loader did before (exit status 127).
+struct LibCrypto: Sendable {
+    let initialize: @convention(c) (UnsafeMutablePointer<SHA256_CTX>?) -> Int32
+    let update: @convention(c) (UnsafeMutablePointer<SHA256_CTX>?, UnsafeRawPointer?, Int) -> Int32
+    let finish: @convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<SHA256_CTX>?) -> Int32
+
+    /// The library names tried, the ABI Gantry was built against first.
+    static let candidates = ["libcrypto.so.3", "libcrypto.so"]
+
+    static let shared: LibCrypto = {
+        var reason = "not found"
+        for name in candidates {
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
+                reason = dlerror().map { String(cString: $0) } ?? reason
+                continue
+            }
+            if let initialize = dlsym(handle, "SHA256_Init"), let update = dlsym(handle, "SHA256_Update"),
+                let finish = dlsym(handle, "SHA256_Final")
+            {
+                return LibCrypto(
+                    initialize: unsafeBitCast(initialize, to: (@convention(c) (UnsafeMutablePointer<SHA256_CTX>?) -> Int32).self),
+                    update: unsafeBitCast(update, to: (@convention(c) (UnsafeMutablePointer<SHA256_CTX>?, UnsafeRawPointer?, Int) -> Int32).self),
+                    finish: unsafeBitCast(finish, to: (@convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<SHA256_CTX>?) -> Int32).self))
+            }
+            reason = "\(name) has no SHA256_Init, SHA256_Update and SHA256_Final"
+        }
+        let line = "gantry: error: cannot load libcrypto for SHA-256 (install Debian's libssl3): \(reason)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        exit(127)
+    }()
 }

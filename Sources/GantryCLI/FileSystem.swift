@@ -87,6 +87,19 @@ enum FileSystem {
         return names.sorted()
     }
 
+    /// The path of the running executable (`/proc/self/exe`), nil where it cannot be read.
+    static func executablePath() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `path` is a file this process may execute.
+    static func isExecutable(_ path: String) -> Bool {
+        access(path, X_OK) == 0 && !isDirectory(path)
+    }
+
     static func lastError() -> String {
         String(cString: strerror(errno))
     }

@@ -1,5 +1,8 @@
 public import ArgumentParser
 import GitSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `gantry` command: runs GitHub Actions workflows locally and checks them.
 public struct GantryCommand: ParsableCommand {
@@ -22,6 +25,29 @@ public struct GantryCommand: ParsableCommand {
 extension GantryCommand {
     /// Parses the process arguments, runs the chosen command and exits with its status.
     public static func start() {
-        main()
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve" { execServerIfBeside() }
+        switch FastCommandLine.parse(arguments) {
+        case .version?:
+            FileSystem.write(version + "\n", to: 1)
+        case .command(var command)?:
+            do { try command.run() } catch { exit(withError: error) }
+        case nil:
+            main()
+        }
+    }
+
+    /// The name of the service's binary, installed beside `gantry`.
+    public static let serverBinaryName = "gantry-server"
+
+    /// `gantry serve` runs as `gantry-server` when that binary sits beside this one: the same commands,
+    /// linked position-independent. `gantry` itself is linked without PIE for its start-up (see
+    /// Package.swift and bench/startup.sh); a long-running network service keeps address-space
+    /// randomisation of its code. Without `gantry-server` (or when exec fails) this process serves.
+    static func execServerIfBeside() {
+        guard let me = FileSystem.executablePath(), let slash = me.lastIndex(of: "/") else { return }
+        let server = String(me[...slash]) + serverBinaryName
+        guard server != me, FileSystem.isExecutable(server) else { return }
+        _ = execv(server, CommandLine.unsafeArgv)
     }
 }

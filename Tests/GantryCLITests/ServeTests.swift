@@ -192,6 +192,9 @@ import Glibc
         let fixture = try ServeFixture(workflow: Self.sleeper)
         let serve = try ServeProcess(fixture.arguments())
         let url = "http://127.0.0.1:\(serve.port)"
+        // `gantry serve` runs as gantry-server, the position-independent build beside `gantry`.
+        let exe = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(serve.process.processIdentifier)/exe")
+        #expect(exe == RunCommandTests.gantry.deletingLastPathComponent().appendingPathComponent("gantry-server").path)
         let healthy = try runCommand(RunCommandTests.gantry, ["serve", "health", "--url", url])
         #expect((healthy.status, healthy.stderr) == (0, ""))
         let ready = try runCommand(RunCommandTests.gantry, ["serve", "health", "--ready"], environment: ["GANTRY_SERVE_LISTEN": "0.0.0.0:\(serve.port)"])

@@ -1,0 +1,172 @@
+import ArgumentParser
+
+/// The command lines people run most — `--version`, `validate`, `list`, `graph` — read without
+/// ArgumentParser's reflection.
+///
+/// ArgumentParser finds a command's options through `Mirror` and dynamic casts; in a binary this size
+/// each first cast scans every protocol conformance record (about 12,000), and that costs about 3 ms of
+/// every start (bench/startup.sh), more than validating a workflow does. This reader fills the very
+/// same command values ArgumentParser would, for plain spellings only, and then runs the commands'
+/// own `validate()`. Anything else — help, completion, `--`, a short option with its value attached,
+/// an option or value it does not know, a line `validate()` refuses — gives nil, and ArgumentParser
+/// reads the whole line as before, so usage, help and every error message stay its own.
+/// `FastCommandLineTests` holds both readers to the same result on the same lines.
+enum FastCommandLine {
+    enum Parsed {
+        case version
+        case command(any ParsableCommand)
+    }
+
+    static func parse(_ arguments: [String]) -> Parsed? {
+        guard let first = arguments.first else { return nil }
+        if arguments == ["--version"] { return .version }
+        var reader = Reader(arguments.dropFirst())
+        let command: (any ParsableCommand)?
+        switch first {
+        case "validate": command = reader.validate()
+        case "list": command = reader.list()
+        case "graph": command = reader.graph()
+        default: return nil
+        }
+        return command.map { .command($0) }
+    }
+
+    /// Options as ArgumentParser spells them: `--name value`, `--name=value`, `-n value`. A positional
+    /// argument never starts with `-`; an option that takes one value and is given twice, or a value
+    /// that starts with `-`, is left to ArgumentParser.
+    private struct Reader {
+        var rest: ArraySlice<String>
+        var positional: [String] = []
+        var workflowPaths: [String] = []
+        var directory: String?
+        var seen: Set<String> = []
+
+        init(_ rest: ArraySlice<String>) { self.rest = rest }
+
+        /// The next option with its attached value (`--name=value`); positional arguments on the way
+        /// are collected. Nil at the end.
+        mutating func nextOption() -> (name: String, attached: String?)? {
+            while let argument = rest.popFirst() {
+                guard argument.hasPrefix("-"), argument != "-" else {
+                    positional.append(argument)
+                    continue
+                }
+                if argument.hasPrefix("--"), let eq = argument.firstIndex(of: "=") {
+                    return (String(argument[..<eq]), String(argument[argument.index(after: eq)...]))
+                }
+                return (argument, nil)
+            }
+            return nil
+        }
+
+        /// The value of an option that takes one; nil when it is missing or looks like an option.
+        mutating func value(_ attached: String?) -> String? {
+            if let attached { return attached }
+            guard let value = rest.popFirst(), !value.hasPrefix("-") else { return nil }
+            return value
+        }
+
+        /// The value of an option that takes one value once (`key` names it across its spellings).
+        mutating func single(_ key: String, _ attached: String?) -> String? {
+            guard seen.insert(key).inserted else { return nil }
+            return value(attached)
+        }
+
+        /// Reads `-W` and `-C`: true when the option was one of them, nil when its value is unusable.
+        mutating func workflowOption(_ name: String, _ attached: String?) -> Bool? {
+            switch name {
+            case "-W", "--workflows":
+                guard let v = value(attached) else { return nil }
+                workflowPaths.append(v)
+            case "-C", "--directory":
+                guard let v = single("directory", attached) else { return nil }
+                directory = v
+            default: return false
+            }
+            return true
+        }
+
+        func workflowOptions() -> WorkflowOptions? {
+            var options = WorkflowOptions()
+            options.workflows = workflowPaths
+            options.directory = directory
+            return (try? options.validate()) == nil ? nil : options
+        }
+
+        mutating func validate() -> GantryCommand.Validate? {
+            var noWarnings = false
+            var format = DiagnosticFormat.text
+            while let (name, attached) = nextOption() {
+                guard let handled = workflowOption(name, attached) else { return nil }
+                if handled { continue }
+                switch name {
+                case "--no-warnings" where attached == nil && seen.insert(name).inserted: noWarnings = true
+                case "--format":
+                    guard let v = single(name, attached), let f = DiagnosticFormat(rawValue: v) else { return nil }
+                    format = f
+                default: return nil
+                }
+            }
+            guard let options = workflowOptions() else { return nil }
+            var command = GantryCommand.Validate()
+            command.options = options
+            command.noWarnings = noWarnings
+            command.format = format
+            command.paths = positional
+            return command
+        }
+
+        mutating func list() -> GantryCommand.List? {
+            var format = OutputFormat.text
+            while let (name, attached) = nextOption() {
+                guard let handled = workflowOption(name, attached) else { return nil }
+                if handled { continue }
+                guard name == "--format", let v = single(name, attached), let f = OutputFormat(rawValue: v) else { return nil }
+                format = f
+            }
+            guard positional.isEmpty, let options = workflowOptions() else { return nil }
+            var command = GantryCommand.List()
+            command.workflows = options
+            command.format = format
+            return command
+        }
+
+        mutating func graph() -> GantryCommand.Graph? {
+            var format = GantryCommand.Graph.Format.text
+            var plan = PlanOptions()
+            var eventPath: String?
+            var lists: [String: [String]] = [:]
+            while let (name, attached) = nextOption() {
+                guard let handled = workflowOption(name, attached) else { return nil }
+                if handled { continue }
+                switch name {
+                case "--format":
+                    guard let v = single(name, attached), let f = GantryCommand.Graph.Format(rawValue: v) else { return nil }
+                    format = f
+                case "-e", "--eventpath":
+                    guard let v = single("eventpath", attached) else { return nil }
+                    eventPath = v
+                case "--input", "-j", "--job", "--matrix", "-P", "--platform", "--var":
+                    guard let v = value(attached) else { return nil }
+                    let key = ["-j": "--job", "-P": "--platform"][name] ?? name
+                    lists[key, default: []].append(v)
+                default: return nil
+                }
+            }
+            guard positional.count <= 1, let options = workflowOptions() else { return nil }
+            plan.event = positional.first ?? "push"
+            plan.eventPath = eventPath
+            plan.inputs = lists["--input"] ?? []
+            plan.jobs = lists["--job"] ?? []
+            plan.matrix = lists["--matrix"] ?? []
+            plan.platforms = lists["--platform"] ?? []
+            plan.vars = lists["--var"] ?? []
+            guard (try? plan.validate()) != nil else { return nil }
+            var command = GantryCommand.Graph()
+            command.workflows = options
+            command.options = plan
+            command.format = format
+            return command
+        }
+    }
+}
