@@ -33,11 +33,13 @@ WORKDIR /src
 # along; .dockerignore leaves out .build, .git and the caches.
 COPY . .
 # SwiftPM's checkouts and the build folder live in cache mounts: a second build recompiles only
-# what changed. The binary is copied out of the mount in the same step.
+# what changed. The binary is copied out of the mount in the same step. The image's `gantry` is the
+# gantry-server product: the same commands linked position-independent (ASLR for the long-running
+# service); the CLI product `gantry` is linked without PIE for a fast start, which a service does not need.
 RUN --mount=type=cache,target=/src/.build \
     --mount=type=cache,target=/root/.cache \
-    swift build -c release --static-swift-stdlib --product gantry -Xlinker -s \
-    && install -D -m 0755 .build/release/gantry /out/gantry
+    swift build -c release --static-swift-stdlib --product gantry-server -Xlinker -s \
+    && install -D -m 0755 .build/release/gantry-server /out/gantry
 
 FROM ${RUNTIME_IMAGE}
 ARG VERSION=dev

