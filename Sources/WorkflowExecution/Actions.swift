@@ -76,6 +76,9 @@ extension JobRunner {
             guard uses.count > "docker://".count else { return .failure(StepFailure("'\(uses)' names no image")) }
             return .success(.image(uses))
         }
+        if uses.hasPrefix("$/") {
+            return resolveSelfAction(uses)
+        }
         if uses.hasPrefix("./") || uses.hasPrefix("../") {
             let path = Self.normalize(workspace + "/" + uses)
             return loadAction(at: path, name: uses, remote: false, missing: "'\(uses)' has no action.yml or action.yaml in the workspace (\(path)); local actions are read from the workspace: check out the repository first with actions/checkout")
@@ -104,6 +107,36 @@ extension JobRunner {
                     + "provide it with `git clone --depth 1 --branch \(ref) https://github.com/\(parts[0])/\(parts[1]) \(repository)` or point --action-dir elsewhere"))
         }
         return loadAction(at: path, name: uses, remote: true, missing: "action '\(uses)' has no action.yml or action.yaml in \(path)")
+    }
+
+    /// `$/PATH`: an action of this repository at the run's commit (GitHub's 2026 form, actions/runner
+    /// #4457), needing no checkout: read from a copy of the repository (what actions/checkout would
+    /// write) that the first such step of the job makes in the job's temp folder.
+    private func resolveSelfAction(_ uses: String) -> Result<ResolvedAction, StepFailure> {
+        let path = uses.dropFirst(2).drop { $0 == "/" }
+        guard !path.isEmpty, !path.split(separator: "/").contains("..") else {
+            return .failure(StepFailure("'\(uses)' names no action of this repository: expected $/PATH, such as $/.github/actions/setup"))
+        }
+        guard let support = context.actions else { return .failure(StepFailure("actions cannot be read: no action support is configured")) }
+        let copy = selfRepository.withLock { made -> Result<String, StepFailure> in
+            if let made { return made }
+            let directory = temp + "/self-repository"
+            let result: Result<String, StepFailure>
+            do throws(ActionSupport.CheckoutError) {
+                Files.makeDirectory(directory)
+                _ = try support.checkout(directory)
+                result = .success(directory)
+            } catch {
+                result = .failure(StepFailure("'\(uses)': this repository could not be read at the run's commit: \(error.message)"))
+            }
+            made = result
+            return result
+        }
+        return copy.flatMap { root in
+            loadAction(
+                at: root + "/" + path, name: uses, remote: false,
+                missing: "'\(uses)' has no action.yml or action.yaml at \(path) in this repository at the run's commit")
+        }
     }
 
     private func loadAction(at path: String, name: String, remote: Bool, missing: String) -> Result<ResolvedAction, StepFailure> {

@@ -77,6 +77,8 @@ extension JobRunner {
                 let failedSoFar = frame.isJob ? state.failed : failed
                 var action = StepAction(name: names[position], repository: frame.actionRepository, ref: frame.actionRef)
                 if let uses = step.uses?.value, let remote = Self.remoteAction(uses) { (action.repository, action.ref) = remote }
+                // `$/PATH` names this repository at the run's commit (actions/runner #4457).
+                if step.uses?.value.hasPrefix("$/") == true { (action.repository, action.ref) = (context.event.git.repository ?? "", context.event.git.sha ?? "") }
                 let evaluation = stepEvaluation(frame: frame, state: state, steps: steps, failed: failedSoFar, action: action)
                 if let raw = step.name?.value, let evaluated = try? evaluate(raw, evaluation).stringValue { name = evaluated }
                 let shouldRun: Bool

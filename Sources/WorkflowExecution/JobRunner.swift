@@ -36,6 +36,9 @@ public final class JobRunner: Sendable {
     let abortables = Mutex<[ExecCancellation]>([])
     /// The job's service and job containers, when it has any (set before the first step).
     let containersHolder = Mutex<JobContainers?>(nil)
+    /// The copy of the repository at the run's commit that `uses: $/PATH` actions are read from, made
+    /// by the first of them (nil until then).
+    let selfRepository = Mutex<Result<String, StepFailure>?>(nil)
     var containers: JobContainers? { containersHolder.withLock { $0 } }
 
     public init(

@@ -138,6 +138,39 @@ import _GantryTestSupport
         #expect(try repo.git("status", "--porcelain") == "M committed.txt\n?? untracked.txt")
     }
 
+    /// `uses: $/PATH` (GitHub's 2026 form, actions/runner #4457): an action of this repository at the
+    /// run's commit, with no checkout; one that is not there fails the job at set-up.
+    @Test func selfRepositoryActionsNeedNoCheckout() throws {
+        let repo = try Self.repository(workflow: """
+            on: push
+            jobs:
+              build:
+                runs-on: ubuntu-latest
+                steps:
+                  - id: n
+                    uses: $/.github/actions/node
+                    with:
+                      my input: given
+                  - run: echo "node out=${{ steps.n.outputs.out }} workspace=$(ls -A | wc -l)"
+              bad:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: $/.github/actions/missing
+            """)
+        let result = try runCommand(Self.gantry, ["run"], in: repo.url)
+        #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
+        let lines = Self.lines(result).filter { !$0.contains("✓") && !$0.contains("✗") }
+        #expect(lines.filter { $0.hasPrefix("[build]") } == [
+            "[build] ▶ $/.github/actions/node",
+            "[build] main input=given",
+            "[build] ▶ Run echo \"node out=${{ steps.n.outputs.out }} workspace=$(ls -A | wc -l)\"",
+            "[build] node out=42 workspace=0",
+            "[build] ▶ Post $/.github/actions/node",
+            "[build] post state=abc input=given",
+        ])
+        #expect(lines.contains("[bad] error: '$/.github/actions/missing' has no action.yml or action.yaml at .github/actions/missing in this repository at the run's commit"))
+    }
+
     @Test func checkoutHeadAndPathAndOtherRepositories() throws {
         let repo = try Self.repository(workflow: """
             on: push
