@@ -98,13 +98,14 @@ let package = Package(
 
         // MARK: Adapters
 
-        /** The content-addressed cache: blobs by SHA-256 (OpenSSL's libcrypto), entries in SQLite (GRDB), lookup
-            as actions/cache does it, eviction, verify. */
+        /** The content-addressed cache: blobs by SHA-256 (OpenSSL's libcrypto, else swift-crypto's), entries
+            in SQLite (GRDB), lookup as actions/cache does it, eviction, verify. */
         .target(
             name: "ContentCache",
             dependencies: [
                 "CProcessSpawn",
                 "CLibCrypto",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings

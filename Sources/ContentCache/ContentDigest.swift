@@ -1,4 +1,5 @@
 internal import CLibCrypto
+internal import Crypto
 
 #if canImport(Glibc)
 import Glibc
@@ -6,20 +7,43 @@ import Glibc
 
 /// SHA-256, as the cache names its blobs and as `hashFiles` combines files.
 public enum ContentDigest {
-    /// A running SHA-256 (OpenSSL's).
+    /// A running SHA-256: OpenSSL's when libcrypto can be opened (about twice as fast here), else
+    /// swift-crypto's; both give the same digest (ContentDigestTests).
     /// `@unchecked Sendable`: it wraps OpenSSL's context by value; one hasher is used by one thread at
     /// a time (moved to a worker, never shared while it hashes).
     public struct Hasher: @unchecked Sendable {
-        private var state = SHA256_CTX()
-        private let crypto = LibCrypto.shared
+        private enum State {
+            case openssl(SHA256_CTX, LibCrypto)
+            case portable(Crypto.SHA256)
+        }
+
+        private var state: State
 
         public init() {
-            _ = crypto.initialize(&state)
+            self.init(portable: false)
+        }
+
+        /// `portable`: swift-crypto's even where libcrypto is there (for tests).
+        init(portable: Bool) {
+            if !portable, let crypto = LibCrypto.shared {
+                var context = SHA256_CTX()
+                _ = crypto.initialize(&context)
+                state = .openssl(context, crypto)
+            } else {
+                state = .portable(Crypto.SHA256())
+            }
         }
 
         public mutating func update(_ bytes: UnsafeRawBufferPointer) {
             guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
-            _ = crypto.update(&state, base, bytes.count)
+            switch state {
+            case .openssl(var context, let crypto):
+                _ = crypto.update(&context, base, bytes.count)
+                state = .openssl(context, crypto)
+            case .portable(var hasher):
+                hasher.update(bufferPointer: bytes)
+                state = .portable(hasher)
+            }
         }
 
         public mutating func update(_ bytes: [UInt8]) {
@@ -28,10 +52,14 @@ public enum ContentDigest {
 
         /// The raw 32 bytes.
         public func finalize() -> [UInt8] {
-            var copy = state
-            var out = [UInt8](repeating: 0, count: 32)
-            _ = crypto.finish(&out, &copy)
-            return out
+            switch state {
+            case .openssl(var context, let crypto):
+                var out = [UInt8](repeating: 0, count: 32)
+                _ = crypto.finish(&out, &context)
+                return out
+            case .portable(let hasher):
+                return Array(hasher.finalize())
+            }
         }
     }
 
@@ -76,8 +104,7 @@ public enum ContentDigest {
 
 /// libcrypto's three SHA-256 calls, opened with dlopen the first time something is hashed: linked at
 /// build time, loading and relocating libcrypto cost about 1 ms of every start of `gantry`, most of
-/// which never hash. Without the library a hash cannot be made at all, so that use ends the process
-/// with one line, as the dynamic loader did before (exit status 127).
+/// which never hash. Nil where libcrypto cannot be opened (swift-crypto's SHA-256 is used then).
 struct LibCrypto: Sendable {
     let initialize: @convention(c) (UnsafeMutablePointer<SHA256_CTX>?) -> Int32
     let update: @convention(c) (UnsafeMutablePointer<SHA256_CTX>?, UnsafeRawPointer?, Int) -> Int32
@@ -86,13 +113,9 @@ struct LibCrypto: Sendable {
     /// The library names tried, the ABI Gantry was built against first.
     static let candidates = ["libcrypto.so.3", "libcrypto.so"]
 
-    static let shared: LibCrypto = {
-        var reason = "not found"
+    static let shared: LibCrypto? = {
         for name in candidates {
-            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else {
-                reason = dlerror().map { String(cString: $0) } ?? reason
-                continue
-            }
+            guard let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) else { continue }
             if let initialize = dlsym(handle, "SHA256_Init"), let update = dlsym(handle, "SHA256_Update"),
                 let finish = dlsym(handle, "SHA256_Final")
             {
@@ -101,10 +124,8 @@ struct LibCrypto: Sendable {
                     update: unsafeBitCast(update, to: (@convention(c) (UnsafeMutablePointer<SHA256_CTX>?, UnsafeRawPointer?, Int) -> Int32).self),
                     finish: unsafeBitCast(finish, to: (@convention(c) (UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<SHA256_CTX>?) -> Int32).self))
             }
-            reason = "\(name) has no SHA256_Init, SHA256_Update and SHA256_Final"
+            dlclose(handle)
         }
-        let line = "gantry: error: cannot load libcrypto for SHA-256 (install Debian's libssl3): \(reason)\n"
-        _ = line.withCString { write(2, $0, strlen($0)) }
-        exit(127)
+        return nil
     }()
 }
