@@ -28,7 +28,9 @@ find_act() {
 
 # Sets `gantry`: the release build with a static Swift runtime, as README's first command makes it.
 build_gantry() {
+  # Both products: `gantry serve` runs gantry-server (the PIE build) when it sits beside gantry.
   swift build -c release --static-swift-stdlib --product gantry >/dev/null
+  swift build -c release --static-swift-stdlib --product gantry-server >/dev/null
   gantry="$root/.build/release/gantry"
 }
 

@@ -43,11 +43,13 @@ extension GantryCommand {
     /// `gantry serve` runs as `gantry-server` when that binary sits beside this one: the same commands,
     /// linked position-independent. `gantry` itself is linked without PIE for its start-up (see
     /// Package.swift and bench/startup.sh); a long-running network service keeps address-space
-    /// randomisation of its code. Without `gantry-server` (or when exec fails) this process serves.
+    /// randomisation of its code. Build and install the two together (README, bench/common.sh, the
+    /// Dockerfile). Without `gantry-server`, or when exec fails (said in one line), this process serves.
     static func execServerIfBeside() {
         guard let me = FileSystem.executablePath(), let slash = me.lastIndex(of: "/") else { return }
         let server = String(me[...slash]) + serverBinaryName
         guard server != me, FileSystem.isExecutable(server) else { return }
         _ = execv(server, CommandLine.unsafeArgv)
+        FileSystem.write("gantry: warning: cannot run \(server) (\(FileSystem.lastError())); serving from this process\n", to: 2)
     }
 }

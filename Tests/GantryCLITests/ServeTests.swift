@@ -221,6 +221,25 @@ import Glibc
             RunCommandTests.gantry, ["serve"] + fixture.arguments(), environment: ["GANTRY_SERVE_CAPACITY": "none"])
         #expect(capacity.stderr == "gantry: error: --capacity 'none' is not a whole number of at least 1\n")
     }
+
+    /// A `gantry-server` beside `gantry` that cannot be run: said in one line, and `gantry` serves itself.
+    @Test func aGantryServerThatCannotRunIsSaidAndGantryServesItself() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gantry-exec-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let gantry = folder.appendingPathComponent("gantry")
+        try FileManager.default.copyItem(at: RunCommandTests.gantry, to: gantry)
+        let server = folder.appendingPathComponent("gantry-server")
+        try Data("not a program\n".utf8).write(to: server)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: server.path)
+        let result = try runCommand(gantry, ["serve", "--listen", "localhost"])
+        #expect(result.status == 64)
+        #expect(result.stderr == """
+            gantry: warning: cannot run \(server.path) (Exec format error); serving from this process
+            gantry: error: --listen 'localhost' is not host:port (e.g. 127.0.0.1:8080)
+
+            """)
+    }
 }
 
 /// Runs asked for through the API: a dispatch with inputs, of one workflow, at a branch's head.
