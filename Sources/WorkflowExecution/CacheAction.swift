@@ -62,9 +62,10 @@ extension JobRunner {
         return nil
     }
 
-    /// The job's `cache-mode` (else the workflow's; default `write`): `read` restores and never
-    /// saves, `write-only` saves without restoring, `none` does neither.
-    var cacheMode: String { job.cacheMode?.value ?? workflow.cacheMode?.value ?? "write" }
+    /// The job's `cache-mode` (else its workflow's, else what the calls above a called workflow give;
+    /// default `write`): `read` restores and never saves, `write-only` saves without restoring, `none`
+    /// does neither.
+    var cacheMode: String { job.cacheMode?.value ?? workflow.cacheMode?.value ?? context.callerCacheMode ?? "write" }
 
     /// `actions/cache` (restore, then a post step that saves) and `actions/cache/restore`.
     func runCacheRestore(_ with: [String: String], name: String, env: [(String, String)], stateKey: String, state: JobState, registerSave: Bool) -> StepResult {

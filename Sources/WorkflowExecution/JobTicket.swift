@@ -26,6 +26,8 @@ public struct JobTicket: Sendable, Codable {
     public var verbose: Bool
     public var checkoutCommitted: Bool
     public var containerNetwork: String
+    /// `RunContext.callerCacheMode` (absent in tickets written before it existed).
+    public var callerCacheMode: String?
 
     /// The event as the runner's `github` context is made from it.
     public struct Event: Sendable, Codable {
@@ -93,6 +95,7 @@ public struct JobTicket: Sendable, Codable {
         verbose = context.verbose
         checkoutCommitted = context.checkoutCommitted
         containerNetwork = context.containerNetwork
+        callerCacheMode = context.callerCacheMode
     }
 
 }
@@ -171,6 +174,7 @@ extension RunContext {
         checkoutCommitted = ticket.checkoutCommitted
         containerEngine = node.containerEngine
         containerNetwork = ticket.containerNetwork
+        callerCacheMode = ticket.callerCacheMode
         runID = node.runLabel
         resources = node.resources
     }

@@ -30,6 +30,9 @@ public struct RunContext: Sendable {
     public var runnerName = "gantry"
     /// The cache's size limit in bytes for eviction (default 10 GB).
     public var cacheLimit: Int64 = 10 << 30
+    /// The `cache-mode` the calls above a called workflow's job give it (the calling job's, else its
+    /// workflow's, outermost last); the job's own and its workflow's win over it.
+    public var callerCacheMode: String?
     /// `actions/checkout` copies the HEAD commit's tree instead of the working tree (`--checkout head`).
     public var checkoutCommitted = false
     /// The container engine for job containers, services and Docker actions; nil when none is configured.

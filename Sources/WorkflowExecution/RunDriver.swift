@@ -360,6 +360,7 @@ public actor RunDriver {
         if let parent = machine.parent(of: id.job) {
             base.inputs = machine.contexts(for: id.job)["inputs"] ?? .object([])
             base.secrets = secrets(passedTo: parent)
+            base.callerCacheMode = cacheMode(givenBy: parent)
         }
         let ticket = JobTicket(claim: claim, displayName: display, workflowFile: workflow.file, job: instance, context: base)
         let context = RunContext(ticket: ticket, node: NodeServices(base))
@@ -374,6 +375,15 @@ public actor RunDriver {
             if let record { Files.write(record + ".outcome.json", CodableJSON.encode(outcome)) }
             Task { await self.ended(claim, outcome) }
         }
+    }
+
+    /// The `cache-mode` a call gives its workflow's jobs: the calling job's, else its workflow's, else
+    /// what the call above it gives.
+    private func cacheMode(givenBy call: InstanceID) -> String? {
+        let file = machine.row(of: call)?.instance.workflowFile ?? definition.workflows[call.job.workflow].file
+        let caller = workflows[file]
+        return caller?.job(call.job.id)?.cacheMode?.value ?? caller?.cacheMode?.value
+            ?? machine.parent(of: call.job).flatMap { cacheMode(givenBy: $0) }
     }
 
     /// The secrets a call passes to its workflow: all of its own with `secrets: inherit`, those its

@@ -122,7 +122,8 @@ extension WorkflowDecoder {
 
     /// `cache-mode` (GitHub, 2026-09-10: workflow and job level, reusable-workflow calls included).
     mutating func cacheMode(_ node: YAMLNode, _ what: @autoclosure () -> String) -> Located<String>? {
-        guard let mode = string(node, what(), expressions: false) else { return nil }
+        // An expression is reported by `string` (none is allowed here); one error is enough.
+        guard let mode = string(node, what(), expressions: false), !mode.value.hasExpressionMarker else { return nil }
         guard Self.cacheModes.contains(mode.value) else {
             report(
                 "invalid value '\(mode.value)' for \(what()); expected one of " + Self.cacheModes.map { "'\($0)'" }.joined(separator: ", "),

@@ -111,6 +111,45 @@ import _GantryTestSupport
         ])
     }
 
+    /// A call's `cache-mode` reaches the called workflow's jobs, unless they or their workflow set one.
+    @Test func cacheModeOfACallReachesTheCalledJobs() throws {
+        let s = try Scratch(workflow: """
+            on: push
+            jobs:
+              call:
+                uses: ./.github/workflows/inner.yml
+                cache-mode: none
+            """)
+        try s.repo.write(".github/workflows/inner.yml", """
+            on: workflow_call
+            jobs:
+              plain:
+                runs-on: ubuntu-latest
+                steps:
+                  - uses: actions/cache@v4
+                    with: { path: out, key: k-1 }
+              own:
+                runs-on: ubuntu-latest
+                cache-mode: read
+                steps:
+                  - uses: actions/cache@v4
+                    with: { path: out, key: k-1 }
+            """)
+        try s.repo.git("add", ".")
+        try s.repo.git("commit", "-q", "-m", "base")
+        let result = try s.run()
+        #expect(result.status == 0, "\(result.stdout)")
+        let lines = s.lines(result)
+        #expect(lines.filter { $0.hasPrefix("[call / plain]") } == [
+            "[call / plain] Cache not restored: the job's cache-mode is 'none'",
+            "[call / plain] Cache not saved: the job's cache-mode is 'none'",
+        ])
+        #expect(lines.filter { $0.hasPrefix("[call / own]") } == [
+            "[call / own] Cache not found for input keys: k-1",
+            "[call / own] Cache not saved: the job's cache-mode is 'read'",
+        ])
+    }
+
     @Test func missSaveThenExactHitThenRestoreKeyHit() throws {
         let s = try Scratch(workflow: Self.workflow)
         try s.repo.write("lock.txt", "v1\n")
