@@ -96,6 +96,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        /** A forge's webhook deliveries and `gantry serve`'s dispatch bodies read into an `Intake`: the event,
+            repository, ref and commit, or why the delivery is refused (pure: bytes in, values out). */
+        .target(name: "WebhookReading", dependencies: ["WorkflowExpressions"], swiftSettings: swiftSettings),
+
         // MARK: Adapters
 
         /** The content-addressed cache: blobs by SHA-256 (OpenSSL's libcrypto, else swift-crypto's), entries
@@ -152,6 +156,7 @@ let package = Package(
         .target(
             name: "RunnerService",
             dependencies: [
+                "WebhookReading",
                 "WorkflowModel",
                 "WorkflowExpressions",
                 "WorkflowParsing",
@@ -177,6 +182,7 @@ let package = Package(
             name: "ForgeClient",
             dependencies: [
                 "RunnerService",
+                "WebhookReading",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -190,6 +196,7 @@ let package = Package(
         .target(
             name: "GantryCLI",
             dependencies: [
+                "WebhookReading",
                 "WorkflowModel",
                 "WorkflowExpressions",
                 "WorkflowParsing",
@@ -288,7 +295,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunnerServiceTests",
-            dependencies: ["RunnerService", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["RunnerService", "WebhookReading", "WorkflowExecution", "WorkflowPlanning", "WorkflowExpressions", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "GantryCLITests",
@@ -314,5 +321,7 @@ if Context.environment["GANTRY_FUZZ"] != nil {
             name: "fuzz-expressions", dependencies: ["WorkflowExpressions"], path: "Fuzz/Expressions", swiftSettings: fuzzSettings),
         .executableTarget(
             name: "fuzz-dotenv", dependencies: ["WorkflowPlanning"], path: "Fuzz/DotEnv", swiftSettings: fuzzSettings),
+        .executableTarget(
+            name: "fuzz-webhook", dependencies: ["WebhookReading"], path: "Fuzz/Webhook", exclude: ["seeds"], swiftSettings: fuzzSettings),
     ]
 }

@@ -4,6 +4,7 @@
 #   fuzz-workflow     YAML bytes -> workflow (libyaml, the loader, the decoder, every rule)
 #   fuzz-expressions  ${{ }} text -> template -> value (lexer, parser, evaluator, functions)
 #   fuzz-dotenv       act's dotenv files (.secrets, .vars, .env, .input)
+#   fuzz-webhook      a forge's delivery (GitHub, Gitea, Forgejo) or a dispatch body -> Intake or refusal
 #
 #   bench/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -19,7 +20,7 @@ cd "$root"
 seconds="${1:-60}"
 shift || true
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(fuzz-workflow fuzz-expressions fuzz-dotenv)
+[ "${#targets[@]}" -gt 0 ] || targets=(fuzz-workflow fuzz-expressions fuzz-dotenv fuzz-webhook)
 scratch="$root/.build-fuzz"
 
 for target in "${targets[@]}"; do
@@ -63,6 +64,13 @@ PY
       printf 'A=1\nexport B="two words"\nC=${A}-$HOME\n# comment\n' > "$dir/seed-basic"
       printf "KEY='multi\nline'\nX=\"esc \\\\n \\\\\" q\"\n" > "$dir/seed-quotes"
       printf 'A=1\r\nB=2\r\n' > "$dir/seed-crlf" ;;
+    fuzz-webhook)
+      # Byte 1 picks the reader (0 GitHub, 1 Gitea, 2 Forgejo, 3 the dispatch API), byte 2 the event.
+      for f in Fuzz/Webhook/seeds/*.json; do
+        for head in '\x00\x00' '\x01\x01' '\x02\x03' '\x03\x00'; do
+          { printf "$head"; cat "$f"; } > "$dir/seed-$(basename "$f" .json)-$(printf "$head" | od -An -tx1 | tr -d ' \n')"
+        done
+      done ;;
   esac
 }
 

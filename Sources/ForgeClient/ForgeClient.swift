@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import NIOCore
 import NIOHTTP1
 public import RunnerService
+public import WebhookReading
 
 /// What a forge's REST API answered when it did not take a request.
 public struct ForgeError: Error, Sendable, CustomStringConvertible {

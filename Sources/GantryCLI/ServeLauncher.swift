@@ -1,3 +1,4 @@
+import WebhookReading
 import ArgumentParser
 import ContentCache
 import DockerEngine

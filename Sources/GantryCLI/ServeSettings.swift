@@ -1,3 +1,4 @@
+import WebhookReading
 import RunStorePostgres
 import RunnerService
 import WorkflowPlanning

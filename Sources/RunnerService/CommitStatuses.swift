@@ -1,3 +1,4 @@
+public import WebhookReading
 public import Logging
 import Synchronization
 public import WorkflowExecution

@@ -1,3 +1,4 @@
+import WebhookReading
 public import WorkflowExecution
 import WorkflowPlanning
 

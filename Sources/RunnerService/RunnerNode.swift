@@ -1,3 +1,4 @@
+public import WebhookReading
 public import WorkflowExecution
 public import WorkflowModel
 public import WorkflowPlanning

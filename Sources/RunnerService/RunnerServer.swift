@@ -1,3 +1,4 @@
+public import WebhookReading
 public import Hummingbird
 public import Logging
 import HTTPTypes

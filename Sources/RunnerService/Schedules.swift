@@ -1,3 +1,4 @@
+public import WebhookReading
 import FoundationEssentials
 public import Logging
 import ServiceLifecycle

@@ -1,3 +1,4 @@
+import WebhookReading
 import Logging
 import RunnerService
 import Synchronization

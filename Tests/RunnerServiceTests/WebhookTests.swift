@@ -1,3 +1,4 @@
+import WebhookReading
 import RunnerService
 import Testing
 

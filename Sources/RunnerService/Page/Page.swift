@@ -1,3 +1,4 @@
+import WebhookReading
 import Mustache
 public import WorkflowExecution
 import WorkflowPlanning
