@@ -42,8 +42,31 @@ public struct Workflow: Hashable, Sendable, Codable {
 
     /// The job with this id; ids compare case-insensitively, as GitHub compares them.
     public func job(_ id: String) -> Job? {
-        let folded = id.lowercased()
-        return jobs.first { $0.id.value.lowercased() == folded }
+        jobIndex(id).map { jobs[$0] }
+    }
+
+    /// Where the job with this id is in `jobs` (case-insensitive, without making a string per job:
+    /// planning looks jobs up once per instance).
+    public func jobIndex(_ id: String) -> Int? {
+        jobs.firstIndex { Self.sameID($0.id.value, id) }
+    }
+
+    /// Ids compared as GitHub does, ignoring case; ASCII bytes are folded in place, anything else
+    /// falls back to `lowercased()`.
+    public static func sameID(_ a: String, _ b: String) -> Bool {
+        var ai = a.utf8.makeIterator()
+        var bi = b.utf8.makeIterator()
+        while true {
+            switch (ai.next(), bi.next()) {
+            case (nil, nil): return true
+            case (let x?, let y?):
+                if x == y { continue }
+                guard x < 0x80, y < 0x80 else { return a.lowercased() == b.lowercased() }
+                if (x | 0x20) != (y | 0x20) || !((x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) { return false }
+            default:
+                return a.unicodeScalars.contains { !$0.isASCII } || b.unicodeScalars.contains { !$0.isASCII } ? a.lowercased() == b.lowercased() : false
+            }
+        }
     }
 
     /// The trigger for this event name, if the workflow has one.

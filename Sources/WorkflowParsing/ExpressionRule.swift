@@ -42,12 +42,15 @@ struct ExpressionRule {
                 check(output.value, ContextAvailability.workflowCallOutput)
             }
         }
+        // Each job's outputs, once: a job looks up those of every job it needs.
+        let outputsByJob = Dictionary(wf.jobs.map { ($0.id.value.lowercased(), ReferenceScope.outputs(of: $0)) }, uniquingKeysWith: { a, _ in a })
         for job in wf.jobs {
             scope = workflowScope
             scope.jobs = nil
             scope.needs = Dictionary(
                 job.needs.map { need in
-                    (need.value.lowercased(), wf.jobs.first { $0.id.value.lowercased() == need.value.lowercased() }.flatMap { ReferenceScope.outputs(of: $0) })
+                    let id = need.value.lowercased()
+                    return (id, outputsByJob[id] ?? nil)
                 }, uniquingKeysWith: { a, _ in a })
             scope.matrix = ReferenceScope.matrixKeys(job)
             visit(job)

@@ -141,7 +141,7 @@ struct WorkflowPlanBuilder {
             var instance = entry.instance
             instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
             if let call, entry.needs.isEmpty { instance.needs = [call.instance.id] }
-            guard let uses = workflow.job(instance.job)?.uses else {
+            guard let index = workflow.jobIndex(instance.job), let uses = workflow.jobs[index].uses else {
                 resolved.append(instance)
                 continue
             }
