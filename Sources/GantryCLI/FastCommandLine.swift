@@ -1,34 +1,43 @@
-import ArgumentParser
-
 /// The command lines people run most — `--version`, `validate`, `list`, `graph` — read without
-/// ArgumentParser's reflection.
+/// ArgumentParser.
 ///
-/// ArgumentParser finds a command's options through `Mirror` and dynamic casts; in a binary this size
-/// each first cast scans every protocol conformance record (about 12,000), and that costs about 3 ms of
-/// every start (bench/startup.sh), more than validating a workflow does. This reader fills the very
-/// same command values ArgumentParser would, for plain spellings only, and then runs the commands'
-/// own `validate()`. Anything else — help, completion, `--`, a short option with its value attached,
-/// an option or value it does not know, a line `validate()` refuses — gives nil, and ArgumentParser
-/// reads the whole line as before, so usage, help and every error message stay its own.
-/// `FastCommandLineTests` holds both readers to the same result on the same lines.
+/// ArgumentParser finds a command's options through `Mirror` and dynamic casts, and builds each
+/// option's name sets; in a binary this size each first cast scans every protocol conformance record
+/// (about 12,000), and that cost about 3 ms of every start (bench/startup.sh), more than validating a
+/// workflow does. This reader makes the very requests the commands make from ArgumentParser's values
+/// (`Validate.Request`, …), for plain spellings only, and checks them as the options' `validate()`
+/// does. Anything else — help, completion, `--`, a short option with its value attached, an option
+/// or value it does not know, a line those checks refuse — gives nil, and ArgumentParser reads the
+/// whole line as before, so usage, help and every error message stay its own.
+/// `FastCommandLineTests` holds both readers to the same requests on the same lines.
 enum FastCommandLine {
-    enum Parsed {
+    enum Parsed: Equatable {
         case version
-        case command(any ParsableCommand)
+        case validate(GantryCommand.Validate.Request)
+        case list(GantryCommand.List.Request)
+        case graph(GantryCommand.Graph.Request)
     }
 
     static func parse(_ arguments: [String]) -> Parsed? {
         guard let first = arguments.first else { return nil }
         if arguments == ["--version"] { return .version }
         var reader = Reader(arguments.dropFirst())
-        let command: (any ParsableCommand)?
         switch first {
-        case "validate": command = reader.validate()
-        case "list": command = reader.list()
-        case "graph": command = reader.graph()
+        case "validate": return reader.validate().map(Parsed.validate)
+        case "list": return reader.list().map(Parsed.list)
+        case "graph": return reader.graph().map(Parsed.graph)
         default: return nil
         }
-        return command.map { .command($0) }
+    }
+
+    /// Runs what `parse` read, as the command's own `run()` would.
+    static func run(_ parsed: Parsed) throws {
+        switch parsed {
+        case .version: FileSystem.write(GantryCommand.version + "\n", to: 1)
+        case .validate(let request): try GantryCommand.Validate.perform(request)
+        case .list(let request): try GantryCommand.List.perform(request)
+        case .graph(let request): try GantryCommand.Graph.perform(request)
+        }
     }
 
     /// Options as ArgumentParser spells them: `--name value`, `--name=value`, `-n value`. A positional
@@ -86,14 +95,12 @@ enum FastCommandLine {
             return true
         }
 
-        func workflowOptions() -> WorkflowOptions? {
-            var options = WorkflowOptions()
-            options.workflows = workflowPaths
-            options.directory = directory
-            return (try? options.validate()) == nil ? nil : options
+        func selection() -> WorkflowSelection? {
+            let selection = WorkflowSelection(workflows: workflowPaths, directory: directory)
+            return (try? selection.check()) == nil ? nil : selection
         }
 
-        mutating func validate() -> GantryCommand.Validate? {
+        mutating func validate() -> GantryCommand.Validate.Request? {
             var noWarnings = false
             var format = DiagnosticFormat.text
             while let (name, attached) = nextOption() {
@@ -107,16 +114,11 @@ enum FastCommandLine {
                 default: return nil
                 }
             }
-            guard let options = workflowOptions() else { return nil }
-            var command = GantryCommand.Validate()
-            command.options = options
-            command.noWarnings = noWarnings
-            command.format = format
-            command.paths = positional
-            return command
+            guard let selection = selection() else { return nil }
+            return GantryCommand.Validate.Request(selection: selection, noWarnings: noWarnings, format: format, paths: positional)
         }
 
-        mutating func list() -> GantryCommand.List? {
+        mutating func list() -> GantryCommand.List.Request? {
             var format = OutputFormat.text
             while let (name, attached) = nextOption() {
                 guard let handled = workflowOption(name, attached) else { return nil }
@@ -124,16 +126,13 @@ enum FastCommandLine {
                 guard name == "--format", let v = single(name, attached), let f = OutputFormat(rawValue: v) else { return nil }
                 format = f
             }
-            guard positional.isEmpty, let options = workflowOptions() else { return nil }
-            var command = GantryCommand.List()
-            command.workflows = options
-            command.format = format
-            return command
+            guard positional.isEmpty, let selection = selection() else { return nil }
+            return GantryCommand.List.Request(selection: selection, format: format)
         }
 
-        mutating func graph() -> GantryCommand.Graph? {
+        mutating func graph() -> GantryCommand.Graph.Request? {
             var format = GantryCommand.Graph.Format.text
-            var plan = PlanOptions()
+            var plan = PlanSelection()
             var eventPath: String?
             var lists: [String: [String]] = [:]
             while let (name, attached) = nextOption() {
@@ -153,7 +152,7 @@ enum FastCommandLine {
                 default: return nil
                 }
             }
-            guard positional.count <= 1, let options = workflowOptions() else { return nil }
+            guard positional.count <= 1, let selection = selection() else { return nil }
             plan.event = positional.first ?? "push"
             plan.eventPath = eventPath
             plan.inputs = lists["--input"] ?? []
@@ -161,12 +160,8 @@ enum FastCommandLine {
             plan.matrix = lists["--matrix"] ?? []
             plan.platforms = lists["--platform"] ?? []
             plan.vars = lists["--var"] ?? []
-            guard (try? plan.validate()) != nil else { return nil }
-            var command = GantryCommand.Graph()
-            command.workflows = options
-            command.options = plan
-            command.format = format
-            return command
+            guard (try? plan.check()) != nil else { return nil }
+            return GantryCommand.Graph.Request(selection: selection, plan: plan, format: format)
         }
     }
 }

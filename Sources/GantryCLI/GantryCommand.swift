@@ -27,14 +27,8 @@ extension GantryCommand {
     public static func start() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve" { execServerIfBeside() }
-        switch FastCommandLine.parse(arguments) {
-        case .version?:
-            FileSystem.write(version + "\n", to: 1)
-        case .command(var command)?:
-            do { try command.run() } catch { exit(withError: error) }
-        case nil:
-            main()
-        }
+        guard let parsed = FastCommandLine.parse(arguments) else { return main() }
+        do { try FastCommandLine.run(parsed) } catch { exit(withError: error) }
     }
 
     /// The name of the service's binary, installed beside `gantry`.

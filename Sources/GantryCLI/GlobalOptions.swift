@@ -14,6 +14,20 @@ public struct WorkflowOptions: ParsableArguments {
 
     public init() {}
 
+    /// What the options say, as a plain value.
+    var selection: WorkflowSelection { WorkflowSelection(workflows: workflows, directory: directory) }
+
+    public func validate() throws {
+        try selection.check()
+    }
+}
+
+/// Which workflows a command reads (`-W`) and where (`-C`): the values behind `WorkflowOptions`, also
+/// made without ArgumentParser (`FastCommandLine`, `gantry serve`).
+struct WorkflowSelection: Equatable, Sendable {
+    var workflows: [String] = []
+    var directory: String?
+
     /// The paths to read: `explicit` and `-W` paths, or `.github/workflows`; each resolved against `-C`.
     func workflowPaths(explicit: [String]) -> [String] {
         let given = explicit + workflows
@@ -27,7 +41,7 @@ public struct WorkflowOptions: ParsableArguments {
         return directory.hasSuffix("/") ? directory + path : directory + "/" + path
     }
 
-    public func validate() throws {
+    func check() throws(ValidationError) {
         if let directory {
             guard FileSystem.isDirectory(directory) else {
                 throw ValidationError("'\(directory)' given with -C is not a directory")

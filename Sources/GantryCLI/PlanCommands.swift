@@ -19,7 +19,7 @@ extension GantryCommand {
 
         func run() throws {
             var frontend = PlanningFrontend()
-            let plan = frontend.plan(options, workflows, commitDetails: true)
+            let plan = frontend.plan(options.selection, workflows.selection, commitDetails: true)
             let failed = frontend.reportProblems()
             if let plan {
                 FileSystem.write(format == .json ? PlanWriter.json(plan) : PlanWriter.text(plan), to: 1)
@@ -46,9 +46,23 @@ extension GantryCommand {
         @Option(help: "Output format: text, dot, mermaid or json.")
         var format: Format = .text
 
+        /// What the line asks for, as a plain value (`FastCommandLine` makes the same).
+        struct Request: Equatable {
+            var selection: WorkflowSelection
+            var plan: PlanSelection
+            var format: Format
+        }
+
+        var request: Request { Request(selection: workflows.selection, plan: options.selection, format: format) }
+
         func run() throws {
+            try Self.perform(request)
+        }
+
+        static func perform(_ request: Request) throws {
+            let format = request.format
             var frontend = PlanningFrontend()
-            let plan = frontend.plan(options, workflows, commitDetails: false)
+            let plan = frontend.plan(request.plan, request.selection, commitDetails: false)
             let failed = frontend.reportProblems()
             if let plan {
                 let text: String
@@ -76,12 +90,24 @@ extension GantryCommand {
         @Option(help: "Output format: text or json.")
         var format: OutputFormat = .text
 
+        /// What the line asks for, as a plain value (`FastCommandLine` makes the same).
+        struct Request: Equatable {
+            var selection: WorkflowSelection
+            var format: OutputFormat
+        }
+
+        var request: Request { Request(selection: workflows.selection, format: format) }
+
         func run() throws {
+            try Self.perform(request)
+        }
+
+        static func perform(_ request: Request) throws {
             var frontend = PlanningFrontend()
-            frontend.loadWorkflows(workflows)
+            frontend.loadWorkflows(request.selection)
             let failed = frontend.reportProblems()
             let rows = JobList.rows(frontend.workflows)
-            FileSystem.write(format == .json ? JobList.json(rows) : JobList.table(rows), to: 1)
+            FileSystem.write(request.format == .json ? JobList.json(rows) : JobList.table(rows), to: 1)
             if failed { throw ExitCode.failure }
         }
     }

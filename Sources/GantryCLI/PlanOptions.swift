@@ -31,24 +31,46 @@ struct PlanOptions: ParsableArguments {
     @Option(name: .customLong("var"), help: ArgumentHelp("A value of the vars context (repeatable).", valueName: "name=value"))
     var vars: [String] = []
 
+    /// What the options say, as a plain value.
+    var selection: PlanSelection {
+        PlanSelection(event: event, eventPath: eventPath, inputs: inputs, jobs: jobs, matrix: matrix, platforms: platforms, vars: vars)
+    }
+
     func validate() throws {
-        for (flag, values) in [("--input", inputs), ("--matrix", matrix), ("-P", platforms), ("--var", vars)] {
-            for value in values where Self.split(value) == nil {
-                throw ValidationError("\(flag) expects name=value, got '\(value)'")
-            }
-        }
-        for platform in platforms {
-            let backend = Self.split(platform)!.1
-            if backend != "host" && !backend.hasPrefix("docker://") {
-                throw ValidationError("-P \(platform): the backend must be 'host' or 'docker://IMAGE'")
-            }
-        }
+        try selection.check()
     }
 
     static func split(_ text: String) -> (String, String)? {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else { return nil }
         return (String(text[..<eq]), String(text[text.index(after: eq)...]))
     }
+}
+
+/// The event and selections a plan is made for: the values behind `PlanOptions`, also made without
+/// ArgumentParser (`FastCommandLine`, `gantry serve`).
+struct PlanSelection: Equatable, Sendable {
+    var event = "push"
+    var eventPath: String?
+    var inputs: [String] = []
+    var jobs: [String] = []
+    var matrix: [String] = []
+    var platforms: [String] = []
+    var vars: [String] = []
+
+    func check() throws(ValidationError) {
+        for (flag, values) in [("--input", inputs), ("--matrix", matrix), ("-P", platforms), ("--var", vars)] {
+            for value in values where PlanOptions.split(value) == nil {
+                throw ValidationError("\(flag) expects name=value, got '\(value)'")
+            }
+        }
+        for platform in platforms {
+            let backend = PlanOptions.split(platform)!.1
+            if backend != "host" && !backend.hasPrefix("docker://") {
+                throw ValidationError("-P \(platform): the backend must be 'host' or 'docker://IMAGE'")
+            }
+        }
+    }
+
 }
 
 /// Loads workflows and the repository's facts for the planning commands.
@@ -71,7 +93,7 @@ struct PlanningFrontend {
     var payload: ExpressionValue?
 
     /// Parses every workflow; workflows with errors are reported and left out of the plan.
-    mutating func loadWorkflows(_ options: WorkflowOptions) {
+    mutating func loadWorkflows(_ options: WorkflowSelection) {
         let outcome = ValidateFrontend.run(paths: options.workflowPaths(explicit: []))
         problems += outcome.problems
         diagnostics += outcome.diagnostics.filter { $0.severity == .error }
@@ -80,7 +102,7 @@ struct PlanningFrontend {
 
 
     /// Builds the plan request from the options; payload problems are reported.
-    mutating func request(_ options: PlanOptions, git: GitFacts) -> PlanRequest? {
+    mutating func request(_ options: PlanSelection, git: GitFacts) -> PlanRequest? {
         var payload = self.payload
         if let path = options.eventPath {
             do {
@@ -119,7 +141,7 @@ struct PlanningFrontend {
     /// Plans, reporting unknown `-j` jobs and planning diagnostics. Refs come from `.git` directly; the
     /// commit's author, message and changed paths (libgit2) are awaited only when `commitDetails` is
     /// true or a workflow filters this event by `paths`.
-    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions, commitDetails alwaysDetails: Bool) -> Plan? {
+    mutating func plan(_ options: PlanSelection, _ workflowOptions: WorkflowSelection, commitDetails alwaysDetails: Bool) -> Plan? {
         let directory = workflowOptions.directory ?? "."
         var refs: RefFacts?
         var details: CommitDetailsLoader?
@@ -159,7 +181,7 @@ struct PlanningFrontend {
     }
 
     /// Plans the loaded workflows with git facts given (`gantry serve` takes them from the event).
-    mutating func plan(_ options: PlanOptions, _ workflowOptions: WorkflowOptions, git: GitFacts, workdir: String?) -> Plan? {
+    mutating func plan(_ options: PlanSelection, _ workflowOptions: WorkflowSelection, git: GitFacts, workdir: String?) -> Plan? {
         guard var request = request(options, git: git) else { return nil }
         let called = CalledWorkflows.load(
             for: workflows, resolve: workflowOptions.resolve,

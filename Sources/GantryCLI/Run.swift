@@ -70,17 +70,17 @@ extension GantryCommand {
 
         func run() throws {
             let hostEnvironment = Self.hostEnvironment()
-            let given = inputs.load(workflows, vars: self.options.vars, environment: hostEnvironment)
+            let given = inputs.load(workflows.selection, vars: self.options.vars, environment: hostEnvironment)
             if !given.problems.isEmpty {
                 FileSystem.write(given.problems.map { "gantry: error: \($0)\n" }.joined(), to: 2)
                 throw ExitCode.failure
             }
-            var options = self.options
+            var options = self.options.selection
             options.vars = given.vars.map { "\($0.0)=\($0.1)" }
             var frontend = PlanningFrontend()
             frontend.fileInputs = given.fileInputs
             frontend.actionDirectory = actionDir
-            let plan = frontend.plan(options, workflows, commitDetails: true)
+            let plan = frontend.plan(options, workflows.selection, commitDetails: true)
             let failed = frontend.reportProblems()
             guard let plan, !failed else { throw ExitCode.failure }
             if dryRun {

@@ -53,7 +53,7 @@ struct RunInputOptions: ParsableArguments {
     }
 
     /// Reads the files and merges them under the command line's values.
-    func load(_ workflows: WorkflowOptions, vars: [String], environment: [(String, String)]) -> Loaded {
+    func load(_ workflows: WorkflowSelection, vars: [String], environment: [(String, String)]) -> Loaded {
         var loaded = Loaded()
         func file(_ explicit: String?, default name: String) -> [(String, String)] {
             let path = workflows.resolve(explicit ?? name)

@@ -142,7 +142,7 @@ struct ServeLauncher: RunLauncher {
             throw LaunchFailure(status: 422, "\(repository) has no default branch: \(error.message)")
         }
         let source = try exported(sha, from: mirror)
-        guard let options = try? WorkflowOptions.parse(["--directory", source]) else { return ScheduleSnapshot(ref: ref, sha: sha, entries: []) }
+        let options = WorkflowSelection(directory: source)
         var frontend = PlanningFrontend()
         frontend.loadWorkflows(options)
         var entries: [ScheduleSnapshot.Entry] = []
@@ -201,12 +201,11 @@ struct ServeLauncher: RunLauncher {
             }
             git.changedPaths = Array(Set(git.added + git.removed + git.modified)).sorted()
         }
-        // The same option values `gantry run` parses (an event name cannot start with '-').
-        guard !intake.event.hasPrefix("-"),
-            let workflowOptions = try? WorkflowOptions.parse(["--directory", source]),
-            let options = try? PlanOptions.parse(
-                [intake.event] + platforms.flatMap { ["--platform", $0] } + values(intake.repository).vars.flatMap { ["--var", "\($0.0)=\($0.1)"] })
-        else {
+        // The same values `gantry run` takes from its options (an event name cannot start with '-').
+        let workflowOptions = WorkflowSelection(directory: source)
+        let options = PlanSelection(
+            event: intake.event, platforms: platforms, vars: values(intake.repository).vars.map { "\($0.0)=\($0.1)" })
+        guard !intake.event.hasPrefix("-"), (try? options.check()) != nil else {
             throw LaunchFailure(status: 400, "the event '\(intake.event)' cannot be planned")
         }
         var frontend = PlanningFrontend()

@@ -26,9 +26,24 @@ extension GantryCommand {
         @Argument(help: ArgumentHelp("Workflow files or directories (default: .github/workflows).", valueName: "path"))
         var paths: [String] = []
 
+        /// What the line asks for, as a plain value (`FastCommandLine` makes the same).
+        struct Request: Equatable {
+            var selection: WorkflowSelection
+            var noWarnings: Bool
+            var format: DiagnosticFormat
+            var paths: [String]
+        }
+
+        var request: Request { Request(selection: options.selection, noWarnings: noWarnings, format: format, paths: paths) }
+
         func run() throws {
+            try Self.perform(request)
+        }
+
+        static func perform(_ request: Request) throws {
+            let (noWarnings, format) = (request.noWarnings, request.format)
             var outcome = ValidateFrontend.run(
-                paths: options.workflowPaths(explicit: paths),
+                paths: request.selection.workflowPaths(explicit: request.paths),
                 actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings)
             if noWarnings { outcome.diagnostics.removeAll { $0.severity == .warning } }
             switch format {

@@ -137,11 +137,12 @@ struct WorkflowPlanBuilder {
         // Every instance needs every instance of each job it needs (jobs may be declared in any order);
         // a called workflow's first jobs need the calling instance.
         var resolved: [JobInstance] = []
+        let usesByJob = Dictionary(workflow.jobs.map { ($0.id.value.lowercased(), $0.uses) }, uniquingKeysWith: { a, _ in a })
         for entry in all {
             var instance = entry.instance
             instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
             if let call, entry.needs.isEmpty { instance.needs = [call.instance.id] }
-            guard let index = workflow.jobIndex(instance.job), let uses = workflow.jobs[index].uses else {
+            guard let uses = usesByJob[instance.job.lowercased()] ?? nil else {
                 resolved.append(instance)
                 continue
             }
