@@ -158,7 +158,15 @@ public enum WebhookReader {
             if event == "pull_request" {
                 // GitHub runs the merge ref; a mirror has the head, which is what the run checks out here.
                 sha = head["sha"]?.stringValue
-                if let number = object["number"] { ref = "refs/pull/\(Int(number.numberValue))/merge" }
+                if let given = object["number"] {
+                    // A pull request's number is a positive whole number (fuzz-webhook found that a huge
+                    // one trapped converting to Int).
+                    let number = given.numberValue
+                    guard number.isFinite, number >= 1, number <= 9_007_199_254_740_991, number.rounded() == number else {
+                        return .failure(WebhookRefusal(400, "the payload's number is not a pull request number"))
+                    }
+                    ref = "refs/pull/\(Int(number))/merge"
+                }
             } else {
                 sha = base["sha"]?.stringValue
                 if let branch = base["ref"]?.stringValue { ref = "refs/heads/" + branch }

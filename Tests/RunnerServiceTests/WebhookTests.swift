@@ -48,4 +48,23 @@ import Testing
             == .failure(WebhookRefusal(400, "the payload has no pull_request.head and .base")))
         #expect(WebhookReader.read(forge: .github, headers: [], body: []) == .failure(WebhookRefusal(400, "missing header X-GitHub-Event")))
     }
+
+    /// fuzz-webhook's finding (crash-b396d927…): a pull request number too large for Int trapped the
+    /// service; every number that is not a pull request's is refused.
+    @Test func aPullRequestNumberThatIsNoneIsRefused() {
+        func read(_ number: String) -> Result<WebhookReader.Reading, WebhookRefusal> {
+            let body = #"{"": ".csah", "ref": "=", "number": \#(number), "pull_request": {"head": {"sha":"fa"}, "base": {}}, "repository": {"full_name":"/r"}}"#
+            return WebhookReader.read(forge: .gitea, headers: [("X-Gitea-Event", "pull_request")], body: Array(body.utf8))
+        }
+        let refusal = Result<WebhookReader.Reading, WebhookRefusal>.failure(WebhookRefusal(400, "the payload's number is not a pull request number"))
+        #expect(read("3" + String(repeating: "7", count: 96)) == refusal)
+        #expect(read("1e400") == refusal)
+        #expect(read("-3") == refusal)
+        #expect(read("0") == refusal)
+        #expect(read("2.5") == refusal)
+        #expect(read(#""7""#) == .success(.run(Intake(
+            repository: "/r", event: "pull_request", ref: "refs/pull/7/merge", sha: "fa",
+            payload: #"{"": ".csah", "ref": "=", "number": "7", "pull_request": {"head": {"sha":"fa"}, "base": {}}, "repository": {"full_name":"/r"}}"#,
+            delivery: nil, forge: .gitea))))
+    }
 }
