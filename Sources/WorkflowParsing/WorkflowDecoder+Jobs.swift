@@ -16,7 +16,13 @@ extension WorkflowDecoder {
         if pairs.isEmpty {
             report("'jobs' must define at least one job", at: node, rule: "missing-key")
         }
-        return pairs.compactMap { job(id: $0.key, $0.value) }
+        // Reserved: a Job is large, and growing the array copies every one decoded so far.
+        var jobs: [Job] = []
+        jobs.reserveCapacity(pairs.count)
+        for pair in pairs {
+            if let job = job(id: pair.key, pair.value) { jobs.append(job) }
+        }
+        return jobs
     }
 
     private mutating func job(id idNode: YAMLNode, _ node: YAMLNode) -> Job? {

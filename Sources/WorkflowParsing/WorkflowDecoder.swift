@@ -62,7 +62,7 @@ struct WorkflowDecoder {
             var result: [YAMLPair] = []
             result.reserveCapacity(pairs.count)
             // Small mappings compare keys pairwise; large ones (hundreds of jobs) hash folded keys.
-            var folded: [String: YAMLNode]? = pairs.count > 16 ? [:] : nil
+            var folded: [String: YAMLNode]? = pairs.count > 16 ? Dictionary(minimumCapacity: pairs.count) : nil
             for pair in pairs {
                 guard let key = pair.key.scalar else {
                     report("expected a string as a key of \(what()), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
@@ -105,6 +105,7 @@ struct WorkflowDecoder {
     ) -> Fields? {
         guard let pairs = pairs(node, what(), allowNull: allowNull) else { return nil }
         var fields = Fields(node: node)
+        fields.pairs.reserveCapacity(pairs.count)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             if allowed.contains(key) {
