@@ -7,30 +7,30 @@ public struct Job: Hashable, Sendable, Codable {
     public var needs: [Located<String>]
     /// The raw `if:` condition.
     public var condition: Located<String>?
-    public var runsOn: RunsOn?
-    public var environment: DeploymentEnvironment?
+    @Boxed public var runsOn: RunsOn?
+    @Boxed public var environment: DeploymentEnvironment?
     /// `outputs:` name → raw value.
     public var outputs: [MappingEntry]
     public var env: Environment?
-    public var defaults: RunDefaults?
+    @Boxed public var defaults: RunDefaults?
     public var timeoutMinutes: Located<NumberOrExpression>?
     /// `cancel-timeout-minutes`: checked, and not used (Gantry cancels with the runner's signal ladder).
     public var cancelTimeoutMinutes: Located<NumberOrExpression>?
-    public var strategy: Strategy?
+    @Boxed public var strategy: Strategy?
     public var continueOnError: Located<BoolOrExpression>?
-    public var container: Container?
+    @Boxed public var container: Container?
     public var services: [Service]
     /// `services:` written as one expression yielding the mapping, evaluated at run time.
     public var servicesExpression: Located<String>?
-    public var concurrency: Concurrency?
+    @Boxed public var concurrency: Concurrency?
     /// `cache-mode`, over the workflow's.
     public var cacheMode: Located<String>?
-    public var permissions: Permissions?
+    @Boxed public var permissions: Permissions?
     /// A reusable workflow: `./.github/workflows/x.yml` or `owner/repo/path@ref`.
     public var uses: Located<String>?
     /// Inputs for a reusable workflow.
     public var with: [MappingEntry]
-    public var secrets: ReusableWorkflowSecrets?
+    @Boxed public var secrets: ReusableWorkflowSecrets?
     public var steps: [Step]
 
     public init(id: Located<String>) {
