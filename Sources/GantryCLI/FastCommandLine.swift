@@ -48,7 +48,9 @@ enum FastCommandLine {
         var positional: [String] = []
         var workflowPaths: [String] = []
         var directory: String?
-        var seen: Set<String> = []
+        /// Single-value options already given. An array, as every collection here: the first use of
+        /// a Set or Dictionary type instantiates its metadata, a conformance scan each (bench/startup.sh).
+        var seen: [String] = []
 
         init(_ rest: ArraySlice<String>) { self.rest = rest }
 
@@ -77,7 +79,8 @@ enum FastCommandLine {
 
         /// The value of an option that takes one value once (`key` names it across its spellings).
         mutating func single(_ key: String, _ attached: String?) -> String? {
-            guard seen.insert(key).inserted else { return nil }
+            guard !seen.contains(key) else { return nil }
+            seen.append(key)
             return value(attached)
         }
 
@@ -107,7 +110,9 @@ enum FastCommandLine {
                 guard let handled = workflowOption(name, attached) else { return nil }
                 if handled { continue }
                 switch name {
-                case "--no-warnings" where attached == nil && seen.insert(name).inserted: noWarnings = true
+                case "--no-warnings" where attached == nil && !seen.contains(name):
+                    seen.append(name)
+                    noWarnings = true
                 case "--format":
                     guard let v = single(name, attached), let f = DiagnosticFormat(rawValue: v) else { return nil }
                     format = f
@@ -133,8 +138,6 @@ enum FastCommandLine {
         mutating func graph() -> GantryCommand.Graph.Request? {
             var format = GantryCommand.Graph.Format.text
             var plan = PlanSelection()
-            var eventPath: String?
-            var lists: [String: [String]] = [:]
             while let (name, attached) = nextOption() {
                 guard let handled = workflowOption(name, attached) else { return nil }
                 if handled { continue }
@@ -144,22 +147,21 @@ enum FastCommandLine {
                     format = f
                 case "-e", "--eventpath":
                     guard let v = single("eventpath", attached) else { return nil }
-                    eventPath = v
+                    plan.eventPath = v
                 case "--input", "-j", "--job", "--matrix", "-P", "--platform", "--var":
                     guard let v = value(attached) else { return nil }
-                    let key = ["-j": "--job", "-P": "--platform"][name] ?? name
-                    lists[key, default: []].append(v)
+                    switch name {
+                    case "--input": plan.inputs.append(v)
+                    case "-j", "--job": plan.jobs.append(v)
+                    case "--matrix": plan.matrix.append(v)
+                    case "-P", "--platform": plan.platforms.append(v)
+                    default: plan.vars.append(v)
+                    }
                 default: return nil
                 }
             }
             guard positional.count <= 1, let selection = selection() else { return nil }
             plan.event = positional.first ?? "push"
-            plan.eventPath = eventPath
-            plan.inputs = lists["--input"] ?? []
-            plan.jobs = lists["--job"] ?? []
-            plan.matrix = lists["--matrix"] ?? []
-            plan.platforms = lists["--platform"] ?? []
-            plan.vars = lists["--var"] ?? []
             guard (try? plan.check()) != nil else { return nil }
             return GantryCommand.Graph.Request(selection: selection, plan: plan, format: format)
         }
