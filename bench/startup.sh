@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Measures start-up: `gantry --version` beside a minimal static Swift program (the floor), and the
 # commands people run most on small inputs — `validate` of one workflow, `list` and `graph` of a
-# 100-job chain — beside actionlint (one workflow) and act (`act -l` of the same chain), in one
-# hyperfine run. Prints each time and the ratios the start-up goal is stated in (#19: --version
+# 100-job chain — beside actionlint (one workflow) and act (`act -l` of the same chain), in rounds of
+# hyperfine. Prints each median and the ratios the start-up goal is stated in (#19: --version
 # within 1.5x of the floor; validate, list and graph under 5 ms).
 #
 #   bench/startup.sh
@@ -56,27 +56,35 @@ YAML
     echo "    steps:"; echo "      - run: echo $i"
   done; } | repo chain
 
-json="$work/hyperfine.json"
-hyperfine -N --warmup 20 --min-runs 200 -i --export-json "$json" \
-  -n "minimal" "$work/minimal" \
-  -n "version" "$gantry --version" \
-  -n "server-version" "$server --version" \
-  -n "validate" "$gantry validate $work/one/ci.yml" \
-  -n "actionlint" "$actionlint_bin -shellcheck= -pyflakes= -no-color $work/one/ci.yml" \
-  -n "list" "$gantry list -C $work/chain" \
-  -n "graph" "$gantry graph -C $work/chain" \
-  -n "act-list" "$act_bin -l -C $work/chain" >/dev/null
+# Rounds: this machine's neighbours make its speed drift over seconds, so every command runs a few
+# dozen times per round, the rounds alternate the commands, and each median is over all its runs.
+rounds="${ROUNDS:-8}"
+for round in $(seq "$rounds"); do
+  hyperfine -N --warmup 5 --runs 40 -i --export-json "$work/round-$round.json" \
+    -n "minimal" "$work/minimal" \
+    -n "version" "$gantry --version" \
+    -n "server-version" "$server --version" \
+    -n "validate" "$gantry validate $work/one/ci.yml" \
+    -n "actionlint" "$actionlint_bin -shellcheck= -pyflakes= -no-color $work/one/ci.yml" \
+    -n "list" "$gantry list -C $work/chain" \
+    -n "graph" "$gantry graph -C $work/chain" \
+    -n "act-list" "$act_bin -l -C $work/chain" >/dev/null 2>&1
+done
 
-python3 - "$json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+python3 - "$work" "$rounds" <<'PY'
+import json, statistics, sys
+times = {}
+for i in range(1, int(sys.argv[2]) + 1):
+    for x in json.load(open(f"{sys.argv[1]}/round-{i}.json"))["results"]:
+        times.setdefault(x["command"], []).extend(x["times"])
 # Medians: a start-up of a few ms on a shared machine has outliers that swing a mean.
-ms = lambda n: r[n]["median"] * 1000
+ms = lambda n: statistics.median(times[n]) * 1000
 def ratio(a, b):
     x = ms(b) / ms(a)
     return f"{x:.1f}x faster" if x >= 1 else f"{1 / x:.1f}x slower"
 for n in ["minimal", "version", "server-version", "validate", "actionlint", "list", "graph", "act-list"]:
-    print(f"{n:<11} median {ms(n):7.2f} ms  (mean {r[n]['mean'] * 1000:.2f}, stddev {r[n]['stddev'] * 1000:.2f})")
+    t = sorted(times[n])
+    print(f"{n:<14} median {ms(n):7.2f} ms  (p10 {t[len(t) // 10] * 1000:.2f}, p90 {t[len(t) * 9 // 10] * 1000:.2f}, {len(t)} runs)")
 print(f"--version is {ms('version') / ms('minimal'):.2f}x the minimal static Swift program (goal: 1.5x); gantry-server (PIE) {ms('server-version') / ms('minimal'):.2f}x")
 print(f"validate of one workflow: {ms('validate'):.2f} ms (goal: under 5 ms); gantry is {ratio('validate', 'actionlint')} than actionlint")
 print(f"list of a 100-job chain: {ms('list'):.2f} ms, graph {ms('graph'):.2f} ms (goal: under 5 ms); gantry list is {ratio('list', 'act-list')} than act -l")
