@@ -45,28 +45,24 @@ public struct Workflow: Hashable, Sendable, Codable {
         jobIndex(id).map { jobs[$0] }
     }
 
-    /// Where the job with this id is in `jobs` (case-insensitive, without making a string per job:
-    /// planning looks jobs up once per instance).
+    /// Where the job with this id is in `jobs` (case-insensitive, without making a string per job).
     public func jobIndex(_ id: String) -> Int? {
         jobs.firstIndex { Self.sameID($0.id.value, id) }
     }
 
-    /// Ids compared as GitHub does, ignoring case; ASCII bytes are folded in place, anything else
-    /// falls back to `lowercased()`.
+    /// Case-insensitive equality as GitHub compares ids and keys: ASCII letters folded in place,
+    /// without making a string; other text compared after `lowercased()`.
     public static func sameID(_ a: String, _ b: String) -> Bool {
-        var ai = a.utf8.makeIterator()
-        var bi = b.utf8.makeIterator()
-        while true {
-            switch (ai.next(), bi.next()) {
-            case (nil, nil): return true
-            case (let x?, let y?):
-                if x == y { continue }
-                guard x < 0x80, y < 0x80 else { return a.lowercased() == b.lowercased() }
-                if (x | 0x20) != (y | 0x20) || !((x | 0x20) >= 0x61 && (x | 0x20) <= 0x7A) { return false }
-            default:
-                return a.unicodeScalars.contains { !$0.isASCII } || b.unicodeScalars.contains { !$0.isASCII } ? a.lowercased() == b.lowercased() : false
-            }
+        if a == b { return true }
+        let x = a.utf8, y = b.utf8
+        guard x.count == y.count else { return a.lowercased() == b.lowercased() }
+        var allASCII = true
+        for (p, q) in zip(x, y) {
+            if p >= 0x80 || q >= 0x80 { allASCII = false; break }
+            if p != q && (p | 0x20) != (q | 0x20) { return false }
+            if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7A) { return false }
         }
+        return allASCII || a.lowercased() == b.lowercased()
     }
 
     /// The trigger for this event name, if the workflow has one.

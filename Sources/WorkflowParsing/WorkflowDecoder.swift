@@ -78,7 +78,7 @@ struct WorkflowDecoder {
                     first = folded![lower]
                     if first == nil { folded![lower] = pair.key }
                 } else {
-                    first = result.first(where: { equalIgnoringASCIICase($0.key.scalar!, key) })?.key
+                    first = result.first(where: { Workflow.sameID($0.key.scalar!, key) })?.key
                 }
                 if let first {
                     report(
@@ -277,19 +277,4 @@ struct WorkflowDecoder {
         }
         return scalarMap(node, what()).map { .mapping($0) }
     }
-}
-
-/// Case-insensitive equality as GitHub compares keys (ASCII letters folded; other text compared as is
-/// after `lowercased()`).
-func equalIgnoringASCIICase(_ a: String, _ b: String) -> Bool {
-    if a == b { return true }
-    let x = a.utf8, y = b.utf8
-    guard x.count == y.count else { return a.lowercased() == b.lowercased() }
-    var allASCII = true
-    for (p, q) in zip(x, y) {
-        if p >= 0x80 || q >= 0x80 { allASCII = false; break }
-        if p != q && (p | 0x20) != (q | 0x20) { return false }
-        if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7A) { return false }
-    }
-    return allASCII || a.lowercased() == b.lowercased()
 }
