@@ -89,23 +89,22 @@ enum CalledWorkflows {
 /// `.github/workflows/` folder); a workflow file outside one, or a remote workflow that is not in the
 /// action directory, is not checked (nothing says where it would be).
 enum CallChecks {
-    static func diagnostics(_ workflows: [Workflow], actionDirectory: String) -> [Diagnostic] {
+    static func diagnostics(_ workflow: Workflow, actionDirectory: String) -> [Diagnostic] {
+        guard workflow.jobs.contains(where: { $0.uses != nil }) else { return [] }
         var out: [Diagnostic] = []
-        for workflow in workflows where workflow.jobs.contains(where: { $0.uses != nil }) {
-            let root = repositoryRoot(of: workflow.file)
-            let called = CalledWorkflows.load(for: [workflow], resolve: { path in root.map { $0 + "/" + path } ?? path }, actionDirectory: actionDirectory)
-            for job in workflow.jobs {
-                guard let uses = job.uses else { continue }
-                let key = ReusableWorkflows.key(caller: workflow.file, uses: uses.value)
-                if let callee = called.workflows[key] {
-                    out += check(job, uses: uses, against: callee)
-                } else if let problem = called.problems[key] {
-                    switch ReusableWorkflows.reference(uses.value) {
-                    case .local? where root == nil: continue
-                    case .remote? where problem.contains("is not in the action directory"): continue
-                    case nil: continue  // the parser reports a malformed reference
-                    default: out.append(Diagnostic(.error, problem, at: uses.location, rule: "reusable-workflow"))
-                    }
+        let root = repositoryRoot(of: workflow.file)
+        let called = CalledWorkflows.load(for: [workflow], resolve: { path in root.map { $0 + "/" + path } ?? path }, actionDirectory: actionDirectory)
+        for job in workflow.jobs {
+            guard let uses = job.uses else { continue }
+            let key = ReusableWorkflows.key(caller: workflow.file, uses: uses.value)
+            if let callee = called.workflows[key] {
+                out += check(job, uses: uses, against: callee)
+            } else if let problem = called.problems[key] {
+                switch ReusableWorkflows.reference(uses.value) {
+                case .local? where root == nil: continue
+                case .remote? where problem.contains("is not in the action directory"): continue
+                case nil: continue  // the parser reports a malformed reference
+                default: out.append(Diagnostic(.error, problem, at: uses.location, rule: "reusable-workflow"))
                 }
             }
         }
@@ -176,72 +175,9 @@ enum CallChecks {
 /// `exclude` keys the matrix does not have, empty vectors and include rows, and more than 256 rows.
 /// A matrix with expressions is checked when it is expanded.
 enum MatrixChecks {
-    static func diagnostics(_ workflows: [Workflow]) -> [Diagnostic] {
-        workflows.flatMap { workflow in
-            workflow.jobs.compactMap { job in
-                JobList.literalMatrixFailure(job).map { Diagnostic(.error, $0.message, at: $0.location, rule: "matrix") }
-            }
+    static func diagnostics(_ workflow: Workflow) -> [Diagnostic] {
+        workflow.jobs.compactMap { job in
+            JobList.literalMatrixFailure(job).map { Diagnostic(.error, $0.message, at: $0.location, rule: "matrix") }
         }
-    }
-}
-
-/// Advisory warnings of `validate` (off with `--no-warnings`), each with its own rule, from a dated
-/// table: what GitHub no longer runs, or runs with a deprecation warning.
-enum AdvisoryChecks {
-    /// Hosted runner images GitHub retired (actions/runner-images, as of 2026-12): a job on them waits
-    /// for a runner that never comes.
-    static let retiredLabels: [String: String] = [
-        "ubuntu-18.04": "2023-04", "ubuntu-20.04": "2025-04", "macos-10.15": "2022-12", "macos-11": "2024-06", "macos-12": "2024-12",
-        "macos-13": "2025-12", "windows-2016": "2022-03", "windows-2019": "2025-06",
-    ]
-
-    /// Majors of GitHub's own actions whose runtime GitHub no longer runs (node12 since 2023, node16
-    /// since 2024, GitHub blog "Transitioning from Node 16 to Node 20"), and the artifact actions v3
-    /// shut down on 2025-01-30.
-    static let retiredActions: [String: (majors: Set<String>, why: String)] = [
-        "actions/checkout": (["v1", "v2", "v3"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/setup-node": (["v1", "v2", "v3"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/setup-python": (["v1", "v2", "v3", "v4"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/setup-java": (["v1", "v2", "v3"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/setup-go": (["v1", "v2", "v3"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/cache": (["v1", "v2", "v3"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/github-script": (["v1", "v2", "v3", "v4", "v5", "v6"], "runs on node12 or node16, which GitHub no longer runs"),
-        "actions/upload-artifact": (["v1", "v2", "v3"], "was shut down by GitHub on 2025-01-30"),
-        "actions/download-artifact": (["v1", "v2", "v3"], "was shut down by GitHub on 2025-01-30"),
-    ]
-
-    static func diagnostics(_ workflows: [Workflow]) -> [Diagnostic] {
-        var out: [Diagnostic] = []
-        for workflow in workflows {
-            for job in workflow.jobs {
-                for label in job.runsOn?.labels ?? [] {
-                    if let retired = retiredLabels[label.value.lowercased()] {
-                        out.append(Diagnostic(
-                            .warning, "runner label '\(label.value)' names a hosted image GitHub retired in \(retired); the job would wait for a runner that never comes",
-                            at: label.location, rule: "runner-label"))
-                    }
-                }
-                for step in job.flattenedSteps {
-                    if let uses = step.uses, let at = uses.value.lastIndex(of: "@") {
-                        let name = uses.value[..<at].split(separator: "/").prefix(2).joined(separator: "/").lowercased()
-                        let major = String(uses.value[uses.value.index(after: at)...].prefix { $0 != "." })
-                        if let retired = retiredActions[name], retired.majors.contains(major) {
-                            out.append(Diagnostic(
-                                .warning, "'\(uses.value)' \(retired.why); use a newer major version", at: uses.location,
-                                rule: "action-runtime"))
-                        }
-                    }
-                    if let run = step.run {
-                        for command in ["set-output", "save-state"] where run.value.contains("::\(command) ") {
-                            let file = command == "set-output" ? "GITHUB_OUTPUT" : "GITHUB_STATE"
-                            out.append(Diagnostic(
-                                .warning, "the `\(command)` workflow command is deprecated; write to $\(file) instead", at: run.location,
-                                rule: "deprecated-command"))
-                        }
-                    }
-                }
-            }
-        }
-        return out
     }
 }

@@ -41,6 +41,7 @@ enum FileSystem {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw Failure(path: path, reason: lastError()) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(path: path, reason: "it is a directory") }
+        let isRegular = (info.st_mode & S_IFMT) == S_IFREG
         // Read straight into a buffer of the file's size (plus one byte to notice growth), without
         // zero-filling a scratch chunk per file.
         var bytes = [UInt8]()
@@ -54,7 +55,8 @@ enum FileSystem {
             let filled = bytes.withUnsafeMutableBytes { raw -> Int in
                 var total = 0
                 while total < capacity {
-                    let n = Glibc.read(fd, raw.baseAddress! + start + total, capacity - total)
+                    let wanted = capacity - total
+                    let n = Glibc.read(fd, raw.baseAddress! + start + total, wanted)
                     if n < 0 {
                         if errno == EINTR { continue }
                         failure = errno
@@ -62,6 +64,8 @@ enum FileSystem {
                     }
                     if n == 0 { return total }
                     total += n
+                    // A regular file gives less than asked only at its end: no second read for the 0.
+                    if n < wanted && isRegular { return total }
                 }
                 grown = true
                 return total
@@ -75,16 +79,30 @@ enum FileSystem {
 
     /// Names of the entries of a directory, sorted, without `.` and `..`.
     static func list(_ path: String) throws(Failure) -> [String] {
+        try entries(path).map(\.name)
+    }
+
+    /// An entry of a directory: its name and whether it is a directory, when the directory listing
+    /// says so (nil: a symbolic link, or a file system that does not say; `stat` it).
+    struct Entry {
+        var name: String
+        var isDirectory: Bool?
+    }
+
+    /// The entries of a directory, sorted by name, without `.` and `..`.
+    static func entries(_ path: String) throws(Failure) -> [Entry] {
         guard let dir = opendir(path) else { throw Failure(path: path, reason: lastError()) }
         defer { closedir(dir) }
-        var names: [String] = []
+        var entries: [Entry] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            if name != "." && name != ".." { names.append(name) }
+            guard name != "." && name != ".." else { continue }
+            let type = Int(entry.pointee.d_type)
+            entries.append(Entry(name: name, isDirectory: type == Int(DT_DIR) ? true : type == Int(DT_REG) ? false : nil))
         }
-        return names.sorted()
+        return entries.sorted { $0.name < $1.name }
     }
 
     /// The path of the running executable (`/proc/self/exe`), nil where it cannot be read.

@@ -28,7 +28,15 @@ extension GantryCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.first == "serve" { execServerIfBeside() }
         guard let parsed = FastCommandLine.parse(arguments) else { return main() }
-        do { try FastCommandLine.run(parsed) } catch { exit(withError: error) }
+        do {
+            try FastCommandLine.run(parsed)
+        } catch let status as ExitCode {
+            // A command that has printed what it found and only sets the status (`validate` with
+            // errors): ArgumentParser's `exit(withError:)` would build its help tables first.
+            Glibc.exit(status.rawValue)
+        } catch {
+            exit(withError: error)
+        }
     }
 
     /// The name of the service's binary, installed beside `gantry`.

@@ -94,34 +94,44 @@ public enum ValidateFrontend {
     public static func run(paths: [String], actionDirectory: String? = nil, advisories: Bool = false) -> Outcome {
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
-        for result in ParallelParser.parse(discovery.files) {
+        // Each workflow's checks run on the thread that parsed it: they look at that workflow (and the
+        // workflows it calls) only.
+        let results = ParallelParser.parse(discovery.files) { parsed -> (diagnostics: [Diagnostic], workflow: Workflow?) in
+            guard let workflow = parsed.workflow, !parsed.diagnostics.containsErrors else { return (parsed.diagnostics, nil) }
+            var diagnostics = parsed.diagnostics
+            if let actionDirectory { diagnostics += CallChecks.diagnostics(workflow, actionDirectory: actionDirectory) }
+            diagnostics += MatrixChecks.diagnostics(workflow)
+            if advisories { diagnostics += AdvisoryChecks.diagnostics(workflow) }
+            return (diagnostics, workflow)
+        }
+        for result in results {
             switch result {
-            case .success(let parsed):
-                outcome.diagnostics += parsed.diagnostics
-                if let workflow = parsed.workflow, !parsed.diagnostics.containsErrors { outcome.workflows.append(workflow) }
+            case .success(let checked):
+                outcome.diagnostics += checked.diagnostics
+                if let workflow = checked.workflow { outcome.workflows.append(workflow) }
             case .failure(let error): outcome.problems.append(error.description)
             }
         }
-        if let actionDirectory { outcome.diagnostics += CallChecks.diagnostics(outcome.workflows, actionDirectory: actionDirectory) }
-        outcome.diagnostics += MatrixChecks.diagnostics(outcome.workflows)
-        if advisories { outcome.diagnostics += AdvisoryChecks.diagnostics(outcome.workflows) }
         outcome.diagnostics.sort()
         return outcome
     }
 }
 
-/// Reads and parses files on every core; files are independent, and results keep the input order.
+/// Reads, parses and checks files on every core; files are independent, and results keep the input
+/// order.
 enum ParallelParser {
     /// Below this many files a second thread costs more than it saves.
     static let threshold = 16
 
-    static func parse(_ files: [String]) -> [Result<WorkflowParser.Result, FileSystem.Failure>] {
-        let results = ResultSlots(count: files.count)
+    static func parse<Checked>(
+        _ files: [String], then check: @escaping @Sendable (WorkflowParser.Result) -> Checked
+    ) -> [Result<Checked, FileSystem.Failure>] {
+        let results = ResultSlots<Result<Checked, FileSystem.Failure>>(count: files.count)
         let work: @Sendable (Int) -> Void = { index in
             let file = files[index]
             do throws(FileSystem.Failure) {
                 let bytes = try FileSystem.read(file)
-                results.store(.success(WorkflowParser.parse(bytes, file: file)), at: index)
+                results.store(.success(check(WorkflowParser.parse(bytes, file: file))), at: index)
             } catch {
                 results.store(.failure(error), at: index)
             }
@@ -137,8 +147,8 @@ enum ParallelParser {
     /// One slot per file, each written by exactly one iteration, read after all have finished.
     /// `@unchecked Sendable`: no slot is written by two threads, and none is read before the
     /// concurrent loop that writes them has returned.
-    private final class ResultSlots: @unchecked Sendable {
-        private let slots: UnsafeMutableBufferPointer<Result<WorkflowParser.Result, FileSystem.Failure>?>
+    private final class ResultSlots<Value>: @unchecked Sendable {
+        private let slots: UnsafeMutableBufferPointer<Value?>
 
         init(count: Int) {
             slots = .allocate(capacity: count)
@@ -150,11 +160,11 @@ enum ParallelParser {
             slots.deallocate()
         }
 
-        func store(_ value: Result<WorkflowParser.Result, FileSystem.Failure>, at index: Int) {
+        func store(_ value: Value, at index: Int) {
             slots[index] = value
         }
 
-        func values() -> [Result<WorkflowParser.Result, FileSystem.Failure>] {
+        func values() -> [Value] {
             slots.map { $0! }
         }
     }

@@ -14,13 +14,14 @@ enum WorkflowFiles {
         for path in paths {
             if FileSystem.isDirectory(path) {
                 do {
-                    let names = try FileSystem.list(path).filter { $0.hasSuffix(".yml") || $0.hasSuffix(".yaml") }
-                    if names.isEmpty {
+                    let entries = try FileSystem.entries(path).filter { isWorkflowName($0.name) }
+                    if entries.isEmpty {
                         discovery.problems.append("no workflow files (*.yml, *.yaml) in '\(path)'")
                     }
                     let prefix = path.hasSuffix("/") ? path : path + "/"
-                    for name in names where !FileSystem.isDirectory(prefix + name) && seen.insert(prefix + name).inserted {
-                        discovery.files.append(prefix + name)
+                    for entry in entries {
+                        let file = prefix + entry.name
+                        if !(entry.isDirectory ?? FileSystem.isDirectory(file)) && seen.insert(file).inserted { discovery.files.append(file) }
                     }
                 } catch {
                     discovery.problems.append(error.description)
@@ -32,5 +33,11 @@ enum WorkflowFiles {
             }
         }
         return discovery
+    }
+
+    /// `*.yml` or `*.yaml`, compared as bytes.
+    static func isWorkflowName(_ name: String) -> Bool {
+        let bytes = name.utf8
+        return bytes.reversed().starts(with: "lmy.".utf8) || bytes.reversed().starts(with: "lmay.".utf8)
     }
 }

@@ -48,6 +48,17 @@ public struct Job: Hashable, Sendable, Codable {
     /// Every step that runs a script or an action, in file order: the steps of `parallel` groups in
     /// place of their group (control steps included; they have neither `run` nor `uses`).
     public var flattenedSteps: [Step] { steps.flatMap(\.flattened) }
+
+    /// Calls `body` with each of `flattenedSteps` in order, without making the list.
+    public func forEachFlattenedStep(_ body: (Step) throws -> Void) rethrows {
+        for step in steps {
+            if let group = step.parallel {
+                for inner in group { try body(inner) }
+            } else {
+                try body(step)
+            }
+        }
+    }
 }
 
 /// `runs-on:`: labels, or a runner group with optional labels.

@@ -55,7 +55,8 @@ public struct Workflow: Hashable, Sendable, Codable {
     public static func sameID(_ a: String, _ b: String) -> Bool {
         if a == b { return true }
         let x = a.utf8, y = b.utf8
-        guard x.count == y.count else { return a.lowercased() == b.lowercased() }
+        // Folding ASCII keeps the length; only other text can match at another length.
+        guard x.count == y.count else { return !(isASCII(a) && isASCII(b)) && a.lowercased() == b.lowercased() }
         var allASCII = true
         for (p, q) in zip(x, y) {
             if p >= 0x80 || q >= 0x80 { allASCII = false; break }
@@ -63,6 +64,10 @@ public struct Workflow: Hashable, Sendable, Codable {
             if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7A) { return false }
         }
         return allASCII || a.lowercased() == b.lowercased()
+    }
+
+    private static func isASCII(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in !bytes.contains { $0 >= 0x80 } } ?? !text.utf8.contains { $0 >= 0x80 }
     }
 
     /// The trigger for this event name, if the workflow has one.

@@ -65,7 +65,11 @@ struct ExpressionRule {
         check(job.runsOn?.group, settings)
         check(job.environment?.name, settings)
         check(job.environment?.url, ContextAvailability.environmentURL)
-        scope.steps = Set(job.flattenedSteps.compactMap { $0.id?.value.lowercased() })
+        var ids = Set<String>()
+        job.forEachFlattenedStep { step in
+            if let id = step.id?.value { ids.insert(id.lowercased()) }
+        }
+        scope.steps = ids
         scope.allSteps = true
         for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
         scope.steps = nil
@@ -90,7 +94,7 @@ struct ExpressionRule {
             for entry in secrets { check(entry.value, ContextAvailability.jobEnv) }
         }
         var earlier = Set<String>()
-        for step in job.flattenedSteps {
+        job.forEachFlattenedStep { step in
             scope.steps = earlier
             visit(step)
             if let id = step.id?.value { earlier.insert(id.lowercased()) }

@@ -59,7 +59,7 @@ struct ContextShapes {
     /// workflow's declarations.
     static func workflow(_ workflow: Workflow) -> ContextShapes {
         var inputs: [String: ValueShape] = [:]
-        for trigger in workflow.triggers where ["workflow_dispatch", "workflow_call"].contains(trigger.event.value) {
+        for trigger in workflow.triggers where trigger.event.value == "workflow_dispatch" || trigger.event.value == "workflow_call" {
             for input in trigger.inputs {
                 let shape: ValueShape
                 switch input.type?.value {
@@ -74,6 +74,13 @@ struct ContextShapes {
                 inputs[key] = inputs[key].map { $0.joined(shape) } ?? shape
             }
         }
+        var shapes = documented
+        shapes.contexts["inputs"] = .object(inputs, other: .any)
+        return shapes
+    }
+
+    /// GitHub's documented contexts, built once a process: every workflow starts from them.
+    static let documented: ContextShapes = {
         let steps = ValueShape.object(["outputs": .strings, "outcome": .string, "conclusion": .string], other: .any)
         let jobResults = ValueShape.object(["outputs": .strings, "result": .string], other: .any)
         return ContextShapes(contexts: [
@@ -81,7 +88,7 @@ struct ContextShapes {
                 Dictionary(uniqueKeysWithValues: githubStrings.map { ($0, ValueShape.string) }).merging(["event": .anyObject]) { $1 },
                 other: .any),
             "env": .strings, "vars": .strings, "secrets": .strings,
-            "inputs": .object(inputs, other: .any),
+            "inputs": .anyObject,
             "steps": .object([:], other: steps),
             "needs": .object([:], other: jobResults),
             "jobs": .object([:], other: jobResults),
@@ -89,7 +96,7 @@ struct ContextShapes {
             "runner": .object(Dictionary(uniqueKeysWithValues: ["name", "os", "arch", "temp", "tool_cache", "debug", "environment"].map { ($0, .string) }), other: .any),
             "job": .object(["status": .string, "container": .anyObject, "services": .anyObject], other: .any),
         ])
-    }
+    }()
 
     /// The `github` context's properties that are strings (the run's ids and numbers included:
     /// GitHub gives `run_id`, `run_number` and `run_attempt` as strings).

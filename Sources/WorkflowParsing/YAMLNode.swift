@@ -58,6 +58,11 @@ struct YAMLPair: Sendable {
 
 /// Resolves a plain scalar with the YAML 1.2 core schema, as GitHub's workflow parser does.
 func resolvePlainScalar(_ text: String) -> ValueNodeScalar {
+    // Every word below has at most 5 bytes and starts with one of these: most keys and values skip
+    // the twenty string comparisons.
+    if let first = text.utf8.first, text.utf8.count > 5 || !"~nNtTfF.+-".utf8.contains(first) {
+        return isCoreNumberStart(first) ? parseCoreNumber(text).map { .number($0) } ?? .string : .string
+    }
     switch text {
     case "", "~", "null", "Null", "NULL": return .null
     case "true", "True", "TRUE": return .bool(true)
@@ -67,11 +72,13 @@ func resolvePlainScalar(_ text: String) -> ValueNodeScalar {
     case ".nan", ".NaN", ".NAN": return .number(.nan)
     default: break
     }
-    guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
-        || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
-    else { return .string }
+    guard let first = text.utf8.first, isCoreNumberStart(first) else { return .string }
     if let n = parseCoreNumber(text) { return .number(n) }
     return .string
+}
+
+private func isCoreNumberStart(_ first: UInt8) -> Bool {
+    first == UInt8(ascii: "-") || first == UInt8(ascii: "+") || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
 }
 
 /// The resolved kind of a plain scalar.
