@@ -27,7 +27,7 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     rm -f /etc/apt/apt.conf.d/docker-clean \
     && apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-       libgit2-dev libsqlite3-dev libssl-dev libyaml-dev pkg-config zlib1g-dev
+       libgit2-dev libsqlite3-dev libssl-dev pkg-config zlib1g-dev
 WORKDIR /src
 # Package.swift names every target (tests, fuzzers and benchmarks too), so their folders come
 # along; .dockerignore leaves out .build, .git and the caches.
@@ -50,13 +50,13 @@ LABEL org.opencontainers.image.title="gantry" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.base.name="debian:bookworm-slim"
 # What the service and its host backend use: git (actions/checkout and the steps), node (JavaScript
-# actions), libgit2 (the mirrors, loaded at run time), SQLite, OpenSSL's libcrypto and libyaml (linked),
+# actions), libgit2 (the mirrors, loaded at run time), SQLite, OpenSSL's libcrypto (libyaml is built in),
 # tzdata (cron schedules' time zones), tini (PID 1: forwards SIGTERM, so the service drains, and
 # reaps the processes steps leave behind). No Docker CLI: jobs that need a container engine say so.
 # hadolint ignore=DL3008
 RUN apt-get update -q \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-       ca-certificates git libgit2-1.5 libsqlite3-0 libssl3 libyaml-0-2 nodejs tini tzdata \
+       ca-certificates git libgit2-1.5 libsqlite3-0 libssl3 nodejs tini tzdata \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --gid 1000 gantry \

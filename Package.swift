@@ -35,11 +35,14 @@ let package = Package(
     targets: [
         // MARK: System libraries
 
-        /** libyaml (Debian `libyaml-dev`), read only by WorkflowParsing. */
-        .systemLibrary(
+        /** libyaml 0.2.5's parser (Sources/CYAML/README.md), read only by WorkflowParsing. */
+        .target(
             name: "CYAML",
-            pkgConfig: "yaml-0.1",
-            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+            exclude: ["License", "README.md"],
+            cSettings: [
+                .define("YAML_VERSION_MAJOR", to: "0"), .define("YAML_VERSION_MINOR", to: "2"), .define("YAML_VERSION_PATCH", to: "5"),
+                .define("YAML_VERSION_STRING", to: "\"0.2.5\""),
+            ]
         ),
 
         /** libgit2's headers (Debian `libgit2-dev`), read only by GitSupport, which loads the library

@@ -34,8 +34,32 @@ struct YAMLLoader {
         return try bytes.withUnsafeBufferPointer { (buffer) throws(Failure) -> YAMLNode? in
             yaml_parser_set_input_string(&parser, buffer.baseAddress, buffer.count)
             var builder = Builder()
-            return try builder.run(&parser)
+            do throws(Failure) {
+                return try builder.run(&parser)
+            } catch {
+                throw parser.error == YAML_READER_ERROR ? readerFailure(parser, bytes: buffer) : error
+            }
         }
+    }
+
+    /// What libyaml's reader refused (a control character, bytes that are not UTF-8) has no mark,
+    /// only a byte offset: its line and column (in Unicode scalars) are counted here.
+    private static func readerFailure(_ parser: yaml_parser_t, bytes: UnsafeBufferPointer<UInt8>) -> Failure {
+        let offset = min(Int(parser.problem_offset), bytes.count)
+        var line = 1
+        var lineStart = 0
+        for index in 0..<offset where bytes[index] == UInt8(ascii: "\n") {
+            line += 1
+            lineStart = index + 1
+        }
+        let column = 1 + bytes[lineStart..<offset].count { $0 & 0xC0 != 0x80 }
+        var message = "could not parse as YAML: " + (parser.problem.map { String(cString: $0) } ?? "unreadable text")
+        let value = Int(parser.problem_value)
+        if value >= 0 {
+            let hex = String(value, radix: 16, uppercase: true)
+            message += message.hasSuffix("octet") ? " (byte 0x\(hex))" : " (U+\(String(repeating: "0", count: max(0, 4 - hex.count)) + hex))"
+        }
+        return Failure(message: message, line: line, column: column)
     }
 
     /// An open collection: its children so far and, for a mapping, a key waiting for its value.

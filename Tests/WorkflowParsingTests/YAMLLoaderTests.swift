@@ -60,6 +60,35 @@ import WorkflowModel
         #expect(items.map(\.line) == [2, 2, 2])
     }
 
+    /// The reader copies runs of printable ASCII at once (Sources/CYAML/README.md): what it does not
+    /// copy still meets libyaml's checks, at the same offsets, and text on both sides of a run of
+    /// other characters, CR LF line ends and tabs read as before.
+    @Test func theReadersASCIIRunsKeepLibyamlsChecks() throws {
+        let root = try #require(try YAMLLoader.load(Array("a: x\tyé名🚀z\r\nb: \"q\"\r\n".utf8)))
+        guard case .mapping(let pairs) = root.kind else {
+            Issue.record("expected a mapping")
+            return
+        }
+        #expect(pairs.map(\.value.scalar) == ["x\tyé名🚀z", "q"])
+        #expect(pairs.map(\.value.line) == [1, 2])
+        // libyaml gives these a byte offset, no mark: the loader counts their line and column.
+        let refused: [([UInt8], String, Int, Int)] = [
+            (Array("a: b\u{01}c\n".utf8), "control characters are not allowed (U+0001)", 1, 5),
+            (Array("é: \u{7F}\n".utf8), "control characters are not allowed (U+007F)", 1, 4),
+            (Array("on: push\njobs:\n  j:\n    steps:\n      - run: \"echo \u{1B}\"\n".utf8), "control characters are not allowed (U+001B)", 5, 20),
+            (Array("a: b".utf8) + [0xC3, 0x28] + Array("\n".utf8), "invalid trailing UTF-8 octet (byte 0x28)", 1, 6),
+        ]
+        for (bytes, message, line, column) in refused {
+            do {
+                _ = try YAMLLoader.load(bytes)
+                Issue.record("expected a failure for \(bytes)")
+            } catch {
+                #expect(error.message == "could not parse as YAML: " + message)
+                #expect([error.line, error.column] == [line, column], "\(message)")
+            }
+        }
+    }
+
     @Test func quotedScalarsStayStrings() throws {
         let result = WorkflowParser.parse("on: push\nenv:\n  A: 'true'\n  B: \"1\"\n  C: true\njobs:\n  j:\n    runs-on: x\n    steps:\n      - run: echo\n", file: "q.yml")
         let env = try #require(result.workflow?.env?.entries)
