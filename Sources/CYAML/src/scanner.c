@@ -492,6 +492,18 @@
  * Advance the buffer pointer.
  */
 
+/*
+ * Gantry: advance over n characters that are all ASCII (one byte each) and
+ * none a line break, as n SKIPs would. The caller has checked that the n
+ * characters are in the buffer (n <= parser->unread).
+ */
+
+#define SKIP_ASCII(parser,n)                                                    \
+     (parser->mark.index += (n),                                                \
+      parser->mark.column += (n),                                               \
+      parser->unread -= (n),                                                    \
+      parser->buffer.pointer += (n))
+
 #define SKIP(parser)                                                            \
      (parser->mark.index ++,                                                    \
       parser->mark.column ++,                                                   \
@@ -1945,7 +1957,10 @@ yaml_parser_scan_to_next_token(yaml_parser_t *parser)
         while (CHECK(parser->buffer,' ') ||
                 ((parser->flow_level || !parser->simple_key_allowed) &&
                  CHECK(parser->buffer, '\t'))) {
-            SKIP(parser);
+            /* Gantry: a run of spaces is skipped at once (see SKIP_ASCII). */
+            size_t n = 1;
+            while (n < parser->unread && parser->buffer.pointer[n] == ' ') n ++;
+            SKIP_ASCII(parser, n);
             if (!CACHE(parser, 1)) return 0;
         }
 
@@ -1953,7 +1968,18 @@ yaml_parser_scan_to_next_token(yaml_parser_t *parser)
 
         if (CHECK(parser->buffer, '#')) {
             while (!IS_BREAKZ(parser->buffer)) {
-                SKIP(parser);
+                /* Gantry: a run of ASCII that holds no line break and no NUL
+                 * is skipped at once (see SKIP_ASCII). */
+                size_t n = 0;
+                while (n < parser->unread && parser->buffer.pointer[n] < 0x80
+                        && parser->buffer.pointer[n] != '\n'
+                        && parser->buffer.pointer[n] != '\r'
+                        && parser->buffer.pointer[n] != '\0') n ++;
+                if (n > 0) {
+                    SKIP_ASCII(parser, n);
+                } else {
+                    SKIP(parser);
+                }
                 if (!CACHE(parser, 1)) return 0;
             }
         }
@@ -3512,6 +3538,36 @@ yaml_parser_scan_plain_scalar(yaml_parser_t *parser, yaml_token_t *token)
             end_mark = parser->mark;
 
             if (!CACHE(parser, 2)) goto error;
+
+            /*
+             * Gantry: a run of ASCII characters that none of the checks above
+             * stops at (not blank, not a break, not NUL, not ':', and outside
+             * the flow context's ',[]{}') is copied at once, as READ would copy
+             * it one character at a time. Two characters stay unread after the
+             * run, as CACHE(parser, 2) above asks.
+             */
+            {
+                size_t n = 0;
+                while (n + 2 < parser->unread) {
+                    unsigned char c = parser->buffer.pointer[n];
+                    if (c >= 0x80 || c <= ' ' || c == ':' || (parser->flow_level
+                                && (c == ',' || c == '[' || c == ']' || c == '{' || c == '}')))
+                        break;
+                    n ++;
+                }
+                if (n > 0) {
+                    while (string.pointer + n + 5 >= string.end) {
+                        if (!yaml_string_extend(&string.start, &string.pointer, &string.end)) {
+                            parser->error = YAML_MEMORY_ERROR;
+                            goto error;
+                        }
+                    }
+                    memcpy(string.pointer, parser->buffer.pointer, n);
+                    string.pointer += n;
+                    SKIP_ASCII(parser, n);
+                    end_mark = parser->mark;
+                }
+            }
         }
 
         /* Is it the end? */
