@@ -31,17 +31,24 @@ struct Lexer {
     private let scalars: [Unicode.Scalar]
     private let text: String
     /// The text's UTF-8 bytes, and for each scalar index the offset of its first byte (plus one entry
-    /// for the end), so a lexeme is one cheap decode.
+    /// for the end), so a lexeme is one cheap decode. Nil for ASCII text, where the two are the same.
     private let utf8: [UInt8]
-    private let utf8Offsets: [Int]
+    private let utf8Offsets: [Int]?
     private var offset = 0
     private var start = 0
     private(set) var tokens: [Token] = []
 
     init(_ text: String) {
         self.text = text
+        let utf8 = Array(text.utf8)
+        self.utf8 = utf8
+        tokens.reserveCapacity(8)
+        if !utf8.contains(where: { $0 >= 0x80 }) {
+            self.scalars = utf8.map { Unicode.Scalar($0) }
+            self.utf8Offsets = nil
+            return
+        }
         self.scalars = Array(text.unicodeScalars)
-        self.utf8 = Array(text.utf8)
         var offsets = [Int]()
         offsets.reserveCapacity(scalars.count + 1)
         var byte = 0
@@ -51,6 +58,11 @@ struct Lexer {
         }
         offsets.append(byte)
         self.utf8Offsets = offsets
+    }
+
+    /// The offset in `utf8` of the scalar at `index`.
+    private func byteOffset(_ index: Int) -> Int {
+        utf8Offsets?[index] ?? index
     }
 
     static func tokenize(_ text: String) throws(ExpressionError) -> [Token] {
@@ -114,7 +126,7 @@ struct Lexer {
     }
 
     private var lexeme: String {
-        String(decoding: utf8[utf8Offsets[start]..<utf8Offsets[offset]], as: UTF8.self)
+        String(decoding: utf8[byteOffset(start)..<byteOffset(offset)], as: UTF8.self)
     }
 
     private mutating func add(_ kind: Token.Kind) {
@@ -140,7 +152,7 @@ struct Lexer {
         var value = String.UnicodeScalarView()
         while true {
             guard offset < scalars.count else {
-                throw unexpected(String(decoding: utf8[utf8Offsets[start]...], as: UTF8.self))
+                throw unexpected(String(decoding: utf8[byteOffset(start)...], as: UTF8.self))
             }
             let c = scalars[offset]
             if c == "'" {

@@ -64,7 +64,7 @@ struct ReferenceScope {
     func problems(in syntax: ExpressionSyntax) -> [(message: String, offset: Int)] {
         var found: [(message: String, offset: Int)] = []
         syntax.visit { node in
-            guard case .index = node, let (context, offset, path) = Self.literalPath(node) else { return }
+            guard case .index = node, Self.isChecked(node), let (context, offset, path) = Self.literalPath(node) else { return }
             let first = path[0].lowercased()
             switch (context, path.count) {
             case ("steps", 1):
@@ -98,6 +98,28 @@ struct ReferenceScope {
 
     private static func known(_ names: Set<String>, label: String = "ids before it") -> String {
         names.isEmpty ? "" : " (\(label): " + names.sorted().map { "'\($0)'" }.joined(separator: ", ") + ")"
+    }
+
+    /// Whether `node` is a literal path of a context and length checked above (`steps.x`,
+    /// `needs.x.outputs.y`, ...), found without making the path: most paths (`github.*`, `env.*`,
+    /// `secrets.*`) are not, and every prefix of a path is visited too.
+    private static func isChecked(_ node: ExpressionSyntax) -> Bool {
+        var keys = 0
+        var current = node
+        while true {
+            switch current {
+            case .index(let base, .expression(.literal(.string))):
+                keys += 1
+                current = base
+            case .context(let name, _):
+                switch (name, keys) {
+                case ("steps", 1), ("needs", 1), ("needs", 3), ("matrix", 1), ("inputs", 1), ("jobs", 1), ("jobs", 3): return true
+                default: return false
+                }
+            default:
+                return false
+            }
+        }
     }
 
     /// `context.a.b['c']` as the context, where it is written, and the literal keys after it; nil when a
