@@ -115,12 +115,13 @@ extension WorkflowDecoder {
     }
 
     /// GitHub's rule for job and step ids.
+    /// ASCII letters, digits, `-` and `_`, starting with a letter or `_` (compared as bytes: an ASCII
+    /// letter is what Unicode's Alphabetic property allows in ASCII).
     static func isValidIdentifier(_ id: String) -> Bool {
-        guard let first = id.unicodeScalars.first, first == "_" || first.properties.isAlphabetic && first.isASCII else {
-            return false
-        }
-        return id.unicodeScalars.allSatisfy {
-            $0.isASCII && ($0.properties.isAlphabetic || ($0 >= "0" && $0 <= "9") || $0 == "-" || $0 == "_")
+        func isLetter(_ byte: UInt8) -> Bool { (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z") }
+        guard let first = id.utf8.first, first == UInt8(ascii: "_") || isLetter(first) else { return false }
+        return id.utf8.allSatisfy {
+            isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_")
         }
     }
 
@@ -226,6 +227,9 @@ extension WorkflowDecoder {
         return Concurrency(group: group, cancelInProgress: cancel, queue: queue)
     }
 
+    /// The scopes' names in order, for messages.
+    static let permissionScopeNames = permissionScopes.keys.sorted()
+
     static let permissionScopes: [String: [String]] = [
         "actions": ["read", "write", "none"],
         "artifact-metadata": ["read", "write", "none"],
@@ -258,11 +262,10 @@ extension WorkflowDecoder {
         }
         guard let pairs = pairs(node, what(), allowNull: false) else { return nil }
         var scopes: [Permissions.Scope] = []
-        let names = Self.permissionScopes.keys.sorted()
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             guard let levels = Self.permissionScopes[key] else {
-                report(unexpectedKeyMessage(key, in: what(), allowed: names), at: pair.key, rule: "unexpected-key")
+                report(unexpectedKeyMessage(key, in: what(), allowed: Self.permissionScopeNames), at: pair.key, rule: "unexpected-key")
                 continue
             }
             guard let level = string(pair.value, "permission '\(key)'", expressions: false) else { continue }

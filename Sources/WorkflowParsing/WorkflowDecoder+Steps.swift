@@ -9,6 +9,9 @@ extension WorkflowDecoder {
     /// `run-step`/`regular-step` take `background`; `wait-step`, `wait-all-step` and `cancel-step` take
     /// only `name`, `id` and `continue-on-error` besides their own key; a `parallel` group only its list).
     static let controlStepKeys = ["name", "id", "continue-on-error"]
+    /// A job's run and uses steps, which may also run in the background.
+    static let backgroundRunStepKeys = runStepKeys + ["background"]
+    static let backgroundUsesStepKeys = usesStepKeys + ["background"]
     /// The keys that decide what a step is, in the order messages name them.
     static let stepKinds = ["run", "uses", "wait", "wait-all", "cancel", "parallel"]
 
@@ -50,9 +53,9 @@ extension WorkflowDecoder {
     }
 
     private mutating func step(
-        _ node: YAMLNode, what: String, jobWhat: String, composite: Bool, ids: inout StepIDs, inParallel: Bool = false
+        _ node: YAMLNode, what: @autoclosure () -> String, jobWhat: String, composite: Bool, ids: inout StepIDs, inParallel: Bool = false
     ) -> Step? {
-        guard let pairs = pairs(node, what, allowNull: false) else { return nil }
+        guard let pairs = pairs(node, what(), allowNull: false) else { return nil }
         let kinds = Self.stepKinds.filter { kind in pairs.contains { $0.key.scalar == kind } }
         let controlKinds = ["wait", "wait-all", "cancel", "parallel"]
         let kind: String
@@ -70,33 +73,34 @@ extension WorkflowDecoder {
             }
             let own = kinds.filter { !controlKinds.contains($0) }
             if own.count == 2 {
-                report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
+                report("\(what()) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
             } else if own.isEmpty && kinds.isEmpty {
-                report("\(what) needs either 'run' or 'uses'", at: node, rule: "step")
+                report("\(what()) needs either 'run' or 'uses'", at: node, rule: "step")
             }
             kind = own.count == 1 ? own[0] : "both"
         } else if kinds == ["run", "uses"] {
-            report("\(what) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
+            report("\(what()) has both 'run' and 'uses'; a step either runs a script or uses an action", at: node, rule: "step")
             kind = "both"
         } else if kinds.count > 1 {
             let named = kinds.map { "'\($0)'" }
             report(
-                "\(what) has \(named.dropLast().joined(separator: ", ")) and \(named.last!); a step does one of: run a script, use an action, wait for or cancel background steps, or run a parallel group",
+                "\(what()) has \(named.dropLast().joined(separator: ", ")) and \(named.last!); a step does one of: run a script, use an action, wait for or cancel background steps, or run a parallel group",
                 at: node, rule: "step")
             kind = kinds[0]
         } else if let only = kinds.first {
             kind = only
         } else {
-            report("\(what) needs one of 'run', 'uses', 'wait', 'wait-all', 'cancel' or 'parallel'", at: node, rule: "step")
+            report("\(what()) needs one of 'run', 'uses', 'wait', 'wait-all', 'cancel' or 'parallel'", at: node, rule: "step")
             kind = "both"
         }
         let allowed: [String]
+        let inGroup = composite || inParallel
         switch kind {
-        case "run": allowed = Self.runStepKeys + (composite || inParallel ? [] : ["background"])
-        case "uses": allowed = Self.usesStepKeys + (composite || inParallel ? [] : ["background"])
+        case "run": allowed = inGroup ? Self.runStepKeys : Self.backgroundRunStepKeys
+        case "uses": allowed = inGroup ? Self.usesStepKeys : Self.backgroundUsesStepKeys
         case "wait", "wait-all", "cancel": allowed = Self.controlStepKeys + [kind]
         case "parallel": allowed = ["parallel"]
-        default: allowed = Self.runStepKeys + ["uses", "with"] + (composite || inParallel ? [] : ["background"])
+        default: allowed = Self.runStepKeys + ["uses", "with"] + (inGroup ? [] : ["background"])
         }
         var step = Step(at: location(node))
         var parallelNode: YAMLNode?
@@ -104,7 +108,7 @@ extension WorkflowDecoder {
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             let value = pair.value
-            lazy var keyWhat = "'\(key)' of \(what)"
+            lazy var keyWhat = "'\(key)' of \(what())"
             guard allowed.contains(key) else {
                 // Reported above: a key of a kind this step cannot be, or a second kind.
                 if (composite || inParallel) && (controlKinds.contains(key) || key == "background") { continue }
@@ -123,7 +127,7 @@ extension WorkflowDecoder {
                         key == "with" ? "'with' passes inputs to an action" : "'\(key)' only applies to 'run' steps"
                     report("'\(key)' is not allowed in \(kindName): \(reason)", at: pair.key, rule: "unexpected-key")
                 } else {
-                    report(unexpectedKeyMessage(key, in: what, allowed: allowed), at: pair.key, rule: "unexpected-key")
+                    report(unexpectedKeyMessage(key, in: what(), allowed: allowed), at: pair.key, rule: "unexpected-key")
                 }
                 continue
             }
@@ -166,10 +170,10 @@ extension WorkflowDecoder {
             }
         }
         if let (keyNode, value) = controlNode {
-            step.control = control(keyNode, value, what: what, own: step.id, ids: ids)
+            step.control = control(keyNode, value, what: what(), own: step.id, ids: ids)
         }
         if let parallelNode {
-            step.parallel = parallelSteps(parallelNode, what: what, ids: &ids, jobWhat: jobWhat)
+            step.parallel = parallelSteps(parallelNode, what: what(), ids: &ids, jobWhat: jobWhat)
         } else if !inParallel {
             // A parallel group's steps are noted by the group, as background steps.
             note(step, in: &ids, jobWhat: jobWhat)
