@@ -1306,6 +1306,14 @@ typedef struct yaml_parser_s {
      * @}
      */
 
+    /** Gantry: the plain-scalar scanner's three scratch strings (leading
+     * break, trailing breaks, whitespace), kept from one scalar to the next
+     * instead of allocated and freed for each; yaml_parser_delete frees them. */
+    struct {
+        yaml_char_t *start;
+        yaml_char_t *end;
+    } plain_scratch[3];
+
 } yaml_parser_t;
 
 /**

@@ -237,6 +237,10 @@ yaml_parser_delete(yaml_parser_t *parser)
         yaml_free(tag_directive.prefix);
     }
     STACK_DEL(parser, parser->tag_directives);
+    /* Gantry: the plain-scalar scanner's scratch strings. */
+    yaml_free(parser->plain_scratch[0].start);
+    yaml_free(parser->plain_scratch[1].start);
+    yaml_free(parser->plain_scratch[2].start);
 
     memset(parser, 0, sizeof(yaml_parser_t));
 }

@@ -498,6 +498,25 @@
  * characters are in the buffer (n <= parser->unread).
  */
 
+/*
+ * Gantry: take one of the parser's scratch strings (a new one the first time),
+ * cleared as STRING_INIT leaves a new string; give it back to the parser.
+ */
+
+#define SCRATCH_TAKE(parser,string,index)                                       \
+    (parser->plain_scratch[index].start                                         \
+     ? ((string).start = parser->plain_scratch[index].start,                   \
+        (string).end = parser->plain_scratch[index].end,                       \
+        parser->plain_scratch[index].start = NULL,                             \
+        CLEAR(parser, string),                                                  \
+        1)                                                                      \
+     : STRING_INIT(parser, string, INITIAL_STRING_SIZE))
+
+#define SCRATCH_GIVE(parser,string,index)                                       \
+    (parser->plain_scratch[index].start = (string).start,                       \
+     parser->plain_scratch[index].end = (string).end,                           \
+     (string).start = (string).pointer = (string).end = 0)
+
 #define SKIP_ASCII(parser,n)                                                    \
      (parser->mark.index += (n),                                                \
       parser->mark.column += (n),                                               \
@@ -3433,9 +3452,11 @@ yaml_parser_scan_plain_scalar(yaml_parser_t *parser, yaml_token_t *token)
     int indent = parser->indent+1;
 
     if (!STRING_INIT(parser, string, INITIAL_STRING_SIZE)) goto error;
-    if (!STRING_INIT(parser, leading_break, INITIAL_STRING_SIZE)) goto error;
-    if (!STRING_INIT(parser, trailing_breaks, INITIAL_STRING_SIZE)) goto error;
-    if (!STRING_INIT(parser, whitespaces, INITIAL_STRING_SIZE)) goto error;
+    /* Gantry: the three scratch strings are the parser's, cleared (as a new
+     * one is zeroed) and given back at the end instead of freed. */
+    if (!SCRATCH_TAKE(parser, leading_break, 0)) goto error;
+    if (!SCRATCH_TAKE(parser, trailing_breaks, 1)) goto error;
+    if (!SCRATCH_TAKE(parser, whitespaces, 2)) goto error;
 
     start_mark = end_mark = parser->mark;
 
@@ -3638,17 +3659,17 @@ yaml_parser_scan_plain_scalar(yaml_parser_t *parser, yaml_token_t *token)
         parser->simple_key_allowed = 1;
     }
 
-    STRING_DEL(parser, leading_break);
-    STRING_DEL(parser, trailing_breaks);
-    STRING_DEL(parser, whitespaces);
+    SCRATCH_GIVE(parser, leading_break, 0);
+    SCRATCH_GIVE(parser, trailing_breaks, 1);
+    SCRATCH_GIVE(parser, whitespaces, 2);
 
     return 1;
 
 error:
     STRING_DEL(parser, string);
-    STRING_DEL(parser, leading_break);
-    STRING_DEL(parser, trailing_breaks);
-    STRING_DEL(parser, whitespaces);
+    SCRATCH_GIVE(parser, leading_break, 0);
+    SCRATCH_GIVE(parser, trailing_breaks, 1);
+    SCRATCH_GIVE(parser, whitespaces, 2);
 
     return 0;
 }
