@@ -44,7 +44,8 @@ extension GantryCommand {
             let (noWarnings, format) = (request.noWarnings, request.format)
             var outcome = ValidateFrontend.run(
                 paths: request.selection.workflowPaths(explicit: request.paths),
-                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings)
+                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings,
+                keepWorkflows: false)
             if noWarnings { outcome.diagnostics.removeAll { $0.severity == .warning } }
             switch format {
             case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
@@ -91,7 +92,9 @@ public enum ValidateFrontend {
     /// - Parameter actionDirectory: where remote reusable workflows are looked for when calls are
     ///   checked against the workflows they call; nil checks no call (`run` and `plan` check calls
     ///   when they plan them).
-    public static func run(paths: [String], actionDirectory: String? = nil, advisories: Bool = false) -> Outcome {
+    /// - Parameter keepWorkflows: whether the outcome keeps the parsed workflows (planning needs them;
+    ///   `validate` does not, and letting each go once checked keeps its memory in use for the next).
+    public static func run(paths: [String], actionDirectory: String? = nil, advisories: Bool = false, keepWorkflows: Bool = true) -> Outcome {
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         // Each workflow's checks run on the thread that parsed it: they look at that workflow (and the
@@ -102,7 +105,7 @@ public enum ValidateFrontend {
             if let actionDirectory { diagnostics += CallChecks.diagnostics(workflow, actionDirectory: actionDirectory) }
             diagnostics += MatrixChecks.diagnostics(workflow)
             if advisories { diagnostics += AdvisoryChecks.diagnostics(workflow) }
-            return (diagnostics, workflow)
+            return (diagnostics, keepWorkflows ? workflow : nil)
         }
         for result in results {
             switch result {
