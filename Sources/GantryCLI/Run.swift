@@ -218,7 +218,7 @@ extension GantryCommand {
             var pointer = environ
             while let entry = pointer.pointee {
                 let text = String(cString: entry)
-                if let eq = text.firstIndex(of: "=") {
+                if let eq = text.utf8.firstIndex(of: UInt8(ascii: "=")) {
                     out.append((String(text[..<eq]), String(text[text.index(after: eq)...])))
                 }
                 pointer += 1

@@ -220,44 +220,68 @@ public enum RefReader {
 }
 
 /// Just enough of git's config format: `[section]`, `[section "sub"]`, `key = value`, quotes, comments.
+///
+/// Read as bytes: `graph` and `plan` read the repository's and the user's config on every call, and
+/// walking them by `Character` was a tenth of a 100-job `graph`.
 struct GitConfig {
-    private var files: [[(section: String, subsection: String?, key: String, value: String)]] = []
+    private struct Entry {
+        var section: String
+        var subsection: String?
+        var key: String
+        var value: String
+    }
+
+    private var files: [[Entry]] = []
 
     init(files paths: [String]) {
         for file in paths {
-            var entries: [(section: String, subsection: String?, key: String, value: String)] = []
+            var entries: [Entry] = []
             defer { files.append(entries) }
-            guard let text = RefReader.readFile(file) else { continue }
+            guard let bytes = RefReader.readBytes(file) else { continue }
             var section = ""
             var subsection: String?
-            for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
-                let line = rawLine.trimmingSpaces
-                if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
-                if line.hasPrefix("["), let close = line.lastIndex(of: "]") {
-                    let header = line[line.index(after: line.startIndex)..<close]
-                    if let quote = header.firstIndex(of: "\"") {
-                        section = header[..<quote].trimmingSpaces.lowercased()
-                        subsection = String(header[header.index(after: quote)...].dropLast(header.hasSuffix("\"") ? 1 : 0))
-                    } else if let dot = header.firstIndex(of: ".") {
-                        section = String(header[..<dot]).lowercased()
-                        subsection = String(header[header.index(after: dot)...]).lowercased()
+            for rawLine in bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                let line = Self.trimmed(rawLine)
+                guard let first = line.first, first != UInt8(ascii: "#"), first != UInt8(ascii: ";") else { continue }
+                if first == UInt8(ascii: "["), let close = line.lastIndex(of: UInt8(ascii: "]")) {
+                    let header = line[(line.startIndex + 1)..<close]
+                    if let quote = header.firstIndex(of: UInt8(ascii: "\"")) {
+                        section = Self.string(Self.trimmed(header[..<quote])).lowercased()
+                        var name = header[(quote + 1)...]
+                        if name.last == UInt8(ascii: "\"") { name = name.dropLast() }
+                        subsection = Self.string(name)
+                    } else if let dot = header.firstIndex(of: UInt8(ascii: ".")) {
+                        section = Self.string(header[..<dot]).lowercased()
+                        subsection = Self.string(header[(dot + 1)...]).lowercased()
                     } else {
-                        section = header.trimmingSpaces.lowercased()
+                        section = Self.string(Self.trimmed(header)).lowercased()
                         subsection = nil
                     }
                     continue
                 }
-                guard let eq = line.firstIndex(of: "=") else { continue }
-                let key = line[..<eq].trimmingSpaces.lowercased()
-                var value = line[line.index(after: eq)...].trimmingSpaces
-                if value.hasPrefix("\""), let close = value.dropFirst().firstIndex(of: "\"") {
-                    value = String(value[value.index(after: value.startIndex)..<close])
-                } else if let comment = value.firstIndex(where: { $0 == "#" || $0 == ";" }) {
-                    value = String(value[..<comment]).trimmingSpaces
+                guard let eq = line.firstIndex(of: UInt8(ascii: "=")) else { continue }
+                let key = Self.string(Self.trimmed(line[..<eq])).lowercased()
+                var value = Self.trimmed(line[(eq + 1)...])
+                if value.first == UInt8(ascii: "\""), let close = value.dropFirst().firstIndex(of: UInt8(ascii: "\"")) {
+                    value = value[(value.startIndex + 1)..<close]
+                } else if let comment = value.firstIndex(where: { $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: ";") }) {
+                    value = Self.trimmed(value[..<comment])
                 }
-                entries.append((section, subsection, key, value))
+                entries.append(Entry(section: section, subsection: subsection, key: key, value: Self.string(value)))
             }
         }
+    }
+
+    /// Without leading spaces and tabs, and trailing spaces, tabs and CRs.
+    private static func trimmed(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var line = line
+        while let first = line.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { line = line.dropFirst() }
+        while let last = line.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") || last == UInt8(ascii: "\r") { line = line.dropLast() }
+        return line
+    }
+
+    private static func string(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes, as: UTF8.self)
     }
 
     /// The value from the first file that sets the key (the repository's own file comes first); within
