@@ -1,5 +1,7 @@
 import ArgumentParser
-import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 public import WorkflowModel
 import WorkflowParsing
 
@@ -45,7 +47,7 @@ extension GantryCommand {
             var outcome = ValidateFrontend.run(
                 paths: request.selection.workflowPaths(explicit: request.paths),
                 actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings,
-                keepWorkflows: false)
+                keepWorkflows: false, early: true)
             if noWarnings { outcome.diagnostics.removeAll { $0.severity == .warning } }
             switch format {
             case .text: FileSystem.write(DiagnosticPrinter.text(outcome.diagnostics), to: 1)
@@ -94,12 +96,19 @@ public enum ValidateFrontend {
     ///   when they plan them).
     /// - Parameter keepWorkflows: whether the outcome keeps the parsed workflows (planning needs them;
     ///   `validate` does not, and letting each go once checked keeps its memory in use for the next).
-    public static func run(paths: [String], actionDirectory: String? = nil, advisories: Bool = false, keepWorkflows: Bool = true) -> Outcome {
+    /// - Parameter early: start the threads that share the files before looking for them
+    ///   (EarlyWorkers.swift), when there may be enough files to share: `validate` of a repository's
+    ///   workflows. Planning, which usually reads a few, does not.
+    public static func run(
+        paths: [String], actionDirectory: String? = nil, advisories: Bool = false, keepWorkflows: Bool = true, early: Bool = false
+    ) -> Outcome {
+        let workers = early && (paths.count >= ParallelParser.threshold || paths.contains(where: FileSystem.isDirectory))
+            ? EarlyWorkers(threads: ParallelParser.cores - 1) : nil
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         // Each workflow's checks run on the thread that parsed it: they look at that workflow (and the
         // workflows it calls) only.
-        let results = ParallelParser.parse(discovery.files) { parsed in
+        let results = ParallelParser.parse(discovery.files, workers: workers) { parsed in
             guard let workflow = parsed.workflow, !parsed.diagnostics.containsErrors else { return parsed }
             var checked = parsed
             if let actionDirectory { checked.diagnostics += CallChecks.diagnostics(workflow, actionDirectory: actionDirectory) }
@@ -136,7 +145,12 @@ enum ParallelParser {
         var problem: String?
     }
 
-    static func parse(_ files: [String], then check: @escaping @Sendable (WorkflowParser.Result) -> WorkflowParser.Result) -> [FileResult] {
+    /// The cores this process may run on.
+    static var cores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    static func parse(
+        _ files: [String], workers: EarlyWorkers? = nil, then check: @escaping @Sendable (WorkflowParser.Result) -> WorkflowParser.Result
+    ) -> [FileResult] {
         let results = ResultSlots(count: files.count)
         let work: @Sendable (Int) -> Void = { index in
             let file = files[index]
@@ -148,9 +162,10 @@ enum ParallelParser {
             }
         }
         if files.count < threshold {
+            workers?.cancel()
             for index in files.indices { work(index) }
         } else {
-            DispatchQueue.concurrentPerform(iterations: files.count, execute: work)
+            (workers ?? EarlyWorkers(threads: cores - 1)).run(count: files.count, work)
         }
         return results.values()
     }
