@@ -253,11 +253,13 @@ struct ExpressionRule {
     private mutating func parse(_ expression: String, offset: Int, in value: Located<String>, options: ParseOptions) {
         do {
             // An empty expression parses to nothing.
-            let syntax = try ExpressionParser.parse(expression, options: options)
-            for problem in syntax.map(scope.problems(in:)) ?? [] {
+            guard let syntax = try ExpressionParser.parse(expression, options: options) else { return }
+            // Called on the stored scope and shapes (a closure such as `syntax.map(scope.problems)`
+            // would copy them, retaining every set in them, for each expression).
+            for problem in scope.problems(in: syntax) {
                 report(problem.message, offset: offset + problem.offset, in: value, rule: "reference")
             }
-            for problem in syntax.map(shapes.problems(in:)) ?? [] {
+            for problem in shapes.problems(in: syntax) {
                 report(problem.message, offset: offset + problem.offset, in: value, rule: "expression-type")
             }
         } catch {
