@@ -44,9 +44,35 @@ public indirect enum ExpressionSyntax: Sendable {
         return names
     }
 
-    /// Calls `body` on this node and every node below it (with an explicit stack: a chain of thousands of
-    /// comparisons nests that deep).
+    /// Calls `body` on this node and every node below it: each node before those below it, and the
+    /// nodes below a node last to first. Recursive for the first levels (no allocation for the usual
+    /// short expression), then with an explicit stack: a chain of thousands of comparisons nests that
+    /// deep. Both visit in the same order.
     public func visit(_ body: (ExpressionSyntax) -> Void) {
+        visit(body, depth: 0)
+    }
+
+    private func visit(_ body: (ExpressionSyntax) -> Void, depth: Int) {
+        guard depth < 32 else { return visitWithStack(body) }
+        body(self)
+        switch self {
+        case .literal, .context: break
+        case .index(let base, let index):
+            if case .expression(let e) = index { e.visit(body, depth: depth + 1) }
+            base.visit(body, depth: depth + 1)
+        case .call(_, let args, _):
+            for arg in args.reversed() { arg.visit(body, depth: depth + 1) }
+        case .not(let e), .group(let e):
+            e.visit(body, depth: depth + 1)
+        case .comparison(_, let l, let r):
+            r.visit(body, depth: depth + 1)
+            l.visit(body, depth: depth + 1)
+        case .and(let items), .or(let items):
+            for item in items.reversed() { item.visit(body, depth: depth + 1) }
+        }
+    }
+
+    private func visitWithStack(_ body: (ExpressionSyntax) -> Void) {
         var stack: [ExpressionSyntax] = [self]
         while let node = stack.popLast() {
             body(node)
