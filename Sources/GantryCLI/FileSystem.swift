@@ -42,8 +42,8 @@ enum FileSystem {
         guard fstat(fd, &info) == 0 else { throw Failure(path: path, reason: lastError()) }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw Failure(path: path, reason: "it is a directory") }
         let isRegular = (info.st_mode & S_IFMT) == S_IFREG
-        // Read straight into a buffer of the file's size (plus one byte to notice growth), without
-        // zero-filling a scratch chunk per file.
+        // Read straight into a buffer of the file's size (plus one byte to notice growth), not into a
+        // scratch chunk copied per file.
         var bytes = [UInt8]()
         var capacity = Int(info.st_size) + 1
         while true {
@@ -75,11 +75,6 @@ enum FileSystem {
             if !grown { return bytes }
             capacity = max(capacity, 65536)
         }
-    }
-
-    /// Names of the entries of a directory, sorted, without `.` and `..`.
-    static func list(_ path: String) throws(Failure) -> [String] {
-        try entries(path).map(\.name)
     }
 
     /// An entry of a directory: its name and whether it is a directory, when the directory listing
