@@ -52,10 +52,11 @@ let package = Package(
             providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]
         ),
 
-        /** zlib (Debian `zlib1g-dev`), for git's objects: read only by GitSupport. */
+        /** zlib (Debian `zlib1g-dev`), for git's objects: read only by GitSupport. No pkg-config: zlib.pc's
+            `-L/usr/lib/x86_64-linux-gnu` would come first in the link's search path and keep the release
+            `gantry` from finding Sources/gantry/StaticLibraries (see there). */
         .systemLibrary(
             name: "CZlib",
-            pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
 
@@ -219,16 +220,24 @@ let package = Package(
 
         /** The `gantry` executable: `Entrypoint.swift` only. */
         /** The command line. Linked without PIE and without exporting its symbols: relocating a PIE of
-            this size writes to about 600 pages at every start, half of `gantry --version` (bench/startup.sh). */
+            this size writes to about 600 pages at every start, half of `gantry --version` (bench/startup.sh).
+            SQLite, libstdc++ and zlib are linked from their static archives (StaticLibraries/README.md):
+            loading and binding the shared ones was a third of `gantry --version`. */
         .executableTarget(
             name: "gantry",
             dependencies: ["GantryCLI"],
+            exclude: ["StaticLibraries"],
             swiftSettings: swiftSettings,
             linkerSettings: [
                 // Release builds only, which README and the Dockerfile make with --static-swift-stdlib: a
                 // non-PIE program linked to the shared libswiftCore of a debug build draws "direct
                 // reference to protected function" warnings from ld.so.
-                .unsafeFlags(["-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic"], .when(platforms: [.linux], configuration: .release))
+                .unsafeFlags(
+                    [
+                        "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
+                        "-L", "\(Context.packageDirectory)/Sources/gantry/StaticLibraries",
+                    ],
+                    .when(platforms: [.linux], configuration: .release))
             ]
         ),
 
