@@ -259,7 +259,11 @@ final class Console: RunOutput, Sendable {
         self.echo = echo
         self.append = append
         mkdir(root + "/logs", 0o755)
-        let fd = open(root + "/log.txt", O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
+        // Always O_APPEND: on a cluster several nodes write one run's logs (the node that accepted it,
+        // those that run its jobs, the one that notes a lost job), each through its own descriptor. One
+        // opened without it wrote at its own offset, over the others' lines (a multibyte character cut
+        // that way left a log that is not UTF-8).
+        let fd = open(root + "/log.txt", O_WRONLY | O_CREAT | O_APPEND | (append ? 0 : O_TRUNC) | O_CLOEXEC, 0o644)
         files.withLock { $0.log = fd }
     }
 
@@ -287,7 +291,7 @@ final class Console: RunOutput, Sendable {
                     FileSystem.write(name + "\t" + job.filter { $0 != "\n" && $0 != "\t" } + "\n", to: index)
                     close(index)
                 }
-                let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC) | O_CLOEXEC, 0o644)
+                let fd = open(root + "/logs/" + name, O_WRONLY | O_CREAT | O_APPEND | (append ? 0 : O_TRUNC) | O_CLOEXEC, 0o644)
                 if fd < 0 { FileSystem.write("gantry: warning: cannot write \(root)/logs/\(name): \(FileSystem.lastError())\n", to: 2) }
                 files.jobs[job] = fd
             }
