@@ -62,12 +62,11 @@ struct YAMLLoader {
         return Failure(message: message, line: line, column: column)
     }
 
-    /// An open collection: its children so far and, for a mapping, a key waiting for its value.
+    /// An open collection: where its children start on the builder's `NodeStack` (a mapping's keys and
+    /// values alternate there), and what it adds up to so far.
     private struct Frame {
         var isMapping: Bool
-        var items: [YAMLNode] = []
-        var pairs: [YAMLPair] = []
-        var key: YAMLNode?
+        var start: Int
         var line: Int
         var column: Int
         var anchor: String?
@@ -75,8 +74,66 @@ struct YAMLLoader {
         var childDepth = 0
     }
 
+    /// The children of every open collection, one after another: a collection's end moves its own off
+    /// the top into an array of exactly their number. Each collection growing its own array (one to
+    /// three reallocations each) and each child being copied into it was a sixth of building the tree.
+    private final class NodeStack {
+        private var base: UnsafeMutablePointer<YAMLNode>
+        private var capacity: Int
+        private(set) var count = 0
+
+        init() {
+            capacity = 64
+            base = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            base.deinitialize(count: count)
+            base.deallocate()
+        }
+
+        func push(_ node: consuming YAMLNode) {
+            if count == capacity {
+                let grown = UnsafeMutablePointer<YAMLNode>.allocate(capacity: capacity * 2)
+                grown.moveInitialize(from: base, count: count)
+                base.deallocate()
+                base = grown
+                capacity *= 2
+            }
+            (base + count).initialize(to: node)
+            count += 1
+        }
+
+        /// The nodes from `start` to the top, moved off the stack.
+        func popSequence(from start: Int) -> [YAMLNode] {
+            let n = count - start
+            count = start
+            return [YAMLNode](unsafeUninitializedCapacity: n) { buffer, initialized in
+                buffer.baseAddress!.moveInitialize(from: base + start, count: n)
+                initialized = n
+            }
+        }
+
+        /// The nodes from `start` to the top, taken two by two as key and value, moved off the stack.
+        /// libyaml gives every key a value (an empty scalar when none is written); an unpaired last
+        /// node, which it never leaves, would be dropped.
+        func popMapping(from start: Int) -> [YAMLPair] {
+            let n = (count - start) / 2
+            if (count - start) % 2 == 1 { (base + count - 1).deinitialize(count: 1) }
+            count = start
+            return [YAMLPair](unsafeUninitializedCapacity: n) { buffer, initialized in
+                for i in 0..<n {
+                    let key = (base + start + 2 * i).move()
+                    (buffer.baseAddress! + i).initialize(to: YAMLPair(key: key, value: (base + start + 2 * i + 1).move()))
+                }
+                initialized = n
+            }
+        }
+    }
+
     private struct Builder {
         var stack: [Frame] = []
+        let nodes = NodeStack()
         var anchors: [String: YAMLNode] = [:]
         var openAnchors: Set<String> = []
         var root: YAMLNode?
@@ -130,16 +187,16 @@ struct YAMLLoader {
                     try checkDepth(line: line, column: column)
                     let anchor = Builder.string(event.data.sequence_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
-                    stack.append(Frame(isMapping: false, line: line, column: column, anchor: anchor))
+                    stack.append(Frame(isMapping: false, start: nodes.count, line: line, column: column, anchor: anchor))
                 case YAML_MAPPING_START_EVENT:
                     try checkDepth(line: line, column: column)
                     let anchor = Builder.string(event.data.mapping_start.anchor)
                     if let anchor { openAnchors.insert(anchor) }
-                    stack.append(Frame(isMapping: true, line: line, column: column, anchor: anchor))
+                    stack.append(Frame(isMapping: true, start: nodes.count, line: line, column: column, anchor: anchor))
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     guard let frame = stack.popLast() else { break }
                     var node = YAMLNode(
-                        kind: frame.isMapping ? .mapping(frame.pairs) : .sequence(frame.items),
+                        kind: frame.isMapping ? .mapping(nodes.popMapping(from: frame.start)) : .sequence(nodes.popSequence(from: frame.start)),
                         line: frame.line, column: frame.column, weight: frame.weight)
                     node.depth = frame.childDepth + 1
                     let anchor = frame.anchor
@@ -160,7 +217,7 @@ struct YAMLLoader {
             }
         }
 
-        mutating func add(_ node: YAMLNode) throws(Failure) {
+        mutating func add(_ node: consuming YAMLNode) throws(Failure) {
             guard !stack.isEmpty else {
                 if root == nil { root = node }
                 return
@@ -168,14 +225,7 @@ struct YAMLLoader {
             let top = stack.count - 1
             stack[top].weight += node.weight
             stack[top].childDepth = max(stack[top].childDepth, node.depth)
-            if !stack[top].isMapping {
-                stack[top].items.append(node)
-            } else if let key = stack[top].key {
-                stack[top].pairs.append(YAMLPair(key: key, value: node))
-                stack[top].key = nil
-            } else {
-                stack[top].key = node
-            }
+            nodes.push(node)
         }
 
         static func string(_ pointer: UnsafeMutablePointer<yaml_char_t>?) -> String? {
