@@ -28,7 +28,10 @@ struct Token: Sendable {
 /// Splits an expression into tokens exactly as GitHub's lexer does: runs of non-boundary characters
 /// become one symbol, so a bad character reports the whole run (`Unexpected symbol: 'b@r'`).
 struct Lexer {
+    /// The text's scalars; empty for ASCII text, which is read from `utf8` (no second array to make).
     private let scalars: [Unicode.Scalar]
+    /// How many scalars the text has.
+    private let count: Int
     private let text: String
     /// The text's UTF-8 bytes, and for each scalar index the offset of its first byte (plus one entry
     /// for the end), so a lexeme is one cheap decode. Nil for ASCII text, where the two are the same.
@@ -44,11 +47,13 @@ struct Lexer {
         self.utf8 = utf8
         tokens.reserveCapacity(8)
         if !utf8.contains(where: { $0 >= 0x80 }) {
-            self.scalars = utf8.map { Unicode.Scalar($0) }
+            self.scalars = []
+            self.count = utf8.count
             self.utf8Offsets = nil
             return
         }
         self.scalars = Array(text.unicodeScalars)
+        self.count = scalars.count
         var offsets = [Int]()
         offsets.reserveCapacity(scalars.count + 1)
         var byte = 0
@@ -58,6 +63,11 @@ struct Lexer {
         }
         offsets.append(byte)
         self.utf8Offsets = offsets
+    }
+
+    /// The scalar at `index`.
+    private func scalar(_ index: Int) -> Unicode.Scalar {
+        utf8Offsets == nil ? Unicode.Scalar(utf8[index]) : scalars[index]
     }
 
     /// The offset in `utf8` of the scalar at `index`.
@@ -72,13 +82,13 @@ struct Lexer {
     }
 
     private mutating func run() throws(ExpressionError) {
-        if scalars.count > ExpressionError.maxLength {
+        if count > ExpressionError.maxLength {
             throw ExpressionError(
                 .lexing, "Exceeded max expression length \(ExpressionError.maxLength)", position: nil, expression: text)
         }
-        while offset < scalars.count {
+        while offset < count {
             start = offset
-            let c = scalars[offset]
+            let c = scalar(offset)
             offset += 1
             switch c {
             case "(": add(.leftParen)
@@ -114,13 +124,13 @@ struct Lexer {
                 }
             }
         }
-        tokens.append(Token(kind: .end, lexeme: "", offset: scalars.count))
+        tokens.append(Token(kind: .end, lexeme: "", offset: count))
     }
 
     private var previous: Token.Kind? { tokens.last?.kind }
 
     private mutating func match(_ expected: Unicode.Scalar) -> Bool {
-        guard offset < scalars.count, scalars[offset] == expected else { return false }
+        guard offset < count, scalar(offset) == expected else { return false }
         offset += 1
         return true
     }
@@ -138,7 +148,7 @@ struct Lexer {
     }
 
     private mutating func number() throws(ExpressionError) {
-        while offset < scalars.count, !Self.isBoundary(scalars[offset]) || scalars[offset] == "." {
+        while offset < count, !Self.isBoundary(scalar(offset)) || scalar(offset) == "." {
             offset += 1
         }
         let text = lexeme
@@ -151,12 +161,12 @@ struct Lexer {
     private mutating func string() throws(ExpressionError) {
         var value = String.UnicodeScalarView()
         while true {
-            guard offset < scalars.count else {
+            guard offset < count else {
                 throw unexpected(String(decoding: utf8[byteOffset(start)...], as: UTF8.self))
             }
-            let c = scalars[offset]
+            let c = scalar(offset)
             if c == "'" {
-                if offset + 1 < scalars.count, scalars[offset + 1] == "'" {
+                if offset + 1 < count, scalar(offset + 1) == "'" {
                     value.append("'")
                     offset += 2
                     continue
@@ -173,7 +183,7 @@ struct Lexer {
     }
 
     private mutating func identifier() throws(ExpressionError) {
-        while offset < scalars.count, !Self.isBoundary(scalars[offset]) {
+        while offset < count, !Self.isBoundary(scalar(offset)) {
             offset += 1
         }
         let text = lexeme

@@ -50,12 +50,14 @@ public struct Job: Hashable, Sendable, Codable {
     public var flattenedSteps: [Step] { steps.flatMap(\.flattened) }
 
     /// Calls `body` with each of `flattenedSteps` in order, without making the list.
+    /// By index: each step is lent to `body` where it lies, where `for step in steps` copied every one
+    /// (a retain and a release of each of its fields).
     public func forEachFlattenedStep(_ body: (Step) throws -> Void) rethrows {
-        for step in steps {
-            if let group = step.parallel {
-                for inner in group { try body(inner) }
+        for index in steps.indices {
+            if let group = steps[index].parallel {
+                for inner in group.indices { try body(group[inner]) }
             } else {
-                try body(step)
+                try body(steps[index])
             }
         }
     }
