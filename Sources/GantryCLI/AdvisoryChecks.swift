@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import WorkflowModel
 
 /// Advisory warnings of `validate` (off with `--no-warnings`), each with its own rule, from a dated
@@ -8,7 +5,7 @@ import WorkflowModel
 ///
 /// They run on every step of every workflow, so they compare bytes: no lower-cased copies, no
 /// `Character`-wise search (`String.contains(String)` walks grapheme clusters and was a tenth of a
-/// 259-file validate), no list of a job's steps.
+/// 259-file validate; `containsUTF8` compares bytes), no list of a job's steps.
 enum AdvisoryChecks {
     /// Hosted runner images GitHub retired (actions/runner-images, as of 2026-12): a job on them waits
     /// for a runner that never comes.
@@ -59,7 +56,7 @@ enum AdvisoryChecks {
             out.append(Diagnostic(.warning, "'\(uses.value)' \(retired); use a newer major version", at: uses.location, rule: "action-runtime"))
         }
         if let run = step.run {
-            for entry in deprecatedCommands where contains(run.value, entry.marker) {
+            for entry in deprecatedCommands where run.value.containsUTF8(entry.marker) {
                 out.append(Diagnostic(
                     .warning, "the `\(entry.command)` workflow command is deprecated; write to $\(entry.file) instead", at: run.location,
                     rule: "deprecated-command"))
@@ -70,36 +67,28 @@ enum AdvisoryChecks {
     /// Why `OWNER/REPO[/PATH]@REF` names a retired major of one of GitHub's actions, or nil. The major
     /// is the ref up to its first `.` (`v3.1.0` is `v3`).
     static func retiredAction(_ uses: String) -> String? {
-        let bytes = uses.utf8
-        guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return nil }
-        // OWNER/REPO: the path up to its second slash.
-        var end = at
-        var slashes = 0
-        for index in bytes[..<at].indices where bytes[index] == UInt8(ascii: "/") {
-            slashes += 1
-            if slashes == 2 { end = index; break }
+        // Offsets into the UTF-8 bytes, not String indices and slices: those made the runtime build
+        // generic types on first use, a quarter of these checks.
+        var text = uses
+        let parts: (name: String, major: String)? = text.withUTF8 { bytes in
+            guard let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return nil }
+            // OWNER/REPO: the path up to its second slash.
+            var end = at
+            var slashes = 0
+            for index in 0..<at where bytes[index] == UInt8(ascii: "/") {
+                slashes += 1
+                if slashes == 2 { end = index; break }
+            }
+            var majorEnd = at + 1
+            while majorEnd < bytes.count, bytes[majorEnd] != UInt8(ascii: ".") { majorEnd += 1 }
+            return (
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[0..<end]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[(at + 1)..<majorEnd]), as: UTF8.self)
+            )
         }
-        let length = bytes.distance(from: bytes.startIndex, to: end)
-        guard let entry = retiredActions.first(where: { $0.name.utf8.count == length && Workflow.sameID($0.name, String(uses[..<end])) }) else { return nil }
-        let major = uses[bytes.index(after: at)...].prefix { $0 != "." }
-        return entry.majors.contains { $0 == major } ? entry.why : nil
+        guard let parts, let entry = retiredActions.first(where: { $0.name.utf8.count == parts.name.utf8.count && Workflow.sameID($0.name, parts.name) })
+        else { return nil }
+        return entry.majors.contains(parts.major) ? entry.why : nil
     }
 
-    /// Whether `text` has `needle`, comparing UTF-8 bytes.
-    static func contains(_ text: String, _ needle: String) -> Bool {
-        var text = text
-        var needle = needle
-        return text.withUTF8 { haystack in
-            needle.withUTF8 { needle in
-                guard let first = needle.first, haystack.count >= needle.count else { return needle.isEmpty }
-                var start = 0
-                while start <= haystack.count - needle.count {
-                    guard let found = haystack[start...(haystack.count - needle.count)].firstIndex(of: first) else { return false }
-                    if memcmp(haystack.baseAddress! + found, needle.baseAddress!, needle.count) == 0 { return true }
-                    start = found + 1
-                }
-                return false
-            }
-        }
-    }
 }

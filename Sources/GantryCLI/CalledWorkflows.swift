@@ -102,7 +102,7 @@ enum CallChecks {
             } else if let problem = called.problems[key] {
                 switch ReusableWorkflows.reference(uses.value) {
                 case .local? where root == nil: continue
-                case .remote? where problem.contains("is not in the action directory"): continue
+                case .remote? where problem.containsUTF8("is not in the action directory"): continue
                 case nil: continue  // the parser reports a malformed reference
                 default: out.append(Diagnostic(.error, problem, at: uses.location, rule: "reusable-workflow"))
                 }
@@ -144,7 +144,7 @@ enum CallChecks {
                 continue
             }
             // Expressions are typed when the call runs; literals now.
-            if case .string(let text) = given.value.kind, text.contains("${{") { continue }
+            if case .string(let text) = given.value.kind, ExpressionTemplate.containsExpression(text) { continue }
             switch (input.type?.value, given.value.kind) {
             case (.boolean?, .bool), (.number?, .number), (.string?, _), (nil, _), (.choice?, _), (.environment?, _): break
             case (.boolean?, _), (.number?, _):

@@ -20,13 +20,18 @@ final class EarlyWorkers: @unchecked Sendable {
 
     private let state = Atomic<Int>(State.waiting.rawValue)
     private let next = Atomic<Int>(0)
+    private let prepared = Atomic<Bool>(false)
     // Written once, before `state` becomes `working` (release); read after a thread sees it (acquire).
     private var count = 0
     private var body: (@Sendable (Int) -> Void)?
     private var threads: [pthread_t] = []
 
-    /// Starts `count` threads (none for 0).
-    init(threads count: Int) {
+    /// Run by the first thread before it waits for work, while the caller is still looking for it.
+    private let prepare: (@Sendable () -> Void)?
+
+    /// Starts `count` threads (none for 0). The first runs `prepare` first, if given.
+    init(threads count: Int, prepare: (@Sendable () -> Void)? = nil) {
+        self.prepare = prepare
         for _ in 0..<max(0, count) {
             let context = Unmanaged.passRetained(self).toOpaque()
             var thread = pthread_t()
@@ -64,6 +69,7 @@ final class EarlyWorkers: @unchecked Sendable {
     }
 
     private func serve() {
+        if let prepare, prepared.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged { prepare() }
         let start = Self.now()
         var polls = 0
         while true {

@@ -103,7 +103,7 @@ public enum ValidateFrontend {
         paths: [String], actionDirectory: String? = nil, advisories: Bool = false, keepWorkflows: Bool = true, early: Bool = false
     ) -> Outcome {
         let workers = early && (paths.count >= ParallelParser.threshold || paths.contains(where: FileSystem.isDirectory))
-            ? EarlyWorkers(threads: ParallelParser.cores - 1) : nil
+            ? EarlyWorkers(threads: ParallelParser.cores - 1, prepare: RuntimeWarmUp.run) : nil
         let discovery = WorkflowFiles.discover(paths)
         var outcome = Outcome(files: discovery.files, problems: discovery.problems)
         // Each workflow's checks run on the thread that parsed it: they look at that workflow (and the
@@ -125,6 +125,26 @@ public enum ValidateFrontend {
         }
         outcome.diagnostics.sort()
         return outcome
+    }
+}
+
+/// Generic types the Swift runtime builds on their first use, made by an early worker while `validate`
+/// still looks for files (it would only wait otherwise). Building one means finding a conformance
+/// (`String: Hashable`, `Int: Comparable`) by reading every conformance record of this binary, about
+/// 12,000, a tenth of a millisecond or more each time; made later they fall on the threads that parse,
+/// or on the sort of the diagnostics after them.
+enum RuntimeWarmUp {
+    /// Read nowhere; written so that the values below are made.
+    nonisolated(unsafe) private static var sink = 0
+
+    @Sendable static func run() {
+        // A `Set<String>`'s storage: every workflow's checks make sets of names.
+        var names = Set<String>()
+        names.insert("")
+        // An array of ranges: the standard library's stable sort keeps its runs in one.
+        var runs: [Range<Int>] = []
+        runs.append(0..<1)
+        sink &+= names.count &+ runs.count
     }
 }
 

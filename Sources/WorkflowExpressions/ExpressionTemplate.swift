@@ -1,3 +1,5 @@
+import WorkflowModel
+
 /// A string that mixes literal text with `${{ }}` expressions, as workflow values do.
 public struct ExpressionTemplate: Sendable {
     /// One piece of a template.
@@ -103,7 +105,7 @@ public struct ExpressionTemplate: Sendable {
     /// GitHub's `${{ insert }}` directive (actions/runner TemplateReader, languageservices'
     /// `matchDirective`): a mapping key whose value, a mapping, is spliced into the mapping it stands in.
     public static func isInsertDirective(_ text: String) -> Bool {
-        guard text.contains("insert"), let single = (try? parse(text))?.singleExpression else { return false }
+        guard text.containsUTF8("insert"), let single = (try? parse(text))?.singleExpression else { return false }
         return single.text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) == ["insert"]
     }
 

@@ -41,7 +41,7 @@ struct ReferenceScope {
         guard case .literal(let definition)? = strategy.matrix else { return nil }
         var keys = Set<String>()
         for axis in definition.axes {
-            if axis.key.value.contains("${{") { return nil }
+            if ExpressionTemplate.containsExpression(axis.key.value) { return nil }
             keys.insert(axis.key.value.lowercased())
         }
         switch definition.include {
@@ -50,7 +50,7 @@ struct ReferenceScope {
             for row in rows {
                 guard case .mapping(let entries) = row.kind else { return nil }
                 for entry in entries {
-                    if entry.key.value.contains("${{") { return nil }
+                    if ExpressionTemplate.containsExpression(entry.key.value) { return nil }
                     keys.insert(entry.key.value.lowercased())
                 }
             }
