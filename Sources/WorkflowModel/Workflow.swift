@@ -52,22 +52,30 @@ public struct Workflow: Hashable, Sendable, Codable {
 
     /// Case-insensitive equality as GitHub compares ids and keys: ASCII letters folded in place,
     /// without making a string; other text compared after `lowercased()`.
+    ///
+    /// The common ASCII prefix decides alone when it holds two different letters (or other bytes), or
+    /// when one text ends there: the lower case of ASCII is one ASCII character, and no character's lower
+    /// case is empty. Only a non-ASCII byte within the shorter length leaves it to `lowercased()` (the
+    /// Kelvin sign `K` is a `k`).
     public static func sameID(_ a: String, _ b: String) -> Bool {
-        if a == b { return true }
-        let x = a.utf8, y = b.utf8
-        // Folding ASCII keeps the length; only other text can match at another length.
-        guard x.count == y.count else { return !(isASCII(a) && isASCII(b)) && a.lowercased() == b.lowercased() }
-        var allASCII = true
-        for (p, q) in zip(x, y) {
-            if p >= 0x80 || q >= 0x80 { allASCII = false; break }
-            if p != q && (p | 0x20) != (q | 0x20) { return false }
-            if p != q && !((p | 0x20) >= 0x61 && (p | 0x20) <= 0x7A) { return false }
+        var a = a, b = b
+        let decided: Bool? = a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = min(x.count, y.count)
+                var i = 0
+                while i < n {
+                    let p = x[i], q = y[i]
+                    if p >= 0x80 || q >= 0x80 { return nil }
+                    if p != q {
+                        let folded = p | 0x20
+                        guard folded == q | 0x20, folded >= 0x61, folded <= 0x7A else { return false }
+                    }
+                    i += 1
+                }
+                return x.count == y.count
+            }
         }
-        return allASCII || a.lowercased() == b.lowercased()
-    }
-
-    private static func isASCII(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { bytes in !bytes.contains { $0 >= 0x80 } } ?? !text.utf8.contains { $0 >= 0x80 }
+        return decided ?? (a.lowercased() == b.lowercased())
     }
 
     /// The trigger for this event name, if the workflow has one.

@@ -56,44 +56,62 @@ struct WorkflowDecoder {
 
     /// The pairs of a mapping with scalar keys, duplicates (compared case-insensitively, as GitHub does)
     /// reported and dropped. A null node reads as an empty mapping when `allowNull` is set.
+    ///
+    /// A mapping with nothing to drop, nearly every one, is returned as it is (no copy of its pairs).
     mutating func pairs(_ node: YAMLNode, _ what: @autoclosure () -> String, allowNull: Bool = true) -> [YAMLPair]? {
         switch node.kind {
         case .mapping(let pairs):
-            var result: [YAMLPair] = []
-            result.reserveCapacity(pairs.count)
+            var dropped: [Int] = []
             // Small mappings compare keys pairwise; large ones (hundreds of jobs) hash folded keys.
             var folded: [String: YAMLNode]? = pairs.count > 16 ? Dictionary(minimumCapacity: pairs.count) : nil
-            for pair in pairs {
-                guard let key = pair.key.scalar else {
-                    report("expected a string as a key of \(what()), found \(pair.key.kindDescription)", at: pair.key, rule: "type")
+            for index in pairs.indices {
+                guard let key = pairs[index].key.scalar else {
+                    report("expected a string as a key of \(what()), found \(pairs[index].key.kindDescription)", at: pairs[index].key, rule: "type")
+                    dropped.append(index)
                     continue
                 }
-                if key == "<<", case .scalar(_, true) = pair.key.kind {
-                    report("YAML merge key '<<' is not supported by GitHub Actions; repeat the keys or use an alias for the whole value", at: pair.key, rule: "syntax")
+                if key == "<<", case .scalar(_, true) = pairs[index].key.kind {
+                    report("YAML merge key '<<' is not supported by GitHub Actions; repeat the keys or use an alias for the whole value", at: pairs[index].key, rule: "syntax")
+                    dropped.append(index)
                     continue
                 }
-                let first: YAMLNode?
+                var first: YAMLNode?
                 if folded != nil {
                     let lower = key.lowercased()
                     first = folded![lower]
-                    if first == nil { folded![lower] = pair.key }
+                    if first == nil { folded![lower] = pairs[index].key }
                 } else {
-                    first = result.first(where: { Workflow.sameID($0.key.scalar!, key) })?.key
+                    // The earliest key it matches is the one kept (a duplicate dropped before matched
+                    // it too); keys dropped for what they are never match.
+                    for earlier in 0..<index where !Self.isMergeOrNonScalar(pairs[earlier].key) {
+                        if let other = pairs[earlier].key.scalar, Workflow.sameID(other, key) {
+                            first = pairs[earlier].key
+                            break
+                        }
+                    }
                 }
                 if let first {
                     report(
                         "key '\(key)' is duplicated in \(what()); it was first defined at line \(first.line), column \(first.column)",
-                        at: pair.key, rule: "duplicate-key")
-                    continue
+                        at: pairs[index].key, rule: "duplicate-key")
+                    dropped.append(index)
                 }
-                result.append(pair)
             }
-            return result
+            guard !dropped.isEmpty else { return pairs }
+            return pairs.indices.filter { !dropped.contains($0) }.map { pairs[$0] }
         case .scalar where allowNull && node.isNull:
             return []
         default:
             typeMismatch(what(), expected: "a mapping", found: node)
             return nil
+        }
+    }
+
+    /// A key `pairs` drops before comparing: `<<` written plain, or a key that is not a scalar.
+    private static func isMergeOrNonScalar(_ key: YAMLNode) -> Bool {
+        switch key.kind {
+        case .scalar(let text, let plain): return plain && text == "<<"
+        default: return true
         }
     }
 

@@ -21,3 +21,29 @@ import WorkflowModel
         #expect(text.containsUTF8(needle) == found)
     }
 }
+
+/// `Workflow.sameID`, GitHub's case-insensitive comparison of ids and keys, decided on bytes where the
+/// ASCII prefix decides and by `lowercased()` where it does not.
+@Suite struct SameIDTests {
+    @Test(arguments: [
+        ("build", "build", true),
+        ("build", "BUILD", true),
+        ("Build-And_Test", "build-and_TEST", true),
+        ("build", "builds", false),
+        ("builds", "build", false),
+        ("a_b", "a-b", false),
+        ("@", "`", false),
+        ("[", "{", false),
+        ("k", "\u{212A}", true),
+        ("job-\u{212A}", "JOB-k", true),
+        ("ab", "abİ", false),
+        ("Ärger", "äRGER", true),
+        ("straße", "STRASSE", false),
+        ("", "", true),
+        ("", "a", false),
+    ])
+    func comparesLikeGitHub(a: String, b: String, same: Bool) {
+        #expect(Workflow.sameID(a, b) == same)
+        #expect(Workflow.sameID(b, a) == same)
+    }
+}
