@@ -50,18 +50,12 @@ public struct Job: Hashable, Sendable, Codable {
     public var flattenedSteps: [Step] { steps.flatMap(\.flattened) }
 
     /// Calls `body` with each of `flattenedSteps` in order, without making the list.
-    /// Each step is lent to `body` where it lies in the array's storage: `for step in steps` copied
-    /// every one (a retain and a release of each of its fields), and so did `steps[index]`.
     public func forEachFlattenedStep(_ body: (Step) throws -> Void) rethrows {
-        try steps.withUnsafeBufferPointer { steps in
-            for index in steps.indices {
-                if let group = steps[index].parallel {
-                    try group.withUnsafeBufferPointer { group in
-                        for inner in group.indices { try body(group[inner]) }
-                    }
-                } else {
-                    try body(steps[index])
-                }
+        for step in steps {
+            if let group = step.parallel {
+                for inner in group { try body(inner) }
+            } else {
+                try body(step)
             }
         }
     }
