@@ -199,9 +199,12 @@ yaml_parser_update_buffer(yaml_parser_t *parser, size_t length)
                 const unsigned char *from = parser->raw_buffer.pointer;
                 const unsigned char *end = parser->raw_buffer.last;
                 const unsigned char *run = from;
-                while (run != end && ((*run >= 0x20 && *run <= 0x7E)
-                            || *run == 0x0A || *run == 0x09 || *run == 0x0D))
+                while (run != end) {
+                    run += yaml_printable_ascii_run(run, end - run);
+                    if (run == end || (*run != 0x0A && *run != 0x09 && *run != 0x0D))
+                        break;
                     run ++;
+                }
                 if (run != from) {
                     size_t count = run - from;
                     memcpy(parser->buffer.last, from, count);

@@ -1990,10 +1990,16 @@ yaml_parser_scan_to_next_token(yaml_parser_t *parser)
                 /* Gantry: a run of ASCII that holds no line break and no NUL
                  * is skipped at once (see SKIP_ASCII). */
                 size_t n = 0;
-                while (n < parser->unread && parser->buffer.pointer[n] < 0x80
-                        && parser->buffer.pointer[n] != '\n'
-                        && parser->buffer.pointer[n] != '\r'
-                        && parser->buffer.pointer[n] != '\0') n ++;
+                while (1) {
+                    n += yaml_printable_ascii_run(parser->buffer.pointer + n,
+                            parser->unread - n);
+                    if (n == parser->unread || parser->buffer.pointer[n] >= 0x80
+                            || parser->buffer.pointer[n] == '\n'
+                            || parser->buffer.pointer[n] == '\r'
+                            || parser->buffer.pointer[n] == '\0')
+                        break;
+                    n ++;
+                }
                 if (n > 0) {
                     SKIP_ASCII(parser, n);
                 } else {

@@ -7,6 +7,34 @@
 #include <assert.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/*
+ * Gantry: how many of the `max` bytes at `p` are printable ASCII (0x20 to
+ * 0x7E) before the first that is not, eight bytes at a time. A word is taken
+ * whole when none of its bytes is below 0x20 (the borrow test of "has a byte
+ * less than n") and none is 0x7F or above (0x7F + 1 and every byte from 0x80
+ * have the top bit; a carry out of a byte happens only from 0xFF, which has it
+ * already); the bytes after the first word that is not are taken one by one.
+ */
+
+static inline size_t
+yaml_printable_ascii_run(const unsigned char *p, size_t max)
+{
+    size_t n = 0;
+    while (max - n >= 8) {
+        uint64_t w;
+        memcpy(&w, p + n, 8);
+        if (((w | (w + 0x0101010101010101ULL))
+                    | ((w - 0x2020202020202020ULL) & ~w))
+                & 0x8080808080808080ULL)
+            break;
+        n += 8;
+    }
+    while (n < max && p[n] >= 0x20 && p[n] <= 0x7E) n ++;
+    return n;
+}
 
 /*
  * Memory management.
