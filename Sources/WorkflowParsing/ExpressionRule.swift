@@ -65,15 +65,18 @@ struct ExpressionRule {
         check(job.runsOn?.group, settings)
         check(job.environment?.name, settings)
         check(job.environment?.url, ContextAvailability.environmentURL)
-        var ids = Set<String>()
-        job.forEachFlattenedStep { step in
-            if let id = step.id?.value { ids.insert(id.lowercased()) }
+        // Outputs may name any step of the job: its ids are gathered only for a job that has outputs.
+        if !job.outputs.isEmpty {
+            var ids = Set<String>()
+            job.forEachFlattenedStep { step in
+                if let id = step.id?.value { ids.insert(id.lowercased()) }
+            }
+            scope.steps = ids
+            scope.allSteps = true
+            for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
+            scope.steps = nil
+            scope.allSteps = false
         }
-        scope.steps = ids
-        scope.allSteps = true
-        for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
-        scope.steps = nil
-        scope.allSteps = false
         check(job.env, ContextAvailability.jobEnv)
         check(job.defaults?.expression, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
@@ -199,7 +202,7 @@ struct ExpressionRule {
     /// convert strings here (actions/runner#2599: `timeout-minutes: ${{ vars.TIMEOUT }}` stops the
     /// job with "Unexpected value '10'"; `fromJSON()` is the way).
     private mutating func checkNumber(
-        _ value: Located<NumberOrExpression>?, _ what: String, consequence: String, severity: Diagnostic.Severity = .error
+        _ value: Located<NumberOrExpression>?, _ what: @autoclosure () -> String, consequence: String, severity: Diagnostic.Severity = .error
     ) {
         guard let value, case .expression(let text) = value.value, let template = try? ExpressionTemplate.parse(text) else { return }
         let shape: ValueShape
@@ -213,7 +216,7 @@ struct ExpressionRule {
         let why = template.singleExpression == nil ? "text around '${{ }}' makes the value a string" : "'\(text)' is always \(shape.described)"
         diagnostics.append(
             Diagnostic(
-                severity, "\(what) must be a number, and \(why): \(consequence); fromJSON() turns a string into a number",
+                severity, "\(what()) must be a number, and \(why): \(consequence); fromJSON() turns a string into a number",
                 at: value.location, rule: "expression-type"))
     }
 
