@@ -33,6 +33,14 @@ enum FileSystem {
         return stat(path, &info) == 0
     }
 
+    /// Whether `path` is a directory (true), something else (false), or nothing this process can see
+    /// (nil): one `stat` where `isDirectory` and `exists` make two.
+    static func isDirectoryIfExists(_ path: String) -> Bool? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// The whole file.
     static func read(_ path: String) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)

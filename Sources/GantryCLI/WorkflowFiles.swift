@@ -12,7 +12,8 @@ enum WorkflowFiles {
         var discovery = Discovery()
         var seen = Set<String>()
         for path in paths {
-            if FileSystem.isDirectory(path) {
+            let isDirectory = FileSystem.isDirectoryIfExists(path)
+            if isDirectory == true {
                 do {
                     let entries = try FileSystem.entries(path).filter { isWorkflowName($0.name) }
                     if entries.isEmpty {
@@ -26,7 +27,7 @@ enum WorkflowFiles {
                 } catch {
                     discovery.problems.append(error.description)
                 }
-            } else if FileSystem.exists(path) {
+            } else if isDirectory == false {
                 if seen.insert(path).inserted { discovery.files.append(path) }
             } else {
                 discovery.problems.append("cannot read '\(path)': No such file or directory")
