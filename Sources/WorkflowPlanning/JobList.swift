@@ -85,13 +85,25 @@ public enum JobList {
             [row.workflow, row.job, row.name, row.events.joined(separator: ","),
              row.matrixError != nil ? "invalid" : row.matrixSize.map(String.init) ?? "runtime"]
         }
-        var widths = header.map(\.count)
-        for cell in cells { for (i, c) in cell.enumerated() { widths[i] = max(widths[i], c.count) } }
-        func line(_ values: [String]) -> String {
-            values.enumerated().map { i, v in i == values.count - 1 ? v : v + String(repeating: " ", count: widths[i] - v.count) }
-                .joined(separator: "  ") + "\n"
+        var widths = header.map(width)
+        for cell in cells { for (i, c) in cell.enumerated() { widths[i] = max(widths[i], width(c)) } }
+        var out = ""
+        func line(_ values: [String]) {
+            for (i, v) in values.enumerated() {
+                out += v
+                if i < values.count - 1 { out += String(repeating: " ", count: widths[i] - width(v) + 2) }
+            }
+            out += "\n"
         }
-        return line(header) + cells.map(line).joined()
+        line(header)
+        cells.forEach(line)
+        return out
+    }
+
+    /// The columns a cell takes: its characters, counted as bytes when it is ASCII (counting
+    /// characters walks grapheme clusters, most of the table's cost).
+    private static func width(_ text: String) -> Int {
+        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
     }
 
     public static func json(_ rows: [Row]) -> String {
