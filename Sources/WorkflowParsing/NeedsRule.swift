@@ -6,6 +6,10 @@ import WorkflowModel
 /// the job declared first, so the message never depends on hashing order.
 enum NeedsRule {
     static func check(_ workflow: Workflow) -> [Diagnostic] {
+        // A workflow whose jobs need nothing (most workflows) has nothing to check: no index of its
+        // jobs, no search for cycles.
+        let jobs = workflow.jobs
+        guard jobs.indices.contains(where: { !jobs[$0].needs.isEmpty }) else { return [] }
         var diagnostics: [Diagnostic] = []
         var index: [String: Int] = [:]
         for (i, job) in workflow.jobs.enumerated() where index[job.id.value.lowercased()] == nil {
@@ -40,7 +44,7 @@ enum NeedsRule {
                 edges[i].append(target)
             }
         }
-        for component in cycles(edges) {
+        for component in edges.contains(where: { !$0.isEmpty }) ? cycles(edges) : [] {
             let start = component.min()!
             let members = Set(component)
             let path = cyclePath(from: start, edges: edges, within: members)
