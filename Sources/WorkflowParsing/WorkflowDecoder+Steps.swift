@@ -30,6 +30,7 @@ extension WorkflowDecoder {
             return []
         }
         var result: [Step] = []
+        result.reserveCapacity(items.count)
         var ids = StepIDs()
         for (index, item) in items.enumerated() {
             guard let step = step(item, what: "step \(index + 1) of \(jobWhat)", jobWhat: jobWhat, composite: composite, ids: &ids) else { continue }
