@@ -98,15 +98,15 @@ enum FileSystem {
     /// runtime build its generic types on first use and compared through Unicode, a third of
     /// `validate`'s look for files, which the other threads wait for. For UTF-8 names the byte order
     /// is the order of their Unicode scalars.
+    ///
+    /// Each entry `scandir` gives is allocated at its record's length, shorter than `dirent` when the
+    /// name is: its fields are read where they lie (`nameOffset`, `typeOffset`), never by copying the
+    /// whole struct or its 256-byte name, which read past the allocation (`gantry serve` crashed so).
     static func entries(_ path: String) throws(Failure) -> [Entry] {
         var list: UnsafeMutablePointer<UnsafeMutablePointer<dirent>?>?
         let count = scandir(path, &list, nil) { a, b in
             guard let a = a?.pointee, let b = b?.pointee else { return 0 }
-            return withUnsafePointer(to: a.pointee.d_name) { x in
-                withUnsafePointer(to: b.pointee.d_name) { y in
-                    strcmp(UnsafeRawPointer(x).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(y).assumingMemoryBound(to: CChar.self))
-                }
-            }
+            return strcmp(FileSystem.name(of: UnsafeRawPointer(a)), FileSystem.name(of: UnsafeRawPointer(b)))
         }
         guard count >= 0, let list else { throw Failure(path: path, reason: lastError()) }
         defer {
@@ -117,14 +117,22 @@ enum FileSystem {
         entries.reserveCapacity(Int(count))
         for index in 0..<Int(count) {
             guard let entry = list[index] else { continue }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let record = UnsafeRawPointer(entry)
+            let name = String(cString: name(of: record))
             guard name != "." && name != ".." else { continue }
-            let type = Int(entry.pointee.d_type)
-            entries.append(Entry(name: name, isDirectory: type == Int(DT_DIR) ? true : type == Int(DT_REG) ? false : nil))
+            let type = Int32(record.load(fromByteOffset: typeOffset, as: UInt8.self))
+            entries.append(Entry(name: name, isDirectory: type == DT_DIR ? true : type == DT_REG ? false : nil))
         }
         return entries
+    }
+
+    /// Where a `dirent`'s name and type lie in its record.
+    private static let nameOffset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    private static let typeOffset = MemoryLayout<dirent>.offset(of: \dirent.d_type)!
+
+    /// The NUL-terminated name of the `dirent` record at `record`.
+    private static func name(of record: UnsafeRawPointer) -> UnsafePointer<CChar> {
+        record.advanced(by: nameOffset).assumingMemoryBound(to: CChar.self)
     }
 
     /// The path of the running executable (`/proc/self/exe`), nil where it cannot be read.
