@@ -189,7 +189,7 @@ public struct HostProcess: Sendable {
         guard kill(-group, 0) == 0, let proc = opendir("/proc") else { return false }
         defer { closedir(proc) }
         while let entry = readdir(proc) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix(while: { $0 != 0 }), as: UTF8.self) }
+            let name = String(cString: UnsafeRawPointer(entry).advanced(by: MemoryLayout<dirent>.offset(of: \dirent.d_name)!).assumingMemoryBound(to: CChar.self))
             guard name.first?.isNumber == true else { continue }
             let fd = open("/proc/\(name)/stat", O_RDONLY)
             guard fd >= 0 else { continue }
