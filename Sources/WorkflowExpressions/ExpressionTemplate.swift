@@ -25,15 +25,7 @@ public struct ExpressionTemplate: Sendable {
 
     /// True when the text holds at least one `${{`.
     public static func containsExpression(_ text: String) -> Bool {
-        var copy = text
-        return copy.withUTF8 { bytes in
-            guard bytes.count >= 3 else { return false }
-            for i in 0..<(bytes.count - 2)
-            where bytes[i] == UInt8(ascii: "$") && bytes[i + 1] == UInt8(ascii: "{") && bytes[i + 2] == UInt8(ascii: "{") {
-                return true
-            }
-            return false
-        }
+        text.containsUTF8("${{")
     }
 
     /// Splits `text` into literal text and expressions. The closing `}}` is the first one outside a
