@@ -2,10 +2,24 @@
 import PackageDescription
 
 /// Upcoming features every Gantry target opts into (as Hummingbird does).
+///
+/// Release builds call generic types' metadata accessors directly instead of instantiating metadata from
+/// mangled type names: the runtime demangles each name at its first use and, for a requirement such as
+/// `String: Hashable` in `[String: Int]`, searches all 12,000 conformance records of the binary, about
+/// a tenth of a short command (`gantry graph` of a 100-job chain: bench/startup.sh).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+]
+
+/// The pure core's release builds leave out the run-time exclusivity checks, as the standard library's
+/// own build does: its dictionaries and copy-on-write values, inlined into these modules, checked each
+/// access to their storage (2,000 checks in one `gantry graph`). The core is single-threaded value code;
+/// debug builds, which the tests run, keep the checks.
+let pureCoreSettings: [SwiftSetting] = swiftSettings + [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
 let package = Package(
@@ -73,23 +87,23 @@ let package = Package(
         // MARK: Pure core (no I/O)
 
         /** Workflows, jobs, steps, triggers, source locations and diagnostics, as plain values. */
-        .target(name: "WorkflowModel", swiftSettings: swiftSettings),
+        .target(name: "WorkflowModel", swiftSettings: pureCoreSettings),
 
         /** GitHub's `${{ }}` language: lexer, parser, evaluator, functions, templates, context availability. */
-        .target(name: "WorkflowExpressions", dependencies: ["WorkflowModel"], swiftSettings: swiftSettings),
+        .target(name: "WorkflowExpressions", dependencies: ["WorkflowModel"], swiftSettings: pureCoreSettings),
 
         /** libyaml events → positioned nodes → a typed `Workflow` plus every diagnostic found on the way. */
         .target(
             name: "WorkflowParsing",
             dependencies: ["WorkflowModel", "WorkflowExpressions", "CYAML"],
-            swiftSettings: swiftSettings
+            swiftSettings: pureCoreSettings
         ),
 
         /** Events and filters, matrix expansion, the job graph and the `Plan` value with its writers. */
         .target(
             name: "WorkflowPlanning",
             dependencies: ["WorkflowModel", "WorkflowExpressions"],
-            swiftSettings: swiftSettings
+            swiftSettings: pureCoreSettings
         ),
 
         /** Running workflows: the scheduler, job and step runners, actions, file and workflow commands,
