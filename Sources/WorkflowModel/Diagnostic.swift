@@ -36,5 +36,5 @@ public struct Diagnostic: Hashable, Sendable, Codable, Comparable, CustomStringC
 
 extension Sequence where Element == Diagnostic {
     /// Whether any diagnostic is an error.
-    public var containsErrors: Bool { contains { $0.severity == .error } }
+    @inlinable public var containsErrors: Bool { contains { $0.severity == .error } }
 }

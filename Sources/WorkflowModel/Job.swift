@@ -1,46 +1,74 @@
 /// A job: either one that runs steps on a runner, or one that calls a reusable workflow (`uses`).
 public struct Job: Hashable, Sendable, Codable {
+    /// The job's stored properties, shared between copies (see `CopyOnWrite`).
+    @usableFromInline struct Fields: Hashable, Sendable, Codable {
+        @usableFromInline var id: Located<String>
+        @usableFromInline var name: Located<String>?
+        @usableFromInline var needs: [Located<String>]
+        @usableFromInline var condition: Located<String>?
+        @usableFromInline var runsOn: RunsOn?
+        @usableFromInline var environment: DeploymentEnvironment?
+        @usableFromInline var outputs: [MappingEntry]
+        @usableFromInline var env: Environment?
+        @usableFromInline var defaults: RunDefaults?
+        @usableFromInline var timeoutMinutes: Located<NumberOrExpression>?
+        @usableFromInline var cancelTimeoutMinutes: Located<NumberOrExpression>?
+        @usableFromInline var strategy: Strategy?
+        @usableFromInline var continueOnError: Located<BoolOrExpression>?
+        @usableFromInline var container: Container?
+        @usableFromInline var services: [Service]
+        @usableFromInline var servicesExpression: Located<String>?
+        @usableFromInline var concurrency: Concurrency?
+        @usableFromInline var cacheMode: Located<String>?
+        @usableFromInline var permissions: Permissions?
+        @usableFromInline var uses: Located<String>?
+        @usableFromInline var with: [MappingEntry]
+        @usableFromInline var secrets: ReusableWorkflowSecrets?
+        @usableFromInline var steps: [Step]
+    }
+
+    @usableFromInline var fields: CopyOnWrite<Fields>
+
     /// The job id (the key under `jobs:`); its location is the key's.
-    public var id: Located<String>
-    public var name: Located<String>?
+    @inlinable public var id: Located<String> { get { fields.value.id } _modify { yield &fields.value.id } }
+    @inlinable public var name: Located<String>? { get { fields.value.name } _modify { yield &fields.value.name } }
     /// Job ids this job needs, in file order.
-    public var needs: [Located<String>]
+    @inlinable public var needs: [Located<String>] { get { fields.value.needs } _modify { yield &fields.value.needs } }
     /// The raw `if:` condition.
-    public var condition: Located<String>?
-    @Boxed public var runsOn: RunsOn?
-    @Boxed public var environment: DeploymentEnvironment?
+    @inlinable public var condition: Located<String>? { get { fields.value.condition } _modify { yield &fields.value.condition } }
+    @inlinable public var runsOn: RunsOn? { get { fields.value.runsOn } _modify { yield &fields.value.runsOn } }
+    @inlinable public var environment: DeploymentEnvironment? { get { fields.value.environment } _modify { yield &fields.value.environment } }
     /// `outputs:` name → raw value.
-    public var outputs: [MappingEntry]
-    public var env: Environment?
-    @Boxed public var defaults: RunDefaults?
-    public var timeoutMinutes: Located<NumberOrExpression>?
+    @inlinable public var outputs: [MappingEntry] { get { fields.value.outputs } _modify { yield &fields.value.outputs } }
+    @inlinable public var env: Environment? { get { fields.value.env } _modify { yield &fields.value.env } }
+    @inlinable public var defaults: RunDefaults? { get { fields.value.defaults } _modify { yield &fields.value.defaults } }
+    @inlinable public var timeoutMinutes: Located<NumberOrExpression>? { get { fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
     /// `cancel-timeout-minutes`: checked, and not used (Gantry cancels with the runner's signal ladder).
-    public var cancelTimeoutMinutes: Located<NumberOrExpression>?
-    @Boxed public var strategy: Strategy?
-    public var continueOnError: Located<BoolOrExpression>?
-    @Boxed public var container: Container?
-    public var services: [Service]
+    @inlinable public var cancelTimeoutMinutes: Located<NumberOrExpression>? { get { fields.value.cancelTimeoutMinutes } _modify { yield &fields.value.cancelTimeoutMinutes } }
+    @inlinable public var strategy: Strategy? { get { fields.value.strategy } _modify { yield &fields.value.strategy } }
+    @inlinable public var continueOnError: Located<BoolOrExpression>? { get { fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
+    @inlinable public var container: Container? { get { fields.value.container } _modify { yield &fields.value.container } }
+    @inlinable public var services: [Service] { get { fields.value.services } _modify { yield &fields.value.services } }
     /// `services:` written as one expression yielding the mapping, evaluated at run time.
-    public var servicesExpression: Located<String>?
-    @Boxed public var concurrency: Concurrency?
+    @inlinable public var servicesExpression: Located<String>? { get { fields.value.servicesExpression } _modify { yield &fields.value.servicesExpression } }
+    @inlinable public var concurrency: Concurrency? { get { fields.value.concurrency } _modify { yield &fields.value.concurrency } }
     /// `cache-mode`, over the workflow's.
-    public var cacheMode: Located<String>?
-    @Boxed public var permissions: Permissions?
+    @inlinable public var cacheMode: Located<String>? { get { fields.value.cacheMode } _modify { yield &fields.value.cacheMode } }
+    @inlinable public var permissions: Permissions? { get { fields.value.permissions } _modify { yield &fields.value.permissions } }
     /// A reusable workflow: `./.github/workflows/x.yml` or `owner/repo/path@ref`.
-    public var uses: Located<String>?
+    @inlinable public var uses: Located<String>? { get { fields.value.uses } _modify { yield &fields.value.uses } }
     /// Inputs for a reusable workflow.
-    public var with: [MappingEntry]
-    @Boxed public var secrets: ReusableWorkflowSecrets?
-    public var steps: [Step]
+    @inlinable public var with: [MappingEntry] { get { fields.value.with } _modify { yield &fields.value.with } }
+    @inlinable public var secrets: ReusableWorkflowSecrets? { get { fields.value.secrets } _modify { yield &fields.value.secrets } }
+    @inlinable public var steps: [Step] { get { fields.value.steps } _modify { yield &fields.value.steps } }
 
     public init(id: Located<String>) {
-        self.id = id
-        self.needs = []
-        self.outputs = []
-        self.services = []
-        self.with = []
-        self.steps = []
+        fields = CopyOnWrite(Fields(id: id, needs: [], outputs: [], services: [], with: [], steps: []))
     }
+
+    public init(from decoder: any Decoder) throws { fields = CopyOnWrite(try Fields(from: decoder)) }
+
+    public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
 
     /// Whether this job calls a reusable workflow instead of running steps.
     public var isReusableWorkflowCall: Bool { uses != nil }

@@ -1,4 +1,5 @@
 public import WorkflowExpressions
+public import WorkflowModel
 
 /// What would run for an event: every workflow that takes part, its job instances (one per matrix
 /// row) in an order that respects `needs`, and the workflows that do not take part with the reason.
@@ -65,47 +66,76 @@ public struct SkippedWorkflow: Sendable, Codable {
 
 /// One job instance: a job, or one row of its matrix.
 public struct JobInstance: Sendable, Codable {
+    /// The instance's stored properties, shared between copies (see `CopyOnWrite`).
+    @usableFromInline struct Fields: Sendable, Codable {
+        @usableFromInline var id: String
+        @usableFromInline var job: String
+        @usableFromInline var name: String
+        @usableFromInline var matrix: [MatrixEntry]
+        @usableFromInline var matrixAtRunTime: Bool
+        @usableFromInline var needs: [String]
+        @usableFromInline var runsOn: [String]
+        @usableFromInline var backend: String
+        @usableFromInline var container: String?
+        @usableFromInline var services: [String]
+        @usableFromInline var condition: String?
+        @usableFromInline var concurrencyGroup: String?
+        @usableFromInline var cancelInProgress: String?
+        @usableFromInline var timeoutMinutes: String
+        @usableFromInline var continueOnError: String?
+        @usableFromInline var uses: String?
+        @usableFromInline var failFast: String?
+        @usableFromInline var maxParallel: String?
+        @usableFromInline var strategyIndex: Int = 0
+        @usableFromInline var strategyTotal: Int = 1
+        @usableFromInline var callPath: [String] = []
+        @usableFromInline var workflowFile: String?
+        @usableFromInline var calledFile: String?
+    }
+
+    @usableFromInline var fields: CopyOnWrite<Fields>
+
     /// Unique within its workflow: the display name, with ` #n` added when two rows share a name.
-    public var id: String
+    @inlinable public var id: String { get { fields.value.id } _modify { yield &fields.value.id } }
     /// The job's id under `jobs:`.
-    public var job: String
+    @inlinable public var job: String { get { fields.value.job } _modify { yield &fields.value.job } }
     /// The name GitHub shows: `name` (evaluated) or the id, plus `(v1, v2)` for a matrix row.
-    public var name: String
+    @inlinable public var name: String { get { fields.value.name } _modify { yield &fields.value.name } }
     /// The matrix row as `key: value` pairs in order; empty without a matrix.
-    public var matrix: [MatrixEntry]
+    @inlinable public var matrix: [MatrixEntry] { get { fields.value.matrix } _modify { yield &fields.value.matrix } }
     /// True when the matrix comes from an expression that can only be evaluated at run time.
-    public var matrixAtRunTime: Bool
+    @inlinable public var matrixAtRunTime: Bool { get { fields.value.matrixAtRunTime } _modify { yield &fields.value.matrixAtRunTime } }
     /// Instance ids this instance needs.
-    public var needs: [String]
+    @inlinable public var needs: [String] { get { fields.value.needs } _modify { yield &fields.value.needs } }
     /// `runs-on` labels, evaluated where their contexts are known.
-    public var runsOn: [String]
+    @inlinable public var runsOn: [String] { get { fields.value.runsOn } _modify { yield &fields.value.runsOn } }
     /// Where the steps run: `host`, `docker://IMAGE` or `reusable workflow`.
-    public var backend: String
-    public var container: String?
-    public var services: [String]
+    @inlinable public var backend: String { get { fields.value.backend } _modify { yield &fields.value.backend } }
+    @inlinable public var container: String? { get { fields.value.container } _modify { yield &fields.value.container } }
+    @inlinable public var services: [String] { get { fields.value.services } _modify { yield &fields.value.services } }
     /// The raw `if:`.
-    public var condition: String?
+    @inlinable public var condition: String? { get { fields.value.condition } _modify { yield &fields.value.condition } }
     /// The concurrency group, evaluated when its contexts are known at plan time, else raw.
-    public var concurrencyGroup: String?
-    public var cancelInProgress: String?
+    @inlinable public var concurrencyGroup: String? { get { fields.value.concurrencyGroup } _modify { yield &fields.value.concurrencyGroup } }
+    @inlinable public var cancelInProgress: String? { get { fields.value.cancelInProgress } _modify { yield &fields.value.cancelInProgress } }
     /// Minutes, or the raw expression.
-    public var timeoutMinutes: String
-    public var continueOnError: String?
+    @inlinable public var timeoutMinutes: String { get { fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
+    @inlinable public var continueOnError: String? { get { fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
     /// A reusable workflow this job calls.
-    public var uses: String?
+    @inlinable public var uses: String? { get { fields.value.uses } _modify { yield &fields.value.uses } }
     /// `strategy.fail-fast` and `max-parallel` as written (defaults: true, unbounded).
-    public var failFast: String?
-    public var maxParallel: String?
+    @inlinable public var failFast: String? { get { fields.value.failFast } _modify { yield &fields.value.failFast } }
+    @inlinable public var maxParallel: String? { get { fields.value.maxParallel } _modify { yield &fields.value.maxParallel } }
     /// `strategy.job-index` and `strategy.job-total` of this row.
-    public var strategyIndex: Int = 0
-    public var strategyTotal: Int = 1
+    @inlinable public var strategyIndex: Int { get { fields.value.strategyIndex } _modify { yield &fields.value.strategyIndex } }
+    @inlinable public var strategyTotal: Int { get { fields.value.strategyTotal } _modify { yield &fields.value.strategyTotal } }
     /// For a job of a called (reusable) workflow: the calling instances, outermost first, each as
     /// `job-id#row`; empty for a job of the workflow file itself.
-    public var callPath: [String] = []
+    @inlinable public var callPath: [String] { get { fields.value.callPath } _modify { yield &fields.value.callPath } }
     /// For a job of a called workflow: the file it is defined in.
-    public var workflowFile: String?
+    @inlinable public var workflowFile: String? { get { fields.value.workflowFile } _modify { yield &fields.value.workflowFile } }
     /// For a job that calls a reusable workflow: the file of the workflow it calls.
-    public var calledFile: String?
+    @inlinable public var calledFile: String? { get { fields.value.calledFile } _modify { yield &fields.value.calledFile } }
 
     public init(
         id: String, job: String, name: String, matrix: [MatrixEntry], matrixAtRunTime: Bool, needs: [String],
@@ -113,25 +143,16 @@ public struct JobInstance: Sendable, Codable {
         concurrencyGroup: String?, cancelInProgress: String?, timeoutMinutes: String, continueOnError: String?,
         uses: String?, failFast: String?, maxParallel: String?
     ) {
-        self.id = id
-        self.job = job
-        self.name = name
-        self.matrix = matrix
-        self.matrixAtRunTime = matrixAtRunTime
-        self.needs = needs
-        self.runsOn = runsOn
-        self.backend = backend
-        self.container = container
-        self.services = services
-        self.condition = condition
-        self.concurrencyGroup = concurrencyGroup
-        self.cancelInProgress = cancelInProgress
-        self.timeoutMinutes = timeoutMinutes
-        self.continueOnError = continueOnError
-        self.uses = uses
-        self.failFast = failFast
-        self.maxParallel = maxParallel
+        fields = CopyOnWrite(Fields(
+            id: id, job: job, name: name, matrix: matrix, matrixAtRunTime: matrixAtRunTime, needs: needs, runsOn: runsOn,
+            backend: backend, container: container, services: services, condition: condition, concurrencyGroup: concurrencyGroup,
+            cancelInProgress: cancelInProgress, timeoutMinutes: timeoutMinutes, continueOnError: continueOnError, uses: uses,
+            failFast: failFast, maxParallel: maxParallel))
     }
+
+    public init(from decoder: any Decoder) throws { fields = CopyOnWrite(try Fields(from: decoder)) }
+
+    public func encode(to encoder: any Encoder) throws { try fields.value.encode(to: encoder) }
 
     /// One `key: value` of a matrix row, the value as compact JSON.
     public struct MatrixEntry: Sendable, Codable, Equatable {
