@@ -1,4 +1,5 @@
 public import WorkflowExpressions
+import WorkflowModel
 
 /// Renders a `Plan` as text for a terminal, or as JSON.
 public enum PlanWriter {
