@@ -102,7 +102,7 @@ public final class ExpressionObject: Sendable {
 
     public init(_ pairs: [(String, ExpressionValue)]) {
         var kept: [(key: String, value: ExpressionValue)] = []
-        var index: [String: Int] = [:]
+        var index = [String: Int](minimumCapacity: pairs.count)
         kept.reserveCapacity(pairs.count)
         for (key, value) in pairs {
             let folded = key.lowercased()

@@ -11,7 +11,7 @@ enum NeedsRule {
         let jobs = workflow.jobs
         guard jobs.indices.contains(where: { !jobs[$0].needs.isEmpty }) else { return [] }
         var diagnostics: [Diagnostic] = []
-        var index: [String: Int] = [:]
+        var index = [String: Int](minimumCapacity: jobs.count)
         for (i, job) in workflow.jobs.enumerated() where index[job.id.value.lowercased()] == nil {
             index[job.id.value.lowercased()] = i
         }

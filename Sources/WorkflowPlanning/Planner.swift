@@ -69,14 +69,13 @@ struct WorkflowPlanBuilder {
     let request: PlanRequest
     var diagnostics: [Diagnostic] = []
     var skipReason: String?
-    var baseContexts: [(String, ExpressionValue)] = []
+    /// What plan-time evaluation reads; a value of its own so the closures that evaluate capture it
+    /// and not the whole builder.
+    var evaluation = PlanTimeEvaluation()
     /// Instance ids used so far in this workflow: two jobs may share a display name.
     private var usedIds: [String: Int] = [:]
-    /// Expanding a matrix at run time: `needs` is known.
-    var runTime = false
-    /// Planning the jobs of a called workflow: its `inputs` come from the call, and its instance ids
-    /// start with the calling instance's (`caller / `).
-    var inputsLate = false
+    /// Planning the jobs of a called workflow: its instance ids start with the calling instance's
+    /// (`caller / `).
     var idPrefix = ""
 
     init(workflow: Workflow, request: PlanRequest) {
@@ -91,7 +90,7 @@ struct WorkflowPlanBuilder {
             // github.event.inputs holds every input, defaults included, as strings.
             payload = request.event.payload(withInputs: .object(resolved.pairs.map { ($0.key, .string($0.value.stringValue)) }))
         }
-        baseContexts = [
+        evaluation.baseContexts = [
             ("github", request.event.githubContext(workflowName: workflow.name?.value ?? workflow.file, payload: payload)),
             ("inputs", inputs),
             ("vars", .object(request.vars.map { ($0.0, .string($0.1)) })),
@@ -110,13 +109,14 @@ struct WorkflowPlanBuilder {
     /// The instances of a workflow's jobs (the planned one, or one called by `call`), with their
     /// needs resolved, and after each calling instance the instances of the workflow it calls.
     mutating func jobInstances(of workflow: Workflow, selected: Set<String>?, call: (instance: JobInstance, files: [String])?) -> [JobInstance] {
-        var instancesByJob: [String: [String]] = [:]
+        var instancesByJob = [String: [String]](minimumCapacity: workflow.jobs.count)
+        usedIds.reserveCapacity(usedIds.count + workflow.jobs.count)
         var all: [(instance: JobInstance, needs: [String])] = []
         // In a called workflow `inputs` are the call's, known when the call starts.
-        let outer = (inputsLate, idPrefix)
-        inputsLate = call != nil
+        let outer = (evaluation.inputsLate, idPrefix)
+        evaluation.inputsLate = call != nil
         if let call { idPrefix = call.instance.id + " / " }
-        defer { (inputsLate, idPrefix) = outer }
+        defer { (evaluation.inputsLate, idPrefix) = outer }
         for job in workflow.jobs {
             let key = job.id.value.lowercased()
             if let selected, !selected.contains(key) { continue }
@@ -186,7 +186,7 @@ struct WorkflowPlanBuilder {
 
     /// Kahn's algorithm; among ready instances the one declared first goes first.
     static func order(_ instances: [JobInstance]) -> [JobInstance] {
-        var index: [String: Int] = [:]
+        var index = [String: Int](minimumCapacity: instances.count)
         for (i, instance) in instances.enumerated() { index[instance.id] = i }
         var waiting = instances.map { $0.needs.filter { index[$0] != nil }.count }
         var dependents = [[Int]](repeating: [], count: instances.count)
@@ -290,24 +290,11 @@ struct WorkflowPlanBuilder {
     // MARK: Instances
 
     private func context(matrix: ExpressionValue, strategy: ExpressionValue) -> EvaluationContext {
-        EvaluationContext(contexts: ExpressionObject(baseContexts + [("matrix", matrix), ("strategy", strategy)]))
+        evaluation.context(matrix: matrix, strategy: strategy)
     }
 
-    /// Evaluates a template when it only uses contexts known at plan time; nil otherwise.
     private func planTime(_ text: String, _ context: @autoclosure () -> EvaluationContext) -> ExpressionValue? {
-        guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
-        let context = context()
-        guard let template = try? ExpressionTemplate.parse(text) else { return nil }
-        for segment in template.segments {
-            if case .expression(let e, _) = segment {
-                guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
-                var late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
-                if inputsLate { late.insert("inputs") }
-                if !syntax.namedContexts.isDisjoint(with: late) { return nil }
-                if syntax.calledFunctions.contains("hashfiles") { return nil }
-            }
-        }
-        return try? template.evaluate(in: context)
+        evaluation.planTime(text, context())
     }
 
     mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
@@ -341,7 +328,7 @@ struct WorkflowPlanBuilder {
                 let expressions = definition.axes.contains { if case .expression = $0.values { return true } else { return false } }
                     || { if case .expression? = definition.include { return true } else { return false } }()
                     || { if case .expression? = definition.exclude { return true } else { return false } }()
-                if expressions && runTime {
+                if expressions && evaluation.runTime {
                     // Every expression of the definition is known now: it is expanded as a literal.
                     do {
                         rows = try expandObjectMatrix(try resolved(definition, context), location: definition.location)
@@ -396,6 +383,7 @@ struct WorkflowPlanBuilder {
         // (row, its index in the whole matrix) — strategy.job-index counts rows before any --matrix filter.
         let rowList: [(MatrixExpansion.Row?, Int)] = rows.isEmpty ? [(nil, 0)] : rowIndices.map { (rows[$0], $0) }
         var result: [JobInstance] = []
+        let evaluation = self.evaluation
         for (row, index) in rowList {
             // Contexts are built only when a value of this instance holds an expression.
             lazy var context: EvaluationContext = {
@@ -403,7 +391,7 @@ struct WorkflowPlanBuilder {
                 let failFast: ExpressionValue
                 switch job.strategy?.failFast?.value {
                 case .value(let b)?: failFast = .bool(b)
-                case .expression(let e)?: failFast = planTime(e, self.context(matrix: .object([]), strategy: .object([]))) ?? .bool(true)
+                case .expression(let e)?: failFast = evaluation.planTime(e, evaluation.context(matrix: .object([]), strategy: .object([]))) ?? .bool(true)
                 case nil: failFast = .bool(true)
                 }
                 var maxParallel = ExpressionValue.number(Double(totalRows))
@@ -414,7 +402,7 @@ struct WorkflowPlanBuilder {
                     ("job-total", .number(Double(totalRows))),
                     ("max-parallel", maxParallel),
                 ])
-                return self.context(matrix: matrix, strategy: strategy)
+                return evaluation.context(matrix: matrix, strategy: strategy)
             }()
             var name = job.id.value
             if let raw = job.name?.value {
@@ -574,5 +562,35 @@ struct WorkflowPlanBuilder {
         case .value(let n): return ExpressionNumber.format(n)
         case .expression(let e): return e
         }
+    }
+}
+
+/// Evaluation at plan time: the contexts known before a job starts, and which contexts are not known yet.
+struct PlanTimeEvaluation {
+    var baseContexts: [(String, ExpressionValue)] = []
+    /// Expanding a matrix at run time: `needs` is known.
+    var runTime = false
+    /// Planning the jobs of a called workflow: its `inputs` come from the call.
+    var inputsLate = false
+
+    func context(matrix: ExpressionValue, strategy: ExpressionValue) -> EvaluationContext {
+        EvaluationContext(contexts: ExpressionObject(baseContexts + [("matrix", matrix), ("strategy", strategy)]))
+    }
+
+    /// Evaluates a template when it only uses contexts known at plan time; nil otherwise.
+    func planTime(_ text: String, _ context: @autoclosure () -> EvaluationContext) -> ExpressionValue? {
+        guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
+        let context = context()
+        guard let template = try? ExpressionTemplate.parse(text) else { return nil }
+        for segment in template.segments {
+            if case .expression(let e, _) = segment {
+                guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
+                var late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
+                if inputsLate { late.insert("inputs") }
+                if !syntax.namedContexts.isDisjoint(with: late) { return nil }
+                if syntax.calledFunctions.contains("hashfiles") { return nil }
+            }
+        }
+        return try? template.evaluate(in: context)
     }
 }

@@ -20,8 +20,8 @@ extension Planner {
                 message: "gantry does not evaluate a whole 'strategy' given as one expression (\(workflow.file):\(whole.location.line):\(whole.location.column)); give 'strategy.matrix' as the expression instead"))
         }
         var builder = WorkflowPlanBuilder(workflow: workflow, request: request)
-        builder.runTime = true
-        builder.baseContexts = contexts.pairs.map { ($0.key, $0.value) }
+        builder.evaluation.runTime = true
+        builder.evaluation.baseContexts = contexts.pairs.map { ($0.key, $0.value) }
         var instances = builder.instances(of: job, needs: [])
         // A matrix of calls: each row calls the workflow, whose jobs come after the rows.
         if let uses = job.uses, !instances.contains(where: \.matrixAtRunTime) {
