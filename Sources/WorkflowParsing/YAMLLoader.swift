@@ -105,13 +105,17 @@ struct YAMLLoader {
         }
 
         /// The nodes from `start` to the top, moved off the stack.
+        ///
+        /// Appended one by one to a reserved array: `Array(unsafeUninitializedCapacity:)` allocates
+        /// through an unspecialized function that looks up the array's storage type in the runtime's
+        /// metadata cache at every call (a fifth of loading a 100-job workflow went there).
         func popSequence(from start: Int) -> [YAMLNode] {
             let n = count - start
             count = start
-            return [YAMLNode](unsafeUninitializedCapacity: n) { buffer, initialized in
-                buffer.baseAddress!.moveInitialize(from: base + start, count: n)
-                initialized = n
-            }
+            var nodes: [YAMLNode] = []
+            nodes.reserveCapacity(n)
+            for i in 0..<n { nodes.append((base + start + i).move()) }
+            return nodes
         }
 
         /// The nodes from `start` to the top, taken two by two as key and value, moved off the stack.
@@ -121,13 +125,13 @@ struct YAMLLoader {
             let n = (count - start) / 2
             if (count - start) % 2 == 1 { (base + count - 1).deinitialize(count: 1) }
             count = start
-            return [YAMLPair](unsafeUninitializedCapacity: n) { buffer, initialized in
-                for i in 0..<n {
-                    let key = (base + start + 2 * i).move()
-                    (buffer.baseAddress! + i).initialize(to: YAMLPair(key: key, value: (base + start + 2 * i + 1).move()))
-                }
-                initialized = n
+            var pairs: [YAMLPair] = []
+            pairs.reserveCapacity(n)
+            for i in 0..<n {
+                let key = (base + start + 2 * i).move()
+                pairs.append(YAMLPair(key: key, value: (base + start + 2 * i + 1).move()))
             }
+            return pairs
         }
     }
 
