@@ -7,11 +7,16 @@ import PackageDescription
 /// mangled type names: the runtime demangles each name at its first use and, for a requirement such as
 /// `String: Hashable` in `[String: Int]`, searches all 12,000 conformance records of the binary, about
 /// a tenth of a short command (`gantry graph` of a 100-job chain: bench/startup.sh).
+///
+/// Release builds also put each function in its own section, so that the release `gantry` can place
+/// the functions its short commands run next to each other (Sources/gantry/LinkOrder).
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
-    .unsafeFlags(["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors"], .when(configuration: .release)),
+    .unsafeFlags(
+        ["-Xfrontend", "-disable-concrete-type-metadata-mangled-name-accessors", "-Xfrontend", "-function-sections"],
+        .when(configuration: .release)),
 ]
 
 /// The pure core's release builds leave out the run-time exclusivity checks, as the standard library's
@@ -56,6 +61,7 @@ let package = Package(
             cSettings: [
                 .define("YAML_VERSION_MAJOR", to: "0"), .define("YAML_VERSION_MINOR", to: "2"), .define("YAML_VERSION_PATCH", to: "5"),
                 .define("YAML_VERSION_STRING", to: "\"0.2.5\""),
+                .unsafeFlags(["-ffunction-sections"], .when(configuration: .release)),
             ]
         ),
 
@@ -240,7 +246,7 @@ let package = Package(
         .executableTarget(
             name: "gantry",
             dependencies: ["GantryCLI"],
-            exclude: ["StaticLibraries"],
+            exclude: ["StaticLibraries", "LinkOrder"],
             swiftSettings: swiftSettings,
             linkerSettings: [
                 // Release builds only, which README and the Dockerfile make with --static-swift-stdlib: a
@@ -250,6 +256,7 @@ let package = Package(
                     [
                         "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
                         "-L", "\(Context.packageDirectory)/Sources/gantry/StaticLibraries",
+                        "-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/Sources/gantry/LinkOrder/hot-functions.txt",
                     ],
                     .when(platforms: [.linux], configuration: .release))
             ]

@@ -42,3 +42,35 @@ repo() {
   git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com add -A
   git -C "$work/$1" -c user.name=bench -c user.email=bench@example.com commit -q -m bench
 }
+
+# The inputs of the start-up measures (startup.sh, hot-functions.sh): `$work/one/ci.yml`, a starter CI
+# workflow, and `$work/chain`, a repository whose workflow is a 100-job needs chain.
+startup_inputs() {
+  mkdir -p "$work/one"
+  cat > "$work/one/ci.yml" <<'YAML'
+name: CI
+on:
+  push:
+    branches: [main]
+  pull_request:
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        node: [18, 20, 22]
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-node@v4
+        with:
+          node-version: ${{ matrix.node }}
+      - run: npm ci
+      - run: npm test
+YAML
+  { echo "on: push"; echo "jobs:"
+    for i in $(seq 0 99); do
+      echo "  j$i:"; echo "    runs-on: ubuntu-latest"
+      [ "$i" -gt 0 ] && echo "    needs: j$((i - 1))"
+      echo "    steps:"; echo "      - run: echo $i"
+    done; } | repo chain
+}

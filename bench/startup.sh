@@ -30,34 +30,8 @@ echo 'print("0.0.0")' > "$work/minimal.swift"
 swiftc -O -static-stdlib "$work/minimal.swift" -o "$work/minimal" 2>/dev/null
 swiftc -O -static-stdlib "$work/minimal.swift" -L "$(dirname "$0")/../Sources/gantry/StaticLibraries" -o "$work/minimal-static-cxx" 2>/dev/null
 
-# One ordinary workflow (a starter CI workflow), and a 100-job needs chain.
-mkdir -p "$work/one"
-cat > "$work/one/ci.yml" <<'YAML'
-name: CI
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    strategy:
-      matrix:
-        node: [18, 20, 22]
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with:
-          node-version: ${{ matrix.node }}
-      - run: npm ci
-      - run: npm test
-YAML
-{ echo "on: push"; echo "jobs:"
-  for i in $(seq 0 99); do
-    echo "  j$i:"; echo "    runs-on: ubuntu-latest"
-    [ "$i" -gt 0 ] && echo "    needs: j$((i - 1))"
-    echo "    steps:"; echo "      - run: echo $i"
-  done; } | repo chain
+# One ordinary workflow (a starter CI workflow), and a 100-job needs chain (common.sh).
+startup_inputs
 
 # Rounds: this machine's neighbours make its speed drift over seconds, so every command runs a few
 # dozen times per round, the rounds alternate the commands, and each median is over all its runs.
