@@ -60,8 +60,10 @@ struct DockerRunTests {
         }
     }
 
-    /// A port for a service on the host network, different in each test run.
-    static func port() -> Int { Int.random(in: 20_000..<40_000) }
+    /// A port for a service on the host network that was free a moment ago: a random one could be
+    /// taken, as in a fresh-clone CI where Podman's service failed with "httpd: bind: Address already
+    /// in use" while the other suites held connections (20,000–40,000 overlaps the ephemeral ports).
+    static func port() -> Int { freeLoopbackPort() }
 
     @Test(arguments: DockerAvailability.engines) func stepsRunInTheJobContainerWithTheShFallbackFileCommandsAndTheJobContext(engine: TestEngine) throws {
         let scratch = try RunCommandTests.Scratch("""
