@@ -50,6 +50,15 @@ public struct Workflow: Hashable, Sendable, Codable {
         jobs.firstIndex { Self.sameID($0.id.value, id) }
     }
 
+    /// An id or key as GitHub compares it, for hashing: lowercased. Text of ASCII letters without
+    /// capitals, nearly every id, is returned as it is (`lowercased()` makes a new string each time).
+    public static func foldedID(_ id: String) -> String {
+        for byte in id.utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
+            return id.lowercased()
+        }
+        return id
+    }
+
     /// Case-insensitive equality as GitHub compares ids and keys: ASCII letters folded in place,
     /// without making a string; other text compared after `lowercased()`.
     ///

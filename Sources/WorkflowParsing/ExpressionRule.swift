@@ -5,32 +5,32 @@ import WorkflowModel
 /// arguments, use only the contexts its key allows (GitHub's availability table), refer to what can
 /// have a value (ReferenceRule.swift) and use values as their shapes allow (ExpressionTypes.swift).
 struct ExpressionRule {
+    private let workflow: Workflow
     private let file: String
     private let bytes: [UInt8]
     private var map: SourceMap?
     private(set) var diagnostics: [Diagnostic] = []
-    /// What references can resolve to where the rule is now (ReferenceRule.swift).
-    private var scope = ReferenceScope()
-    /// The contexts' shapes (ExpressionTypes.swift).
-    private var shapes = ContextShapes(contexts: [:])
+    /// Where the walk is now.
+    private var place = Place()
+    /// What references can resolve to at `place` and the contexts' shapes, built at the first
+    /// expression and moved along with the walk only while expressions turn up (`prepareScopes()`).
+    private var scopes: Scopes?
 
     static func check(_ workflow: Workflow, source: [UInt8]) -> [Diagnostic] {
-        var rule = ExpressionRule(file: workflow.file, bytes: source)
+        var rule = ExpressionRule(workflow: workflow, bytes: source)
         rule.visit(workflow)
         return rule.diagnostics
     }
 
-    private init(file: String, bytes: [UInt8]) {
-        self.file = file
+    private init(workflow: Workflow, bytes: [UInt8]) {
+        self.workflow = workflow
+        self.file = workflow.file
         self.bytes = bytes
     }
 
     // MARK: The workflow's keys and what each may use
 
     private mutating func visit(_ wf: Workflow) {
-        let workflowScope = ReferenceScope.workflow(wf)
-        scope = workflowScope
-        shapes = ContextShapes.workflow(wf)
         check(wf.runName, ContextAvailability.workflowLevel)
         check(wf.env, ContextAvailability.workflowEnv)
         check(wf.concurrency, ContextAvailability.workflowLevel)
@@ -42,17 +42,8 @@ struct ExpressionRule {
                 check(output.value, ContextAvailability.workflowCallOutput)
             }
         }
-        // Each job's outputs, once: a job looks up those of every job it needs.
-        let outputsByJob = Dictionary(wf.jobs.map { ($0.id.value.lowercased(), ReferenceScope.outputs(of: $0)) }, uniquingKeysWith: { a, _ in a })
-        for job in wf.jobs {
-            scope = workflowScope
-            scope.jobs = nil
-            scope.needs = Dictionary(
-                job.needs.map { need in
-                    let id = need.value.lowercased()
-                    return (id, outputsByJob[id] ?? nil)
-                }, uniquingKeysWith: { a, _ in a })
-            scope.matrix = ReferenceScope.matrixKeys(job)
+        for (index, job) in wf.jobs.enumerated() {
+            place = Place(job: index)
             visit(job)
         }
     }
@@ -65,18 +56,10 @@ struct ExpressionRule {
         check(job.runsOn?.group, settings)
         check(job.environment?.name, settings)
         check(job.environment?.url, ContextAvailability.environmentURL)
-        // Outputs may name any step of the job: its ids are gathered only for a job that has outputs.
-        if !job.outputs.isEmpty {
-            var ids = Set<String>()
-            job.forEachFlattenedStep { step in
-                if let id = step.id?.value { ids.insert(id.lowercased()) }
-            }
-            scope.steps = ids
-            scope.allSteps = true
-            for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
-            scope.steps = nil
-            scope.allSteps = false
-        }
+        // Outputs may name any step of the job.
+        place.allSteps = true
+        for output in job.outputs { check(output.value, ContextAvailability.jobOutputs) }
+        place.allSteps = false
         check(job.env, ContextAvailability.jobEnv)
         check(job.defaults?.expression, ContextAvailability.jobDefaultsRun)
         check(job.defaults?.shell, ContextAvailability.jobDefaultsRun)
@@ -96,13 +79,13 @@ struct ExpressionRule {
         if case .mapping(let secrets)? = job.secrets {
             for entry in secrets { check(entry.value, ContextAvailability.jobEnv) }
         }
-        var earlier = Set<String>()
+        var index = 0
         job.forEachFlattenedStep { step in
-            scope.steps = earlier
+            place.step = index
             visit(step)
-            if let id = step.id?.value { earlier.insert(id.lowercased()) }
+            index += 1
         }
-        scope.steps = nil
+        place.step = nil
     }
 
     private mutating func visit(_ strategy: Strategy) {
@@ -208,7 +191,8 @@ struct ExpressionRule {
         let shape: ValueShape
         if let single = template.singleExpression {
             guard let syntax = try? ExpressionParser.parse(single.text, options: .permissive) else { return }
-            shape = shapes.shape(of: syntax)
+            prepareScopes()
+            shape = scopes!.shapes.shape(of: syntax)
         } else {
             shape = .string
         }
@@ -257,12 +241,13 @@ struct ExpressionRule {
         do {
             // An empty expression parses to nothing.
             guard let syntax = try ExpressionParser.parse(expression, options: options) else { return }
+            prepareScopes()
             // Called on the stored scope and shapes (a closure such as `syntax.map(scope.problems)`
             // would copy them, retaining every set in them, for each expression).
-            for problem in scope.problems(in: syntax) {
+            for problem in scopes!.current.problems(in: syntax) {
                 report(problem.message, offset: offset + problem.offset, in: value, rule: "reference")
             }
-            for problem in shapes.problems(in: syntax) {
+            for problem in scopes!.shapes.problems(in: syntax) {
                 report(problem.message, offset: offset + problem.offset, in: value, rule: "expression-type")
             }
         } catch {
@@ -287,5 +272,96 @@ struct ExpressionRule {
         let index = map.locate(value: value.value, offset: offset, from: start, style: style)
         let (line, column) = map.position(of: index)
         diagnostics.append(Diagnostic(severity, message, at: SourceLocation(file: file, line: line, column: column), rule: rule))
+    }
+
+    // MARK: Scopes, built where an expression needs them
+
+    private mutating func prepareScopes() {
+        if scopes == nil { scopes = Scopes(workflow) }
+        if scopes!.place != place { scopes!.move(to: place, in: workflow) }
+    }
+
+    /// A place in the walk: the workflow's own keys, a job's keys, its outputs (which may name any of
+    /// its steps), or one of its steps (an index into `forEachFlattenedStep`).
+    private struct Place: Equatable {
+        var job: Int?
+        var step: Int?
+        var allSteps = false
+    }
+
+    /// The reference scope at one place and the contexts' shapes.
+    ///
+    /// Nearly every value holds no expression, so none of this is made for them: a workflow without
+    /// `${{ }}` or conditions builds nothing, and a job's needs, matrix keys and step ids are gathered
+    /// only when one of its values holds an expression.
+    private struct Scopes {
+        let workflow: ReferenceScope
+        let shapes: ContextShapes
+        /// Each job's declared outputs (nil for a reusable-workflow call), by lowercased id.
+        let outputsByJob: [String: Set<String>?]
+        /// The scope at `place`.
+        private(set) var current: ReferenceScope
+        private(set) var place = Place()
+        /// The job `current` was built for, its steps' lowercased ids in walk order (nil where a step
+        /// has none), and the ids of its first `earlierCount` steps.
+        private var job: Int?
+        private var stepIDs: [String?]?
+        private var earlier = Set<String>()
+        private var earlierCount = 0
+
+        init(_ workflow: Workflow) {
+            self.workflow = ReferenceScope.workflow(workflow)
+            shapes = ContextShapes.workflow(workflow)
+            outputsByJob = Dictionary(
+                workflow.jobs.map { (Workflow.foldedID($0.id.value), ReferenceScope.outputs(of: $0)) }, uniquingKeysWith: { a, _ in a })
+            current = self.workflow
+        }
+
+        mutating func move(to place: Place, in workflow: Workflow) {
+            self.place = place
+            guard let index = place.job else {
+                current = self.workflow
+                job = nil
+                return
+            }
+            let job = workflow.jobs[index]
+            if self.job != index {
+                self.job = index
+                current = self.workflow
+                current.jobs = nil
+                current.needs = Dictionary(
+                    job.needs.map { need in
+                        let id = Workflow.foldedID(need.value)
+                        return (id, outputsByJob[id] ?? nil)
+                    }, uniquingKeysWith: { a, _ in a })
+                current.matrix = ReferenceScope.matrixKeys(job)
+                stepIDs = nil
+                earlier = []
+                earlierCount = 0
+            }
+            current.allSteps = place.allSteps
+            guard place.allSteps || place.step != nil else {
+                current.steps = nil
+                return
+            }
+            if stepIDs == nil {
+                var ids: [String?] = []
+                job.forEachFlattenedStep { ids.append($0.id.map { Workflow.foldedID($0.value) }) }
+                stepIDs = ids
+            }
+            let ids = stepIDs!
+            // The walk goes forward: the ids before this step are those before the last one and the
+            // ones since.
+            let end = place.allSteps ? ids.count : min(place.step!, ids.count)
+            if end < earlierCount {
+                earlier = []
+                earlierCount = 0
+            }
+            for id in ids[earlierCount..<end] {
+                if let id { earlier.insert(id) }
+            }
+            earlierCount = end
+            current.steps = earlier
+        }
     }
 }

@@ -12,8 +12,8 @@ enum NeedsRule {
         guard jobs.indices.contains(where: { !jobs[$0].needs.isEmpty }) else { return [] }
         var diagnostics: [Diagnostic] = []
         var index = [String: Int](minimumCapacity: jobs.count)
-        for (i, job) in workflow.jobs.enumerated() where index[job.id.value.lowercased()] == nil {
-            index[job.id.value.lowercased()] = i
+        for (i, job) in workflow.jobs.enumerated() where index[Workflow.foldedID(job.id.value)] == nil {
+            index[Workflow.foldedID(job.id.value)] = i
         }
         let ids = workflow.jobs.map(\.id.value)
         // Suggestions compare against every job: bounded so a hostile file cannot make them quadratic.
@@ -24,7 +24,7 @@ enum NeedsRule {
             // `Set<Int>` costs a search of the binary's conformance records, about 0.15 ms).
             var seen: Set<Int>? = job.needs.count > 32 ? [] : nil
             for need in job.needs where !need.value.hasExpressionMarker {
-                guard let target = index[need.value.lowercased()] else {
+                guard let target = index[Workflow.foldedID(need.value)] else {
                     var message = "job '\(job.id.value)' needs job '\(need.value)', which does not exist in this workflow"
                     if suggestionsLeft > 0, need.value.count <= 100 {
                         suggestionsLeft -= 1

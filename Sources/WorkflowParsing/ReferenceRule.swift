@@ -25,12 +25,12 @@ struct ReferenceScope {
         var scope = ReferenceScope()
         let triggers = workflow.triggers.filter { ["workflow_dispatch", "workflow_call"].contains($0.event.value) }
         scope.inputs = Set(triggers.flatMap { $0.inputs.map { $0.id.value.lowercased() } })
-        scope.jobs = Dictionary(workflow.jobs.map { ($0.id.value.lowercased(), outputs(of: $0)) }, uniquingKeysWith: { a, _ in a })
+        scope.jobs = Dictionary(workflow.jobs.map { (Workflow.foldedID($0.id.value), outputs(of: $0)) }, uniquingKeysWith: { a, _ in a })
         return scope
     }
 
     static func outputs(of job: Job) -> Set<String>? {
-        job.isReusableWorkflowCall ? nil : Set(job.outputs.map { $0.key.value.lowercased() })
+        job.isReusableWorkflowCall ? nil : Set(job.outputs.map { Workflow.foldedID($0.key.value) })
     }
 
     /// The keys a literal matrix gives its rows; nil when part of it is an expression.

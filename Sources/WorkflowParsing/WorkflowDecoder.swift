@@ -77,7 +77,7 @@ struct WorkflowDecoder {
                 }
                 var first: YAMLNode?
                 if folded != nil {
-                    let lower = key.lowercased()
+                    let lower = Workflow.foldedID(key)
                     first = folded![lower]
                     if first == nil { folded![lower] = pairs[index].key }
                 } else {

@@ -118,7 +118,7 @@ struct WorkflowPlanBuilder {
         if let call { idPrefix = call.instance.id + " / " }
         defer { (evaluation.inputsLate, idPrefix) = outer }
         for job in workflow.jobs {
-            let key = job.id.value.lowercased()
+            let key = Workflow.foldedID(job.id.value)
             if let selected, !selected.contains(key) { continue }
             var instances = self.instances(of: job, needs: [])
             if let call {
@@ -131,18 +131,18 @@ struct WorkflowPlanBuilder {
                 }
             }
             instancesByJob[key] = instances.map(\.id)
-            let needs = job.needs.map { $0.value.lowercased() }
+            let needs = job.needs.map { Workflow.foldedID($0.value) }
             all += instances.map { ($0, needs) }
         }
         // Every instance needs every instance of each job it needs (jobs may be declared in any order);
         // a called workflow's first jobs need the calling instance.
         var resolved: [JobInstance] = []
-        let usesByJob = Dictionary(workflow.jobs.map { ($0.id.value.lowercased(), $0.uses) }, uniquingKeysWith: { a, _ in a })
+        let usesByJob = Dictionary(workflow.jobs.map { (Workflow.foldedID($0.id.value), $0.uses) }, uniquingKeysWith: { a, _ in a })
         for entry in all {
             var instance = entry.instance
             instance.needs = entry.needs.flatMap { instancesByJob[$0] ?? [] }
             if let call, entry.needs.isEmpty { instance.needs = [call.instance.id] }
-            guard let uses = usesByJob[instance.job.lowercased()] ?? nil else {
+            guard let uses = usesByJob[Workflow.foldedID(instance.job)] ?? nil else {
                 resolved.append(instance)
                 continue
             }
@@ -215,7 +215,7 @@ struct WorkflowPlanBuilder {
     // MARK: Job selection
 
     private mutating func selectJobs() -> Set<String>? {
-        let ids = workflow.jobs.map { $0.id.value.lowercased() }
+        let ids = workflow.jobs.map { Workflow.foldedID($0.id.value) }
         guard !request.jobs.isEmpty else { return Set(ids) }
         var selected = Set<String>()
         var queue = request.jobs.map { $0.lowercased() }.filter { ids.contains($0) }
@@ -225,7 +225,7 @@ struct WorkflowPlanBuilder {
         }
         while let id = queue.popLast() {
             guard selected.insert(id).inserted, let job = workflow.job(id) else { continue }
-            queue += job.needs.map { $0.value.lowercased() }
+            queue += job.needs.map { Workflow.foldedID($0.value) }
         }
         return selected
     }

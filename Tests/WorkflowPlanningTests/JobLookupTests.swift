@@ -15,6 +15,15 @@ import WorkflowModel
         #expect(!Workflow.sameID("Äpfel", "apfel"))
     }
 
+    @Test func foldedIdsAreLowercasedAndPlainOnesKept() {
+        #expect(Workflow.foldedID("build-2_x") == "build-2_x")
+        #expect(Workflow.foldedID("Build-2_X") == "build-2_x")
+        #expect(Workflow.foldedID("@[`{") == "@[`{")
+        #expect(Workflow.foldedID("ÄPFEL") == "äpfel")
+        #expect(Workflow.foldedID("\u{212A}elvin") == "kelvin")
+        #expect(Workflow.foldedID("") == "")
+    }
+
     @Test func lookupFindsTheFirstJobWithTheId() {
         let jobs = ["lint", "Build", "test"].map { Job(id: Located($0, at: SourceLocation(file: "w.yml", line: 1, column: 1))) }
         let workflow = Workflow(file: "w.yml", jobs: jobs)
