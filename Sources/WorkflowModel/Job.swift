@@ -30,37 +30,37 @@ public struct Job: Hashable, Sendable, Codable {
     @usableFromInline var fields: CopyOnWrite<Fields>
 
     /// The job id (the key under `jobs:`); its location is the key's.
-    @inlinable public var id: Located<String> { get { fields.value.id } _modify { yield &fields.value.id } }
-    @inlinable public var name: Located<String>? { get { fields.value.name } _modify { yield &fields.value.name } }
+    @inlinable public var id: Located<String> { _read { yield fields.value.id } _modify { yield &fields.value.id } }
+    @inlinable public var name: Located<String>? { _read { yield fields.value.name } _modify { yield &fields.value.name } }
     /// Job ids this job needs, in file order.
-    @inlinable public var needs: [Located<String>] { get { fields.value.needs } _modify { yield &fields.value.needs } }
+    @inlinable public var needs: [Located<String>] { _read { yield fields.value.needs } _modify { yield &fields.value.needs } }
     /// The raw `if:` condition.
-    @inlinable public var condition: Located<String>? { get { fields.value.condition } _modify { yield &fields.value.condition } }
-    @inlinable public var runsOn: RunsOn? { get { fields.value.runsOn } _modify { yield &fields.value.runsOn } }
-    @inlinable public var environment: DeploymentEnvironment? { get { fields.value.environment } _modify { yield &fields.value.environment } }
+    @inlinable public var condition: Located<String>? { _read { yield fields.value.condition } _modify { yield &fields.value.condition } }
+    @inlinable public var runsOn: RunsOn? { _read { yield fields.value.runsOn } _modify { yield &fields.value.runsOn } }
+    @inlinable public var environment: DeploymentEnvironment? { _read { yield fields.value.environment } _modify { yield &fields.value.environment } }
     /// `outputs:` name → raw value.
-    @inlinable public var outputs: [MappingEntry] { get { fields.value.outputs } _modify { yield &fields.value.outputs } }
-    @inlinable public var env: Environment? { get { fields.value.env } _modify { yield &fields.value.env } }
-    @inlinable public var defaults: RunDefaults? { get { fields.value.defaults } _modify { yield &fields.value.defaults } }
-    @inlinable public var timeoutMinutes: Located<NumberOrExpression>? { get { fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
+    @inlinable public var outputs: [MappingEntry] { _read { yield fields.value.outputs } _modify { yield &fields.value.outputs } }
+    @inlinable public var env: Environment? { _read { yield fields.value.env } _modify { yield &fields.value.env } }
+    @inlinable public var defaults: RunDefaults? { _read { yield fields.value.defaults } _modify { yield &fields.value.defaults } }
+    @inlinable public var timeoutMinutes: Located<NumberOrExpression>? { _read { yield fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
     /// `cancel-timeout-minutes`: checked, and not used (Gantry cancels with the runner's signal ladder).
-    @inlinable public var cancelTimeoutMinutes: Located<NumberOrExpression>? { get { fields.value.cancelTimeoutMinutes } _modify { yield &fields.value.cancelTimeoutMinutes } }
-    @inlinable public var strategy: Strategy? { get { fields.value.strategy } _modify { yield &fields.value.strategy } }
-    @inlinable public var continueOnError: Located<BoolOrExpression>? { get { fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
-    @inlinable public var container: Container? { get { fields.value.container } _modify { yield &fields.value.container } }
-    @inlinable public var services: [Service] { get { fields.value.services } _modify { yield &fields.value.services } }
+    @inlinable public var cancelTimeoutMinutes: Located<NumberOrExpression>? { _read { yield fields.value.cancelTimeoutMinutes } _modify { yield &fields.value.cancelTimeoutMinutes } }
+    @inlinable public var strategy: Strategy? { _read { yield fields.value.strategy } _modify { yield &fields.value.strategy } }
+    @inlinable public var continueOnError: Located<BoolOrExpression>? { _read { yield fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
+    @inlinable public var container: Container? { _read { yield fields.value.container } _modify { yield &fields.value.container } }
+    @inlinable public var services: [Service] { _read { yield fields.value.services } _modify { yield &fields.value.services } }
     /// `services:` written as one expression yielding the mapping, evaluated at run time.
-    @inlinable public var servicesExpression: Located<String>? { get { fields.value.servicesExpression } _modify { yield &fields.value.servicesExpression } }
-    @inlinable public var concurrency: Concurrency? { get { fields.value.concurrency } _modify { yield &fields.value.concurrency } }
+    @inlinable public var servicesExpression: Located<String>? { _read { yield fields.value.servicesExpression } _modify { yield &fields.value.servicesExpression } }
+    @inlinable public var concurrency: Concurrency? { _read { yield fields.value.concurrency } _modify { yield &fields.value.concurrency } }
     /// `cache-mode`, over the workflow's.
-    @inlinable public var cacheMode: Located<String>? { get { fields.value.cacheMode } _modify { yield &fields.value.cacheMode } }
-    @inlinable public var permissions: Permissions? { get { fields.value.permissions } _modify { yield &fields.value.permissions } }
+    @inlinable public var cacheMode: Located<String>? { _read { yield fields.value.cacheMode } _modify { yield &fields.value.cacheMode } }
+    @inlinable public var permissions: Permissions? { _read { yield fields.value.permissions } _modify { yield &fields.value.permissions } }
     /// A reusable workflow: `./.github/workflows/x.yml` or `owner/repo/path@ref`.
-    @inlinable public var uses: Located<String>? { get { fields.value.uses } _modify { yield &fields.value.uses } }
+    @inlinable public var uses: Located<String>? { _read { yield fields.value.uses } _modify { yield &fields.value.uses } }
     /// Inputs for a reusable workflow.
-    @inlinable public var with: [MappingEntry] { get { fields.value.with } _modify { yield &fields.value.with } }
-    @inlinable public var secrets: ReusableWorkflowSecrets? { get { fields.value.secrets } _modify { yield &fields.value.secrets } }
-    @inlinable public var steps: [Step] { get { fields.value.steps } _modify { yield &fields.value.steps } }
+    @inlinable public var with: [MappingEntry] { _read { yield fields.value.with } _modify { yield &fields.value.with } }
+    @inlinable public var secrets: ReusableWorkflowSecrets? { _read { yield fields.value.secrets } _modify { yield &fields.value.secrets } }
+    @inlinable public var steps: [Step] { _read { yield fields.value.steps } _modify { yield &fields.value.steps } }
 
     public init(id: Located<String>) {
         fields = CopyOnWrite(Fields(id: id, needs: [], outputs: [], services: [], with: [], steps: []))
@@ -79,11 +79,14 @@ public struct Job: Hashable, Sendable, Codable {
 
     /// Calls `body` with each of `flattenedSteps` in order, without making the list.
     public func forEachFlattenedStep(_ body: (Step) throws -> Void) rethrows {
-        for step in steps {
-            if let group = step.parallel {
-                for inner in group { try body(inner) }
+        // By index, so each step is lent to `body` in place rather than copied out (a step is
+        // several hundred bytes and a dozen references).
+        let steps = fields.value.steps
+        for index in steps.indices {
+            if let group = steps[index].parallel {
+                for inner in group.indices { try body(group[inner]) }
             } else {
-                try body(step)
+                try body(steps[index])
             }
         }
     }

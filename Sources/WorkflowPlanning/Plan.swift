@@ -96,46 +96,46 @@ public struct JobInstance: Sendable, Codable {
     @usableFromInline var fields: CopyOnWrite<Fields>
 
     /// Unique within its workflow: the display name, with ` #n` added when two rows share a name.
-    @inlinable public var id: String { get { fields.value.id } _modify { yield &fields.value.id } }
+    @inlinable public var id: String { _read { yield fields.value.id } _modify { yield &fields.value.id } }
     /// The job's id under `jobs:`.
-    @inlinable public var job: String { get { fields.value.job } _modify { yield &fields.value.job } }
+    @inlinable public var job: String { _read { yield fields.value.job } _modify { yield &fields.value.job } }
     /// The name GitHub shows: `name` (evaluated) or the id, plus `(v1, v2)` for a matrix row.
-    @inlinable public var name: String { get { fields.value.name } _modify { yield &fields.value.name } }
+    @inlinable public var name: String { _read { yield fields.value.name } _modify { yield &fields.value.name } }
     /// The matrix row as `key: value` pairs in order; empty without a matrix.
-    @inlinable public var matrix: [MatrixEntry] { get { fields.value.matrix } _modify { yield &fields.value.matrix } }
+    @inlinable public var matrix: [MatrixEntry] { _read { yield fields.value.matrix } _modify { yield &fields.value.matrix } }
     /// True when the matrix comes from an expression that can only be evaluated at run time.
-    @inlinable public var matrixAtRunTime: Bool { get { fields.value.matrixAtRunTime } _modify { yield &fields.value.matrixAtRunTime } }
+    @inlinable public var matrixAtRunTime: Bool { _read { yield fields.value.matrixAtRunTime } _modify { yield &fields.value.matrixAtRunTime } }
     /// Instance ids this instance needs.
-    @inlinable public var needs: [String] { get { fields.value.needs } _modify { yield &fields.value.needs } }
+    @inlinable public var needs: [String] { _read { yield fields.value.needs } _modify { yield &fields.value.needs } }
     /// `runs-on` labels, evaluated where their contexts are known.
-    @inlinable public var runsOn: [String] { get { fields.value.runsOn } _modify { yield &fields.value.runsOn } }
+    @inlinable public var runsOn: [String] { _read { yield fields.value.runsOn } _modify { yield &fields.value.runsOn } }
     /// Where the steps run: `host`, `docker://IMAGE` or `reusable workflow`.
-    @inlinable public var backend: String { get { fields.value.backend } _modify { yield &fields.value.backend } }
-    @inlinable public var container: String? { get { fields.value.container } _modify { yield &fields.value.container } }
-    @inlinable public var services: [String] { get { fields.value.services } _modify { yield &fields.value.services } }
+    @inlinable public var backend: String { _read { yield fields.value.backend } _modify { yield &fields.value.backend } }
+    @inlinable public var container: String? { _read { yield fields.value.container } _modify { yield &fields.value.container } }
+    @inlinable public var services: [String] { _read { yield fields.value.services } _modify { yield &fields.value.services } }
     /// The raw `if:`.
-    @inlinable public var condition: String? { get { fields.value.condition } _modify { yield &fields.value.condition } }
+    @inlinable public var condition: String? { _read { yield fields.value.condition } _modify { yield &fields.value.condition } }
     /// The concurrency group, evaluated when its contexts are known at plan time, else raw.
-    @inlinable public var concurrencyGroup: String? { get { fields.value.concurrencyGroup } _modify { yield &fields.value.concurrencyGroup } }
-    @inlinable public var cancelInProgress: String? { get { fields.value.cancelInProgress } _modify { yield &fields.value.cancelInProgress } }
+    @inlinable public var concurrencyGroup: String? { _read { yield fields.value.concurrencyGroup } _modify { yield &fields.value.concurrencyGroup } }
+    @inlinable public var cancelInProgress: String? { _read { yield fields.value.cancelInProgress } _modify { yield &fields.value.cancelInProgress } }
     /// Minutes, or the raw expression.
-    @inlinable public var timeoutMinutes: String { get { fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
-    @inlinable public var continueOnError: String? { get { fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
+    @inlinable public var timeoutMinutes: String { _read { yield fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
+    @inlinable public var continueOnError: String? { _read { yield fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
     /// A reusable workflow this job calls.
-    @inlinable public var uses: String? { get { fields.value.uses } _modify { yield &fields.value.uses } }
+    @inlinable public var uses: String? { _read { yield fields.value.uses } _modify { yield &fields.value.uses } }
     /// `strategy.fail-fast` and `max-parallel` as written (defaults: true, unbounded).
-    @inlinable public var failFast: String? { get { fields.value.failFast } _modify { yield &fields.value.failFast } }
-    @inlinable public var maxParallel: String? { get { fields.value.maxParallel } _modify { yield &fields.value.maxParallel } }
+    @inlinable public var failFast: String? { _read { yield fields.value.failFast } _modify { yield &fields.value.failFast } }
+    @inlinable public var maxParallel: String? { _read { yield fields.value.maxParallel } _modify { yield &fields.value.maxParallel } }
     /// `strategy.job-index` and `strategy.job-total` of this row.
-    @inlinable public var strategyIndex: Int { get { fields.value.strategyIndex } _modify { yield &fields.value.strategyIndex } }
-    @inlinable public var strategyTotal: Int { get { fields.value.strategyTotal } _modify { yield &fields.value.strategyTotal } }
+    @inlinable public var strategyIndex: Int { _read { yield fields.value.strategyIndex } _modify { yield &fields.value.strategyIndex } }
+    @inlinable public var strategyTotal: Int { _read { yield fields.value.strategyTotal } _modify { yield &fields.value.strategyTotal } }
     /// For a job of a called (reusable) workflow: the calling instances, outermost first, each as
     /// `job-id#row`; empty for a job of the workflow file itself.
-    @inlinable public var callPath: [String] { get { fields.value.callPath } _modify { yield &fields.value.callPath } }
+    @inlinable public var callPath: [String] { _read { yield fields.value.callPath } _modify { yield &fields.value.callPath } }
     /// For a job of a called workflow: the file it is defined in.
-    @inlinable public var workflowFile: String? { get { fields.value.workflowFile } _modify { yield &fields.value.workflowFile } }
+    @inlinable public var workflowFile: String? { _read { yield fields.value.workflowFile } _modify { yield &fields.value.workflowFile } }
     /// For a job that calls a reusable workflow: the file of the workflow it calls.
-    @inlinable public var calledFile: String? { get { fields.value.calledFile } _modify { yield &fields.value.calledFile } }
+    @inlinable public var calledFile: String? { _read { yield fields.value.calledFile } _modify { yield &fields.value.calledFile } }
 
     public init(
         id: String, job: String, name: String, matrix: [MatrixEntry], matrixAtRunTime: Bool, needs: [String],
