@@ -35,8 +35,8 @@ enum FastCommandLine {
         switch parsed {
         case .version: FileSystem.write(GantryCommand.version + "\n", to: 1)
         case .validate(let request): try GantryCommand.Validate.perform(request)
-        case .list(let request): try GantryCommand.List.perform(request)
-        case .graph(let request): try GantryCommand.Graph.perform(request)
+        case .list(let request): GantryCommand.List.perform(request)
+        case .graph(let request): GantryCommand.Graph.perform(request)
         }
     }
 

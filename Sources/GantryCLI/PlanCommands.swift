@@ -24,7 +24,7 @@ extension GantryCommand {
             if let plan {
                 FileSystem.write(format == .json ? PlanWriter.json(plan) : PlanWriter.text(plan), to: 1)
             }
-            if failed || plan == nil { throw ExitCode.failure }
+            GantryCommand.finish(failed: failed || plan == nil)
         }
     }
 
@@ -56,10 +56,10 @@ extension GantryCommand {
         var request: Request { Request(selection: workflows.selection, plan: options.selection, format: format) }
 
         func run() throws {
-            try Self.perform(request)
+            Self.perform(request)
         }
 
-        static func perform(_ request: Request) throws {
+        static func perform(_ request: Request) -> Never {
             let format = request.format
             var frontend = PlanningFrontend()
             let plan = frontend.plan(request.plan, request.selection, commitDetails: false)
@@ -74,7 +74,7 @@ extension GantryCommand {
                 }
                 FileSystem.write(text, to: 1)
             }
-            if failed || plan == nil { throw ExitCode.failure }
+            GantryCommand.finish(failed: failed || plan == nil)
         }
     }
 
@@ -99,16 +99,16 @@ extension GantryCommand {
         var request: Request { Request(selection: workflows.selection, format: format) }
 
         func run() throws {
-            try Self.perform(request)
+            Self.perform(request)
         }
 
-        static func perform(_ request: Request) throws {
+        static func perform(_ request: Request) -> Never {
             var frontend = PlanningFrontend()
             frontend.loadWorkflows(request.selection)
             let failed = frontend.reportProblems()
             let rows = JobList.rows(frontend.workflows)
             FileSystem.write(request.format == .json ? JobList.json(rows) : JobList.table(rows), to: 1)
-            if failed { throw ExitCode.failure }
+            GantryCommand.finish(failed: failed)
         }
     }
 }
