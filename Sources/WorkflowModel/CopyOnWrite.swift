@@ -33,3 +33,9 @@ extension CopyOnWrite: Equatable where Value: Equatable {
 extension CopyOnWrite: Hashable where Value: Hashable {
     @inlinable public func hash(into hasher: inout Hasher) { hasher.combine(box.value) }
 }
+
+/// Coded as the boxed value itself, so a boxed field keeps its JSON shape.
+extension CopyOnWrite: Codable where Value: Codable {
+    public init(from decoder: any Decoder) throws { self.init(try Value(from: decoder)) }
+    public func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}

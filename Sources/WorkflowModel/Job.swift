@@ -7,18 +7,18 @@ public struct Job: Hashable, Sendable, Codable {
         @usableFromInline var needs: [Located<String>]
         @usableFromInline var condition: Located<String>?
         @usableFromInline var runsOn: RunsOn?
-        @usableFromInline var environment: DeploymentEnvironment?
+        @usableFromInline var environment: CopyOnWrite<DeploymentEnvironment>?
         @usableFromInline var outputs: [MappingEntry]
         @usableFromInline var env: Environment?
-        @usableFromInline var defaults: RunDefaults?
+        @usableFromInline var defaults: CopyOnWrite<RunDefaults>?
         @usableFromInline var timeoutMinutes: Located<NumberOrExpression>?
         @usableFromInline var cancelTimeoutMinutes: Located<NumberOrExpression>?
-        @usableFromInline var strategy: Strategy?
+        @usableFromInline var strategy: CopyOnWrite<Strategy>?
         @usableFromInline var continueOnError: Located<BoolOrExpression>?
-        @usableFromInline var container: Container?
+        @usableFromInline var container: CopyOnWrite<Container>?
         @usableFromInline var services: [Service]
         @usableFromInline var servicesExpression: Located<String>?
-        @usableFromInline var concurrency: Concurrency?
+        @usableFromInline var concurrency: CopyOnWrite<Concurrency>?
         @usableFromInline var cacheMode: Located<String>?
         @usableFromInline var permissions: Permissions?
         @usableFromInline var uses: Located<String>?
@@ -27,6 +27,9 @@ public struct Job: Hashable, Sendable, Codable {
         @usableFromInline var steps: [Step]
     }
 
+    /// The job's fields; the large parts most jobs leave out (environment, defaults, strategy,
+    /// container, concurrency: 1,100 of 1,900 bytes) have boxes of their own, so a job without them
+    /// keeps eight bytes for each.
     @usableFromInline var fields: CopyOnWrite<Fields>
 
     /// The job id (the key under `jobs:`); its location is the key's.
@@ -37,21 +40,36 @@ public struct Job: Hashable, Sendable, Codable {
     /// The raw `if:` condition.
     @inlinable public var condition: Located<String>? { _read { yield fields.value.condition } _modify { yield &fields.value.condition } }
     @inlinable public var runsOn: RunsOn? { _read { yield fields.value.runsOn } _modify { yield &fields.value.runsOn } }
-    @inlinable public var environment: DeploymentEnvironment? { _read { yield fields.value.environment } _modify { yield &fields.value.environment } }
+    @inlinable public var environment: DeploymentEnvironment? {
+        get { fields.value.environment?.value }
+        set { fields.value.environment = newValue.map(CopyOnWrite.init) }
+    }
     /// `outputs:` name → raw value.
     @inlinable public var outputs: [MappingEntry] { _read { yield fields.value.outputs } _modify { yield &fields.value.outputs } }
     @inlinable public var env: Environment? { _read { yield fields.value.env } _modify { yield &fields.value.env } }
-    @inlinable public var defaults: RunDefaults? { _read { yield fields.value.defaults } _modify { yield &fields.value.defaults } }
+    @inlinable public var defaults: RunDefaults? {
+        get { fields.value.defaults?.value }
+        set { fields.value.defaults = newValue.map(CopyOnWrite.init) }
+    }
     @inlinable public var timeoutMinutes: Located<NumberOrExpression>? { _read { yield fields.value.timeoutMinutes } _modify { yield &fields.value.timeoutMinutes } }
     /// `cancel-timeout-minutes`: checked, and not used (Gantry cancels with the runner's signal ladder).
     @inlinable public var cancelTimeoutMinutes: Located<NumberOrExpression>? { _read { yield fields.value.cancelTimeoutMinutes } _modify { yield &fields.value.cancelTimeoutMinutes } }
-    @inlinable public var strategy: Strategy? { _read { yield fields.value.strategy } _modify { yield &fields.value.strategy } }
+    @inlinable public var strategy: Strategy? {
+        get { fields.value.strategy?.value }
+        set { fields.value.strategy = newValue.map(CopyOnWrite.init) }
+    }
     @inlinable public var continueOnError: Located<BoolOrExpression>? { _read { yield fields.value.continueOnError } _modify { yield &fields.value.continueOnError } }
-    @inlinable public var container: Container? { _read { yield fields.value.container } _modify { yield &fields.value.container } }
+    @inlinable public var container: Container? {
+        get { fields.value.container?.value }
+        set { fields.value.container = newValue.map(CopyOnWrite.init) }
+    }
     @inlinable public var services: [Service] { _read { yield fields.value.services } _modify { yield &fields.value.services } }
     /// `services:` written as one expression yielding the mapping, evaluated at run time.
     @inlinable public var servicesExpression: Located<String>? { _read { yield fields.value.servicesExpression } _modify { yield &fields.value.servicesExpression } }
-    @inlinable public var concurrency: Concurrency? { _read { yield fields.value.concurrency } _modify { yield &fields.value.concurrency } }
+    @inlinable public var concurrency: Concurrency? {
+        get { fields.value.concurrency?.value }
+        set { fields.value.concurrency = newValue.map(CopyOnWrite.init) }
+    }
     /// `cache-mode`, over the workflow's.
     @inlinable public var cacheMode: Located<String>? { _read { yield fields.value.cacheMode } _modify { yield &fields.value.cacheMode } }
     @inlinable public var permissions: Permissions? { _read { yield fields.value.permissions } _modify { yield &fields.value.permissions } }
