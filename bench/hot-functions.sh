@@ -20,7 +20,7 @@ commands=("--version" "validate $work/one/ci.yml" "list -C $work/chain" "graph -
   "plan -C $work/chain" "validate $work/chain/.github/workflows/w.yml")
 for i in "${!commands[@]}"; do
   # shellcheck disable=SC2086 # each entry is a command line
-  valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/profile.$i" "$work/gantry" ${commands[$i]} >/dev/null 2>&1
+  valgrind --tool=callgrind --demangle=no --callgrind-out-file="$work/profile.$i" "$work/gantry" ${commands[$i]} >/dev/null 2>"$work/valgrind.$i" || { cat "$work/valgrind.$i" >&2; exit 1; }
 done
 nm --defined-only "$work/gantry" | awk '{print $3}' | sort | uniq -d > "$work/repeated"
 python3 - "$work" "$root/Sources/gantry/LinkOrder/hot-functions.txt" <<'PY'
@@ -28,19 +28,21 @@ import glob, re, sys
 # A local name several objects define (`objectdestroyTm`) names a section in each of them: listing it
 # would pull all of them in, so such names are left out.
 repeated = set(open(f"{sys.argv[1]}/repeated").read().split())
-# callgrind names each function once with its number, `fn=(12) name`, and then by number alone; an
-# `ob=` line says which object the functions that follow are in.
+# callgrind names each object and function once with its number, `ob=(3) path` or `fn=(12) name`, and
+# then by number alone; the first naming may be in a call's line (`cob=`, `cfn=`). An `ob=` line says
+# which object the functions that follow are in.
 names = set()
 for path in glob.glob(f"{sys.argv[1]}/profile.*"):
     objects, functions, current = {}, {}, None
     for line in open(path, errors="replace"):
         line = line.rstrip("\n")
-        if m := re.match(r"^ob=\((\d+)\)(?: (.*))?$", line):
-            objects.setdefault(m[1], m[2])
-            current = objects[m[1]]
-        elif m := re.match(r"^fn=\((\d+)\)(?: (.*))?$", line):
-            functions.setdefault(m[1], m[2])
-            name = functions[m[1]]
+        if m := re.match(r"^(c?)ob=\((\d+)\)(?: (.*))?$", line):
+            if m[3]: objects.setdefault(m[2], m[3])
+            if not m[1]: current = objects.get(m[2])
+        elif m := re.match(r"^(c?)fn=\((\d+)\)(?: (.*))?$", line):
+            if m[3]: functions.setdefault(m[2], m[3])
+            if m[1]: continue
+            name = functions.get(m[2])
             # Functions of gantry itself; addresses without a symbol and callgrind's own names skipped.
             if current and current.endswith("/gantry") and name and not name.startswith(("0x", "(")) and name not in repeated:
                 names.add(name)
