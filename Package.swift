@@ -242,7 +242,9 @@ let package = Package(
         /** The command line. Linked without PIE and without exporting its symbols: relocating a PIE of
             this size writes to about 600 pages at every start, half of `gantry --version` (bench/startup.sh).
             SQLite, libstdc++ and zlib are linked from their static archives (StaticLibraries/README.md):
-            loading and binding the shared ones was a third of `gantry --version`. */
+            loading and binding the shared ones was a third of `gantry --version`. libgcc too
+            (`-static-libgcc`): with libstdc++ static, libgcc_s.so.1 was the one shared library left
+            besides libc and libm, and loading it took 0.3 ms of a 1.7 ms start (bench/startup.sh). */
         .executableTarget(
             name: "gantry",
             dependencies: ["GantryCLI"],
@@ -254,7 +256,7 @@ let package = Package(
                 // reference to protected function" warnings from ld.so.
                 .unsafeFlags(
                     [
-                        "-Xclang-linker", "-no-pie", "-Xlinker", "--no-export-dynamic",
+                        "-Xclang-linker", "-no-pie", "-Xclang-linker", "-static-libgcc", "-Xlinker", "--no-export-dynamic",
                         "-L", "\(Context.packageDirectory)/Sources/gantry/StaticLibraries",
                         "-Xlinker", "--section-ordering-file=\(Context.packageDirectory)/Sources/gantry/LinkOrder/hot-functions.txt",
                     ],

@@ -25,10 +25,11 @@ export GANTRY_STATE_DIR="$work/state"
 
 # The floor: a static Swift program that prints one line, as swiftc -static-stdlib links it
 # (libstdc++ shared), and the same program linked as the release gantry is (libstdc++ static, through
-# Sources/gantry/StaticLibraries): the goal is stated against the first.
+# Sources/gantry/StaticLibraries, and libgcc static): the goal is stated against the first.
 echo 'print("0.0.0")' > "$work/minimal.swift"
 swiftc -O -static-stdlib "$work/minimal.swift" -o "$work/minimal" 2>/dev/null
-swiftc -O -static-stdlib "$work/minimal.swift" -L "$(dirname "$0")/../Sources/gantry/StaticLibraries" -o "$work/minimal-static-cxx" 2>/dev/null
+swiftc -O -static-stdlib "$work/minimal.swift" -L "$(dirname "$0")/../Sources/gantry/StaticLibraries" -Xclang-linker -static-libgcc \
+  -o "$work/minimal-static-cxx" 2>/dev/null
 
 # One ordinary workflow (a starter CI workflow), and a 100-job needs chain (common.sh).
 startup_inputs
