@@ -53,10 +53,13 @@ public struct Workflow: Hashable, Sendable, Codable {
     /// An id or key as GitHub compares it, for hashing: lowercased. Text of ASCII letters without
     /// capitals, nearly every id, is returned as it is (`lowercased()` makes a new string each time).
     public static func foldedID(_ id: String) -> String {
-        for byte in id.utf8 where byte >= 0x80 || (byte >= 0x41 && byte <= 0x5A) {
-            return id.lowercased()
+        var id = id
+        // Over the bytes in place: iterating `utf8` costs about as much as `lowercased()` itself.
+        let plain = id.withUTF8 { bytes in
+            for byte in bytes where byte >= 0x80 || byte &- 0x41 < 26 { return false }
+            return true
         }
-        return id
+        return plain ? id : id.lowercased()
     }
 
     /// Case-insensitive equality as GitHub compares ids and keys: ASCII letters folded in place,

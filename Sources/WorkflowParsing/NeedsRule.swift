@@ -11,9 +11,10 @@ enum NeedsRule {
         let jobs = workflow.jobs
         guard jobs.indices.contains(where: { !jobs[$0].needs.isEmpty }) else { return [] }
         var diagnostics: [Diagnostic] = []
+        // One hash per job; the first job with an id keeps it.
         var index = [String: Int](minimumCapacity: jobs.count)
-        for (i, job) in workflow.jobs.enumerated() where index[Workflow.foldedID(job.id.value)] == nil {
-            index[Workflow.foldedID(job.id.value)] = i
+        for (i, job) in workflow.jobs.enumerated() {
+            index[Workflow.foldedID(job.id.value), default: i] += 0
         }
         let ids = workflow.jobs.map(\.id.value)
         // Suggestions compare against every job: bounded so a hostile file cannot make them quadratic.
@@ -82,12 +83,13 @@ enum NeedsRule {
     /// The components that hold a cycle (more than one job, or a job that needs itself), in the order
     /// of their first job. Most workflows have none, and then nothing is sorted.
     static func cycles(_ edges: [[Int]]) -> [[Int]] {
-        let cyclic = stronglyConnectedComponents(edges).filter { $0.count > 1 || edges[$0[0]].contains($0[0]) }
+        let cyclic = cyclicComponents(edges)
         return cyclic.count < 2 ? cyclic : cyclic.sorted { $0.min()! < $1.min()! }
     }
 
-    /// Tarjan's algorithm, iterative; components come out in no particular order (see `cycles`).
-    static func stronglyConnectedComponents(_ edges: [[Int]]) -> [[Int]] {
+    /// Tarjan's algorithm, iterative: the strongly connected components that hold a cycle, in no
+    /// particular order (see `cycles`).
+    static func cyclicComponents(_ edges: [[Int]]) -> [[Int]] {
         let n = edges.count
         var indexOf = [Int](repeating: -1, count: n)
         var lowlink = [Int](repeating: 0, count: n)
@@ -116,6 +118,13 @@ enum NeedsRule {
                         lowlink[parent.node] = min(lowlink[parent.node], lowlink[node])
                     }
                     if lowlink[node] == indexOf[node] {
+                        // A job alone in its component, and not needing itself, is no cycle: most
+                        // jobs; they get no array.
+                        if stack.last == node, !edges[node].contains(node) {
+                            stack.removeLast()
+                            onStack[node] = false
+                            continue
+                        }
                         var component: [Int] = []
                         while let top = stack.popLast() {
                             onStack[top] = false

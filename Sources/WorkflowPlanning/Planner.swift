@@ -112,6 +112,7 @@ struct WorkflowPlanBuilder {
         var instancesByJob = [String: [String]](minimumCapacity: workflow.jobs.count)
         usedIds.reserveCapacity(usedIds.count + workflow.jobs.count)
         var all: [(instance: JobInstance, needs: [String])] = []
+        all.reserveCapacity(workflow.jobs.count)
         // In a called workflow `inputs` are the call's, known when the call starts.
         let outer = (evaluation.inputsLate, idPrefix)
         evaluation.inputsLate = call != nil
@@ -137,6 +138,7 @@ struct WorkflowPlanBuilder {
         // Every instance needs every instance of each job it needs (jobs may be declared in any order);
         // a called workflow's first jobs need the calling instance.
         var resolved: [JobInstance] = []
+        resolved.reserveCapacity(all.count)
         let usesByJob = Dictionary(workflow.jobs.map { (Workflow.foldedID($0.id.value), $0.uses) }, uniquingKeysWith: { a, _ in a })
         for entry in all {
             var instance = entry.instance
