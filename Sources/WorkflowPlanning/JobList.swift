@@ -85,25 +85,18 @@ public enum JobList {
             [row.workflow, row.job, row.name, row.events.joined(separator: ","),
              row.matrixError != nil ? "invalid" : row.matrixSize.map(String.init) ?? "runtime"]
         }
-        var widths = header.map(width)
-        for cell in cells { for (i, c) in cell.enumerated() { widths[i] = max(widths[i], width(c)) } }
-        var out = ""
-        func line(_ values: [String]) {
+        let cellWidths = ([header] + cells).map { $0.map(TextLines.width) }
+        var widths = cellWidths[0]
+        for row in cellWidths.dropFirst() { for (i, w) in row.enumerated() { widths[i] = max(widths[i], w) } }
+        var out = TextLines()
+        for (values, valueWidths) in zip([header] + cells, cellWidths) {
             for (i, v) in values.enumerated() {
-                out += v
-                if i < values.count - 1 { out += String(repeating: " ", count: widths[i] - width(v) + 2) }
+                out.append(v)
+                if i < values.count - 1 { out.pad(widths[i] - valueWidths[i] + 2) }
             }
-            out += "\n"
+            out.append("\n")
         }
-        line(header)
-        cells.forEach(line)
-        return out
-    }
-
-    /// The columns a cell takes: its characters, counted as bytes when it is ASCII (counting
-    /// characters walks grapheme clusters, most of the table's cost).
-    private static func width(_ text: String) -> Int {
-        text.utf8.allSatisfy { $0 < 0x80 } ? text.utf8.count : text.count
+        return out.text
     }
 
     public static func json(_ rows: [Row]) -> String {

@@ -95,21 +95,28 @@ public enum PlanWriter {
 public enum GraphWriter {
     /// Each instance with the instances it needs, in plan order.
     public static func text(_ plan: Plan) -> String {
-        var out = ""
+        var out = TextLines()
         for (w, workflow) in plan.workflows.enumerated() {
-            if w > 0 { out += "\n" }
-            out += "\(workflow.name) (\(workflow.file))\n"
-            let width = min(48, workflow.instances.map { $0.id.count }.max() ?? 0)
-            for instance in workflow.instances {
-                var line = "  " + instance.id
+            if w > 0 { out.append("\n") }
+            out.append("\(workflow.name) (\(workflow.file))\n")
+            let widths = workflow.instances.map { TextLines.width($0.id) }
+            let width = min(48, widths.max() ?? 0)
+            for (instance, idWidth) in zip(workflow.instances, widths) {
+                out.append("  ")
+                out.append(instance.id)
                 if !instance.needs.isEmpty {
-                    line += String(repeating: " ", count: max(1, width - instance.id.count + 1)) + "<- " + instance.needs.joined(separator: ", ")
+                    out.pad(max(1, width - idWidth + 1))
+                    out.append("<- ")
+                    for (i, need) in instance.needs.enumerated() {
+                        if i > 0 { out.append(", ") }
+                        out.append(need)
+                    }
                 }
-                out += line + "\n"
+                out.append("\n")
             }
         }
-        if plan.workflows.isEmpty { out += "no workflow takes part in '\(plan.event)'\n" }
-        return out
+        if plan.workflows.isEmpty { out.append("no workflow takes part in '\(plan.event)'\n") }
+        return out.text
     }
 
     /// Graphviz DOT: a cluster per workflow.
