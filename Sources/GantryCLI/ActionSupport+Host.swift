@@ -57,6 +57,9 @@ extension ActionSupport {
 
 /// Gantry's folders outside a repository, from the environment `gantry` was started with.
 enum GantryDirectories {
+    /// The variables `cache(environment:repository:)` reads.
+    static let cacheVariables = ["GANTRY_CACHE_DIR", "XDG_CACHE_HOME", "HOME"]
+
     /// The content cache's root (DESIGN.md): `$GANTRY_CACHE_DIR`; else the repository's `cache/` when
     /// it holds the marker `.gantry-cache-root` (Gantry's own repository does); else
     /// `$XDG_CACHE_HOME/gantry`, else `~/.cache/gantry`.

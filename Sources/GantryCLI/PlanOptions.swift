@@ -185,7 +185,7 @@ struct PlanningFrontend {
         guard var request = request(options, git: git) else { return nil }
         let called = CalledWorkflows.load(
             for: workflows, resolve: workflowOptions.resolve,
-            actionDirectory: actionDirectory ?? GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(), repository: workdir) + "/actions")
+            actionDirectory: actionDirectory ?? GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(GantryDirectories.cacheVariables), repository: workdir) + "/actions")
         request.calledWorkflows = called.workflows
         request.calledWorkflowProblems = called.problems
         calledWorkflows = Array(called.workflows.values)

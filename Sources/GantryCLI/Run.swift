@@ -213,6 +213,13 @@ extension GantryCommand {
             }
         }
 
+        /// Only the named variables that are set, in the order given: for the short commands, which
+        /// need two or three (reading every variable into strings was a tenth of `gantry validate` of
+        /// one workflow).
+        static func hostEnvironment(_ names: [String]) -> [(String, String)] {
+            names.compactMap { name in getenv(name).map { (name, String(cString: $0)) } }
+        }
+
         static func hostEnvironment() -> [(String, String)] {
             var out: [(String, String)] = []
             var pointer = environ

@@ -46,7 +46,7 @@ extension GantryCommand {
             let (noWarnings, format) = (request.noWarnings, request.format)
             var outcome = ValidateFrontend.run(
                 paths: request.selection.workflowPaths(explicit: request.paths),
-                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment()) + "/actions", advisories: !noWarnings,
+                actionDirectory: GantryDirectories.cache(environment: GantryCommand.Run.hostEnvironment(GantryDirectories.cacheVariables)) + "/actions", advisories: !noWarnings,
                 keepWorkflows: false, early: true)
             if noWarnings { outcome.diagnostics.removeAll { $0.severity == .warning } }
             switch format {

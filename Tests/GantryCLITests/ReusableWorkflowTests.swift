@@ -226,6 +226,32 @@ import _GantryTestSupport
             "\(result.stderr)")
     }
 
+    /// `validate` finds a remote callee where `gantry run` does: in the cache's action directory,
+    /// `$XDG_CACHE_HOME/gantry/actions`, else `$HOME/.cache/gantry/actions`.
+    @Test func validateLooksForRemoteCalleesInTheCacheDirectory() throws {
+        let scratch = try Self.scratch("on: push\njobs: {}\n", files: [
+            "ci.yml": "on: push\njobs:\n  call:\n    uses: octo/shared/.github/workflows/build.yml@v2\n"
+        ])
+        let required = Self.build.replacingOccurrences(of: "required: false", with: "required: true")
+        let cases: [([String: String], String)] = [
+            (["GANTRY_CACHE_DIR": "", "XDG_CACHE_HOME": scratch.url.appendingPathComponent("xdg").path], "xdg/gantry"),
+            (["GANTRY_CACHE_DIR": "", "XDG_CACHE_HOME": "", "HOME": scratch.url.appendingPathComponent("home").path], "home/.cache/gantry"),
+        ]
+        for (environment, root) in cases {
+            let folder = scratch.url.appendingPathComponent(root + "/actions/octo/shared@v2/.github/workflows")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try required.write(to: folder.appendingPathComponent("build.yml"), atomically: true, encoding: .utf8)
+            let result = try runCommand(RunCommandTests.gantry, ["validate"], in: scratch.url, environment: environment)
+            #expect(result.status == 1, "\(root)")
+            #expect(result.stdout == """
+                .github/workflows/ci.yml:4:11: error: Input greeting is required, but not provided while calling 'octo/shared/.github/workflows/build.yml@v2' [reusable-workflow]
+                .github/workflows/ci.yml:4:11: error: Secret token is required, but not provided while calling 'octo/shared/.github/workflows/build.yml@v2' [reusable-workflow]
+
+                """, "\(root)")
+            try FileManager.default.removeItem(at: scratch.url.appendingPathComponent(root))
+        }
+    }
+
     @Test func validateChecksEachCallAgainstTheWorkflowItCalls() throws {
         let scratch = try Self.scratch("on: push\njobs: {}\n", files: [
             "build.yml": Self.build.replacingOccurrences(of: "required: false", with: "required: true"),
