@@ -98,7 +98,10 @@ extension WorkflowDecoder {
     /// Like `fields`, but a key that belongs only to the other kind of job gets a message saying so.
     private mutating func fieldsForJob(_ node: YAMLNode, _ what: @autoclosure () -> String, allowed: [String], reusable: Bool) -> Fields? {
         guard let pairs = pairs(node, what()) else { return nil }
+        // Every key allowed, nearly always: the pairs are kept as they are (as `fields` does).
+        if pairs.indices.allSatisfy({ allowed.contains(pairs[$0].key.scalar ?? "") }) { return Fields(pairs: pairs, node: node) }
         var fields = Fields(node: node)
+        fields.pairs.reserveCapacity(pairs.count)
         for pair in pairs {
             let key = pair.key.scalar ?? ""
             if allowed.contains(key) {
