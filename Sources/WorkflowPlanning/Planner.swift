@@ -97,10 +97,10 @@ struct WorkflowPlanBuilder {
         ]
         guard let selected = selectJobs() else { return nil }
         let ordered = Self.order(jobInstances(of: workflow, selected: selected, call: nil))
-        let context = self.context(matrix: .object([]), strategy: .object([]))
+        let context = evaluation.context(matrix: .object([]), strategy: .object([]))
         return PlannedWorkflow(
             file: workflow.file, name: workflow.name?.value ?? workflow.file,
-            concurrencyGroup: workflow.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
+            concurrencyGroup: workflow.concurrency.map { evaluation.planTime($0.group.value, context)?.stringValue ?? $0.group.value },
             cancelInProgress: workflow.concurrency?.cancelInProgress.map { Self.text($0.value) },
             instances: ordered,
             inputs: plannedInputs(inputs))
@@ -291,26 +291,18 @@ struct WorkflowPlanBuilder {
 
     // MARK: Instances
 
-    private func context(matrix: ExpressionValue, strategy: ExpressionValue) -> EvaluationContext {
-        evaluation.context(matrix: matrix, strategy: strategy)
-    }
-
-    private func planTime(_ text: String, _ context: @autoclosure () -> EvaluationContext) -> ExpressionValue? {
-        evaluation.planTime(text, context())
-    }
-
     mutating func instances(of job: Job, needs: [String]) -> [JobInstance] {
         var rows: [MatrixExpansion.Row] = []
         var atRunTime = false
         var producesNoRows = false
         if let strategy = job.strategy {
-            let context = self.context(matrix: .object([]), strategy: .object([]))
+            let context = evaluation.context(matrix: .object([]), strategy: .object([]))
             if strategy.expression != nil {
                 atRunTime = true
             }
             switch strategy.matrix {
             case .expression(let text)?:
-                switch planTime(text.value, context) {
+                switch evaluation.planTime(text.value, context) {
                 case .object(let object)?:
                     do {
                         rows = try expandObjectMatrix(object, location: text.location)
@@ -408,7 +400,7 @@ struct WorkflowPlanBuilder {
             }()
             var name = job.id.value
             if let raw = job.name?.value {
-                name = planTime(raw, context)?.stringValue ?? raw
+                name = evaluation.planTime(raw, context)?.stringValue ?? raw
             }
             if let row, !row.isEmpty, !(job.name.map { ExpressionTemplate.containsExpression($0.value) } ?? false) {
                 name += " (" + MatrixExpansion.displayValues(row).joined(separator: ", ") + ")"
@@ -423,16 +415,16 @@ struct WorkflowPlanBuilder {
                 usedIds[full] = 1
             }
             let labels = (job.runsOn?.labels ?? []).flatMap { label -> [String] in
-                planTime(label.value, context).map(Self.labelText) ?? [label.value]
+                evaluation.planTime(label.value, context).map(Self.labelText) ?? [label.value]
             }
-            let container = job.container?.image.map { planTime($0.value, context)?.stringValue ?? $0.value }
+            let container = job.container?.image.map { evaluation.planTime($0.value, context)?.stringValue ?? $0.value }
             var instance = JobInstance(
                 id: id, job: job.id.value, name: name,
                 matrix: (row ?? []).map { JobInstance.MatrixEntry(key: $0.key, json: JSONText.compact($0.value)) },
                 matrixAtRunTime: atRunTime, needs: needs, runsOn: labels, backend: "host",
                 container: container, services: job.services.map(\.id.value),
                 condition: job.condition?.value,
-                concurrencyGroup: job.concurrency.map { planTime($0.group.value, context)?.stringValue ?? $0.group.value },
+                concurrencyGroup: job.concurrency.map { evaluation.planTime($0.group.value, context)?.stringValue ?? $0.group.value },
                 cancelInProgress: job.concurrency?.cancelInProgress.map { Self.text($0.value) },
                 timeoutMinutes: job.timeoutMinutes.map { Self.text($0.value) } ?? "360",
                 continueOnError: job.continueOnError.map { Self.text($0.value) },
@@ -482,7 +474,7 @@ struct WorkflowPlanBuilder {
     /// A literal matrix definition with expression parts as the object they evaluate to now.
     private func resolved(_ definition: MatrixDefinition, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionObject {
         func value(_ text: Located<String>) throws(MatrixExpansion.Failure) -> ExpressionValue {
-            guard let value = planTime(text.value, context) else {
+            guard let value = evaluation.planTime(text.value, context) else {
                 throw MatrixExpansion.Failure(message: "'\(text.value)' cannot be evaluated when the job starts", location: text.location)
             }
             return value
@@ -516,7 +508,7 @@ struct WorkflowPlanBuilder {
     private func evaluateMatrixValue(_ node: ValueNode, _ context: EvaluationContext) throws(MatrixExpansion.Failure) -> ExpressionValue {
         switch node.kind {
         case .string(let s) where ExpressionTemplate.containsExpression(s):
-            return planTime(s, context) ?? .string(s)
+            return evaluation.planTime(s, context) ?? .string(s)
         case .sequence(let items):
             return .array(try MatrixExpansion.items(items) { (item) throws(MatrixExpansion.Failure) in try evaluateMatrixValue(item, context) }.map(\.value))
         case .mapping(let entries):
@@ -564,35 +556,5 @@ struct WorkflowPlanBuilder {
         case .value(let n): return ExpressionNumber.format(n)
         case .expression(let e): return e
         }
-    }
-}
-
-/// Evaluation at plan time: the contexts known before a job starts, and which contexts are not known yet.
-struct PlanTimeEvaluation {
-    var baseContexts: [(String, ExpressionValue)] = []
-    /// Expanding a matrix at run time: `needs` is known.
-    var runTime = false
-    /// Planning the jobs of a called workflow: its `inputs` come from the call.
-    var inputsLate = false
-
-    func context(matrix: ExpressionValue, strategy: ExpressionValue) -> EvaluationContext {
-        EvaluationContext(contexts: ExpressionObject(baseContexts + [("matrix", matrix), ("strategy", strategy)]))
-    }
-
-    /// Evaluates a template when it only uses contexts known at plan time; nil otherwise.
-    func planTime(_ text: String, _ context: @autoclosure () -> EvaluationContext) -> ExpressionValue? {
-        guard ExpressionTemplate.containsExpression(text) else { return .string(text) }
-        let context = context()
-        guard let template = try? ExpressionTemplate.parse(text) else { return nil }
-        for segment in template.segments {
-            if case .expression(let e, _) = segment {
-                guard let syntax = try? ExpressionParser.parse(e, options: .permissive) else { return nil }
-                var late: Set<String> = runTime ? ["steps", "job", "runner", "env", "secrets", "jobs"] : ["needs", "steps", "job", "runner", "env", "secrets", "jobs"]
-                if inputsLate { late.insert("inputs") }
-                if !syntax.namedContexts.isDisjoint(with: late) { return nil }
-                if syntax.calledFunctions.contains("hashfiles") { return nil }
-            }
-        }
-        return try? template.evaluate(in: context)
     }
 }
