@@ -310,7 +310,7 @@ import _GantryTestSupport
         }
         // A folder that is not a cache is never touched, even by prune.
         try FileManager.default.createDirectory(at: s.cache.appendingPathComponent("tmp"), withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: s.cache.path + "/tmp/keep.log", contents: Data("x".utf8))
+        #expect(FileManager.default.createFile(atPath: s.cache.path + "/tmp/keep.log", contents: Data("x".utf8)))
         #expect(try s.cacheCommand(["prune", "--max-age", "0s"]).status == 1)
         #expect(FileManager.default.fileExists(atPath: s.cache.path + "/tmp/keep.log"))
         #expect(!FileManager.default.fileExists(atPath: s.cache.path + "/index.sqlite"))

@@ -12,7 +12,7 @@ import _GantryTestSupport
 
         init(in directory: URL, name: String, arguments: [String], environment: [String: String]) throws {
             outputURL = directory.appendingPathComponent("\(name).out")
-            FileManager.default.createFile(atPath: outputURL.path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: outputURL.path, contents: nil))
             process.executableURL = RunCommandTests.gantry
             process.arguments = ["run", "-W", "w.yml"] + arguments
             process.currentDirectoryURL = directory
@@ -70,8 +70,8 @@ import _GantryTestSupport
         let c = try start("C", ["--var", "IGNORED=1"])
         try c.waitFor("waits")
         try b.waitFor("took this run's place")
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil)
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil))
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil))
         let (aStatus, aLines) = a.finish()
         let (bStatus, bLines) = b.finish()
         let (cStatus, cLines) = c.finish()
@@ -106,7 +106,7 @@ import _GantryTestSupport
         try a.waitFor("start A")
         let b = try Background(in: scratch.url, name: "B", arguments: ["--var", "CANCEL=yes"], environment: environment.merging(["RUN": "B"]) { $1 })
         let (aStatus, aLines) = a.finish()
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-B").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-B").path, contents: nil))
         let (bStatus, bLines) = b.finish()
         #expect(aStatus == 1)
         #expect(aLines.filter { !$0.contains("▶") && !$0.contains("✓") && !$0.contains("⊘") } == [
@@ -152,7 +152,7 @@ import _GantryTestSupport
         // The running row has started its step before anything is released.
         try run.waitFor("] start ")
         for n in ["1", "2", "3"] {
-            FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("go-\(n)").path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("go-\(n)").path, contents: nil))
         }
         let (status, lines) = run.finish()
         #expect(status == 1)
@@ -183,8 +183,8 @@ import _GantryTestSupport
         // B left the queue: a third run is the one pending now, and runs once A is done.
         let c = try Background(in: scratch.url, name: "C", arguments: [], environment: environment.merging(["RUN": "C"]) { $1 })
         try c.waitFor("waits")
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil)
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-A").path, contents: nil))
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("release-C").path, contents: nil))
         #expect(a.finish().0 == 0)
         #expect(c.finish().0 == 0)
     }
@@ -206,7 +206,7 @@ import _GantryTestSupport
         #expect(deadlock.stdout.hasPrefix("[a] cancelled: a deadlock for concurrency group 'G' was detected between the top level workflow and 'a'\n"))
         // A file where the state folder should be.
         let file = scratch.url.appendingPathComponent("not-a-folder")
-        FileManager.default.createFile(atPath: file.path, contents: Data())
+        #expect(FileManager.default.createFile(atPath: file.path, contents: Data()))
         let unusable = try scratch.run(environment: ["GANTRY_STATE_DIR": file.path])
         #expect(unusable.status == 1)
         #expect(unusable.stdout.hasPrefix("[a] error: concurrency group 'g' cannot be used: cannot open \(file.path)/concurrency/"))

@@ -85,7 +85,7 @@ import _GantryTestSupport
             .sorted().last)
         kill(killed.process.processIdentifier, SIGKILL)
         // The step outlives gantry (its own process group): let it end, then gantry is reaped.
-        FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("stop").path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: scratch.url.appendingPathComponent("stop").path, contents: nil))
         killed.process.waitUntilExit()
         let list = try runCommand(RunCommandTests.gantry, ["runs", "ls"], in: scratch.url, environment: environment)
         #expect(list.stdout.split(separator: "\n").dropFirst().first?.contains(" killed ") == true, "\(list.stdout)")
@@ -102,7 +102,7 @@ import _GantryTestSupport
         init(_ directory: URL, _ arguments: [String], environment: [String: String], workflow: String) throws {
             try workflow.write(to: directory.appendingPathComponent("w.yml"), atomically: true, encoding: .utf8)
             output = directory.appendingPathComponent("background.out")
-            FileManager.default.createFile(atPath: output.path, contents: nil)
+            #expect(FileManager.default.createFile(atPath: output.path, contents: nil))
             process.executableURL = RunCommandTests.gantry
             process.arguments = arguments
             process.currentDirectoryURL = directory

@@ -20,7 +20,7 @@ final class ServeProcess: ServeEndpoint {
         var base = ProcessInfo.processInfo.environment
         if base["GANTRY_STATE_DIR"] == nil { base["GANTRY_STATE_DIR"] = testStateDirectory }
         process.environment = base.merging(environment) { $1 }
-        FileManager.default.createFile(atPath: output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         let handle = try FileHandle(forWritingTo: output)
         process.standardOutput = handle
         process.standardError = handle

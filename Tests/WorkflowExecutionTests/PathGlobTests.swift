@@ -36,7 +36,7 @@ import Testing
         for file in ["src/a.c", "src/b.h", "src/gen/x.c", "src/.hidden/y.c", "docs/z.md", "b.c"] {
             let path = root + "/" + file
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: path, contents: Data(file.utf8))
+            #expect(FileManager.default.createFile(atPath: path, contents: Data(file.utf8)))
         }
         let glob = try Glob(lines: ["src", "!src/gen", "src/gen/x.c", "*.c"], base: root, home: "/h")
         #expect(glob.files().map { String($0.dropFirst(root.count + 1)) } == ["b.c", "src/.hidden/y.c", "src/a.c", "src/b.h", "src/gen/x.c"])
