@@ -451,9 +451,13 @@ extension JobRunner {
             _ = handle.wake.wait(timeout: .now() + .nanoseconds(Int(wait * 1e9)))
             if done.value { break }
             if exited() {
-                // What is already on its way is read; then the stream is given up.
-                _ = handle.wake.wait(timeout: .now() + .milliseconds(50))
-                abandon()
+                // What is already on its way is read, up to a second (the stream ends by itself as soon
+                // as it has; an engine may report the exit before the last output frame, and Podman
+                // under load took longer than the 50 ms once given here, losing a step's last line);
+                // then a stream a background child still holds open is given up.
+                let until = HostProcess.now() + 1
+                while !done.value && HostProcess.now() < until { _ = handle.wake.wait(timeout: .now() + .milliseconds(20)) }
+                if !done.value { abandon() }
                 break
             }
             poll = min(poll * 2, 1)
